@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# utrace-rs top-level Makefile. The two commands a newcomer needs:
+#
+#   make demo    build everything (host set-up included), boot the guest, load utrace, show it
+#   make check   the whole test suite; ends with "N passed, N failed"
+#
+# Building against your own Rust-enabled kernel tree: make KDIR=/path/to/built/tree modules
+# (the tree must have been built, so that rust/*.rmeta exists, with the same rustc).
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+# LLVM toolchain suffix; the test kernel is built with clang-19.
+LLVM ?= -19
+
+.PHONY: all setup kernel modules tests check demo clippy fmt fmt-check clean help
+
+all: modules
+
+help:
+	@sed -n '3,10p' $(ROOT)/Makefile
+
+setup:
+	$(ROOT)/scripts/setup-host
+
+kernel: setup
+	$(ROOT)/scripts/build-kernel
+
+# KDIR defaults to the cached test kernel, built on demand.
+modules:
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/build-modules $(if $(CLIPPY),CLIPPY=1)
+
+tests:
+	KDIR='$(KDIR)' $(ROOT)/scripts/build-tests
+
+check: setup
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/run-tests
+
+demo: setup
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/demo
+
+clippy:
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/build-modules CLIPPY=1
+
+fmt:
+	rustfmt --config-path $(ROOT)/.rustfmt.toml $(wildcard $(ROOT)/rust/*.rs)
+
+fmt-check:
+	rustfmt --config-path $(ROOT)/.rustfmt.toml --check $(wildcard $(ROOT)/rust/*.rs)
+
+clean:
+	rm -rf $(ROOT)/out
+	find $(ROOT)/rust -name '*.o' -o -name '*.cmd' -o -name '*.d' -o -name '*.rmeta' | xargs rm -f
