@@ -38,8 +38,12 @@ check: setup
 demo: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/demo
 
+# Clippy with the kernel's lint set; any warning fails the target.
 clippy:
-	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/build-modules CLIPPY=1
+	mkdir -p $(ROOT)/out
+	touch $(ROOT)/rust/utrace_main.rs
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/build-modules CLIPPY=1 2>&1 | tee $(ROOT)/out/clippy.log
+	@! grep -q '^warning\|^error' $(ROOT)/out/clippy.log || { echo "clippy: warnings above"; exit 1; }
 
 fmt:
 	rustfmt --config-path $(ROOT)/.rustfmt.toml $(wildcard $(ROOT)/rust/*.rs)

@@ -7,7 +7,7 @@
 //! Each declaration must match its prototype in `utrace_glue.h` exactly: kCFI checks indirect
 //! calls by type, and a mismatch here is undefined behaviour without any diagnostic.
 
-use core::ffi::c_char;
+use kernel::ffi::c_char;
 
 /// One row of the C compiler's view of a struct field (`struct utrace_layout_entry`).
 #[repr(C)]

@@ -52,7 +52,7 @@ impl Tracepoint {
     pub(crate) fn name(&self) -> &'static CStr {
         // SAFETY: by the type invariant the tracepoint is static and `name` points to a
         // NUL-terminated string literal set at build time.
-        unsafe { CStr::from_ptr((*self.0.as_ptr()).name) }
+        unsafe { CStr::from_char_ptr((*self.0.as_ptr()).name) }
     }
 
     /// Raw pointer for `tracepoint_probe_register()` and friends.

@@ -138,7 +138,7 @@ pub(crate) fn check(skew: i32) -> Result<LayoutReport> {
     let mut bad = 0;
     for (r, c) in LAYOUT.iter().zip(c) {
         // SAFETY: every `name` in the C table is a string literal (NUL-terminated, static).
-        let c_name = unsafe { CStr::from_ptr(c.name) };
+        let c_name = unsafe { CStr::from_char_ptr(c.name) };
         if c_name.to_bytes() != r.name.as_bytes() {
             pr_err!(
                 "layout table out of order: C row {:?}, Rust row {}\n",

@@ -50,10 +50,10 @@ struct UtraceModule {
 
 impl kernel::Module for UtraceModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let skew = *module_parameters::test_layout_skew.value();
+        let skew = module_parameters::test_layout_skew.value();
         let layout = Arc::new(layout::check(skew)?, GFP_KERNEL)?;
 
-        let missing = *module_parameters::test_missing_tracepoint.value();
+        let missing = module_parameters::test_missing_tracepoint.value();
         let hooks = Arc::new(hooks::Hooks::find(missing)?, GFP_KERNEL)?;
 
         let debugfs = debugfs::DebugFs::new(hooks.clone(), layout.clone())?;

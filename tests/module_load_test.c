@@ -74,8 +74,12 @@ TEST(load_unload)
 TEST(load_unload_repeated)
 {
 	for (int i = 0; i < 25; i++) {
-		ASSERT_EQ(0, ut_load_module("utrace", "")) TH_LOG("load #%d", i);
-		ASSERT_EQ(0, ut_unload_module("utrace")) TH_LOG("unload #%d", i);
+		ASSERT_EQ(0, ut_load_module("utrace", "")) {
+			TH_LOG("load #%d", i);
+		}
+		ASSERT_EQ(0, ut_unload_module("utrace")) {
+			TH_LOG("unload #%d", i);
+		}
 	}
 	EXPECT_FALSE(ut_module_loaded("utrace"));
 }
@@ -150,7 +154,7 @@ TEST_F(loaded, hooks_all_found)
 	char line[256];
 
 	ASSERT_LT(0, ut_read_file(UTRACE_DEBUGFS "/hooks", buf, sizeof(buf)));
-	EXPECT_EQ(NHOOKED, ut_count_lines(buf)) TH_LOG("hooks:\n%s", buf);
+	EXPECT_EQ(NHOOKED, (size_t)ut_count_lines(buf)) TH_LOG("hooks:\n%s", buf);
 	for (size_t i = 0; i < NHOOKED; i++) {
 		const char *name = strchr(hooked[i], '/') + 1;
 
@@ -178,8 +182,9 @@ TEST_F(loaded, layout_all_ok)
 	ASSERT_LT(0, ut_read_file(UTRACE_DEBUGFS "/layout", buf, sizeof(buf)));
 	n = ut_count_lines(buf);
 	EXPECT_LT(10, n);
-	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
 		EXPECT_EQ(0, strcmp(l + strlen(l) - 3, " ok")) TH_LOG("%s", l);
+	}
 
 	ASSERT_LT(0, ut_read_file(UTRACE_DEBUGFS "/state", buf, sizeof(buf)));
 	ASSERT_TRUE(find_line(buf, "layout_fields_checked", line, sizeof(line)));

@@ -114,10 +114,8 @@ static inline int ut_kmsg_find(int fd, const char *needle, char *line, size_t si
 		text = text ? text + 1 : rec;
 		text[strcspn(text, "\n")] = '\0';
 		if (strstr(text, needle)) {
-			if (line) {
-				strncpy(line, text, size - 1);
-				line[size - 1] = '\0';
-			}
+			if (line)
+				snprintf(line, size, "%s", text);
 			return 1;
 		}
 	}
