@@ -16,11 +16,12 @@ cat /sys/kernel/debug/utrace/hooks
 step "head /sys/kernel/debug/utrace/layout   (bindings offsets checked against the C compiler)"
 head -n 8 /sys/kernel/debug/utrace/layout
 echo "... ($(wc -l </sys/kernel/debug/utrace/layout) fields in all)"
-step "a load that must be refused: insmod utrace.ko test_layout_skew=8"
-if insmod /utrace/utrace.ko test_layout_skew=8 2>/dev/null; then
-	echo "UNEXPECTED: loaded"; exit 1
-fi
-dmesg | grep 'layout mismatch' | tail -n 1 | sed 's/^\[[ 0-9.]*\] //'
 step "rmmod utrace"
 rmmod utrace
 dmesg | tail -n 1 | sed 's/^\[[ 0-9.]*\] //'
+step "a load that must be refused: insmod utrace.ko test_layout_skew=8"
+echo "(test-only parameter: pretend bindgen put task_struct.pid 8 bytes off)"
+if insmod /utrace/utrace.ko test_layout_skew=8 2>/dev/null; then
+	echo "UNEXPECTED: loaded"; exit 1
+fi
+dmesg | tail -n 2 | sed 's/^\[[ 0-9.]*\] //'
