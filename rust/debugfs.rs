@@ -4,7 +4,8 @@
 //!
 //! - `hooks`: each tracepoint utrace hooks, whether it was found, and the events it feeds.
 //! - `layout`: each struct field checked against the C compiler, with its offset and size.
-//! - `state`: a summary (API version, counts).
+//! - `state`: a summary: API version, counts, and the live per-task states and engines
+//!   (the tests use these to check that nothing leaks).
 //!
 //! Files are read-only and formatted on each read from the live state.
 
@@ -30,7 +31,9 @@ impl Summary {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "api_version {}", API_VERSION)?;
         writeln!(f, "hooks_found {}", self.hooks.len())?;
-        writeln!(f, "layout_fields_checked {}", self.layout.len())
+        writeln!(f, "layout_fields_checked {}", self.layout.len())?;
+        writeln!(f, "tasks {}", crate::task::live_count())?;
+        writeln!(f, "engines {}", crate::engine::live_count())
     }
 }
 

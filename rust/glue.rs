@@ -7,7 +7,10 @@
 //! Each declaration must match its prototype in `utrace_glue.h` exactly: kCFI checks indirect
 //! calls by type, and a mismatch here is undefined behaviour without any diagnostic.
 
-use kernel::ffi::c_char;
+use core::ffi::c_void;
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_ulong};
+use kernel::prelude::*;
 
 /// One row of the C compiler's view of a struct field (`struct utrace_layout_entry`).
 #[repr(C)]
@@ -20,8 +23,52 @@ pub(crate) struct CLayoutEntry {
     pub(crate) size: usize,
 }
 
+// `task_struct` contains an empty struct (`mm_mm_cid`), which the lint flags although only
+// pointers to it cross this boundary, never values.
+#[allow(improper_ctypes)]
 extern "C" {
     /// Returns the C layout table and stores its length in `*count`. The table is static
     /// const data in this module: valid and immutable for as long as the module is loaded.
     pub(crate) fn utrace_glue_layout(count: *mut usize) -> *const CLayoutEntry;
+
+    pub(crate) fn utrace_glue_table_init() -> c_int;
+    pub(crate) fn utrace_glue_table_destroy();
+    pub(crate) fn utrace_glue_table_lookup(task: *const bindings::task_struct) -> *mut c_void;
+    pub(crate) fn utrace_glue_table_insert(
+        task: *const bindings::task_struct,
+        utrace: *mut c_void,
+        can_sleep: bool,
+    ) -> *mut c_void;
+    pub(crate) fn utrace_glue_table_remove(
+        task: *const bindings::task_struct,
+        utrace: *mut c_void,
+    ) -> bool;
+    pub(crate) fn utrace_glue_rcu_barrier();
+    pub(crate) fn utrace_glue_table_pop() -> *mut c_void;
+    pub(crate) fn utrace_glue_schedule_sync();
+    pub(crate) fn utrace_glue_cancel_sync();
+
+    pub(crate) fn utrace_glue_task_pt_regs(
+        task: *mut bindings::task_struct,
+    ) -> *mut bindings::pt_regs;
+    pub(crate) fn utrace_glue_pid_alive(task: *const bindings::task_struct) -> bool;
+    pub(crate) fn utrace_glue_can_sleep() -> bool;
+    pub(crate) fn utrace_glue_signal_event(sig: c_int, ka: *const bindings::k_sigaction)
+        -> c_ulong;
+    pub(crate) fn utrace_glue_tracepoint_sync();
+}
+
+/// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.
+pub(crate) fn err_ptr(p: *mut c_void) -> Option<Error> {
+    let v = p as isize;
+    if (-(bindings::MAX_ERRNO as isize)..0).contains(&v) {
+        Some(Error::from_errno(v as i32))
+    } else {
+        None
+    }
+}
+
+/// Encodes an error as an `ERR_PTR()`.
+pub(crate) fn to_err_ptr<T>(e: Error) -> *mut T {
+    e.to_errno() as isize as *mut T
 }

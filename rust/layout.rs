@@ -26,6 +26,21 @@ const fn field_size<T, F>(_field: fn(*const T) -> *const F) -> usize {
 
 /// `(name, offset, size)` of a field as Rust sees it through `kernel::bindings`.
 macro_rules! field {
+    (abi $s:ident . $f:ident) => {
+        RustField {
+            name: concat!(stringify!($s), ".", stringify!($f)),
+            offset: offset_of!(crate::abi::$s, $f),
+            // SAFETY: as below.
+            size: field_size::<crate::abi::$s, _>(|p| unsafe { &raw const (*p).$f }),
+        }
+    };
+    (abi $s:ident) => {
+        RustField {
+            name: stringify!($s),
+            offset: 0,
+            size: size_of::<crate::abi::$s>(),
+        }
+    };
     ($s:ident . $f:ident) => {
         RustField {
             name: concat!(stringify!($s), ".", stringify!($f)),
@@ -85,6 +100,22 @@ const LAYOUT: &[RustField] = &[
     field!(callback_head),
     field!(callback_head.next),
     field!(callback_head.func),
+    field!(task_struct.exit_signal),
+    field!(abi utrace_engine.ops),
+    field!(abi utrace_engine.data),
+    field!(abi utrace_engine.flags),
+    field!(abi utrace_engine_ops),
+    field!(abi utrace_engine_ops.report_quiesce),
+    field!(abi utrace_engine_ops.report_signal),
+    field!(abi utrace_engine_ops.report_clone),
+    field!(abi utrace_engine_ops.report_jctl),
+    field!(abi utrace_engine_ops.report_exec),
+    field!(abi utrace_engine_ops.report_syscall_entry),
+    field!(abi utrace_engine_ops.report_syscall_exit),
+    field!(abi utrace_engine_ops.report_exit),
+    field!(abi utrace_engine_ops.report_death),
+    field!(abi utrace_engine_ops.report_reap),
+    field!(abi utrace_engine_ops.release),
 ];
 
 /// The field whose expected offset the `test_layout_skew` parameter moves.

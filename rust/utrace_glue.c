@@ -8,16 +8,33 @@
  *   --no-layout-tests, so the module checks the two views against each other at load time
  *   (rust/layout.rs) and refuses to load on any difference.
  *
+ * - The per-task table (an rhashtable keyed by task_struct pointer): lock-free lookups under
+ *   RCU on the hot paths, entries freed after a grace period.
+ * - Inline kernel helpers with no Rust binding (task_pt_regs, pid_alive, sig_kernel_*...).
+ * - The exports of the engine API (the functions themselves are Rust, in rust/api.rs), and
+ *   the *_pid variants, which are small enough to be clearer in C.
+ *
  * No module_init()/module_exit() here: the Rust crate's module! macro owns those.
  */
 #include <linux/stddef.h>
 #include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/rhashtable.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/task_work.h>
 #include <linux/tracepoint.h>
+#include <linux/utrace.h>
+#include <linux/workqueue.h>
 #include <asm/ptrace.h>
 
 #include "utrace_glue.h"
+
 
 #define UTRACE_FIELD(s, f) { #s "." #f, offsetof(struct s, f), sizeof_field(struct s, f) }
 #define UTRACE_STRUCT(s) { #s, 0, sizeof(struct s) }
@@ -60,6 +77,22 @@ static const struct utrace_layout_entry utrace_c_layout[] = {
 	UTRACE_STRUCT(callback_head),
 	UTRACE_FIELD(callback_head, next),
 	UTRACE_FIELD(callback_head, func),
+	UTRACE_FIELD(task_struct, exit_signal),
+	UTRACE_FIELD(utrace_engine, ops),
+	UTRACE_FIELD(utrace_engine, data),
+	UTRACE_FIELD(utrace_engine, flags),
+	UTRACE_STRUCT(utrace_engine_ops),
+	UTRACE_FIELD(utrace_engine_ops, report_quiesce),
+	UTRACE_FIELD(utrace_engine_ops, report_signal),
+	UTRACE_FIELD(utrace_engine_ops, report_clone),
+	UTRACE_FIELD(utrace_engine_ops, report_jctl),
+	UTRACE_FIELD(utrace_engine_ops, report_exec),
+	UTRACE_FIELD(utrace_engine_ops, report_syscall_entry),
+	UTRACE_FIELD(utrace_engine_ops, report_syscall_exit),
+	UTRACE_FIELD(utrace_engine_ops, report_exit),
+	UTRACE_FIELD(utrace_engine_ops, report_death),
+	UTRACE_FIELD(utrace_engine_ops, report_reap),
+	UTRACE_FIELD(utrace_engine_ops, release),
 };
 
 const struct utrace_layout_entry *utrace_glue_layout(size_t *count)
@@ -67,3 +100,272 @@ const struct utrace_layout_entry *utrace_glue_layout(size_t *count)
 	*count = ARRAY_SIZE(utrace_c_layout);
 	return utrace_c_layout;
 }
+
+/*
+ * The per-task table.
+ *
+ * One node per traced task, keyed by the task_struct pointer, pointing to the Rust per-task
+ * state (struct UtraceTask, as the raw pointer of an Arc the table owns). Lookups run under
+ * rcu_read_lock() without any lock. A removed node is freed after a grace period, and only
+ * then is the table's Arc dropped (utrace_rust_table_release), so a pointer found under RCU
+ * stays valid until rcu_read_unlock() whatever races with the removal.
+ */
+struct utrace_node {
+	struct rhash_head node;
+	const struct task_struct *task;
+	void *utrace;
+	struct rcu_head rcu;
+};
+
+static const struct rhashtable_params utrace_table_params = {
+	.key_len = sizeof(const struct task_struct *),
+	.key_offset = offsetof(struct utrace_node, task),
+	.head_offset = offsetof(struct utrace_node, node),
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable utrace_table;
+
+int utrace_glue_table_init(void)
+{
+	return rhashtable_init(&utrace_table, &utrace_table_params);
+}
+
+static void utrace_node_free_one(void *ptr, void *arg)
+{
+	/* Only reached if entries were left behind: the module removes all before this. */
+	struct utrace_node *n = ptr;
+
+	utrace_rust_table_release(n->utrace);
+	kfree(n);
+}
+
+/* Called at unload after every entry was removed and utrace_glue_rcu_barrier(). */
+void utrace_glue_table_destroy(void)
+{
+	rhashtable_free_and_destroy(&utrace_table, utrace_node_free_one, NULL);
+}
+
+/* Caller holds rcu_read_lock(); the result is valid until it drops it. */
+void *utrace_glue_table_lookup(const struct task_struct *task)
+{
+	struct utrace_node *n;
+
+	n = rhashtable_lookup(&utrace_table, &task, utrace_table_params);
+	return n ? n->utrace : NULL;
+}
+
+/*
+ * Insert @utrace for @task unless the task already has an entry. Returns @utrace when
+ * inserted (the table now owns that reference), the existing entry's pointer when there was
+ * one (valid under the caller's rcu_read_lock()), or an ERR_PTR().
+ */
+void *utrace_glue_table_insert(const struct task_struct *task, void *utrace, bool can_sleep)
+{
+	struct utrace_node *n, *old;
+
+	n = kzalloc_obj(*n, can_sleep ? GFP_KERNEL : GFP_ATOMIC);
+	if (!n)
+		return ERR_PTR(-ENOMEM);
+	n->task = task;
+	n->utrace = utrace;
+	old = rhashtable_lookup_get_insert_fast(&utrace_table, &n->node, utrace_table_params);
+	if (!old)
+		return utrace;
+	kfree(n);
+	return IS_ERR(old) ? (void *)old : old->utrace;
+}
+
+static void utrace_node_free_rcu(struct rcu_head *rcu)
+{
+	struct utrace_node *n = container_of(rcu, struct utrace_node, rcu);
+
+	utrace_rust_table_release(n->utrace);
+	kfree(n);
+}
+
+/*
+ * Remove @task's entry if it still points to @utrace. Returns true if this call removed it;
+ * the table's reference is dropped after a grace period.
+ */
+bool utrace_glue_table_remove(const struct task_struct *task, void *utrace)
+{
+	struct utrace_node *n;
+	bool removed = false;
+
+	rcu_read_lock();
+	n = rhashtable_lookup(&utrace_table, &task, utrace_table_params);
+	if (n && n->utrace == utrace &&
+	    !rhashtable_remove_fast(&utrace_table, &n->node, utrace_table_params)) {
+		call_rcu(&n->rcu, utrace_node_free_rcu);
+		removed = true;
+	}
+	rcu_read_unlock();
+	return removed;
+}
+
+/*
+ * Take one entry out of the table, at unload, when nothing else uses it any more (probes
+ * unregistered, task_work drained, engine modules gone). Returns its utrace pointer with the
+ * table's reference, now the caller's, or NULL when the table is empty.
+ */
+void *utrace_glue_table_pop(void)
+{
+	struct rhashtable_iter iter;
+	struct utrace_node *n;
+	void *utrace = NULL;
+
+	rhashtable_walk_enter(&utrace_table, &iter);
+	rhashtable_walk_start(&iter);
+	do {
+		n = rhashtable_walk_next(&iter);
+	} while (IS_ERR(n) && PTR_ERR(n) == -EAGAIN);
+	if (!IS_ERR_OR_NULL(n) &&
+	    !rhashtable_remove_fast(&utrace_table, &n->node, utrace_table_params))
+		utrace = n->utrace;
+	else
+		n = NULL;
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	if (n)
+		kfree_rcu(n, rcu);
+	return utrace;
+}
+
+static void utrace_sync_work_fn(struct work_struct *work)
+{
+	utrace_rust_sync_probes();
+}
+
+static DECLARE_WORK(utrace_sync_work, utrace_sync_work_fn);
+
+void utrace_glue_schedule_sync(void)
+{
+	schedule_work(&utrace_sync_work);
+}
+
+void utrace_glue_cancel_sync(void)
+{
+	cancel_work_sync(&utrace_sync_work);
+}
+
+/* Wait for every utrace_node_free_rcu() queued so far. */
+void utrace_glue_rcu_barrier(void)
+{
+	rcu_barrier();
+}
+
+struct pt_regs *utrace_glue_task_pt_regs(struct task_struct *task)
+{
+	return task_pt_regs(task);
+}
+
+bool utrace_glue_pid_alive(const struct task_struct *task)
+{
+	return pid_alive(task);
+}
+
+/*
+ * Whether the caller may sleep. Not reliable inside rcu_read_lock() with PREEMPT_RCU (the
+ * API documents that it must not be called there).
+ */
+bool utrace_glue_can_sleep(void)
+{
+	return preemptible();
+}
+
+/*
+ * The UTRACE_EVENT(SIGNAL*) bit for delivering @sig with action @ka, following get_signal():
+ * a handler, SIG_IGN, or the default action (ignore, stop, terminate, or dump core).
+ */
+unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka)
+{
+	if (ka->sa.sa_handler == SIG_IGN)
+		return UTRACE_EVENT(SIGNAL_IGN);
+	if (ka->sa.sa_handler != SIG_DFL)
+		return UTRACE_EVENT(SIGNAL);
+	if (sig_kernel_ignore(sig))
+		return UTRACE_EVENT(SIGNAL_IGN);
+	if (sig_kernel_stop(sig))
+		return UTRACE_EVENT(SIGNAL_STOP);
+	if (sig_kernel_coredump(sig))
+		return UTRACE_EVENT(SIGNAL_CORE);
+	return UTRACE_EVENT(SIGNAL_TERM);
+}
+
+/*
+ * tracepoint_synchronize_unregister() is a static inline; after it returns, no probe
+ * unregistered before the call is still running.
+ */
+void utrace_glue_tracepoint_sync(void)
+{
+	tracepoint_synchronize_unregister();
+}
+
+/*
+ * The engine API: defined in Rust (rust/api.rs), exported here, as the kernel's own
+ * rust/exports.c does for its Rust symbols. <linux/utrace.h> gives each its C prototype,
+ * which modpost's CRC and kCFI see.
+ */
+#define UTRACE_EXPORT_RUST(sym) EXPORT_SYMBOL_GPL(sym)
+
+UTRACE_EXPORT_RUST(utrace_attach_task);
+UTRACE_EXPORT_RUST(utrace_engine_get);
+UTRACE_EXPORT_RUST(utrace_engine_put);
+UTRACE_EXPORT_RUST(utrace_set_events);
+UTRACE_EXPORT_RUST(utrace_control);
+UTRACE_EXPORT_RUST(utrace_barrier);
+
+/* The *_pid variants: resolve the pid, hold the task across the call. */
+struct utrace_engine *utrace_attach_pid(struct pid *pid, int flags,
+					const struct utrace_engine_ops *ops, void *data)
+{
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct utrace_engine *engine;
+
+	if (!task)
+		return ERR_PTR(-ESRCH);
+	engine = utrace_attach_task(task, flags, ops, data);
+	put_task_struct(task);
+	return engine;
+}
+EXPORT_SYMBOL_GPL(utrace_attach_pid);
+
+int utrace_set_events_pid(struct pid *pid, struct utrace_engine *engine, unsigned long events)
+{
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	int ret;
+
+	if (!task)
+		return -ESRCH;
+	ret = utrace_set_events(task, engine, events);
+	put_task_struct(task);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(utrace_set_events_pid);
+
+int utrace_control_pid(struct pid *pid, struct utrace_engine *engine, u32 action)
+{
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	int ret;
+
+	if (!task)
+		return -ESRCH;
+	ret = utrace_control(task, engine, action);
+	put_task_struct(task);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(utrace_control_pid);
+
+int utrace_barrier_pid(struct pid *pid, struct utrace_engine *engine)
+{
+	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	int ret;
+
+	if (!task)
+		return -ESRCH;
+	ret = utrace_barrier(task, engine);
+	put_task_struct(task);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(utrace_barrier_pid);

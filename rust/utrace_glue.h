@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Prototypes of the C glue in utrace.ko. The Rust side declares the same functions in
- * rust/glue.rs; keep the two in step.
+ * Prototypes of the C glue in utrace.ko, and of the Rust functions the glue calls. The Rust
+ * side declares the same functions in rust/glue.rs (and defines the utrace_rust_* ones);
+ * keep the two in step.
  */
 #ifndef _UTRACE_GLUE_H
 #define _UTRACE_GLUE_H
 
 #include <linux/types.h>
+
+struct task_struct;
+struct pt_regs;
+struct k_sigaction;
 
 /* The C compiler's offset and size of one struct field (or a whole struct, offset 0). */
 struct utrace_layout_entry {
@@ -16,5 +21,29 @@ struct utrace_layout_entry {
 };
 
 const struct utrace_layout_entry *utrace_glue_layout(size_t *count);
+
+/* The per-task table: task_struct pointer -> Rust per-task state (an Arc's raw pointer). */
+int utrace_glue_table_init(void);
+void utrace_glue_table_destroy(void);
+void *utrace_glue_table_lookup(const struct task_struct *task);
+void *utrace_glue_table_insert(const struct task_struct *task, void *utrace, bool can_sleep);
+bool utrace_glue_table_remove(const struct task_struct *task, void *utrace);
+void utrace_glue_rcu_barrier(void);
+void *utrace_glue_table_pop(void);
+
+/* Deferred probe (un)registration: a work item that calls utrace_rust_sync_probes(). */
+void utrace_glue_schedule_sync(void);
+void utrace_glue_cancel_sync(void);
+void utrace_rust_sync_probes(void);
+
+/* Called by the glue, defined in Rust: drop the table's reference, after a grace period. */
+void utrace_rust_table_release(void *utrace);
+
+/* Small inline kernel helpers that have no Rust binding. */
+struct pt_regs *utrace_glue_task_pt_regs(struct task_struct *task);
+bool utrace_glue_pid_alive(const struct task_struct *task);
+bool utrace_glue_can_sleep(void);
+unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka);
+void utrace_glue_tracepoint_sync(void);
 
 #endif /* _UTRACE_GLUE_H */

@@ -5,21 +5,38 @@
 //! This is the crate root of the composite module `utrace.ko` (see `Kbuild`). One file per
 //! concern:
 //!
+//! - [`abi`]: the engine ABI of `include/linux/utrace.h`, mirrored.
+//! - [`api`]: the exported engine API (`utrace_attach_task()` and friends).
+//! - [`engine`]: engines, their references, and every call into engine code.
+//! - [`task`]: per-task state, its table, and the copy-on-write engine lists.
+//! - [`report`]: one reporting pass: engine order, quiesce, folding of the answers.
+//! - [`probes`]: the tracepoint probes, where each event enters.
+//! - [`work`]: task_work for the reports that must run at a safe point.
+//! - [`hooks`]: the tracepoints, found by name, registered on demand.
 //! - [`layout`]: the `kernel::bindings` struct layout check against the C compiler.
-//! - [`hooks`]: the kernel tracepoints utrace hooks, found by name at load time.
-//! - [`debugfs`]: `/sys/kernel/debug/utrace/`, the module's state for people and tests.
+//! - [`debugfs`]: the files under `/sys/kernel/debug/utrace/`.
 //! - [`glue`]: declarations of the C glue (`utrace_glue.c`), the only FFI to our own C.
 //!
 //! Load order matters: the layout check runs first, because nothing the module reads
-//! through bindings can be trusted if it fails; then the hooks are looked up; debugfs last.
+//! through bindings can be trusted if it fails; then the hooks are looked up; the per-task
+//! table and debugfs last. Unload undoes it in the order that keeps every pointer valid:
+//! probes unregistered and waited for, queued task_work drained, per-task state freed.
 
+use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+mod abi;
+mod api;
 mod debugfs;
+mod engine;
 mod glue;
 mod hooks;
 mod layout;
+mod probes;
+mod report;
+mod task;
+mod work;
 
 module! {
     type: UtraceModule,
@@ -44,7 +61,7 @@ struct UtraceModule {
     // Dropped first (fields drop in declaration order): debugfs files hold references to the
     // state below and must be gone before it is.
     _debugfs: debugfs::DebugFs,
-    _hooks: Arc<hooks::Hooks>,
+    hooks: Arc<hooks::Hooks>,
     _layout: Arc<layout::LayoutReport>,
 }
 
@@ -54,9 +71,23 @@ impl kernel::Module for UtraceModule {
         let layout = Arc::new(layout::check(skew)?, GFP_KERNEL)?;
 
         let missing = module_parameters::test_missing_tracepoint.value();
-        let hooks = Arc::new(hooks::Hooks::find(missing)?, GFP_KERNEL)?;
+        let hooks = hooks::Hooks::find(missing)?;
 
-        let debugfs = debugfs::DebugFs::new(hooks.clone(), layout.clone())?;
+        // SAFETY: called once, before anything can use the table.
+        let ret = unsafe { glue::utrace_glue_table_init() };
+        if ret != 0 {
+            pr_err!("could not set up the per-task table: error {}\n", ret);
+            return Err(Error::from_errno(ret));
+        }
+        hooks::Hooks::activate(&hooks);
+
+        let debugfs = match debugfs::DebugFs::new(hooks.clone(), layout.clone()) {
+            Ok(d) => d,
+            Err(e) => {
+                teardown(&hooks);
+                return Err(e);
+            }
+        };
 
         pr_info!(
             "loaded: {} struct fields match the C layout, {} tracepoints found\n",
@@ -65,14 +96,51 @@ impl kernel::Module for UtraceModule {
         );
         Ok(UtraceModule {
             _debugfs: debugfs,
-            _hooks: hooks,
+            hooks,
             _layout: layout,
         })
     }
 }
 
+/// Undoes `init` past the table set-up. Engine modules are gone by now (they depend on our
+/// symbols), so no engine calls into the API any more.
+fn teardown(hooks: &hooks::Hooks) {
+    // 1. No probe registered or running: nothing reports or queues task_work any more.
+    hooks.shutdown();
+    // 2. Task_work queued earlier points into this module and cannot be cancelled: wait.
+    let mut waited = 0u32;
+    while work::PENDING.load(Ordering::Acquire) != 0 {
+        if waited % 5000 == 0 && waited != 0 {
+            pr_info!(
+                "unload waits for {} queued report(s) to run\n",
+                work::PENDING.load(Ordering::Relaxed)
+            );
+        }
+        kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
+        waited += 10;
+    }
+    // 3. Free every per-task state left (tasks whose engines detached without a reap yet).
+    loop {
+        // SAFETY: nothing else uses the table any more (see above).
+        let p = unsafe { glue::utrace_glue_table_pop() };
+        if p.is_null() {
+            break;
+        }
+        // SAFETY: `pop` handed us the table's `Arc<UtraceTask>` reference.
+        let ut = unsafe { Arc::<task::UtraceTask>::from_raw(p.cast()) };
+        ut.detach_all();
+    }
+    // 4. Wait for the RCU callbacks that drop table references, then free the table.
+    // SAFETY: process context; the table is empty and unused.
+    unsafe {
+        glue::utrace_glue_rcu_barrier();
+        glue::utrace_glue_table_destroy();
+    }
+}
+
 impl Drop for UtraceModule {
     fn drop(&mut self) {
+        teardown(&self.hooks);
         pr_info!("unloaded\n");
     }
 }

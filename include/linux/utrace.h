@@ -2,21 +2,308 @@
 /*
  * utrace: process tracing for engine modules.
  *
- * This header is what a C engine module includes. The engine API (attach, events, control,
- * barrier, stopping and examining threads) is implemented by utrace.ko and exported with
- * EXPORT_SYMBOL_GPL; build an engine with KBUILD_EXTRA_SYMBOLS=<utrace>/Module.symvers so
- * modpost knows those symbols.
+ * This header is what a C engine module includes. The functions are implemented by
+ * utrace.ko and exported with EXPORT_SYMBOL_GPL; build an engine with
+ * KBUILD_EXTRA_SYMBOLS=<utrace-rs>/out/modules/Module.symvers (or in the same kbuild pass as
+ * utrace.ko) so that modpost knows them.
  *
- * This version of the module provides the load-time checks and the hook table only; the
- * engine API follows (see Documentation/design.md).
+ * The API is the one of the original utrace (Roland McGrath, Oleg Nesterov; Linux 2.6.x
+ * Fedora/RHEL kernels), adapted to what an unmodified kernel lets a module do. Every
+ * difference is listed in Documentation/api.md; the main ones:
+ *  - callbacks run where the kernel's tracepoints fire, not at the old tracehook points, and
+ *    some of them cannot sleep (see each report_* below);
+ *  - signal reports are observations: the disposition of a signal cannot be changed;
+ *  - report_reap runs when the task_struct is freed (softirq), after the parent's wait.
+ *
+ * An engine is attached to one thread. utrace holds no reference on the task for the
+ * engine: a caller passing a task_struct must keep it alive itself.
  */
 #ifndef _LINUX_UTRACE_H
 #define _LINUX_UTRACE_H
+
+#include <linux/types.h>
+#include <linux/err.h>
+#include <linux/pid.h>
+
+struct task_struct;
+struct pt_regs;
+struct linux_binfmt;
+struct linux_binprm;
+struct k_sigaction;
+struct kernel_siginfo;
 
 /*
  * The API version, a date, as in the original utrace. utrace.ko shows the version it
  * implements in /sys/kernel/debug/utrace/state.
  */
 #define UTRACE_API_VERSION	20261121
+
+/* Event bits: UTRACE_EVENT(x) in utrace_set_events() and engine->flags. */
+#define _UTRACE_EVENT_QUIESCE		0	/* thread is at a safe point */
+#define _UTRACE_EVENT_REAP		1	/* zombie reaped, no more tracing possible */
+#define _UTRACE_EVENT_CLONE		2	/* successful clone/fork/vfork just done */
+#define _UTRACE_EVENT_EXEC		3	/* successful execve just completed */
+#define _UTRACE_EVENT_EXIT		4	/* thread exit in progress */
+#define _UTRACE_EVENT_DEATH		5	/* thread has died */
+#define _UTRACE_EVENT_SYSCALL_ENTRY	6	/* user entered kernel for a system call */
+#define _UTRACE_EVENT_SYSCALL_EXIT	7	/* returning to user after a system call */
+#define _UTRACE_EVENT_SIGNAL		8	/* signal delivery will run a user handler */
+#define _UTRACE_EVENT_SIGNAL_IGN	9	/* no-op signal to be delivered */
+#define _UTRACE_EVENT_SIGNAL_STOP	10	/* signal delivery will suspend */
+#define _UTRACE_EVENT_SIGNAL_TERM	11	/* signal delivery will terminate */
+#define _UTRACE_EVENT_SIGNAL_CORE	12	/* signal delivery will dump core */
+#define _UTRACE_EVENT_JCTL		13	/* job control stop or continue completed */
+#define _UTRACE_NEVENTS			14
+
+#define UTRACE_EVENT(type)	(1UL << _UTRACE_EVENT_##type)
+
+#define UTRACE_EVENT_SIGNAL_ALL	(UTRACE_EVENT(SIGNAL) | UTRACE_EVENT(SIGNAL_IGN) | \
+				 UTRACE_EVENT(SIGNAL_STOP) | UTRACE_EVENT(SIGNAL_TERM) | \
+				 UTRACE_EVENT(SIGNAL_CORE))
+#define UTRACE_EVENT_SYSCALL	(UTRACE_EVENT(SYSCALL_ENTRY) | UTRACE_EVENT(SYSCALL_EXIT))
+/* Every valid event bit; utrace_set_events() refuses others with -EINVAL. */
+#define UTRACE_EVENT_ALL	((1UL << _UTRACE_NEVENTS) - 1)
+
+/*
+ * Resume actions: the low bits of a callback's u32 return value, and the action argument
+ * of utrace_control(). When several engines answer one event, the smallest value wins
+ * (STOP beats REPORT beats RESUME); DETACH affects only the engine that returns it.
+ */
+#define UTRACE_STOP		0	/* stay quiescent after callbacks */
+#define UTRACE_INTERRUPT	1	/* make report_signal() callback soon */
+#define UTRACE_REPORT		2	/* make some callback soon */
+#define UTRACE_SINGLESTEP	3	/* resume in user mode for one instruction */
+#define UTRACE_BLOCKSTEP	4	/* resume in user mode until next branch */
+#define UTRACE_RESUME		5	/* resume normally in user mode */
+#define UTRACE_DETACH		6	/* detach my engine (implies RESUME) */
+#define UTRACE_RESUME_MAX	7
+
+#define UTRACE_RESUME_BITS	3
+#define UTRACE_RESUME_MASK	((1U << UTRACE_RESUME_BITS) - 1)
+
+static inline u32 utrace_resume_action(u32 action)
+{
+	return action & UTRACE_RESUME_MASK;
+}
+
+/* Signal actions: report_signal()'s event-specific bits (observed only, see api.md). */
+#define UTRACE_SIGNAL_DELIVER	0x00
+#define UTRACE_SIGNAL_IGN	0x10
+#define UTRACE_SIGNAL_TERM	0x20
+#define UTRACE_SIGNAL_CORE	0x30
+#define UTRACE_SIGNAL_STOP	0x40
+#define UTRACE_SIGNAL_TSTP	0x50
+#define UTRACE_SIGNAL_REPORT	0x60
+#define UTRACE_SIGNAL_HANDLER	0x70
+#define UTRACE_SIGNAL_MASK	0xf0
+#define UTRACE_SIGNAL_HOLD	0x100
+
+static inline u32 utrace_signal_action(u32 action)
+{
+	return action & UTRACE_SIGNAL_MASK;
+}
+
+/* Syscall actions: report_syscall_entry()'s event-specific bits. */
+#define UTRACE_SYSCALL_RUN	0x00	/* run the system call */
+#define UTRACE_SYSCALL_ABORT	0x10	/* don't run it: return regs->ax (-ENOSYS preset) */
+#define UTRACE_SYSCALL_MASK	0xf0
+#define UTRACE_SYSCALL_RESUMED	0x100	/* repeated entry report after a stop */
+
+static inline u32 utrace_syscall_action(u32 action)
+{
+	return action & UTRACE_SYSCALL_MASK;
+}
+
+/* utrace_attach_task() flags. */
+#define UTRACE_ATTACH_MATCH_OPS		0x0001	/* match engines on ops */
+#define UTRACE_ATTACH_MATCH_DATA	0x0002	/* match engines on data */
+#define UTRACE_ATTACH_MATCH_MASK	0x000f
+#define UTRACE_ATTACH_CREATE		0x0010	/* attach a new engine */
+#define UTRACE_ATTACH_EXCLUSIVE		0x0020	/* refuse if existing match */
+
+/**
+ * struct utrace_engine - per-engine structure
+ * @ops:	&struct utrace_engine_ops pointer passed to utrace_attach_task()
+ * @data:	engine-private pointer passed to utrace_attach_task()
+ * @flags:	event mask set by utrace_set_events(); read-only for the engine
+ *
+ * Allocated by utrace_attach_task() and reference-counted with utrace_engine_get() and
+ * utrace_engine_put(). Only the fields above are for engines; the rest is private to
+ * utrace.ko, whose layout check compares these offsets with its own at load time.
+ */
+struct utrace_engine {
+	const struct utrace_engine_ops *ops;
+	void *data;
+	unsigned long flags;
+	/* private to utrace.ko from here on */
+};
+
+/**
+ * struct utrace_engine_ops - tracing engine callbacks
+ *
+ * Each report_* callback may be NULL when the engine never sets the event's bit. Every
+ * callback returning u32 is given the action the engines before it chose (@action) and
+ * returns its own: a resume action in the low bits, plus the event-specific bits of its
+ * event (syscall or signal action). Engines are called in attach order, except for
+ * SYSCALL_ENTRY (and the QUIESCE report before it), which goes in reverse attach order so
+ * that the last engine attached is "closest to user mode". An engine attached while an
+ * event is being reported gets no callback for that event.
+ *
+ * Context, per callback (see Documentation/api.md for the tracepoint each comes from):
+ *  - sleepable, may fault: report_quiesce, report_syscall_entry, report_syscall_exit,
+ *    report_exec, report_clone, report_exit, report_death. They run in the traced thread
+ *    (report_clone in the parent) with no utrace lock held. They may allocate with
+ *    GFP_KERNEL and read user memory; they must not wait for an external event (use
+ *    UTRACE_STOP for that).
+ *  - atomic: report_signal runs under the thread's siglock with interrupts off;
+ *    report_reap runs in an RCU callback (softirq). Neither may sleep.
+ *
+ * @report_quiesce:	the thread reached a safe point before reporting @event
+ *			(a UTRACE_EVENT() bit), or @event 0 after UTRACE_REPORT or
+ *			UTRACE_INTERRUPT asked for a report.
+ * @report_signal:	a signal was dequeued for delivery; @orig_ka is its action.
+ *			Signal actions in the return value are ignored: the kernel has
+ *			decided the disposition already. @return_ka is NULL.
+ * @report_clone:	the thread created @child (not yet run) with @clone_flags. An
+ *			engine may attach to @child here and set its events.
+ * @report_jctl:	reserved; never called (as in the final original utrace).
+ * @report_exec:	the thread completed an exec; @regs are the new image's. @fmt is
+ *			NULL (not available at the hook).
+ * @report_syscall_entry: the thread entered a system call; @regs may be changed.
+ *			UTRACE_SYSCALL_ABORT skips the call (it returns regs->ax, preset to
+ *			-ENOSYS).
+ * @report_syscall_exit: the system call is returning; regs->ax may be changed.
+ * @report_exit:	the thread is exiting with @orig_code; the engine may change
+ *			*@code, the code the parent's wait will see.
+ * @report_death:	the thread is dead: no more user code. @group_dead is true for the
+ *			last thread of the group; @signal is the exit signal the parent gets
+ *			(-1 for a thread). Only UTRACE_DETACH in the return value matters.
+ * @report_reap:	the task is being freed; the engine is detached after this call.
+ * @release:		called once, with engine->data, after the last reference to the
+ *			engine is put. May be called in any context, including softirq.
+ */
+struct utrace_engine_ops {
+	u32 (*report_quiesce)(u32 action, struct utrace_engine *engine, unsigned long event);
+	u32 (*report_signal)(u32 action, struct utrace_engine *engine, struct pt_regs *regs,
+			     struct kernel_siginfo *info, const struct k_sigaction *orig_ka,
+			     struct k_sigaction *return_ka);
+	u32 (*report_clone)(u32 action, struct utrace_engine *engine,
+			    unsigned long clone_flags, struct task_struct *child);
+	u32 (*report_jctl)(u32 action, struct utrace_engine *engine, int type, int notify);
+	u32 (*report_exec)(u32 action, struct utrace_engine *engine,
+			   const struct linux_binfmt *fmt, const struct linux_binprm *bprm,
+			   struct pt_regs *regs);
+	u32 (*report_syscall_entry)(u32 action, struct utrace_engine *engine,
+				    struct pt_regs *regs);
+	u32 (*report_syscall_exit)(u32 action, struct utrace_engine *engine,
+				   struct pt_regs *regs);
+	u32 (*report_exit)(u32 action, struct utrace_engine *engine, long orig_code, long *code);
+	u32 (*report_death)(struct utrace_engine *engine, bool group_dead, int signal);
+	void (*report_reap)(struct utrace_engine *engine, struct task_struct *task);
+	void (*release)(void *data);
+};
+
+/**
+ * utrace_attach_task - attach new engine, or look up an attached engine
+ * @target:	thread to attach to; the caller keeps it alive
+ * @flags:	UTRACE_ATTACH_* flags
+ * @ops:	callback table for the new engine (with %UTRACE_ATTACH_CREATE), or to match
+ * @data:	engine-private data pointer, or to match
+ *
+ * Without %UTRACE_ATTACH_CREATE, finds the first attached engine matching @ops and/or
+ * @data as @flags ask (any engine if neither MATCH flag is given). With it, attaches a new
+ * engine with no events set, unless %UTRACE_ATTACH_EXCLUSIVE is given and a matching
+ * engine exists.
+ *
+ * Return: the engine, with a reference the caller must drop with utrace_engine_put() (a
+ * new engine also holds a second reference for being attached, dropped at detach), or an
+ * ERR_PTR(): -ENOENT no matching engine (lookup); -EINVAL @ops is NULL or @flags has
+ * unknown bits; -EPERM @target is a kernel thread; -EEXIST a matching engine exists
+ * (EXCLUSIVE); -ESRCH @target has died and been released; -ENOMEM out of memory.
+ */
+struct utrace_engine *utrace_attach_task(struct task_struct *target, int flags,
+					 const struct utrace_engine_ops *ops, void *data);
+
+/**
+ * utrace_attach_pid - attach new engine, or look up an attached engine
+ * @pid:	&struct pid pointer representing the thread to attach to
+ * @flags:	as for utrace_attach_task()
+ * @ops:	as for utrace_attach_task()
+ * @data:	as for utrace_attach_task()
+ *
+ * Return: as for utrace_attach_task(), or ERR_PTR(-ESRCH) if @pid has no task.
+ */
+struct utrace_engine *utrace_attach_pid(struct pid *pid, int flags,
+					const struct utrace_engine_ops *ops, void *data);
+
+/**
+ * utrace_engine_get - acquire a reference on a &struct utrace_engine
+ * @engine:	engine with a reference the caller already holds
+ */
+void utrace_engine_get(struct utrace_engine *engine);
+
+/**
+ * utrace_engine_put - release a reference on a &struct utrace_engine
+ * @engine:	engine whose reference the caller drops
+ *
+ * After the last reference is dropped, engine->ops->release(engine->data) is called once
+ * and the engine must not be used again.
+ */
+void utrace_engine_put(struct utrace_engine *engine);
+
+/**
+ * utrace_set_events - choose which event reports a tracing engine gets
+ * @target:	thread the engine is attached to
+ * @engine:	attached engine
+ * @events:	new event mask (UTRACE_EVENT() bits)
+ *
+ * Takes effect for the next event. Clearing bits while a callback of @engine may be running
+ * on another CPU returns -EINPROGRESS: use utrace_barrier() before relying on it.
+ *
+ * Return: 0; -EINVAL bad @events or @engine not attached to @target; -ESRCH @engine
+ * detached or @target reaped; -EALREADY @target is dying and DEATH or QUIESCE was newly
+ * set; -EINPROGRESS bits were cleared while a callback of @engine may be in progress.
+ */
+int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
+		      unsigned long events);
+
+/**
+ * utrace_control - control a thread being traced by a tracing engine
+ * @target:	thread the engine is attached to
+ * @engine:	attached engine
+ * @action:	UTRACE_RESUME, UTRACE_REPORT, UTRACE_INTERRUPT, UTRACE_DETACH, UTRACE_STOP,
+ *		UTRACE_SINGLESTEP or UTRACE_BLOCKSTEP
+ *
+ * UTRACE_DETACH detaches @engine: once this returns 0, no callback of @engine runs again.
+ * It returns -EINPROGRESS if a callback of @engine may be running on another CPU: then
+ * utrace_barrier() waits for it. UTRACE_REPORT asks for a report_quiesce(event 0) at the
+ * thread's next safe point (return to user mode); UTRACE_INTERRUPT also breaks an
+ * interruptible sleep to get there sooner.
+ *
+ * Return: 0; -EINVAL bad @action, or REPORT/INTERRUPT without UTRACE_EVENT(QUIESCE) set;
+ * -ESRCH @engine detached or @target reaped; -EALREADY DETACH while report_death is in
+ * progress; -EINPROGRESS see above; -EOPNOTSUPP an action this version does not implement
+ * (STOP, SINGLESTEP and BLOCKSTEP come with the stopping support).
+ */
+int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32 action);
+
+/**
+ * utrace_barrier - synchronize with simultaneous tracing callbacks
+ * @target:	thread the engine is (or was) attached to
+ * @engine:	engine with a reference the caller holds
+ *
+ * Waits until no callback of @engine is running on @target. Returns at once when @target is
+ * current.
+ *
+ * Return: 0 no callback is in progress; -ESRCH @engine is fully detached (no callback in
+ * progress either); -ERESTARTSYS a signal is pending for the caller.
+ */
+int utrace_barrier(struct task_struct *target, struct utrace_engine *engine);
+
+/* The _pid variants: the same, for a &struct pid (-ESRCH if it has no task). */
+int utrace_set_events_pid(struct pid *pid, struct utrace_engine *engine,
+			  unsigned long events);
+int utrace_control_pid(struct pid *pid, struct utrace_engine *engine, u32 action);
+int utrace_barrier_pid(struct pid *pid, struct utrace_engine *engine);
 
 #endif /* _LINUX_UTRACE_H */

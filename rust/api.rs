@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The engine API of `include/linux/utrace.h`, as `extern "C"` functions.
+//!
+//! The C glue exports them with `EXPORT_SYMBOL_GPL` (a Rust module cannot). Every pointer an
+//! engine passes is checked for what can be checked (NULL, an engine attached to another
+//! task, unknown flag or event bits, an out-of-range action) and refused with the errno the
+//! header documents, with no oops and no leak.
+
+use core::ffi::c_void;
+use kernel::bindings;
+use kernel::ffi::{c_int, c_ulong};
+use kernel::prelude::*;
+use kernel::task::Task;
+
+use crate::abi::{self, utrace_engine, utrace_engine_ops};
+use crate::engine::Engine;
+use crate::glue::to_err_ptr;
+use crate::hooks;
+use crate::task::{gfp_for_context, UtraceTask};
+use crate::work;
+
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `utrace_attach_task()`.
+///
+/// # Safety
+///
+/// `target` is a valid task the caller keeps alive; `ops` and `data`, if used, stay valid
+/// as long as the engine is attached (they belong to the calling engine module).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_attach_task(
+    target: *mut bindings::task_struct,
+    flags: c_int,
+    ops: *const utrace_engine_ops,
+    data: *mut c_void,
+) -> *mut utrace_engine {
+    if target.is_null() || flags & !abi::ATTACH_ALL != 0 {
+        return to_err_ptr(EINVAL);
+    }
+    // SAFETY: `Task` is a transparent wrapper of `task_struct`, and the caller keeps
+    // `target` alive for the duration of the call.
+    let task = unsafe { &*target.cast::<Task>() };
+    match attach(task, flags, ops, data) {
+        Ok(p) => p,
+        Err(e) => to_err_ptr(e),
+    }
+}
+
+fn attach(
+    task: &Task,
+    flags: c_int,
+    ops: *const utrace_engine_ops,
+    data: *mut c_void,
+) -> Result<*mut utrace_engine> {
+    if flags & abi::ATTACH_CREATE == 0 {
+        let ut = UtraceTask::lookup(task.as_ptr()).ok_or(ENOENT)?;
+        let list = ut.snapshot().ok_or(ENOENT)?;
+        let e = list
+            .engines
+            .iter()
+            .find(|e| e.matches(flags, ops, data))
+            .ok_or(ENOENT)?;
+        Engine::get(e.as_arc_borrow());
+        return Ok(Engine::as_raw(e));
+    }
+    if ops.is_null() {
+        return Err(EINVAL);
+    }
+    // SAFETY: the caller keeps `task` alive; `flags` is a plain field.
+    if unsafe { (*task.as_ptr()).flags } & bindings::PF_KTHREAD != 0 {
+        return Err(EPERM);
+    }
+    let gfp = gfp_for_context();
+    loop {
+        let ut = UtraceTask::lookup_or_create(task, gfp)?;
+        let engine = Engine::new(&ut, ops, data, gfp)?;
+        let exclusive = flags & abi::ATTACH_EXCLUSIVE != 0;
+        match ut.add_engine(&engine, gfp, |list| {
+            if exclusive && list.engines.iter().any(|e| e.matches(flags, ops, data)) {
+                Err(EEXIST)
+            } else {
+                Ok(())
+            }
+        }) {
+            Ok(()) => {
+                hooks::engine_events_changed(0, hooks::ATTACHED);
+                return Ok(Engine::into_api_ref(engine));
+            }
+            // The state was removed (reaped or emptied) meanwhile: start over.
+            Err(e) if e == EAGAIN => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `utrace_engine_get()`.
+///
+/// # Safety
+///
+/// `engine` is an engine the caller holds a reference on.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_engine_get(engine: *mut utrace_engine) {
+    if engine.is_null() {
+        pr_err!("utrace_engine_get(NULL)\n");
+        return;
+    }
+    // SAFETY: per the function's safety requirements.
+    Engine::get(unsafe { Engine::from_api(engine) });
+}
+
+/// `utrace_engine_put()`.
+///
+/// # Safety
+///
+/// `engine` is an engine the caller holds a reference on, which it gives up.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_engine_put(engine: *mut utrace_engine) {
+    if engine.is_null() {
+        pr_err!("utrace_engine_put(NULL)\n");
+        return;
+    }
+    // SAFETY: per the function's safety requirements.
+    unsafe { Engine::put(engine) };
+}
+
+/// Validates a (task, engine) pair from an engine.
+///
+/// # Safety
+///
+/// `engine` is NULL or an engine the caller holds a reference on.
+unsafe fn checked<'a>(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+) -> Result<kernel::sync::ArcBorrow<'a, Engine>> {
+    if target.is_null() || engine.is_null() {
+        return Err(EINVAL);
+    }
+    // SAFETY: per the function's safety requirements.
+    let e = unsafe { Engine::from_api(engine) };
+    if !core::ptr::eq(e.task(), target) {
+        pr_err!("engine passed with a task it is not attached to\n");
+        return Err(EINVAL);
+    }
+    Ok(e)
+}
+
+/// `utrace_set_events()`.
+///
+/// # Safety
+///
+/// `target` is valid; `engine` is an engine the caller holds a reference on.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_set_events(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+    events: c_ulong,
+) -> c_int {
+    // SAFETY: per the function's safety requirements.
+    errno(unsafe { checked(target, engine) }.and_then(|e| set_events(&e, events)))
+}
+
+fn set_events(e: &Engine, events: usize) -> Result {
+    if events & !abi::EVENT_ALL != 0 {
+        return Err(EINVAL);
+    }
+    let ut = e.utrace();
+    let new_bits = events & !e.events();
+    if new_bits & (abi::EVENT_DEATH | abi::EVENT_QUIESCE) != 0 && ut.is_dead() {
+        return Err(EALREADY);
+    }
+    let old = ut.set_engine_events(e, events)?;
+    hooks::engine_events_changed(old | hooks::ATTACHED, events | hooks::ATTACHED);
+    if old & !events != 0 && !core::ptr::eq(e.task(), Task::current_raw()) && ut.is_reporting(e) {
+        return Err(EINPROGRESS);
+    }
+    Ok(())
+}
+
+/// `utrace_control()`.
+///
+/// # Safety
+///
+/// `target` is valid; `engine` is an engine the caller holds a reference on.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_control(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+    action: u32,
+) -> c_int {
+    // SAFETY: per the function's safety requirements.
+    errno(unsafe { checked(target, engine) }.and_then(|e| control(&e, action)))
+}
+
+fn control(e: &Engine, action: u32) -> Result {
+    if action >= abi::RESUME_MAX {
+        return Err(EINVAL);
+    }
+    let ut = e.utrace();
+    if !e.is_attached() {
+        return Err(ESRCH);
+    }
+    let is_current = core::ptr::eq(e.task(), Task::current_raw());
+    match action {
+        abi::DETACH => {
+            if ut.is_dead() && ut.is_reporting(e) {
+                return Err(EALREADY);
+            }
+            ut.detach_engine(e, is_current)
+        }
+        _ if ut.is_dead() => Err(ESRCH),
+        abi::RESUME => Ok(()),
+        abi::REPORT | abi::INTERRUPT => {
+            if e.events() & abi::EVENT_QUIESCE == 0 {
+                return Err(EINVAL);
+            }
+            work::queue_report(ut, action == abi::INTERRUPT);
+            Ok(())
+        }
+        // STOP, SINGLESTEP, BLOCKSTEP: the stopping support (next step of the core).
+        _ => Err(EOPNOTSUPP),
+    }
+}
+
+/// `utrace_barrier()`.
+///
+/// # Safety
+///
+/// `target` is valid; `engine` is an engine the caller holds a reference on.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_barrier(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+) -> c_int {
+    // SAFETY: per the function's safety requirements.
+    errno(unsafe { checked(target, engine) }.and_then(|e| barrier(&e)))
+}
+
+fn barrier(e: &Engine) -> Result {
+    if core::ptr::eq(e.task(), Task::current_raw()) {
+        return Ok(());
+    }
+    let ut = e.utrace();
+    loop {
+        if !ut.is_reporting(e) {
+            return if e.is_fully_detached() {
+                Err(ESRCH)
+            } else {
+                Ok(())
+            };
+        }
+        if kernel::current!().signal_pending() {
+            return Err(ERESTARTSYS);
+        }
+        // SAFETY: sleeping for a jiffy in process context (barrier may sleep).
+        unsafe { bindings::schedule_timeout_interruptible(1) };
+    }
+}

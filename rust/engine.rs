@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Engines: one per attachment of a tracing engine to a thread.
+//!
+//! An [`Engine`] starts with the public `struct utrace_engine` of the C header, so the
+//! pointer engines get is a pointer to the whole object. Two counts govern its life:
+//!
+//! - `users`, the API references (`utrace_engine_get`/`_put`, plus the "attached" reference
+//!   held while the engine is attached). When it drops to zero, `ops->release(data)` is
+//!   called, exactly once.
+//! - The [`Arc`] strong count, which keeps the memory valid. Every API reference holds one,
+//!   and so do the per-task engine lists and the snapshots a reporting thread iterates. A
+//!   snapshot may thus outlive the last API reference: it then only sees a detached engine,
+//!   which it skips without touching `ops` or `data`.
+//!
+//! Detach protocol (the original utrace's, with a flag instead of swapping `ops`): the
+//! detacher sets `DETACHED`, then a full barrier, then reads the task's `reporting` pointer;
+//! the reporting thread stores `reporting`, then a full barrier, then checks `DETACHED`
+//! before each callback. So either the detacher sees the callback in flight (and leaves the
+//! attached reference for the reporter to drop after the callback returns), or the reporter
+//! sees the flag and makes no callback. This file holds every call into engine code.
+
+use core::ffi::c_void;
+use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use kernel::alloc::Flags;
+use kernel::bindings;
+use kernel::ffi::{c_int, c_long, c_ulong};
+use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow};
+
+use crate::abi::{self, utrace_engine, utrace_engine_ops};
+use crate::task::UtraceTask;
+
+/// An engine attached (or once attached) to one thread.
+///
+/// Invariant: `public.ops` points to a `utrace_engine_ops` that stays valid while the engine
+/// is not [`orphaned`](Engine::orphan) (it lives in the engine module, which cannot unload
+/// while engines it attached are alive without utrace orphaning them first).
+#[repr(C)]
+pub(crate) struct Engine {
+    /// Must be first: engines get a pointer to it, which is a pointer to the `Engine`.
+    public: utrace_engine,
+    users: AtomicUsize,
+    detached: AtomicBool,
+    /// Whether the attached reference (one of `users`) is still held.
+    attach_ref: AtomicBool,
+    /// Set when the engine's module went away: never call into it again.
+    orphaned: AtomicBool,
+    /// The per-task state of the task attached to (kept after detach, for barrier).
+    ut: Arc<UtraceTask>,
+}
+
+/// Engines alive (memory not yet freed), for debugfs and leak tests.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+pub(crate) fn live_count() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: the raw pointers are an immutable callback table and engine data owned by the
+// engine module, which the C API lets any thread use; everything mutable is atomic.
+unsafe impl Send for Engine {}
+// SAFETY: see `Send`.
+unsafe impl Sync for Engine {}
+
+impl Engine {
+    /// A new, attached engine with no events: two API references (the caller's and the
+    /// attached one), returned as the `Arc` the caller's reference is made from.
+    pub(crate) fn new(
+        ut: &Arc<UtraceTask>,
+        ops: *const utrace_engine_ops,
+        data: *mut c_void,
+        flags: Flags,
+    ) -> Result<Arc<Self>> {
+        let e = Arc::new(
+            Engine {
+                public: utrace_engine {
+                    ops,
+                    data,
+                    flags: AtomicUsize::new(0),
+                },
+                users: AtomicUsize::new(2),
+                detached: AtomicBool::new(false),
+                attach_ref: AtomicBool::new(true),
+                orphaned: AtomicBool::new(false),
+                ut: ut.clone(),
+            },
+            flags,
+        )?;
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        Ok(e)
+    }
+
+    /// The pointer handed to engines (and back from them).
+    pub(crate) fn as_raw(this: &Arc<Self>) -> *mut utrace_engine {
+        Arc::as_ptr(this).cast_mut().cast()
+    }
+
+    /// Turns one API reference into an `Arc`-owned raw pointer for the caller.
+    pub(crate) fn into_api_ref(this: Arc<Self>) -> *mut utrace_engine {
+        Arc::into_raw(this).cast_mut().cast()
+    }
+
+    /// Borrows the engine behind a pointer an engine module gave us.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`Engine::into_api_ref`] (an attach) and the caller must hold an
+    /// API reference on it for the duration of the borrow.
+    pub(crate) unsafe fn from_api<'a>(ptr: *mut utrace_engine) -> ArcBorrow<'a, Self> {
+        // SAFETY: per the function's safety requirements, `ptr` is an `Arc<Engine>` raw
+        // pointer whose reference is held by the caller.
+        unsafe { ArcBorrow::from_raw(ptr.cast::<Engine>()) }
+    }
+
+    /// `utrace_engine_get`: one more API reference.
+    pub(crate) fn get(this: ArcBorrow<'_, Self>) {
+        this.users.fetch_add(1, Ordering::Relaxed);
+        let arc: Arc<Self> = this.into();
+        let _ = Arc::into_raw(arc);
+    }
+
+    /// `utrace_engine_put`: drops one API reference; the last one calls `release(data)`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a pointer from [`Engine::into_api_ref`] whose reference the caller owns
+    /// and gives up here.
+    pub(crate) unsafe fn put(ptr: *mut utrace_engine) {
+        // SAFETY: per the safety requirements the caller owns this `Arc` reference.
+        let this = unsafe { Arc::from_raw(ptr.cast::<Engine>()) };
+        this.put_user();
+    }
+
+    fn put_user(&self) {
+        if self.users.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        if self.orphaned.load(Ordering::Acquire) {
+            return;
+        }
+        if let Some(release) = self.ops().release {
+            // SAFETY: the last API reference is gone, so nothing else can call the engine's
+            // code with `data` any more; `release` is the engine's own callback for exactly
+            // this moment, and the engine module is still loaded (not orphaned).
+            unsafe { release(self.public.data) };
+        }
+    }
+
+    pub(crate) fn ops(&self) -> &utrace_engine_ops {
+        // SAFETY: by the type invariant `ops` is valid while the engine is not orphaned;
+        // callers check `orphaned` (through `is_attached`) before calling into it.
+        unsafe { &*self.public.ops }
+    }
+
+    /// The task the engine is attached to.
+    pub(crate) fn task(&self) -> *const bindings::task_struct {
+        self.ut.task_ptr()
+    }
+
+    /// The per-task state of that task.
+    pub(crate) fn utrace(&self) -> &Arc<UtraceTask> {
+        &self.ut
+    }
+
+    /// Detached, and the attached reference dropped: no callback can come any more.
+    pub(crate) fn is_fully_detached(&self) -> bool {
+        !self.is_attached() && !self.attach_ref.load(Ordering::Acquire)
+    }
+
+    /// The event mask.
+    pub(crate) fn events(&self) -> usize {
+        self.public.flags.load(Ordering::Acquire)
+    }
+
+    /// Sets the event mask. Callers hold the task's lock (`task.rs`).
+    pub(crate) fn set_events_locked(&self, events: usize) {
+        self.public.flags.store(events, Ordering::Release);
+    }
+
+    pub(crate) fn is_attached(&self) -> bool {
+        !self.detached.load(Ordering::Acquire)
+    }
+
+    /// Marks the engine detached. Returns false if it already was. Followed by a full
+    /// barrier, which pairs with the one in `UtraceTask::start_callback`.
+    pub(crate) fn mark_detached(&self) -> bool {
+        let first = !self.detached.swap(true, Ordering::AcqRel);
+        fence(Ordering::SeqCst);
+        first
+    }
+
+    /// Drops the attached API reference, once, after the engine was marked detached and no
+    /// callback of it can be in progress.
+    pub(crate) fn drop_attach_ref(&self) {
+        if self.attach_ref.swap(false, Ordering::AcqRel) {
+            self.put_user();
+        }
+    }
+
+    /// The engine's module is going away: detach it and never call into it again.
+    #[allow(dead_code)] // Used by the module notifier (engine unload safety).
+    pub(crate) fn orphan(&self) {
+        self.orphaned.store(true, Ordering::Release);
+        self.mark_detached();
+    }
+
+    /// Whether this engine matches an attach lookup.
+    pub(crate) fn matches(
+        &self,
+        flags: c_int,
+        ops: *const utrace_engine_ops,
+        data: *mut c_void,
+    ) -> bool {
+        self.is_attached()
+            && (flags & abi::ATTACH_MATCH_OPS == 0 || core::ptr::eq(self.public.ops, ops))
+            && (flags & abi::ATTACH_MATCH_DATA == 0 || self.public.data == data)
+    }
+}
+
+/// The callbacks. Each returns `None` when the engine has no callback for the event.
+///
+/// Callers guarantee, through `UtraceTask::start_callback`, that the engine is attached (so
+/// not orphaned: its module and `ops` are alive) and that they run in the context the C
+/// header documents for that callback.
+impl Engine {
+    fn raw(&self) -> *mut utrace_engine {
+        core::ptr::from_ref(self).cast_mut().cast()
+    }
+
+    pub(crate) fn report_quiesce(&self, action: u32, event: usize) -> Option<u32> {
+        let f = self.ops().report_quiesce?;
+        // SAFETY: see the impl block: attached engine, documented context.
+        Some(unsafe { f(action, self.raw(), event as c_ulong) })
+    }
+
+    pub(crate) fn report_clone(
+        &self,
+        action: u32,
+        clone_flags: u64,
+        child: *mut bindings::task_struct,
+    ) -> Option<u32> {
+        let f = self.ops().report_clone?;
+        // SAFETY: see the impl block; `child` is the new task, alive while it is reported.
+        Some(unsafe { f(action, self.raw(), clone_flags as c_ulong, child) })
+    }
+
+    pub(crate) fn report_exec(
+        &self,
+        action: u32,
+        bprm: *const bindings::linux_binprm,
+        regs: *mut bindings::pt_regs,
+    ) -> Option<u32> {
+        let f = self.ops().report_exec?;
+        // SAFETY: see the impl block; `bprm` and `regs` are the exec's, valid during it.
+        Some(unsafe { f(action, self.raw(), core::ptr::null(), bprm, regs) })
+    }
+
+    pub(crate) fn report_syscall_entry(
+        &self,
+        action: u32,
+        regs: *mut bindings::pt_regs,
+    ) -> Option<u32> {
+        let f = self.ops().report_syscall_entry?;
+        // SAFETY: see the impl block; `regs` are current's user registers.
+        Some(unsafe { f(action, self.raw(), regs) })
+    }
+
+    pub(crate) fn report_syscall_exit(
+        &self,
+        action: u32,
+        regs: *mut bindings::pt_regs,
+    ) -> Option<u32> {
+        let f = self.ops().report_syscall_exit?;
+        // SAFETY: see the impl block; `regs` are current's user registers.
+        Some(unsafe { f(action, self.raw(), regs) })
+    }
+
+    pub(crate) fn report_exit(&self, action: u32, orig: c_long, code: &mut c_long) -> Option<u32> {
+        let f = self.ops().report_exit?;
+        // SAFETY: see the impl block; `code` is a valid, exclusive pointer for the call.
+        Some(unsafe { f(action, self.raw(), orig, code) })
+    }
+
+    pub(crate) fn report_death(&self, group_dead: bool, signal: c_int) -> Option<u32> {
+        let f = self.ops().report_death?;
+        // SAFETY: see the impl block.
+        Some(unsafe { f(self.raw(), group_dead, signal) })
+    }
+
+    pub(crate) fn report_reap(&self, task: *mut bindings::task_struct) -> Option<u32> {
+        let f = self.ops().report_reap?;
+        // SAFETY: see the impl block; `task` is being freed but still valid.
+        unsafe { f(self.raw(), task) };
+        Some(abi::RESUME)
+    }
+
+    pub(crate) fn report_signal(
+        &self,
+        action: u32,
+        regs: *mut bindings::pt_regs,
+        info: *mut bindings::kernel_siginfo,
+        ka: *const bindings::k_sigaction,
+    ) -> Option<u32> {
+        let f = self.ops().report_signal?;
+        // SAFETY: see the impl block; `info` (may be null) and `ka` are the signal's.
+        Some(unsafe { f(action, self.raw(), regs, info, ka, core::ptr::null_mut()) })
+    }
+}

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The tracepoint probes: where each event enters utrace.
+//!
+//! Every probe has exactly the C prototype `void probe(void *data, TP_PROTO...)` of its
+//! tracepoint (kCFI checks it). Each one looks the task up in the per-task table (lock-free,
+//! under RCU), returns at once unless an attached engine wants the event, and otherwise
+//! makes one reporting pass (`report.rs`). Contexts (see `Documentation/api.md`):
+//!
+//! | probe | runs in | may sleep |
+//! |---|---|---|
+//! | `sys_enter`, `sys_exit` | the task, syscall entry/exit (faultable tracepoint) | yes, may fault |
+//! | `task_newtask` | the parent, end of `copy_process()`, child not yet woken | yes |
+//! | `sched_process_exec` | the task, `exec_binprm()` after the new image is set up | yes |
+//! | `sched_process_exit` | the task, `do_exit()` after `PF_EXITING`, mm still there | yes |
+//! | `sched_process_free` | RCU callback (softirq) when the task_struct goes | no |
+//! | `signal_deliver` | the task, `get_signal()`, siglock held, irqs off | no |
+
+use core::ffi::c_void;
+use kernel::bindings;
+use kernel::ffi::{c_int, c_long};
+use kernel::task::Task;
+
+use crate::abi;
+use crate::glue;
+use crate::report::{self, Order};
+use crate::task::UtraceTask;
+use crate::work;
+
+/// `PF_KTHREAD | PF_IO_WORKER`: tasks that never return to user mode.
+const PF_NO_USER: u32 = bindings::PF_KTHREAD | bindings::PF_IO_WORKER;
+
+/// The current task's state if an engine wants one of `events` from it.
+fn current_wanting(events: usize) -> Option<kernel::sync::Arc<UtraceTask>> {
+    UtraceTask::lookup(Task::current_raw()).filter(|ut| ut.events() & events != 0)
+}
+
+fn current_regs() -> *mut bindings::pt_regs {
+    // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
+    unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) }
+}
+
+/// The `sys_enter` probe.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
+    let Some(ut) = current_wanting(abi::EVENT_SYSCALL_ENTRY) else {
+        return;
+    };
+    let out = report::report(
+        &ut,
+        abi::EVENT_SYSCALL_ENTRY,
+        Order::Reverse,
+        true,
+        |e, a| e.report_syscall_entry(a, regs),
+    );
+    if out.bits & abi::SYSCALL_MASK == abi::SYSCALL_ABORT {
+        // The entry code re-reads the number after this tracepoint: -1 runs no syscall and
+        // returns regs->ax (-ENOSYS, or what an engine stored there).
+        // SAFETY: `regs` are current's user registers, ours to change at syscall entry.
+        unsafe { (*regs).orig_ax = usize::MAX };
+    }
+    report::finish(&ut, out.action, false);
+}
+
+/// The `sys_exit` probe.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
+    let Some(ut) = current_wanting(abi::EVENT_SYSCALL_EXIT) else {
+        return;
+    };
+    let out = report::report(&ut, abi::EVENT_SYSCALL_EXIT, Order::Attach, true, |e, a| {
+        e.report_syscall_exit(a, regs)
+    });
+    report::finish(&ut, out.action, false);
+}
+
+/// The `task_newtask` probe.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn task_newtask(
+    _: *mut c_void,
+    child: *mut bindings::task_struct,
+    clone_flags: u64,
+) {
+    // SAFETY: `child` is the new task, not yet woken; its flags are set.
+    if unsafe { (*child).flags } & PF_NO_USER != 0 {
+        return;
+    }
+    let Some(ut) = current_wanting(abi::EVENT_CLONE) else {
+        return;
+    };
+    let out = report::report(&ut, abi::EVENT_CLONE, Order::Attach, true, |e, a| {
+        e.report_clone(a, clone_flags, child)
+    });
+    report::finish(&ut, out.action, false);
+}
+
+/// The `sched_process_exec` probe.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn sched_process_exec(
+    _: *mut c_void,
+    _task: *mut bindings::task_struct,
+    _old_pid: bindings::pid_t,
+    bprm: *mut bindings::linux_binprm,
+) {
+    let Some(ut) = current_wanting(abi::EVENT_EXEC) else {
+        return;
+    };
+    let regs = current_regs();
+    let out = report::report(&ut, abi::EVENT_EXEC, Order::Attach, true, |e, a| {
+        e.report_exec(a, bprm, regs)
+    });
+    report::finish(&ut, out.action, false);
+}
+
+/// The `sched_process_exit` probe.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn sched_process_exit(
+    _: *mut c_void,
+    task: *mut bindings::task_struct,
+    group_dead: bool,
+) {
+    let Some(ut) = UtraceTask::lookup(task) else {
+        return;
+    };
+    ut.set_exiting();
+    let events = ut.events();
+    if events & abi::EVENT_EXIT != 0 {
+        // SAFETY: `task` is current, in do_exit(), which set exit_code just before this.
+        let orig = unsafe { (*task).exit_code } as c_long;
+        let mut code = orig;
+        report::report(&ut, abi::EVENT_EXIT, Order::Attach, true, |e, a| {
+            e.report_exit(a, orig, &mut code)
+        });
+        if code != orig {
+            // SAFETY: as above; the parent's wait reads exit_code later.
+            unsafe { (*task).exit_code = code as c_int };
+        }
+    }
+    if events & abi::EVENT_DEATH != 0 && ut.set_dead() {
+        // SAFETY: `task` is current; exit_signal is stable for a task in do_exit().
+        let signal = unsafe { (*task).exit_signal };
+        work::queue_death(&ut, group_dead, signal);
+    }
+}
+
+/// The `sched_process_free` probe.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn sched_process_free(
+    _: *mut c_void,
+    task: *mut bindings::task_struct,
+) {
+    let Some(ut) = UtraceTask::lookup(task) else {
+        return;
+    };
+    if ut.events() & abi::EVENT_REAP != 0 {
+        report::report(&ut, abi::EVENT_REAP, Order::Attach, false, |e, _| {
+            e.report_reap(task)
+        });
+    }
+    ut.detach_all();
+}
+
+/// The `signal_deliver` probe.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn signal_deliver(
+    _: *mut c_void,
+    sig: c_int,
+    info: *mut bindings::kernel_siginfo,
+    ka: *mut bindings::k_sigaction,
+) {
+    let Some(ut) = current_wanting(abi::EVENT_SIGNAL_ALL) else {
+        return;
+    };
+    // SAFETY: `ka` is the signal's action in current's sighand, under siglock.
+    let event = unsafe { glue::utrace_glue_signal_event(sig, ka) } as usize;
+    if ut.events() & event == 0 {
+        return;
+    }
+    let regs = current_regs();
+    // Resume actions from report_signal are not acted on here (siglock is held); STOP and
+    // REPORT from a signal report come with the stopping support.
+    report::report(&ut, event, Order::Attach, false, |e, a| {
+        e.report_signal(a, regs, info, ka)
+    });
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Event dispatch: one pass over a task's engines for one event.
+//!
+//! Rules (the original utrace's, `Documentation/api.md`):
+//! - engines are called in attach order, or in reverse for syscall entry;
+//! - an engine with `UTRACE_EVENT(QUIESCE)` gets `report_quiesce(event)` first, in the same
+//!   pass, for events reported in a sleepable context;
+//! - the resume actions fold by minimum (STOP < INTERRUPT < REPORT < ... < RESUME); each
+//!   engine is passed the running minimum plus the previous engine's event-specific bits,
+//!   and the last engine's event-specific bits win;
+//! - `UTRACE_DETACH` detaches only the engine that returns it and counts as RESUME;
+//! - an engine attached during the pass gets nothing for this event (it is not in the
+//!   snapshot the pass iterates).
+
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::pr_warn_once;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::abi;
+use crate::engine::Engine;
+use crate::task::UtraceTask;
+use crate::work;
+
+/// Order of the engines in a pass.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    Attach,
+    Reverse,
+}
+
+/// The folded answer of a pass.
+pub(crate) struct Outcome {
+    /// The minimum resume action.
+    pub(crate) action: u32,
+    /// The last engine's event-specific bits (syscall or signal action).
+    pub(crate) bits: u32,
+}
+
+static STOP_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// Reports `event` (one `EVENT_*` bit) to the engines of `ut`. `call` makes the event's
+/// callback for one engine and returns its answer (`None` if it has no such callback).
+/// `quiesce` says whether `report_quiesce(event)` goes first for QUIESCE engines.
+pub(crate) fn report(
+    ut: &UtraceTask,
+    event: usize,
+    order: Order,
+    quiesce: bool,
+    mut call: impl FnMut(&Engine, u32) -> Option<u32>,
+) -> Outcome {
+    let mut out = Outcome {
+        action: abi::RESUME,
+        bits: 0,
+    };
+    let Some(list) = ut.snapshot() else {
+        return out;
+    };
+    let n = list.engines.len();
+    let mut detached = false;
+    let want = event | if quiesce { abi::EVENT_QUIESCE } else { 0 };
+    for i in 0..n {
+        let e = &list.engines[if order == Order::Reverse {
+            n - 1 - i
+        } else {
+            i
+        }];
+        if e.events() & want == 0 || !ut.start_callback(e) {
+            continue;
+        }
+        let events = e.events();
+        if quiesce && events & abi::EVENT_QUIESCE != 0 {
+            if let Some(r) = e.report_quiesce(out.action | out.bits, event) {
+                detached |= fold(ut, e, &mut out, r, false);
+            }
+        }
+        if events & event != 0 && e.is_attached() {
+            if let Some(r) = call(e, out.action | out.bits) {
+                detached |= fold(ut, e, &mut out, r, true);
+            }
+        }
+        ut.finish_callback(e);
+    }
+    if detached {
+        ut.prune();
+    }
+    out
+}
+
+/// Folds one engine's answer into `out`. Returns true if the engine detached itself.
+fn fold(ut: &UtraceTask, e: &Engine, out: &mut Outcome, ret: u32, event_bits: bool) -> bool {
+    let mut resume = ret & abi::RESUME_MASK;
+    if event_bits {
+        out.bits = ret & !abi::RESUME_MASK;
+    }
+    let mut detached = false;
+    match resume {
+        abi::DETACH => {
+            detached = ut.mark_engine_detached(e);
+            resume = abi::RESUME;
+        }
+        abi::RESUME_MAX => {
+            pr_warn_once!("an engine returned an invalid resume action; resuming\n");
+            resume = abi::RESUME;
+        }
+        _ => {}
+    }
+    out.action = out.action.min(resume);
+    detached
+}
+
+/// Acts on a pass's resume action once every engine has answered.
+///
+/// `from_quiesce_report` is set for the `report_quiesce(0)` pass itself: a REPORT asked from
+/// there is not queued again, so that an engine answering REPORT cannot loop forever.
+pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, from_quiesce_report: bool) {
+    match action {
+        abi::REPORT | abi::INTERRUPT if !from_quiesce_report => {
+            work::queue_report(ut, action == abi::INTERRUPT);
+        }
+        abi::STOP | abi::SINGLESTEP | abi::BLOCKSTEP => {
+            if !STOP_WARNED.swap(true, Ordering::Relaxed) {
+                pr_warn!(
+                    "UTRACE_STOP, SINGLESTEP and BLOCKSTEP are not implemented yet: resuming\n"
+                );
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! task_work: the reports that must run in the traced thread at a safe point.
+//!
+//! - The quiesce report asked by UTRACE_REPORT (queued with `TWA_RESUME`: it runs on the way
+//!   back to user mode, without interrupting a blocking syscall) or UTRACE_INTERRUPT
+//!   (`TWA_SIGNAL`: an interruptible sleep is broken, the syscall restarts or returns EINTR
+//!   as it would for a signal with a handler).
+//! - The death report, queued at `sched_process_exit` and run by `exit_task_work()` before
+//!   `exit_notify()`: the thread runs no more user code, its mm is gone.
+//!
+//! Each queued item holds a reference on the `UtraceTask`. Queued task_work cannot be
+//! cancelled by a module (`task_work_cancel` is not exported), so every item is counted in
+//! [`PENDING`] and module unload waits for the count to drop to zero: no queued item can
+//! point into freed module code.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+use kernel::bindings;
+use kernel::pr_warn_once;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::abi;
+use crate::report::{self, Order};
+use crate::task::{gfp_for_context, UtraceTask};
+
+/// Queued and not yet finished task_work items.
+pub(crate) static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Report,
+    Death { group_dead: bool, signal: i32 },
+}
+
+#[repr(C)]
+struct Item {
+    /// Must be first: the task_work callback gets a pointer to it.
+    head: bindings::callback_head,
+    ut: Arc<UtraceTask>,
+    kind: Kind,
+}
+
+fn queue(ut: &Arc<UtraceTask>, kind: Kind, mode: bindings::task_work_notify_mode) -> Result {
+    let item = KBox::new(
+        Item {
+            head: bindings::callback_head {
+                next: core::ptr::null_mut(),
+                func: Some(run),
+            },
+            ut: ut.clone(),
+            kind,
+        },
+        gfp_for_context(),
+    )?;
+    let raw = KBox::into_raw(item);
+    PENDING.fetch_add(1, Ordering::AcqRel);
+    // SAFETY: `raw` is a valid callback_head whose `func` is set; the task is kept alive by
+    // the reference `ut` holds; `task_work_add` is callable in any context.
+    let ret = unsafe { bindings::task_work_add(ut.task_ptr(), &raw mut (*raw).head, mode) };
+    if ret != 0 {
+        // SAFETY: the work was not queued, so we still own the item.
+        drop(unsafe { KBox::from_raw(raw) });
+        PENDING.fetch_sub(1, Ordering::AcqRel);
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}
+
+/// Asks for a `report_quiesce(0)` at the task's next safe point.
+pub(crate) fn queue_report(ut: &Arc<UtraceTask>, interrupt: bool) {
+    if ut.report_queued.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let mode = if interrupt {
+        bindings::task_work_notify_mode_TWA_SIGNAL
+    } else {
+        bindings::task_work_notify_mode_TWA_RESUME
+    };
+    if queue(ut, Kind::Report, mode).is_err() {
+        // The task is past exit_task_work(), or out of memory: no report is coming.
+        ut.report_queued.store(false, Ordering::Release);
+    }
+}
+
+/// Queues the death report; it runs in `exit_task_work()`.
+pub(crate) fn queue_death(ut: &Arc<UtraceTask>, group_dead: bool, signal: i32) {
+    if queue(
+        ut,
+        Kind::Death { group_dead, signal },
+        bindings::task_work_notify_mode_TWA_NONE,
+    )
+    .is_err()
+    {
+        pr_warn_once!("could not queue the death report of a traced task\n");
+    }
+}
+
+/// The task_work callback.
+///
+/// # Safety
+///
+/// Called by `task_work_run()` with the `head` of an [`Item`] queued by [`queue`].
+unsafe extern "C" fn run(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the first field of a `KBox<Item>` leaked by `queue`; task_work runs
+    // each item once, so we own it now.
+    let item = unsafe { KBox::from_raw(head.cast::<Item>()) };
+    match item.kind {
+        Kind::Report => {
+            item.ut.report_queued.store(false, Ordering::Release);
+            // Event 0: only report_quiesce(0), to the engines with QUIESCE set.
+            let out = report::report(&item.ut, 0, Order::Attach, true, |_, _| None);
+            report::finish(&item.ut, out.action, true);
+        }
+        Kind::Death { group_dead, signal } => {
+            // Only DETACH in report_death's answer matters (folded by `report`).
+            report::report(&item.ut, abi::EVENT_DEATH, Order::Attach, true, |e, _| {
+                e.report_death(group_dead, signal)
+            });
+        }
+    }
+    drop(item);
+    PENDING.fetch_sub(1, Ordering::AcqRel);
+}
