@@ -247,12 +247,15 @@ fn barrier(e: &Engine) -> Result {
     }
     let ut = e.utrace();
     loop {
+        // Attached: no callback in flight. Detached: also the attached reference's drop (and
+        // a `release` it may make) has completed, wherever it runs (reporter, reap, detacher).
         if !ut.is_reporting(e) {
-            return if e.is_fully_detached() {
-                Err(ESRCH)
-            } else {
-                Ok(())
-            };
+            if e.is_attached() {
+                return Ok(());
+            }
+            if e.is_fully_detached() {
+                return Err(ESRCH);
+            }
         }
         if kernel::current!().signal_pending() {
             return Err(ERESTARTSYS);

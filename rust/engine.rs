@@ -21,7 +21,7 @@
 //! sees the flag and makes no callback. This file holds every call into engine code.
 
 use core::ffi::c_void;
-use core::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_long, c_ulong};
@@ -42,13 +42,19 @@ pub(crate) struct Engine {
     public: utrace_engine,
     users: AtomicUsize,
     detached: AtomicBool,
-    /// Whether the attached reference (one of `users`) is still held.
-    attach_ref: AtomicBool,
+    /// The attached reference (one of `users`): [`REF_HELD`], [`REF_DROPPING`] while its put
+    /// (and maybe `release`) runs, [`REF_DROPPED`] after. `utrace_barrier` waits for
+    /// `REF_DROPPED` on a detached engine, so that no `release` runs in engine code after it.
+    attach_ref: AtomicU8,
     /// Set when the engine's module went away: never call into it again.
     orphaned: AtomicBool,
     /// The per-task state of the task attached to (kept after detach, for barrier).
     ut: Arc<UtraceTask>,
 }
+
+const REF_HELD: u8 = 0;
+const REF_DROPPING: u8 = 1;
+const REF_DROPPED: u8 = 2;
 
 /// Engines alive (memory not yet freed), for debugfs and leak tests.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -87,7 +93,7 @@ impl Engine {
                 },
                 users: AtomicUsize::new(2),
                 detached: AtomicBool::new(false),
-                attach_ref: AtomicBool::new(true),
+                attach_ref: AtomicU8::new(REF_HELD),
                 orphaned: AtomicBool::new(false),
                 ut: ut.clone(),
             },
@@ -170,9 +176,10 @@ impl Engine {
         &self.ut
     }
 
-    /// Detached, and the attached reference dropped: no callback can come any more.
+    /// Detached, and the attached reference dropped (its `release`, if it was the last
+    /// reference, has returned): utrace will not call into the engine any more.
     pub(crate) fn is_fully_detached(&self) -> bool {
-        !self.is_attached() && !self.attach_ref.load(Ordering::Acquire)
+        !self.is_attached() && self.attach_ref.load(Ordering::Acquire) == REF_DROPPED
     }
 
     /// The event mask.
@@ -200,8 +207,13 @@ impl Engine {
     /// Drops the attached API reference, once, after the engine was marked detached and no
     /// callback of it can be in progress.
     pub(crate) fn drop_attach_ref(&self) {
-        if self.attach_ref.swap(false, Ordering::AcqRel) {
+        if self
+            .attach_ref
+            .compare_exchange(REF_HELD, REF_DROPPING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
             self.put_user();
+            self.attach_ref.store(REF_DROPPED, Ordering::Release);
         }
     }
 

@@ -141,7 +141,6 @@ impl UtraceTask {
         }
         let new = Self::new(task, gfp)?;
         let raw = Arc::into_raw(new.clone()).cast_mut().cast::<c_void>();
-        let _guard = rcu::read_lock();
         // SAFETY: `raw` is a reference we own; the glue keeps it on success (returns `raw`).
         let got = unsafe { glue::utrace_glue_table_insert(task.as_ptr(), raw, can_sleep()) };
         if got != raw {
@@ -150,10 +149,9 @@ impl UtraceTask {
             if let Some(err) = glue::err_ptr(got) {
                 return Err(err);
             }
-            // SAFETY: another thread inserted `got` first; it is valid under `_guard` and the
-            // table owns a reference, so taking one of our own is sound.
-            let borrowed = unsafe { kernel::sync::ArcBorrow::<UtraceTask>::from_raw(got.cast()) };
-            return Ok(borrowed.into());
+            // SAFETY: another thread inserted `got` first; the glue took a reference for us
+            // (`utrace_rust_table_get`) while it was valid under RCU.
+            return Ok(unsafe { Arc::from_raw(got.cast::<UtraceTask>()) });
         }
         // Order the insertion before the check: either `sched_process_free` (which runs a
         // grace period after `release_task` detached the pid) finds our entry, or we see
@@ -327,6 +325,8 @@ impl UtraceTask {
     pub(crate) fn finish_callback(&self, engine: &Engine) {
         self.reporting.store(ptr::null_mut(), Ordering::Release);
         fence(Ordering::SeqCst);
+        // A detacher that saw this callback in flight left the attached reference to us.
+        // `utrace_barrier` waits for the drop to complete (see `Engine::attach_ref`).
         if !engine.is_attached() {
             engine.drop_attach_ref();
         }
@@ -367,6 +367,21 @@ impl UtraceTask {
         }
         Ok(())
     }
+}
+
+/// Called by the glue, under RCU, for an entry it found: one more reference, for the caller
+/// of `utrace_glue_table_insert`.
+///
+/// # Safety
+///
+/// `p` is an `Arc<UtraceTask>` raw pointer owned by the table, in an RCU read-side section.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_rust_table_get(p: *mut c_void) {
+    // SAFETY: per the function's safety requirements the entry is alive; the new reference
+    // is handed to the caller as a raw pointer.
+    let borrowed = unsafe { kernel::sync::ArcBorrow::<UtraceTask>::from_raw(p.cast()) };
+    let arc: Arc<UtraceTask> = borrowed.into();
+    let _ = Arc::into_raw(arc);
 }
 
 /// Called by the glue a grace period after an entry left the table.

@@ -157,23 +157,32 @@ void *utrace_glue_table_lookup(const struct task_struct *task)
 
 /*
  * Insert @utrace for @task unless the task already has an entry. Returns @utrace when
- * inserted (the table now owns that reference), the existing entry's pointer when there was
- * one (valid under the caller's rcu_read_lock()), or an ERR_PTR().
+ * inserted (the table now owns that reference), the existing entry's pointer with a new
+ * reference for the caller (taken under RCU by utrace_rust_table_get()), or an ERR_PTR().
+ * The caller must not be in an RCU read-side section: the node is allocated here.
  */
 void *utrace_glue_table_insert(const struct task_struct *task, void *utrace, bool can_sleep)
 {
 	struct utrace_node *n, *old;
+	void *ret = utrace;
 
 	n = kzalloc_obj(*n, can_sleep ? GFP_KERNEL : GFP_ATOMIC);
 	if (!n)
 		return ERR_PTR(-ENOMEM);
 	n->task = task;
 	n->utrace = utrace;
+	rcu_read_lock();
 	old = rhashtable_lookup_get_insert_fast(&utrace_table, &n->node, utrace_table_params);
-	if (!old)
-		return utrace;
-	kfree(n);
-	return IS_ERR(old) ? (void *)old : old->utrace;
+	if (IS_ERR(old)) {
+		ret = old;
+	} else if (old) {
+		ret = old->utrace;
+		utrace_rust_table_get(ret);
+	}
+	rcu_read_unlock();
+	if (ret != utrace)
+		kfree(n);
+	return ret;
 }
 
 static void utrace_node_free_rcu(struct rcu_head *rcu)

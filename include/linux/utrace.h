@@ -295,8 +295,14 @@ int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32
  * Waits until no callback of @engine is running on @target. Returns at once when @target is
  * current.
  *
+ * For a detached engine it also waits until utrace has dropped the engine's attached
+ * reference, so that release() cannot run in utrace's context after this returns. An
+ * engine module's exit must therefore, for every engine it attached: utrace_control(DETACH)
+ * (whatever it returns), then utrace_barrier(), then utrace_engine_put().
+ *
  * Return: 0 no callback is in progress; -ESRCH @engine is fully detached (no callback in
- * progress either); -ERESTARTSYS a signal is pending for the caller.
+ * progress either, and utrace holds no reference any more); -ERESTARTSYS a signal is
+ * pending for the caller.
  */
 int utrace_barrier(struct task_struct *target, struct utrace_engine *engine);
 

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * utrace_test_engine: a C engine that user space drives through debugfs, for the tests.
+ *
+ * /sys/kernel/debug/utrace_test/control takes one command per write(); the write returns
+ * the command's result (a negative errno fails the write with that errno):
+ *
+ *   attach S TID FLAGS      utrace_attach_task(TID, FLAGS, &ops, slot S); S holds the ref
+ *   attach_null_ops S TID   utrace_attach_task with ops == NULL (must fail)
+ *   lookup S TID FLAGS      attach without CREATE; must find slot S's engine (extra ref put)
+ *   events S MASK           utrace_set_events (MASK in hex)
+ *   ret S EVENT VALUE       what callback EVENT of slot S returns (hex); EVENT is one of
+ *                           quiesce clone exec exit death syscall_entry syscall_exit signal
+ *   exitcode S CODE         report_exit of slot S sets *code = CODE (decimal)
+ *   control S ACTION        utrace_control (ACTION decimal)
+ *   barrier S               utrace_barrier
+ *   put S                   drop slot S's reference
+ *   clear                   empty the log
+ *
+ * /sys/kernel/debug/utrace_test/log lists every callback since the last clear, one line
+ * each, with the exact values the callback saw (see log_show()).
+ */
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/ptrace.h>
+#include <linux/sched/task_stack.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/binfmts.h>
+#include <linux/signal.h>
+#include <linux/uaccess.h>
+#include <linux/utrace.h>
+
+#define NSLOTS		8
+#define LOG_SIZE	4096
+#define NARGS		7
+
+enum rec_kind {
+	REC_QUIESCE, REC_CLONE, REC_EXEC, REC_EXIT, REC_DEATH, REC_SYSCALL_ENTRY,
+	REC_SYSCALL_EXIT, REC_SIGNAL, REC_REAP, REC_RELEASE,
+};
+
+static const char *const rec_names[] = {
+	[REC_QUIESCE] = "quiesce",
+	[REC_CLONE] = "clone",
+	[REC_EXEC] = "exec",
+	[REC_EXIT] = "exit",
+	[REC_DEATH] = "death",
+	[REC_SYSCALL_ENTRY] = "syscall_entry",
+	[REC_SYSCALL_EXIT] = "syscall_exit",
+	[REC_SIGNAL] = "signal",
+	[REC_REAP] = "reap",
+	[REC_RELEASE] = "release",
+};
+
+struct rec {
+	enum rec_kind kind;
+	int slot;
+	pid_t tid;
+	u32 in_action;
+	long a[NARGS];
+	char str[32];
+};
+
+struct slot {
+	struct utrace_engine *engine;	/* our reference, or NULL */
+	struct task_struct *task;	/* held while we hold the engine */
+	u32 ret[REC_SIGNAL + 1];
+	bool set_code;
+	long code;
+};
+
+static struct slot slots[NSLOTS];
+static DEFINE_MUTEX(control_lock);	/* serialises commands */
+
+static DEFINE_SPINLOCK(log_lock);	/* callbacks log from any context */
+static struct rec *log_buf;
+static unsigned int log_len;
+static unsigned long log_lost;
+
+static void log_rec(struct rec *r)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&log_lock, flags);
+	if (log_len < LOG_SIZE)
+		log_buf[log_len++] = *r;
+	else
+		log_lost++;
+	spin_unlock_irqrestore(&log_lock, flags);
+}
+
+static struct slot *slot_of(struct utrace_engine *engine)
+{
+	return engine->data;
+}
+
+static void rec_init(struct rec *r, enum rec_kind kind, struct utrace_engine *engine, u32 in)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->slot = slot_of(engine) - slots;
+	r->tid = task_pid_vnr(current);
+	r->in_action = in;
+}
+
+static u32 answer(struct utrace_engine *engine, enum rec_kind kind)
+{
+	return READ_ONCE(slot_of(engine)->ret[kind]);
+}
+
+static u32 t_quiesce(u32 action, struct utrace_engine *engine, unsigned long event)
+{
+	struct rec r;
+
+	rec_init(&r, REC_QUIESCE, engine, action);
+	r.a[0] = event;
+	log_rec(&r);
+	return answer(engine, REC_QUIESCE);
+}
+
+static u32 t_clone(u32 action, struct utrace_engine *engine, unsigned long clone_flags,
+		   struct task_struct *child)
+{
+	struct rec r;
+
+	rec_init(&r, REC_CLONE, engine, action);
+	r.a[0] = clone_flags;
+	r.a[1] = task_pid_vnr(child);
+	log_rec(&r);
+	return answer(engine, REC_CLONE);
+}
+
+static u32 t_exec(u32 action, struct utrace_engine *engine, const struct linux_binfmt *fmt,
+		  const struct linux_binprm *bprm, struct pt_regs *regs)
+{
+	struct rec r;
+
+	rec_init(&r, REC_EXEC, engine, action);
+	r.a[0] = task_tgid_vnr(current);
+	r.a[1] = regs == current_pt_regs();
+	strscpy(r.str, kbasename(bprm->filename), sizeof(r.str));
+	log_rec(&r);
+	return answer(engine, REC_EXEC);
+}
+
+static void rec_regs(struct rec *r, struct pt_regs *regs)
+{
+	r->a[0] = regs->orig_ax;
+	r->a[1] = regs->di;
+	r->a[2] = regs->si;
+	r->a[3] = regs->dx;
+	r->a[4] = regs->r10;
+	r->a[5] = regs->r8;
+	r->a[6] = regs->r9;
+}
+
+static u32 t_syscall_entry(u32 action, struct utrace_engine *engine, struct pt_regs *regs)
+{
+	struct rec r;
+
+	rec_init(&r, REC_SYSCALL_ENTRY, engine, action);
+	rec_regs(&r, regs);
+	log_rec(&r);
+	return answer(engine, REC_SYSCALL_ENTRY);
+}
+
+static u32 t_syscall_exit(u32 action, struct utrace_engine *engine, struct pt_regs *regs)
+{
+	struct rec r;
+
+	rec_init(&r, REC_SYSCALL_EXIT, engine, action);
+	r.a[0] = regs->orig_ax;
+	r.a[1] = regs->ax;
+	log_rec(&r);
+	return answer(engine, REC_SYSCALL_EXIT);
+}
+
+static u32 t_exit(u32 action, struct utrace_engine *engine, long orig_code, long *code)
+{
+	struct slot *s = slot_of(engine);
+	struct rec r;
+
+	rec_init(&r, REC_EXIT, engine, action);
+	r.a[0] = orig_code;
+	r.a[1] = *code;
+	log_rec(&r);
+	if (READ_ONCE(s->set_code))
+		*code = READ_ONCE(s->code);
+	return answer(engine, REC_EXIT);
+}
+
+static u32 t_death(struct utrace_engine *engine, bool group_dead, int signal)
+{
+	struct rec r;
+
+	rec_init(&r, REC_DEATH, engine, 0);
+	r.a[0] = group_dead;
+	r.a[1] = signal;
+	log_rec(&r);
+	return answer(engine, REC_DEATH);
+}
+
+static void t_reap(struct utrace_engine *engine, struct task_struct *task)
+{
+	struct rec r;
+
+	rec_init(&r, REC_REAP, engine, 0);
+	r.tid = task->pid;	/* softirq: no pid namespace of our own; tests run in init_pid_ns */
+	log_rec(&r);
+}
+
+static u32 t_signal(u32 action, struct utrace_engine *engine, struct pt_regs *regs,
+		    struct kernel_siginfo *info, const struct k_sigaction *orig_ka,
+		    struct k_sigaction *return_ka)
+{
+	struct rec r;
+
+	rec_init(&r, REC_SIGNAL, engine, action);
+	r.a[0] = info ? info->si_signo : SIGKILL;
+	r.a[1] = orig_ka->sa.sa_handler == SIG_DFL ? 0 :
+		 orig_ka->sa.sa_handler == SIG_IGN ? 1 : 2;
+	r.a[2] = utrace_signal_action(action);
+	log_rec(&r);
+	return answer(engine, REC_SIGNAL);
+}
+
+static void t_release(void *data)
+{
+	struct slot *s = data;
+	struct rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = REC_RELEASE;
+	r.slot = s - slots;
+	r.tid = task_pid_vnr(current);
+	log_rec(&r);
+}
+
+static const struct utrace_engine_ops test_ops = {
+	.report_quiesce = t_quiesce,
+	.report_signal = t_signal,
+	.report_clone = t_clone,
+	.report_exec = t_exec,
+	.report_syscall_entry = t_syscall_entry,
+	.report_syscall_exit = t_syscall_exit,
+	.report_exit = t_exit,
+	.report_death = t_death,
+	.report_reap = t_reap,
+	.release = t_release,
+};
+
+/* "quiesce" etc. to the record kind whose answer it sets, or -1. */
+static int event_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i <= REC_SIGNAL; i++)
+		if (!strcmp(name, rec_names[i]))
+			return i;
+	return -1;
+}
+
+static struct task_struct *task_by_tid(pid_t tid)
+{
+	struct pid *pid = find_get_pid(tid);
+	struct task_struct *task;
+
+	if (!pid)
+		return NULL;
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	return task;
+}
+
+static void slot_drop(struct slot *s)
+{
+	if (s->engine)
+		utrace_engine_put(s->engine);
+	if (s->task)
+		put_task_struct(s->task);
+	s->engine = NULL;
+	s->task = NULL;
+}
+
+static long cmd_attach(struct slot *s, pid_t tid, int flags, bool null_ops, bool lookup)
+{
+	struct utrace_engine *engine;
+	struct task_struct *task;
+	long ret = 0;
+
+	task = task_by_tid(tid);
+	if (!task)
+		return -ESRCH;
+	engine = utrace_attach_task(task, flags, null_ops ? NULL : &test_ops, s);
+	if (IS_ERR(engine)) {
+		ret = PTR_ERR(engine);
+	} else if (lookup) {
+		if (engine != s->engine)
+			ret = -EBADSLT;	/* found another engine than slot S's */
+		utrace_engine_put(engine);
+	} else {
+		slot_drop(s);
+		s->engine = engine;
+		s->task = task;
+		task = NULL;
+	}
+	if (task)
+		put_task_struct(task);
+	return ret;
+}
+
+static long run_command(char *buf)
+{
+	char *argv[4] = { NULL };
+	char *p = strim(buf);
+	unsigned long v;
+	int argc = 0, slot;
+	struct slot *s;
+	long val;
+
+	while (p && argc < 4)
+		argv[argc++] = strsep(&p, " ");
+	if (!argc)
+		return -EINVAL;
+	if (!strcmp(argv[0], "clear")) {
+		spin_lock_irq(&log_lock);
+		log_len = 0;
+		log_lost = 0;
+		spin_unlock_irq(&log_lock);
+		return 0;
+	}
+	if (argc < 2 || kstrtoint(argv[1], 10, &slot) || slot < 0 || slot >= NSLOTS)
+		return -EINVAL;
+	s = &slots[slot];
+
+	if (!strcmp(argv[0], "attach") || !strcmp(argv[0], "lookup") ||
+	    !strcmp(argv[0], "attach_null_ops")) {
+		int tid, flags = UTRACE_ATTACH_CREATE;
+
+		if (argc < 3 || kstrtoint(argv[2], 10, &tid))
+			return -EINVAL;
+		if (argc > 3 && kstrtoint(argv[3], 0, &flags))
+			return -EINVAL;
+		return cmd_attach(s, tid, flags, argv[0][6] == '_', argv[0][0] == 'l');
+	}
+	if (!strcmp(argv[0], "put")) {
+		if (!s->engine)
+			return -ENOENT;
+		slot_drop(s);
+		return 0;
+	}
+	if (!strcmp(argv[0], "ret")) {
+		int ev = argc == 4 ? event_index(argv[2]) : -1;
+
+		if (ev < 0 || kstrtoul(argv[3], 16, &v))
+			return -EINVAL;
+		WRITE_ONCE(s->ret[ev], v);
+		return 0;
+	}
+	if (!strcmp(argv[0], "exitcode")) {
+		if (argc < 3 || kstrtol(argv[2], 10, &val))
+			return -EINVAL;
+		WRITE_ONCE(s->code, val);
+		WRITE_ONCE(s->set_code, true);
+		return 0;
+	}
+	if (!s->engine)
+		return -ENOENT;
+	if (!strcmp(argv[0], "events")) {
+		if (argc < 3 || kstrtoul(argv[2], 16, &v))
+			return -EINVAL;
+		return utrace_set_events(s->task, s->engine, v);
+	}
+	if (!strcmp(argv[0], "control")) {
+		if (argc < 3 || kstrtoul(argv[2], 10, &v))
+			return -EINVAL;
+		return utrace_control(s->task, s->engine, v);
+	}
+	if (!strcmp(argv[0], "barrier"))
+		return utrace_barrier(s->task, s->engine);
+	return -EINVAL;
+}
+
+static ssize_t control_write(struct file *file, const char __user *ubuf, size_t len,
+			     loff_t *ppos)
+{
+	char buf[128];
+	long ret;
+
+	if (len >= sizeof(buf))
+		return -E2BIG;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	mutex_lock(&control_lock);
+	ret = run_command(buf);
+	mutex_unlock(&control_lock);
+	return ret < 0 ? ret : len;
+}
+
+static const struct file_operations control_fops = {
+	.owner = THIS_MODULE,
+	.write = control_write,
+};
+
+/*
+ * One line per record:
+ *   quiesce S TID in=ACTION event=EVENT
+ *   syscall_entry S TID in=ACTION nr=N args=A0,A1,A2,A3,A4,A5
+ *   syscall_exit S TID in=ACTION nr=N ret=R
+ *   clone S TID in=ACTION flags=0xF child=C
+ *   exec S TID in=ACTION tgid=G regs_ok=1 file=NAME
+ *   exit S TID in=ACTION orig=C code=C
+ *   death S TID group_dead=G signal=N
+ *   reap S TID
+ *   signal S TID in=ACTION sig=N handler=dfl|ign|fn
+ *   release S TID
+ */
+static int log_show(struct seq_file *m, void *v)
+{
+	static const char *const handlers[] = { "dfl", "ign", "fn" };
+	unsigned int i;
+
+	spin_lock_irq(&log_lock);
+	for (i = 0; i < log_len; i++) {
+		struct rec *r = &log_buf[i];
+
+		seq_printf(m, "%s %d %d", rec_names[r->kind], r->slot, r->tid);
+		switch (r->kind) {
+		case REC_QUIESCE:
+			seq_printf(m, " in=0x%x event=0x%lx", r->in_action, r->a[0]);
+			break;
+		case REC_SYSCALL_ENTRY:
+			seq_printf(m, " in=0x%x nr=%ld args=%lx,%lx,%lx,%lx,%lx,%lx", r->in_action,
+				   r->a[0], r->a[1], r->a[2], r->a[3], r->a[4], r->a[5], r->a[6]);
+			break;
+		case REC_SYSCALL_EXIT:
+			seq_printf(m, " in=0x%x nr=%ld ret=%ld", r->in_action, r->a[0], r->a[1]);
+			break;
+		case REC_CLONE:
+			seq_printf(m, " in=0x%x flags=0x%lx child=%ld", r->in_action, r->a[0], r->a[1]);
+			break;
+		case REC_EXEC:
+			seq_printf(m, " in=0x%x tgid=%ld regs_ok=%ld file=%s", r->in_action,
+				   r->a[0], r->a[1], r->str);
+			break;
+		case REC_EXIT:
+			seq_printf(m, " in=0x%x orig=%ld code=%ld", r->in_action, r->a[0], r->a[1]);
+			break;
+		case REC_DEATH:
+			seq_printf(m, " group_dead=%ld signal=%ld", r->a[0], r->a[1]);
+			break;
+		case REC_SIGNAL:
+			seq_printf(m, " in=0x%x sig=%ld handler=%s", r->in_action, r->a[0],
+				   handlers[r->a[1]]);
+			break;
+		default:
+			break;
+		}
+		seq_putc(m, '\n');
+	}
+	if (log_lost)
+		seq_printf(m, "lost %lu\n", log_lost);
+	spin_unlock_irq(&log_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(log);
+
+static struct dentry *dir;
+
+static int __init utrace_test_engine_init(void)
+{
+	int i, j;
+
+	log_buf = kvcalloc(LOG_SIZE, sizeof(*log_buf), GFP_KERNEL);
+	if (!log_buf)
+		return -ENOMEM;
+	for (i = 0; i < NSLOTS; i++)
+		for (j = 0; j <= REC_SIGNAL; j++)
+			slots[i].ret[j] = UTRACE_RESUME;
+	dir = debugfs_create_dir("utrace_test", NULL);
+	debugfs_create_file("control", 0200, dir, NULL, &control_fops);
+	debugfs_create_file("log", 0400, dir, NULL, &log_fops);
+	return 0;
+}
+
+/* Detach every engine and wait for its callbacks before the module's code goes away. */
+static void __exit utrace_test_engine_exit(void)
+{
+	int i;
+
+	debugfs_remove_recursive(dir);
+	for (i = 0; i < NSLOTS; i++) {
+		struct slot *s = &slots[i];
+
+		if (!s->engine)
+			continue;
+		utrace_control(s->task, s->engine, UTRACE_DETACH);
+		while (utrace_barrier(s->task, s->engine) == -ERESTARTSYS)
+			;
+		slot_drop(s);
+	}
+	kvfree(log_buf);
+}
+
+module_init(utrace_test_engine_init);
+module_exit(utrace_test_engine_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("utrace test engine driven through debugfs");
