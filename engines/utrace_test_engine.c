@@ -15,11 +15,19 @@
  *   control S ACTION        utrace_control (ACTION decimal)
  *   barrier S               utrace_barrier
  *   put S                   drop slot S's reference
+ *   attach_task S FROM FLAGS  attach slot S to the task slot FROM holds (maybe dead)
+ *   only_nr S NR            slot S's syscall_entry answer applies only to syscall NR
+ *                           (other syscalls get UTRACE_RESUME)
+ *   chain S TO              slot S's next syscall_entry callback attaches slot TO to the
+ *                           same task, with slot TO's events set to syscall entry+exit
+ *   gate S                  slot S's next syscall_entry callback blocks until "open S"
+ *   open S                  release a gated callback
  *   clear                   empty the log
  *
  * /sys/kernel/debug/utrace_test/log lists every callback since the last clear, one line
  * each, with the exact values the callback saw (see log_show()).
  */
+#include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/pid.h>
@@ -73,6 +81,10 @@ struct slot {
 	u32 ret[REC_SIGNAL + 1];
 	bool set_code;
 	long code;
+	long only_nr;			/* -1: syscall_entry answer for every syscall */
+	int chain_to;			/* -1: none */
+	bool gated;
+	struct completion gate;
 };
 
 static struct slot slots[NSLOTS];
@@ -160,13 +172,38 @@ static void rec_regs(struct rec *r, struct pt_regs *regs)
 	r->a[6] = regs->r9;
 }
 
+static const struct utrace_engine_ops test_ops;
+static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
+			    const struct utrace_engine_ops *ops);
+
+/* Attach slot @to to current from inside a callback (no retroactive event expected). */
+static void chain_attach(struct slot *s)
+{
+	int to = xchg(&s->chain_to, -1);
+	struct slot *t;
+
+	if (to < 0)
+		return;
+	t = &slots[to];
+	get_task_struct(current);
+	if (!cmd_attach_task(t, current, UTRACE_ATTACH_CREATE, &test_ops))
+		utrace_set_events(t->task, t->engine, UTRACE_EVENT_SYSCALL);
+}
+
 static u32 t_syscall_entry(u32 action, struct utrace_engine *engine, struct pt_regs *regs)
 {
+	struct slot *s = slot_of(engine);
+	long only = READ_ONCE(s->only_nr);
 	struct rec r;
 
 	rec_init(&r, REC_SYSCALL_ENTRY, engine, action);
 	rec_regs(&r, regs);
 	log_rec(&r);
+	chain_attach(s);
+	if (xchg(&s->gated, false))
+		wait_for_completion_killable_timeout(&s->gate, 30 * HZ);
+	if (only >= 0 && regs->orig_ax != only)
+		return UTRACE_RESUME;
 	return answer(engine, REC_SYSCALL_ENTRY);
 }
 
@@ -288,35 +325,34 @@ static void slot_drop(struct slot *s)
 	s->task = NULL;
 }
 
-static long cmd_attach(struct slot *s, pid_t tid, int flags, bool null_ops, bool lookup)
+/* Attach slot @s to @task (whose reference we take over). */
+static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
+			    const struct utrace_engine_ops *ops)
 {
 	struct utrace_engine *engine;
-	struct task_struct *task;
-	long ret = 0;
 
-	task = task_by_tid(tid);
-	if (!task)
-		return -ESRCH;
-	engine = utrace_attach_task(task, flags, null_ops ? NULL : &test_ops, s);
+	engine = utrace_attach_task(task, flags, ops, s);
 	if (IS_ERR(engine)) {
-		ret = PTR_ERR(engine);
-	} else if (lookup) {
-		if (engine != s->engine)
-			ret = -EBADSLT;	/* found another engine than slot S's */
-		utrace_engine_put(engine);
-	} else {
-		slot_drop(s);
-		s->engine = engine;
-		s->task = task;
-		task = NULL;
-	}
-	if (task)
 		put_task_struct(task);
-	return ret;
+		return PTR_ERR(engine);
+	}
+	if (!(flags & UTRACE_ATTACH_CREATE)) {
+		/* A lookup: it must find slot S's own engine. */
+		long ret = engine == s->engine ? 0 : -EBADSLT;
+
+		utrace_engine_put(engine);
+		put_task_struct(task);
+		return ret;
+	}
+	slot_drop(s);
+	s->engine = engine;
+	s->task = task;
+	return 0;
 }
 
 static long run_command(char *buf)
 {
+	struct task_struct *task;
 	char *argv[4] = { NULL };
 	char *p = strim(buf);
 	unsigned long v;
@@ -347,7 +383,42 @@ static long run_command(char *buf)
 			return -EINVAL;
 		if (argc > 3 && kstrtoint(argv[3], 0, &flags))
 			return -EINVAL;
-		return cmd_attach(s, tid, flags, argv[0][6] == '_', argv[0][0] == 'l');
+		task = task_by_tid(tid);
+		if (!task)
+			return -ESRCH;
+		if (argv[0][0] == 'l' && argc <= 3)
+			flags = UTRACE_ATTACH_MATCH_OPS | UTRACE_ATTACH_MATCH_DATA;
+		return cmd_attach_task(s, task, flags, argv[0][6] == '_' ? NULL : &test_ops);
+	}
+	if (!strcmp(argv[0], "attach_task")) {
+		int from, flags = UTRACE_ATTACH_CREATE;
+
+		if (argc < 3 || kstrtoint(argv[2], 10, &from) || from < 0 || from >= NSLOTS ||
+		    !slots[from].task)
+			return -EINVAL;
+		if (argc > 3 && kstrtoint(argv[3], 0, &flags))
+			return -EINVAL;
+		get_task_struct(slots[from].task);
+		return cmd_attach_task(s, slots[from].task, flags, &test_ops);
+	}
+	if (!strcmp(argv[0], "only_nr") || !strcmp(argv[0], "chain")) {
+		if (argc < 3 || kstrtol(argv[2], 10, &val) ||
+		    (argv[0][0] == 'c' && (val < 0 || val >= NSLOTS)))
+			return -EINVAL;
+		if (argv[0][0] == 'c')
+			WRITE_ONCE(s->chain_to, val);
+		else
+			WRITE_ONCE(s->only_nr, val);
+		return 0;
+	}
+	if (!strcmp(argv[0], "gate")) {
+		reinit_completion(&s->gate);
+		WRITE_ONCE(s->gated, true);
+		return 0;
+	}
+	if (!strcmp(argv[0], "open")) {
+		complete_all(&s->gate);
+		return 0;
 	}
 	if (!strcmp(argv[0], "put")) {
 		if (!s->engine)
@@ -481,9 +552,13 @@ static int __init utrace_test_engine_init(void)
 	log_buf = kvcalloc(LOG_SIZE, sizeof(*log_buf), GFP_KERNEL);
 	if (!log_buf)
 		return -ENOMEM;
-	for (i = 0; i < NSLOTS; i++)
+	for (i = 0; i < NSLOTS; i++) {
 		for (j = 0; j <= REC_SIGNAL; j++)
 			slots[i].ret[j] = UTRACE_RESUME;
+		slots[i].only_nr = -1;
+		slots[i].chain_to = -1;
+		init_completion(&slots[i].gate);
+	}
 	dir = debugfs_create_dir("utrace_test", NULL);
 	debugfs_create_file("control", 0200, dir, NULL, &control_fops);
 	debugfs_create_file("log", 0400, dir, NULL, &log_fops);
@@ -499,6 +574,7 @@ static void __exit utrace_test_engine_exit(void)
 	for (i = 0; i < NSLOTS; i++) {
 		struct slot *s = &slots[i];
 
+		complete_all(&s->gate);
 		if (!s->engine)
 			continue;
 		utrace_control(s->task, s->engine, UTRACE_DETACH);

@@ -56,6 +56,11 @@ extern "C" {
     pub(crate) fn utrace_glue_signal_event(sig: c_int, ka: *const bindings::k_sigaction)
         -> c_ulong;
     pub(crate) fn utrace_glue_tracepoint_sync();
+    pub(crate) fn utrace_glue_set_exit_code(
+        task: *mut bindings::task_struct,
+        code: c_int,
+        group_dead: bool,
+    );
 }
 
 /// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.

@@ -97,6 +97,15 @@ pub(crate) unsafe extern "C" fn task_newtask(
     let Some(ut) = current_wanting(abi::EVENT_CLONE) else {
         return;
     };
+    // 7.3 keeps the exit signal out of the flags (`kernel_clone_args.exit_signal`); put it
+    // back, as the original report_clone had it: the legacy clone() flags word.
+    // SAFETY: `exit_signal` was set by copy_process() before this tracepoint.
+    let exit_signal = unsafe { (*child).exit_signal };
+    let clone_flags = if clone_flags & u64::from(bindings::CLONE_THREAD) == 0 && exit_signal > 0 {
+        clone_flags | (exit_signal as u64 & u64::from(bindings::CSIGNAL))
+    } else {
+        clone_flags
+    };
     let out = report::report(&ut, abi::EVENT_CLONE, Order::Attach, true, |e, a| {
         e.report_clone(a, clone_flags, child)
     });
@@ -147,8 +156,8 @@ pub(crate) unsafe extern "C" fn sched_process_exit(
             e.report_exit(a, orig, &mut code)
         });
         if code != orig {
-            // SAFETY: as above; the parent's wait reads exit_code later.
-            unsafe { (*task).exit_code = code as c_int };
+            // SAFETY: `task` is current, in do_exit(); the glue takes siglock.
+            unsafe { glue::utrace_glue_set_exit_code(task, code as c_int, group_dead) };
         }
     }
     if events & abi::EVENT_DEATH != 0 && ut.set_dead() {

@@ -303,6 +303,21 @@ unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka)
 }
 
 /*
+ * report_exit changed the exit code of @task (current, in do_exit()). The parent's wait
+ * reads task->exit_code, or, after a group exit (exit_group(), a fatal signal),
+ * signal->group_exit_code (kernel/exit.c wait_task_zombie()). The last thread of the group
+ * (@group_dead) sets both; siglock orders this with do_group_exit() in other threads.
+ */
+void utrace_glue_set_exit_code(struct task_struct *task, int code, bool group_dead)
+{
+	spin_lock_irq(&task->sighand->siglock);
+	task->exit_code = code;
+	if (group_dead && (task->signal->flags & SIGNAL_GROUP_EXIT))
+		task->signal->group_exit_code = code;
+	spin_unlock_irq(&task->sighand->siglock);
+}
+
+/*
  * tracepoint_synchronize_unregister() is a static inline; after it returns, no probe
  * unregistered before the call is still running.
  */

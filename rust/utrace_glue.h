@@ -47,5 +47,6 @@ bool utrace_glue_pid_alive(const struct task_struct *task);
 bool utrace_glue_can_sleep(void);
 unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka);
 void utrace_glue_tracepoint_sync(void);
+void utrace_glue_set_exit_code(struct task_struct *task, int code, bool group_dead);
 
 #endif /* _UTRACE_GLUE_H */

@@ -21,16 +21,10 @@
 #ifndef _LINUX_UTRACE_H
 #define _LINUX_UTRACE_H
 
-#include <linux/types.h>
-#include <linux/err.h>
-#include <linux/pid.h>
-
-struct task_struct;
-struct pt_regs;
-struct linux_binfmt;
-struct linux_binprm;
-struct k_sigaction;
-struct kernel_siginfo;
+/*
+ * The constants below (events, actions, attach flags) are also used by user-space test
+ * programs; everything else is for kernel modules only (__KERNEL__).
+ */
 
 /*
  * The API version, a date, as in the original utrace. utrace.ko shows the version it
@@ -81,11 +75,6 @@ struct kernel_siginfo;
 #define UTRACE_RESUME_BITS	3
 #define UTRACE_RESUME_MASK	((1U << UTRACE_RESUME_BITS) - 1)
 
-static inline u32 utrace_resume_action(u32 action)
-{
-	return action & UTRACE_RESUME_MASK;
-}
-
 /* Signal actions: report_signal()'s event-specific bits (observed only, see api.md). */
 #define UTRACE_SIGNAL_DELIVER	0x00
 #define UTRACE_SIGNAL_IGN	0x10
@@ -98,21 +87,11 @@ static inline u32 utrace_resume_action(u32 action)
 #define UTRACE_SIGNAL_MASK	0xf0
 #define UTRACE_SIGNAL_HOLD	0x100
 
-static inline u32 utrace_signal_action(u32 action)
-{
-	return action & UTRACE_SIGNAL_MASK;
-}
-
 /* Syscall actions: report_syscall_entry()'s event-specific bits. */
 #define UTRACE_SYSCALL_RUN	0x00	/* run the system call */
 #define UTRACE_SYSCALL_ABORT	0x10	/* don't run it: return regs->ax (-ENOSYS preset) */
 #define UTRACE_SYSCALL_MASK	0xf0
 #define UTRACE_SYSCALL_RESUMED	0x100	/* repeated entry report after a stop */
-
-static inline u32 utrace_syscall_action(u32 action)
-{
-	return action & UTRACE_SYSCALL_MASK;
-}
 
 /* utrace_attach_task() flags. */
 #define UTRACE_ATTACH_MATCH_OPS		0x0001	/* match engines on ops */
@@ -120,6 +99,34 @@ static inline u32 utrace_syscall_action(u32 action)
 #define UTRACE_ATTACH_MATCH_MASK	0x000f
 #define UTRACE_ATTACH_CREATE		0x0010	/* attach a new engine */
 #define UTRACE_ATTACH_EXCLUSIVE		0x0020	/* refuse if existing match */
+
+#ifdef __KERNEL__
+
+#include <linux/types.h>
+#include <linux/err.h>
+#include <linux/pid.h>
+
+struct task_struct;
+struct pt_regs;
+struct linux_binfmt;
+struct linux_binprm;
+struct k_sigaction;
+struct kernel_siginfo;
+
+static inline u32 utrace_resume_action(u32 action)
+{
+	return action & UTRACE_RESUME_MASK;
+}
+
+static inline u32 utrace_signal_action(u32 action)
+{
+	return action & UTRACE_SIGNAL_MASK;
+}
+
+static inline u32 utrace_syscall_action(u32 action)
+{
+	return action & UTRACE_SYSCALL_MASK;
+}
 
 /**
  * struct utrace_engine - per-engine structure
@@ -164,8 +171,10 @@ struct utrace_engine {
  * @report_signal:	a signal was dequeued for delivery; @orig_ka is its action.
  *			Signal actions in the return value are ignored: the kernel has
  *			decided the disposition already. @return_ka is NULL.
- * @report_clone:	the thread created @child (not yet run) with @clone_flags. An
- *			engine may attach to @child here and set its events.
+ * @report_clone:	the thread created @child (not yet run) with @clone_flags, the
+ *			legacy clone() flags word: CLONE_* bits plus, unless CLONE_THREAD, the
+ *			child's exit signal in the CSIGNAL bits. An engine may attach to
+ *			@child here and set its events.
  * @report_jctl:	reserved; never called (as in the final original utrace).
  * @report_exec:	the thread completed an exec; @regs are the new image's. @fmt is
  *			NULL (not available at the hook).
@@ -174,7 +183,8 @@ struct utrace_engine {
  *			-ENOSYS).
  * @report_syscall_exit: the system call is returning; regs->ax may be changed.
  * @report_exit:	the thread is exiting with @orig_code; the engine may change
- *			*@code, the code the parent's wait will see.
+ *			*@code. The parent's wait sees the changed code for a thread that
+ *			exits alone (exit()), and for the last thread of a group exit.
  * @report_death:	the thread is dead: no more user code. @group_dead is true for the
  *			last thread of the group; @signal is the exit signal the parent gets
  *			(-1 for a thread). Only UTRACE_DETACH in the return value matters.
@@ -311,5 +321,7 @@ int utrace_set_events_pid(struct pid *pid, struct utrace_engine *engine,
 			  unsigned long events);
 int utrace_control_pid(struct pid *pid, struct utrace_engine *engine, u32 action);
 int utrace_barrier_pid(struct pid *pid, struct utrace_engine *engine);
+
+#endif /* __KERNEL__ */
 
 #endif /* _LINUX_UTRACE_H */

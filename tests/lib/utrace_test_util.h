@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +132,148 @@ static inline int ut_count_lines(const char *s)
 	for (; *s; s++)
 		n += *s == '\n';
 	return n;
+}
+
+/*
+ * Driving utrace_test_engine (engines/utrace_test_engine.c) through debugfs.
+ */
+#define UT_ENGINE_DIR "/sys/kernel/debug/utrace_test"
+
+/* One command to the test engine. Returns 0 or the command's -errno. */
+static inline int ut_cmd(const char *fmt, ...)
+{
+	char cmd[128];
+	va_list ap;
+	int fd, len, ret;
+
+	va_start(ap, fmt);
+	len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(UT_ENGINE_DIR "/control", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, cmd, len) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* The engine's log: every callback since the last "clear". */
+static inline ssize_t ut_log(char *buf, size_t size)
+{
+	return ut_read_file(UT_ENGINE_DIR "/log", buf, size);
+}
+
+/*
+ * Copies the log lines of @slot (those whose second word is @slot) into @lines. Returns
+ * their number.
+ */
+static inline int ut_slot_lines(const char *log, int slot, char lines[][256], int max)
+{
+	int n = 0;
+
+	while (*log && n < max) {
+		const char *end = strchr(log, '\n');
+		size_t len = end ? (size_t)(end - log) : strlen(log);
+		char name[32];
+		int s;
+
+		if (sscanf(log, "%31s %d", name, &s) == 2 && s == slot) {
+			snprintf(lines[n], 256, "%.*s", (int)len, log);
+			n++;
+		}
+		if (!end)
+			break;
+		log = end + 1;
+	}
+	return n;
+}
+
+/* Whether @line matches @want: exactly, or as a prefix when @want ends in '*'. */
+static inline int ut_line_matches(const char *line, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (n && want[n - 1] == '*')
+		return !strncmp(line, want, n - 1);
+	return !strcmp(line, want);
+}
+
+/*
+ * A tracee: a forked child that waits on a pipe before running its scenario, so that the
+ * test can attach and set events first. The scenario's return value is the exit code.
+ */
+struct ut_tracee {
+	pid_t pid;
+	int go;		/* write end: one byte starts the scenario */
+	int back;	/* read end: what the scenario reports to the test */
+	int back_w;	/* the scenario's write end (valid in the child) */
+};
+
+static inline int ut_tracee_start(struct ut_tracee *t, int (*fn)(struct ut_tracee *))
+{
+	int go[2], back[2];
+	char c;
+
+	if (pipe(go) || pipe(back))
+		return -errno;
+	t->pid = fork();
+	if (t->pid < 0)
+		return -errno;
+	if (t->pid == 0) {
+		close(go[1]);
+		close(back[0]);
+		t->back_w = back[1];
+		if (read(go[0], &c, 1) != 1)
+			_exit(99);
+		_exit(fn(t));
+	}
+	close(go[0]);
+	close(back[1]);
+	t->go = go[1];
+	t->back = back[0];
+	return 0;
+}
+
+static inline void ut_tracee_go(struct ut_tracee *t)
+{
+	if (write(t->go, "g", 1) != 1)
+		perror("ut_tracee_go");
+	close(t->go);
+}
+
+/* Waits for the tracee to exit; returns the wait status. */
+static inline int ut_tracee_wait(struct ut_tracee *t)
+{
+	int status = -1;
+
+	waitpid(t->pid, &status, 0);
+	close(t->back);
+	return status;
+}
+
+/* Polls the engine log until @needle appears (a deadline, not a timing check). */
+static inline int ut_log_wait_for(const char *needle, char *buf, size_t size, int seconds)
+{
+	for (int i = 0; i < seconds * 100; i++) {
+		if (ut_log(buf, size) > 0 && strstr(buf, needle))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* Polls utrace's state until no per-task state and no engine is left. */
+static inline int ut_wait_no_leak(int seconds)
+{
+	char buf[512];
+
+	for (int i = 0; i < seconds * 100; i++) {
+		if (ut_read_file(UTRACE_DEBUGFS "/state", buf, sizeof(buf)) > 0 &&
+		    strstr(buf, "\ntasks 0\n") && strstr(buf, "\nengines 0\n"))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
 }
 
 #endif /* _UTRACE_TEST_UTIL_H */
