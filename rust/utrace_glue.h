@@ -36,8 +36,10 @@ void utrace_glue_schedule_sync(void);
 void utrace_glue_cancel_sync(void);
 void utrace_rust_sync_probes(void);
 
-/* Called by the glue, defined in Rust: drop the table's reference after a grace period;
- * take a new reference on an entry found under RCU. */
+/*
+ * Called by the glue, defined in Rust: drop the table's reference after a grace period;
+ * take a new reference on an entry found under RCU.
+ */
 void utrace_rust_table_release(void *utrace);
 void utrace_rust_table_get(void *utrace);
 
