@@ -416,10 +416,7 @@ static long run_command(char *buf)
 		WRITE_ONCE(s->gated, true);
 		return 0;
 	}
-	if (!strcmp(argv[0], "open")) {
-		complete_all(&s->gate);
-		return 0;
-	}
+
 	if (!strcmp(argv[0], "put")) {
 		if (!s->engine)
 			return -ENOENT;
@@ -469,6 +466,15 @@ static ssize_t control_write(struct file *file, const char __user *ubuf, size_t 
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
+	/* "open S" must work while another command (barrier) waits for the gated callback. */
+	if (!strncmp(buf, "open ", 5)) {
+		int slot;
+
+		if (kstrtoint(strim(buf + 5), 10, &slot) || slot < 0 || slot >= NSLOTS)
+			return -EINVAL;
+		complete_all(&slots[slot].gate);
+		return len;
+	}
 	mutex_lock(&control_lock);
 	ret = run_command(buf);
 	mutex_unlock(&control_lock);
