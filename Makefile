@@ -41,15 +41,17 @@ demo: setup
 # Clippy with the kernel's lint set; any warning fails the target.
 clippy:
 	mkdir -p $(ROOT)/out
-	touch $(ROOT)/rust/utrace_main.rs
+	touch $(ROOT)/rust/utrace_main.rs $(ROOT)/engines/*.rs
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/build-modules CLIPPY=1 2>&1 | tee $(ROOT)/out/clippy.log
 	@! grep -q '^warning\|^error' $(ROOT)/out/clippy.log || { echo "clippy: warnings above"; exit 1; }
 
+RUST_SOURCES = $(wildcard $(ROOT)/rust/*.rs $(ROOT)/engines/*.rs $(ROOT)/include/rust/*.rs)
+
 fmt:
-	rustfmt --config-path $(ROOT)/.rustfmt.toml $(wildcard $(ROOT)/rust/*.rs)
+	rustfmt --config-path $(ROOT)/.rustfmt.toml $(RUST_SOURCES)
 
 fmt-check:
-	rustfmt --config-path $(ROOT)/.rustfmt.toml --check $(wildcard $(ROOT)/rust/*.rs)
+	rustfmt --config-path $(ROOT)/.rustfmt.toml --check $(RUST_SOURCES)
 
 clean:
 	rm -rf $(ROOT)/out

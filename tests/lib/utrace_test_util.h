@@ -139,17 +139,16 @@ static inline int ut_count_lines(const char *s)
  */
 #define UT_ENGINE_DIR "/sys/kernel/debug/utrace_test"
 
-/* One command to the test engine. Returns 0 or the command's -errno. */
-static inline int ut_cmd(const char *fmt, ...)
+#define UT_RUST_ENGINE_DIR "/sys/kernel/debug/utrace_rust_test"
+
+static inline int ut_vcmd_dir(const char *dir, const char *fmt, va_list ap)
 {
-	char cmd[128];
-	va_list ap;
+	char cmd[128], path[128];
 	int fd, len, ret;
 
-	va_start(ap, fmt);
 	len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	fd = open(UT_ENGINE_DIR "/control", O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/control", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = write(fd, cmd, len) < 0 ? -errno : 0;
@@ -157,10 +156,40 @@ static inline int ut_cmd(const char *fmt, ...)
 	return ret;
 }
 
-/* The engine's log: every callback since the last "clear". */
+/* One command to the C test engine. Returns 0 or the command's -errno. */
+static inline int ut_cmd(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = ut_vcmd_dir(UT_ENGINE_DIR, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* One command to the Rust test engine (engines/utrace_rust_test.rs). */
+static inline int ut_rcmd(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = ut_vcmd_dir(UT_RUST_ENGINE_DIR, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* The C engine's log: every callback since the last "clear". */
 static inline ssize_t ut_log(char *buf, size_t size)
 {
 	return ut_read_file(UT_ENGINE_DIR "/log", buf, size);
+}
+
+/* The Rust engine's log. */
+static inline ssize_t ut_rlog(char *buf, size_t size)
+{
+	return ut_read_file(UT_RUST_ENGINE_DIR "/log", buf, size);
 }
 
 /*

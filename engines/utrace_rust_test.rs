@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! utrace_rust_test: a Rust engine that user space drives through debugfs, for the tests.
+//!
+//! It uses only the safe API of `include/rust/utrace.rs`: no `unsafe` in this file.
+//!
+//! `/sys/kernel/debug/utrace_rust_test/control` takes one command per write (a failing
+//! command fails the write with its errno):
+//!
+//! ```text
+//! attach TID        attach a new engine to thread TID (replacing the previous one)
+//! events MASK       set its events (hex UTRACE_EVENT() bits)
+//! ret_entry VALUE   what report_syscall_entry answers (hex action)
+//! detach            drop the handle: detach, barrier, put
+//! clear             empty the log
+//! ```
+//!
+//! `log` lists the callbacks in the C test engine's format, with slot 0.
+
+use core::fmt;
+use kernel::debugfs::{Dir, File};
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex, SpinLockIrq};
+use kernel::task::Task;
+use kernel::uaccess::UserSliceReader;
+use kernel::{new_mutex, new_spinlock_irq};
+
+#[path = "../include/rust/utrace.rs"]
+mod utrace;
+
+use utrace::{Action, Attached, Engine, Events, SyscallRegs};
+
+module! {
+    type: RustTest,
+    name: "utrace_rust_test",
+    authors: ["utrace-rs developers"],
+    description: "utrace test engine in Rust, driven through debugfs",
+    license: "GPL",
+}
+
+const LOG_MAX: usize = 4096;
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Quiesce,
+    Clone,
+    Exec,
+    Exit,
+    Death,
+    Entry,
+    ExitSys,
+    Signal,
+    Reap,
+    Release,
+}
+
+struct Rec {
+    kind: Kind,
+    tid: i32,
+    action: u32,
+    a: [i64; 7],
+}
+
+/// The callback log; callbacks run in any context, so an irq-safe lock and no allocation
+/// (the vector is allocated at load with room for `LOG_MAX` records).
+#[pin_data]
+struct Log {
+    #[pin]
+    recs: SpinLockIrq<KVec<Rec>>,
+}
+
+impl Log {
+    fn push(&self, kind: Kind, action: u32, a: [i64; 7]) {
+        let tid = kernel::current!().pid();
+        let mut recs = self.recs.lock();
+        if recs.len() < LOG_MAX {
+            // Within capacity: `push` does not allocate.
+            let _ = recs.push(
+                Rec {
+                    kind,
+                    tid,
+                    action,
+                    a,
+                },
+                GFP_ATOMIC,
+            );
+        }
+    }
+
+    fn push_tid(&self, kind: Kind, tid: i32) {
+        let mut recs = self.recs.lock();
+        if recs.len() < LOG_MAX {
+            let _ = recs.push(
+                Rec {
+                    kind,
+                    tid,
+                    action: 0,
+                    a: [0; 7],
+                },
+                GFP_ATOMIC,
+            );
+        }
+    }
+
+    fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in self.recs.lock().iter() {
+            let (t, a) = (r.tid, &r.a);
+            match r.kind {
+                Kind::Quiesce => {
+                    writeln!(f, "quiesce 0 {t} in={:#x} event={:#x}", r.action, a[0])
+                }
+                Kind::Clone => writeln!(
+                    f,
+                    "clone 0 {t} in={:#x} flags={:#x} child={}",
+                    r.action, a[0], a[1]
+                ),
+                Kind::Exec => writeln!(f, "exec 0 {t} in={:#x}", r.action),
+                Kind::Exit => writeln!(
+                    f,
+                    "exit 0 {t} in={:#x} orig={} code={}",
+                    r.action, a[0], a[1]
+                ),
+                Kind::Death => writeln!(f, "death 0 {t} group_dead={} signal={}", a[0], a[1]),
+                Kind::Entry => writeln!(
+                    f,
+                    "syscall_entry 0 {t} in={:#x} nr={} args={:x},{:x},{:x},{:x},{:x},{:x}",
+                    r.action, a[0], a[1], a[2], a[3], a[4], a[5], a[6]
+                ),
+                Kind::ExitSys => writeln!(
+                    f,
+                    "syscall_exit 0 {t} in={:#x} nr={} ret={}",
+                    r.action, a[0], a[1]
+                ),
+                Kind::Signal => writeln!(f, "signal 0 {t} in={:#x} sig={}", r.action, a[0]),
+                Kind::Reap => writeln!(f, "reap 0 {t}"),
+                Kind::Release => writeln!(f, "release 0 {t}"),
+            }?;
+        }
+        Ok(())
+    }
+}
+
+/// The engine: one per attachment, dropped by utrace's release callback.
+struct Tracer {
+    log: Arc<Log>,
+    answer_entry: u32,
+}
+
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        self.log.push(Kind::Release, 0, [0; 7]);
+    }
+}
+
+impl Engine for Tracer {
+    fn report_quiesce(&self, action: Action, event: Events) -> Action {
+        self.log
+            .push(Kind::Quiesce, action.0, [event.0 as i64, 0, 0, 0, 0, 0, 0]);
+        Action::RESUME
+    }
+
+    fn report_clone(&self, action: Action, flags: u64, child: &Task) -> Action {
+        let a = [flags as i64, i64::from(child.pid()), 0, 0, 0, 0, 0];
+        self.log.push(Kind::Clone, action.0, a);
+        Action::RESUME
+    }
+
+    fn report_exec(&self, action: Action) -> Action {
+        self.log.push(Kind::Exec, action.0, [0; 7]);
+        Action::RESUME
+    }
+
+    fn report_syscall_entry(&self, action: Action, regs: &mut SyscallRegs<'_>) -> Action {
+        let mut a = [regs.nr(), 0, 0, 0, 0, 0, 0];
+        for (i, v) in a.iter_mut().skip(1).enumerate() {
+            *v = regs.arg(i) as i64;
+        }
+        self.log.push(Kind::Entry, action.0, a);
+        Action(self.answer_entry)
+    }
+
+    fn report_syscall_exit(&self, action: Action, regs: &mut SyscallRegs<'_>) -> Action {
+        let a = [regs.nr(), regs.ret(), 0, 0, 0, 0, 0];
+        self.log.push(Kind::ExitSys, action.0, a);
+        Action::RESUME
+    }
+
+    fn report_exit(&self, action: Action, orig: i64, code: &mut i64) -> Action {
+        self.log
+            .push(Kind::Exit, action.0, [orig, *code, 0, 0, 0, 0, 0]);
+        Action::RESUME
+    }
+
+    fn report_death(&self, group_dead: bool, signal: i32) -> Action {
+        let a = [i64::from(group_dead), i64::from(signal), 0, 0, 0, 0, 0];
+        self.log.push(Kind::Death, 0, a);
+        Action::RESUME
+    }
+
+    fn report_reap(&self, task: &Task) {
+        self.log.push_tid(Kind::Reap, task.pid());
+    }
+
+    fn report_signal(&self, action: Action, signo: i32) -> Action {
+        self.log
+            .push(Kind::Signal, action.0, [i64::from(signo), 0, 0, 0, 0, 0, 0]);
+        Action::RESUME
+    }
+}
+
+/// What the control file changes.
+struct Control {
+    attached: Option<Attached<Tracer>>,
+    answer_entry: u32,
+}
+
+/// Shared between the two debugfs files.
+#[pin_data]
+struct Shared {
+    #[pin]
+    control: Mutex<Control>,
+    log: Arc<Log>,
+}
+
+fn parse_hex(s: Option<&str>) -> Result<u64> {
+    u64::from_str_radix(s.ok_or(EINVAL)?, 16).map_err(|_| EINVAL)
+}
+
+impl Shared {
+    fn command(&self, reader: &mut UserSliceReader) -> Result {
+        let mut buf = [0u8; 128];
+        let len = reader.len();
+        if len > buf.len() {
+            return Err(E2BIG);
+        }
+        reader.read_slice(&mut buf[..len])?;
+        let text = core::str::from_utf8(&buf[..len]).map_err(|_| EINVAL)?;
+        let mut words = text.split_whitespace();
+        let cmd = words.next().ok_or(EINVAL)?;
+        let arg = words.next();
+        let mut c = self.control.lock();
+        match cmd {
+            "attach" => {
+                let tid: i32 = arg.ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
+                let task = utrace::task_by_tid(tid).ok_or(ESRCH)?;
+                let tracer = Arc::new(
+                    Tracer {
+                        log: self.log.clone(),
+                        answer_entry: c.answer_entry,
+                    },
+                    GFP_KERNEL,
+                )?;
+                // Dropping the previous handle detaches it first.
+                c.attached = None;
+                c.attached = Some(Attached::attach(&task, tracer, false)?);
+                Ok(())
+            }
+            "events" => {
+                let events = Events(parse_hex(arg)? as usize);
+                c.attached.as_ref().ok_or(ENOENT)?.set_events(events)
+            }
+            "ret_entry" => {
+                c.answer_entry = parse_hex(arg)? as u32;
+                Ok(())
+            }
+            "detach" => {
+                c.attached.take().ok_or(ENOENT)?;
+                Ok(())
+            }
+            "clear" => {
+                self.log.recs.lock().clear();
+                Ok(())
+            }
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// Fields drop in order: the debugfs files first (no new command), then the last reference
+/// to `Shared`, whose `Attached` handle detaches the engine and waits for its callbacks
+/// before the module's code goes away.
+struct RustTest {
+    _control: Pin<KBox<File<Arc<Shared>>>>,
+    _log: Pin<KBox<File<Arc<Log>>>>,
+    _dir: Dir,
+    _shared: Arc<Shared>,
+}
+
+impl kernel::Module for RustTest {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let recs = KVec::with_capacity(LOG_MAX, GFP_KERNEL)?;
+        let log = Arc::pin_init(
+            pin_init!(Log { recs <- new_spinlock_irq!(recs) }),
+            GFP_KERNEL,
+        )?;
+        let shared_log = log.clone();
+        let shared = Arc::pin_init(
+            pin_init!(Shared {
+                control <- new_mutex!(Control { attached: None, answer_entry: 5 }),
+                log: shared_log,
+            }),
+            GFP_KERNEL,
+        )?;
+        let dir = Dir::new(c"utrace_rust_test");
+        Ok(RustTest {
+            _control: KBox::pin_init(
+                dir.write_callback_file(c"control", shared.clone(), &|s: &Arc<Shared>, r| {
+                    s.command(r)
+                }),
+                GFP_KERNEL,
+            )?,
+            _log: KBox::pin_init(
+                dir.read_callback_file(c"log", log, &|l: &Arc<Log>, f| l.render(f)),
+                GFP_KERNEL,
+            )?,
+            _dir: dir,
+            _shared: shared,
+        })
+    }
+}

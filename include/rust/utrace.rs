@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe Rust bindings to the utrace engine API, for Rust engine modules.
+//!
+//! Rust crates cannot be linked across kernel modules, so a Rust engine compiles this file
+//! into its own crate:
+//!
+//! ```ignore
+//! #[path = "<utrace-rs>/include/rust/utrace.rs"]
+//! mod utrace;
+//! ```
+//!
+//! and links against utrace.ko's exported C functions (build it in the same kbuild pass as
+//! utrace.ko, or with `KBUILD_EXTRA_SYMBOLS=<utrace-rs>/out/modules/Module.symvers`).
+//!
+//! An engine is a type implementing [`Engine`]; [`Attached::attach`] attaches an
+//! `Arc<E>` to a task and returns the handle through which events are set and the task
+//! controlled. Dropping the handle detaches the engine and waits (`utrace_barrier`) until no
+//! callback of it can run, so an engine module that drops its handles in its exit path can
+//! never be called back after it is gone. The engine value itself is dropped by utrace's
+//! `release` callback, once, when utrace and the handle have both let go of it.
+//!
+//! The callbacks run in the contexts documented in `include/linux/utrace.h`; in particular
+//! [`Engine::report_signal`] and [`Engine::report_reap`] cannot sleep.
+
+// This file is a module of each engine's own crate: its `pub` items are that engine's API
+// (hence `unreachable_pub`), and an engine uses only part of it (hence `dead_code`).
+#![allow(dead_code, unreachable_pub)]
+
+use core::ffi::c_void;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::ffi::{c_int, c_long, c_ulong};
+use kernel::prelude::*;
+use kernel::sync::aref::ARef;
+use kernel::sync::{Arc, ArcBorrow};
+use kernel::task::Task;
+
+/// A set of utrace events (`UTRACE_EVENT()` bits).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Events(pub usize);
+
+impl Events {
+    pub const NONE: Events = Events(0);
+    pub const QUIESCE: Events = Events(1 << 0);
+    pub const REAP: Events = Events(1 << 1);
+    pub const CLONE: Events = Events(1 << 2);
+    pub const EXEC: Events = Events(1 << 3);
+    pub const EXIT: Events = Events(1 << 4);
+    pub const DEATH: Events = Events(1 << 5);
+    pub const SYSCALL_ENTRY: Events = Events(1 << 6);
+    pub const SYSCALL_EXIT: Events = Events(1 << 7);
+    pub const SIGNAL: Events = Events(1 << 8);
+    pub const SIGNAL_IGN: Events = Events(1 << 9);
+    pub const SIGNAL_STOP: Events = Events(1 << 10);
+    pub const SIGNAL_TERM: Events = Events(1 << 11);
+    pub const SIGNAL_CORE: Events = Events(1 << 12);
+    pub const SIGNAL_ALL: Events = Events(0x1f << 8);
+    pub const SYSCALL: Events = Events((1 << 6) | (1 << 7));
+
+    /// Both sets.
+    pub const fn with(self, other: Events) -> Events {
+        Events(self.0 | other.0)
+    }
+}
+
+/// What a callback answers, or what `utrace_control()` asks (the `u32` action encoding).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Action(pub u32);
+
+/// The resume actions, in folding order: the smallest of the engines' answers wins.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u32)]
+pub enum ResumeAction {
+    Stop = 0,
+    Interrupt = 1,
+    Report = 2,
+    SingleStep = 3,
+    BlockStep = 4,
+    Resume = 5,
+    Detach = 6,
+}
+
+impl Action {
+    /// Resume normally.
+    pub const RESUME: Action = Action(ResumeAction::Resume as u32);
+    /// Detach this engine.
+    pub const DETACH: Action = Action(ResumeAction::Detach as u32);
+    /// Ask for a `report_quiesce(0)` soon.
+    pub const REPORT: Action = Action(ResumeAction::Report as u32);
+
+    /// The resume action part.
+    pub fn resume(self) -> u32 {
+        self.0 & 7
+    }
+
+    /// The event-specific part (syscall or signal action bits).
+    pub fn event_bits(self) -> u32 {
+        self.0 & !7
+    }
+
+    /// This action, with the syscall not run (syscall entry only).
+    pub const fn abort_syscall(self) -> Action {
+        Action(self.0 | 0x10)
+    }
+}
+
+/// The registers of a thread at syscall entry or exit (x86_64 names).
+pub struct SyscallRegs<'a>(&'a mut bindings::pt_regs);
+
+impl SyscallRegs<'_> {
+    /// The system call number (`orig_ax`).
+    pub fn nr(&self) -> i64 {
+        self.0.orig_ax as i64
+    }
+
+    /// Argument `i` (0 to 5), as the x86_64 syscall ABI passes it.
+    pub fn arg(&self, i: usize) -> u64 {
+        let r = &self.0;
+        (match i {
+            0 => r.di,
+            1 => r.si,
+            2 => r.dx,
+            3 => r.r10,
+            4 => r.r8,
+            _ => r.r9,
+        }) as u64
+    }
+
+    /// The return value (`ax`), meaningful at syscall exit.
+    pub fn ret(&self) -> i64 {
+        self.0.ax as i64
+    }
+
+    /// Changes the return value (syscall exit), or the value an aborted syscall returns.
+    pub fn set_ret(&mut self, v: i64) {
+        self.0.ax = v as usize;
+    }
+}
+
+/// A tracing engine's callbacks. Every method has a default that answers
+/// [`Action::RESUME`] (or does nothing); an engine only gets the events it set.
+pub trait Engine: Send + Sync + Sized + 'static {
+    /// The thread is at a safe point before `event`, or `event` is empty after REPORT.
+    fn report_quiesce(&self, _action: Action, _event: Events) -> Action {
+        Action::RESUME
+    }
+    /// The thread created `child` (not yet run) with the legacy `clone_flags` word.
+    fn report_clone(&self, _action: Action, _clone_flags: u64, _child: &Task) -> Action {
+        Action::RESUME
+    }
+    /// The thread completed an exec.
+    fn report_exec(&self, _action: Action) -> Action {
+        Action::RESUME
+    }
+    /// The thread entered a system call.
+    fn report_syscall_entry(&self, _action: Action, _regs: &mut SyscallRegs<'_>) -> Action {
+        Action::RESUME
+    }
+    /// The thread is returning from a system call.
+    fn report_syscall_exit(&self, _action: Action, _regs: &mut SyscallRegs<'_>) -> Action {
+        Action::RESUME
+    }
+    /// The thread is exiting with `orig_code`; `code` may be changed.
+    fn report_exit(&self, _action: Action, _orig_code: i64, _code: &mut i64) -> Action {
+        Action::RESUME
+    }
+    /// The thread is dead. Only [`Action::DETACH`] means anything here.
+    fn report_death(&self, _group_dead: bool, _signal: i32) -> Action {
+        Action::RESUME
+    }
+    /// The task is being freed (softirq: must not sleep); the engine is detached after.
+    fn report_reap(&self, _task: &Task) {}
+    /// Signal `signo` is being delivered (siglock held: must not sleep).
+    fn report_signal(&self, _action: Action, _signo: i32) -> Action {
+        Action::RESUME
+    }
+}
+
+// The C ABI of include/linux/utrace.h. utrace.ko checks at load time that these layouts
+// are the C compiler's.
+#[repr(C)]
+struct RawEngine {
+    ops: *const RawOps,
+    data: *mut c_void,
+    flags: c_ulong,
+}
+
+type E = *mut RawEngine;
+
+#[repr(C)]
+struct RawOps {
+    report_quiesce: Option<unsafe extern "C" fn(u32, E, c_ulong) -> u32>,
+    report_signal: Option<
+        unsafe extern "C" fn(
+            u32,
+            E,
+            *mut bindings::pt_regs,
+            *mut bindings::kernel_siginfo,
+            *const bindings::k_sigaction,
+            *mut bindings::k_sigaction,
+        ) -> u32,
+    >,
+    report_clone: Option<unsafe extern "C" fn(u32, E, c_ulong, *mut bindings::task_struct) -> u32>,
+    report_jctl: Option<unsafe extern "C" fn(u32, E, c_int, c_int) -> u32>,
+    report_exec: Option<
+        unsafe extern "C" fn(
+            u32,
+            E,
+            *const bindings::linux_binfmt,
+            *const bindings::linux_binprm,
+            *mut bindings::pt_regs,
+        ) -> u32,
+    >,
+    report_syscall_entry: Option<unsafe extern "C" fn(u32, E, *mut bindings::pt_regs) -> u32>,
+    report_syscall_exit: Option<unsafe extern "C" fn(u32, E, *mut bindings::pt_regs) -> u32>,
+    report_exit: Option<unsafe extern "C" fn(u32, E, c_long, *mut c_long) -> u32>,
+    report_death: Option<unsafe extern "C" fn(E, bool, c_int) -> u32>,
+    report_reap: Option<unsafe extern "C" fn(E, *mut bindings::task_struct)>,
+    release: Option<unsafe extern "C" fn(*mut c_void)>,
+}
+
+// `task_struct` holds an empty struct; only pointers to it cross this boundary.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn utrace_attach_task(
+        target: *mut bindings::task_struct,
+        flags: c_int,
+        ops: *const RawOps,
+        data: *mut c_void,
+    ) -> *mut RawEngine;
+    fn utrace_engine_put(engine: *mut RawEngine);
+    fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
+    fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
+    fn utrace_barrier(target: *mut bindings::task_struct, engine: E) -> c_int;
+}
+
+/// The callback table of engine type `T`: one per type, in static memory.
+struct Vtable<T>(PhantomData<T>);
+
+impl<T: Engine> Vtable<T> {
+    const OPS: RawOps = RawOps {
+        report_quiesce: Some(Self::quiesce),
+        report_signal: Some(Self::signal),
+        report_clone: Some(Self::clone),
+        report_jctl: None,
+        report_exec: Some(Self::exec),
+        report_syscall_entry: Some(Self::syscall_entry),
+        report_syscall_exit: Some(Self::syscall_exit),
+        report_exit: Some(Self::exit),
+        report_death: Some(Self::death),
+        report_reap: Some(Self::reap),
+        release: Some(Self::release),
+    };
+
+    /// The engine value of a callback.
+    ///
+    /// # Safety
+    ///
+    /// `engine` is a utrace engine whose `data` is an `Arc<T>` raw pointer (as `attach`
+    /// makes it), valid during a callback (utrace calls `release` only after the last one).
+    unsafe fn this<'a>(engine: E) -> ArcBorrow<'a, T> {
+        // SAFETY: per the function's safety requirements.
+        unsafe { ArcBorrow::from_raw((*engine).data.cast::<T>()) }
+    }
+
+    /// The `quiesce` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn quiesce(action: u32, engine: E, event: c_ulong) -> u32 {
+        // SAFETY: called by utrace for an engine `attach` made.
+        let this = unsafe { Self::this(engine) };
+        this.report_quiesce(Action(action), Events(event)).0
+    }
+
+    /// The `signal` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn signal(
+        action: u32,
+        engine: E,
+        _regs: *mut bindings::pt_regs,
+        info: *mut bindings::kernel_siginfo,
+        _ka: *const bindings::k_sigaction,
+        _ret_ka: *mut bindings::k_sigaction,
+    ) -> u32 {
+        // SAFETY: called by utrace for an engine `attach` made.
+        let this = unsafe { Self::this(engine) };
+        let signo = if info.is_null() {
+            bindings::SIGKILL as i32
+        } else {
+            // SAFETY: `info` is the siginfo being delivered, valid during the callback.
+            unsafe { (*info).__bindgen_anon_1.si_signo }
+        };
+        this.report_signal(Action(action), signo).0
+    }
+
+    /// The `clone` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn clone(
+        action: u32,
+        engine: E,
+        flags: c_ulong,
+        child: *mut bindings::task_struct,
+    ) -> u32 {
+        // SAFETY: called by utrace for an engine `attach` made; `child` is alive during the
+        // callback and `Task` is a transparent wrapper of `task_struct`.
+        let (this, child) = unsafe { (Self::this(engine), &*child.cast::<Task>()) };
+        this.report_clone(Action(action), flags as u64, child).0
+    }
+
+    /// The `exec` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn exec(
+        action: u32,
+        engine: E,
+        _fmt: *const bindings::linux_binfmt,
+        _bprm: *const bindings::linux_binprm,
+        _regs: *mut bindings::pt_regs,
+    ) -> u32 {
+        // SAFETY: called by utrace for an engine `attach` made.
+        let this = unsafe { Self::this(engine) };
+        this.report_exec(Action(action)).0
+    }
+
+    /// The `syscall_entry` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn syscall_entry(
+        action: u32,
+        engine: E,
+        regs: *mut bindings::pt_regs,
+    ) -> u32 {
+        // SAFETY: called by utrace for an engine `attach` made; `regs` are the thread's user
+        // registers, ours to read and change during the callback.
+        let (this, regs) = unsafe { (Self::this(engine), &mut *regs) };
+        this.report_syscall_entry(Action(action), &mut SyscallRegs(regs))
+            .0
+    }
+
+    /// The `syscall_exit` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn syscall_exit(action: u32, engine: E, regs: *mut bindings::pt_regs) -> u32 {
+        // SAFETY: as for `syscall_entry`.
+        let (this, regs) = unsafe { (Self::this(engine), &mut *regs) };
+        this.report_syscall_exit(Action(action), &mut SyscallRegs(regs))
+            .0
+    }
+
+    /// The `exit` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn exit(action: u32, engine: E, orig: c_long, code: *mut c_long) -> u32 {
+        // SAFETY: called by utrace for an engine `attach` made; `code` is valid and ours
+        // during the callback.
+        let (this, code) = unsafe { (Self::this(engine), &mut *code) };
+        let mut c = *code as i64;
+        let r = this.report_exit(Action(action), orig as i64, &mut c).0;
+        *code = c as c_long;
+        r
+    }
+
+    /// The `death` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn death(engine: E, group_dead: bool, signal: c_int) -> u32 {
+        // SAFETY: called by utrace for an engine `attach` made.
+        let this = unsafe { Self::this(engine) };
+        this.report_death(group_dead, signal).0
+    }
+
+    /// The `reap` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn reap(engine: E, task: *mut bindings::task_struct) {
+        // SAFETY: called by utrace for an engine `attach` made; `task` is valid during the
+        // callback.
+        let (this, task) = unsafe { (Self::this(engine), &*task.cast::<Task>()) };
+        this.report_reap(task);
+    }
+
+    /// The `release` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn release(data: *mut c_void) {
+        // SAFETY: `data` is the `Arc<T>` reference `attach` gave utrace; utrace calls
+        // `release` once, after the last callback.
+        drop(unsafe { Arc::from_raw(data.cast::<T>()) });
+    }
+}
+
+/// Decodes an `ERR_PTR()` from the C API.
+fn err_ptr<T>(p: *mut T) -> Option<Error> {
+    let v = p as isize;
+    if (-(bindings::MAX_ERRNO as isize)..0).contains(&v) {
+        Some(Error::from_errno(v as i32))
+    } else {
+        None
+    }
+}
+
+fn to_result(ret: c_int) -> Result {
+    if ret < 0 {
+        Err(Error::from_errno(ret))
+    } else {
+        Ok(())
+    }
+}
+
+/// The thread with thread id `tid` in the caller's pid namespace, if any.
+pub fn task_by_tid(tid: i32) -> Option<ARef<Task>> {
+    // SAFETY: `find_get_pid` takes a reference on the pid we drop below; `get_pid_task`
+    // returns the task with a reference (or NULL), which `ARef::from_raw` takes over.
+    unsafe {
+        let pid = bindings::find_get_pid(tid);
+        if pid.is_null() {
+            return None;
+        }
+        let task = bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID);
+        bindings::put_pid(pid);
+        NonNull::new(task.cast::<Task>()).map(|t| ARef::from_raw(t))
+    }
+}
+
+/// An engine of type `T` attached to a task: a reference on the engine and on the task.
+///
+/// Dropping it detaches the engine, waits until none of its callbacks can run, and drops
+/// the reference; it may sleep, so drop it in process context.
+pub struct Attached<T: Engine> {
+    engine: NonNull<RawEngine>,
+    task: ARef<Task>,
+    _engine: PhantomData<T>,
+}
+
+// SAFETY: the engine pointer is a reference-counted utrace object usable from any thread;
+// the C API does its own locking.
+unsafe impl<T: Engine> Send for Attached<T> {}
+// SAFETY: see `Send`; every method takes `&self` and goes through the C API.
+unsafe impl<T: Engine> Sync for Attached<T> {}
+
+impl<T: Engine> Attached<T> {
+    /// Attaches a new engine `this` to `task`, with no events set. With `exclusive`, fails
+    /// with `EEXIST` if an engine of the same type is attached already.
+    pub fn attach(task: &Task, this: Arc<T>, exclusive: bool) -> Result<Self> {
+        const CREATE: c_int = 0x10;
+        const EXCLUSIVE_MATCH_OPS: c_int = 0x20 | 0x1;
+        let flags = CREATE | if exclusive { EXCLUSIVE_MATCH_OPS } else { 0 };
+        let data = Arc::into_raw(this).cast_mut().cast::<c_void>();
+        // SAFETY: `task` is valid for the call; `Vtable::<T>::OPS` is a promoted constant in
+        // static memory; `data` is an `Arc<T>` reference that utrace owns on success and
+        // gives back through `release`.
+        let engine = unsafe { utrace_attach_task(task.as_ptr(), flags, &Vtable::<T>::OPS, data) };
+        if let Some(e) = err_ptr(engine) {
+            // SAFETY: utrace did not take `data`; the reference is still ours.
+            drop(unsafe { Arc::from_raw(data.cast::<T>()) });
+            return Err(e);
+        }
+        Ok(Attached {
+            engine: NonNull::new(engine).ok_or(EINVAL)?,
+            task: ARef::from(task),
+            _engine: PhantomData,
+        })
+    }
+
+    /// The task the engine is attached to.
+    pub fn task(&self) -> &Task {
+        &self.task
+    }
+
+    /// `utrace_set_events()`.
+    pub fn set_events(&self, events: Events) -> Result {
+        // SAFETY: we hold references on the engine and the task.
+        to_result(unsafe {
+            utrace_set_events(
+                self.task.as_ptr(),
+                self.engine.as_ptr(),
+                events.0 as c_ulong,
+            )
+        })
+    }
+
+    /// `utrace_control()`.
+    pub fn control(&self, action: ResumeAction) -> Result {
+        // SAFETY: we hold references on the engine and the task.
+        to_result(unsafe {
+            utrace_control(self.task.as_ptr(), self.engine.as_ptr(), action as u32)
+        })
+    }
+
+    /// `utrace_barrier()`.
+    pub fn barrier(&self) -> Result {
+        // SAFETY: we hold references on the engine and the task.
+        to_result(unsafe { utrace_barrier(self.task.as_ptr(), self.engine.as_ptr()) })
+    }
+}
+
+impl<T: Engine> Drop for Attached<T> {
+    fn drop(&mut self) {
+        let _ = self.control(ResumeAction::Detach);
+        // Waits for an in-flight callback and for utrace's own reference to go; retried if a
+        // signal interrupts the wait, since returning early could leave a callback running.
+        while self.barrier() == Err(ERESTARTSYS) {}
+        // SAFETY: this is the reference `attach` got; nothing uses it after this.
+        unsafe { utrace_engine_put(self.engine.as_ptr()) };
+    }
+}

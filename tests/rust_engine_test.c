@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A Rust engine (engines/utrace_rust_test.rs, built on include/rust/utrace.rs, no unsafe of
+ * its own) gets the same events with the same values as the C engine; a C and a Rust engine
+ * on one task are called in the documented order and fold their answers; the Rust engine's
+ * value is released exactly once; unloading it under a syscall storm is safe.
+ */
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "utrace_test_util.h"
+#include "linux/utrace.h"
+
+#define NR_BOGUS	1000
+
+static char logbuf[256 * 1024];
+static char lines[64][256];
+
+FIXTURE(engines) {
+	int dummy;
+};
+
+FIXTURE_SETUP(engines)
+{
+	ASSERT_EQ(0, ut_load_module("utrace", ""));
+	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
+	ASSERT_EQ(0, ut_load_module("utrace_rust_test", ""));
+}
+
+FIXTURE_TEARDOWN(engines)
+{
+	EXPECT_EQ(0, ut_unload_module("utrace_rust_test"));
+	EXPECT_EQ(0, ut_unload_module("utrace_test_engine"));
+	EXPECT_TRUE(ut_wait_no_leak(10)) {
+		ut_read_file(UTRACE_DEBUGFS "/state", logbuf, sizeof(logbuf));
+		TH_LOG("leak:\n%s", logbuf);
+	}
+	EXPECT_EQ(0, ut_unload_module("utrace"));
+}
+
+static int scenario_bogus_syscall(struct ut_tracee *t)
+{
+	syscall(NR_BOGUS, 1, 2, 3, 4, 5, 6);
+	return 7;
+}
+
+static int scenario_storm(struct ut_tracee *t)
+{
+	for (;;)
+		syscall(SYS_getppid);
+	return 0;
+}
+
+TEST_F(engines, rust_engine_syscalls_exit_death_reap)
+{
+	struct ut_tracee t = { 0 };
+	char want[8][256];
+	int n, st;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_bogus_syscall));
+	ASSERT_EQ(0, ut_rcmd("attach %d", t.pid));
+	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT_SYSCALL | UTRACE_EVENT(EXIT) |
+			     UTRACE_EVENT(DEATH) | UTRACE_EVENT(REAP)));
+	ASSERT_EQ(0, ut_rcmd("clear"));
+	ut_tracee_go(&t);
+	st = ut_tracee_wait(&t);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(7, WEXITSTATUS(st));
+	for (int i = 0; i < 1000; i++) {
+		if (ut_rlog(logbuf, sizeof(logbuf)) > 0 && strstr(logbuf, "reap 0"))
+			break;
+		usleep(10000);
+	}
+	snprintf(want[0], 256, "syscall_exit 0 %d in=0x5 nr=%d ret=1", t.pid, SYS_read);
+	snprintf(want[1], 256, "syscall_entry 0 %d in=0x5 nr=%d args=1,2,3,4,5,6", t.pid, NR_BOGUS);
+	snprintf(want[2], 256, "syscall_exit 0 %d in=0x5 nr=%d ret=%d", t.pid, NR_BOGUS, -ENOSYS);
+	snprintf(want[3], 256, "syscall_entry 0 %d in=0x5 nr=%d args=7,*", t.pid, SYS_exit_group);
+	snprintf(want[4], 256, "exit 0 %d in=0x5 orig=%d code=%d", t.pid, 7 << 8, 7 << 8);
+	snprintf(want[5], 256, "death 0 %d group_dead=1 signal=%d", t.pid, SIGCHLD);
+	snprintf(want[6], 256, "reap 0 %d", t.pid);
+	n = ut_slot_lines(logbuf, 0, lines, 64);
+	EXPECT_EQ(7, n) TH_LOG("log:\n%s", logbuf);
+	for (int i = 0; i < n && i < 7; i++) {
+		EXPECT_TRUE(ut_line_matches(lines[i], want[i])) {
+			TH_LOG("got '%s' want '%s'", lines[i], want[i]);
+		}
+	}
+}
+
+/*
+ * C engine attached first, Rust engine second. At syscall entry the Rust engine is called
+ * first (reverse order) and answers REPORT; the C engine then sees REPORT as the running
+ * action. At syscall exit the C engine goes first and sees RESUME.
+ */
+TEST_F(engines, c_and_rust_order_and_folding)
+{
+	struct ut_tracee t = { 0 };
+	int st;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_bogus_syscall));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_rcmd("ret_entry %x", UTRACE_REPORT));
+	ASSERT_EQ(0, ut_rcmd("attach %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT_SYSCALL));
+	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
+	ASSERT_EQ(0, ut_cmd("clear"));
+	ASSERT_EQ(0, ut_rcmd("clear"));
+	ut_tracee_go(&t);
+	st = ut_tracee_wait(&t);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_LT(0, ut_log(logbuf, sizeof(logbuf)));
+	snprintf(lines[0], 256, "syscall_entry 0 %d in=0x2 nr=%d args=1,2,3,4,5,6", t.pid, NR_BOGUS);
+	EXPECT_TRUE(strstr(logbuf, lines[0]) != NULL) TH_LOG("no '%s' in C log:\n%s", lines[0], logbuf);
+	snprintf(lines[0], 256, "syscall_exit 0 %d in=0x5 nr=%d", t.pid, NR_BOGUS);
+	EXPECT_TRUE(strstr(logbuf, lines[0]) != NULL) TH_LOG("no '%s' in C log:\n%s", lines[0], logbuf);
+	ASSERT_LT(0, ut_rlog(logbuf, sizeof(logbuf)));
+	snprintf(lines[0], 256, "syscall_entry 0 %d in=0x5 nr=%d args=1,2,3,4,5,6", t.pid, NR_BOGUS);
+	EXPECT_TRUE(strstr(logbuf, lines[0]) != NULL) TH_LOG("no '%s' in Rust log:\n%s", lines[0], logbuf);
+}
+
+/* Detaching the Rust engine's handle releases its value once, and nothing is called after. */
+TEST_F(engines, rust_detach_releases_once)
+{
+	struct ut_tracee t = { 0 };
+	char *p;
+	int n = 0;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_storm));
+	ASSERT_EQ(0, ut_rcmd("attach %d", t.pid));
+	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT_SYSCALL));
+	ut_tracee_go(&t);
+	for (int i = 0; i < 1000; i++) {
+		if (ut_rlog(logbuf, sizeof(logbuf)) > 0 && strstr(logbuf, "syscall_entry"))
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(0, ut_rcmd("detach"));
+	EXPECT_EQ(-ENOENT, ut_rcmd("detach"));
+	ASSERT_LT(0, ut_rlog(logbuf, sizeof(logbuf)));
+	/* "release" is the last line, exactly once. */
+	for (p = logbuf; (p = strstr(p, "release 0")); p++)
+		n++;
+	EXPECT_EQ(1, n) TH_LOG("%s", logbuf);
+	p = strstr(logbuf, "release 0");
+	ASSERT_TRUE(p != NULL);
+	EXPECT_EQ('\0', *(strchr(p, '\n') + 1)) TH_LOG("events after release:\n%s", p);
+	kill(t.pid, SIGKILL);
+	ut_tracee_wait(&t);
+}
+
+/* rmmod of the Rust engine while its task storms through system calls. */
+TEST(rmmod_rust_engine_under_storm)
+{
+	struct ut_tracee t = { 0 };
+
+	ASSERT_EQ(0, ut_load_module("utrace", ""));
+	ASSERT_EQ(0, ut_load_module("utrace_rust_test", ""));
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_storm));
+	ASSERT_EQ(0, ut_rcmd("attach %d", t.pid));
+	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT_SYSCALL | UTRACE_EVENT(QUIESCE)));
+	ut_tracee_go(&t);
+	for (int i = 0; i < 1000; i++) {
+		if (ut_rlog(logbuf, sizeof(logbuf)) > 0 && strstr(logbuf, "syscall_entry"))
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, ut_unload_module("utrace_rust_test"));
+	EXPECT_TRUE(ut_wait_no_leak(10));
+	EXPECT_EQ(0, ut_unload_module("utrace"));
+	kill(t.pid, SIGKILL);
+	ut_tracee_wait(&t);
+}
+
+TEST_HARNESS_MAIN
