@@ -12,7 +12,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # LLVM toolchain suffix; the test kernel is built with clang-19.
 LLVM ?= -19
 
-.PHONY: all setup kernel modules tests check demo clippy fmt fmt-check clean help
+.PHONY: all setup kernel modules tests check demo bench clippy fmt fmt-check clean help
 
 all: modules
 
@@ -39,6 +39,10 @@ demo: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/demo
 
 # Clippy with the kernel's lint set; any warning fails the target.
+# Timings (ratios within one guest boot), not tests.
+bench: setup
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/bench
+
 clippy:
 	mkdir -p $(ROOT)/out
 	touch $(ROOT)/rust/utrace_main.rs $(ROOT)/engines/*.rs

@@ -20,12 +20,14 @@
  *                           (other syscalls get UTRACE_RESUME)
  *   chain S TO              slot S's next syscall_entry callback attaches slot TO to the
  *                           same task, with slot TO's events set to syscall entry+exit
+ *   count S                 slot S's syscall callbacks only count, in counts (bench)
  *   gate S                  slot S's next syscall_entry callback blocks until "open S"
  *   open S                  release a gated callback
  *   clear                   empty the log
  *
  * /sys/kernel/debug/utrace_test/log lists every callback since the last clear, one line
- * each, with the exact values the callback saw (see log_show()).
+ * each, with the exact values the callback saw (see log_show()); counts has the per-slot
+ * counters of count-only slots.
  */
 #include <linux/completion.h>
 #include <linux/debugfs.h>
@@ -85,6 +87,8 @@ struct slot {
 	int chain_to;			/* -1: none */
 	bool gated;
 	struct completion gate;
+	bool count_only;
+	atomic_long_t count;
 };
 
 static struct slot slots[NSLOTS];
@@ -196,6 +200,11 @@ static u32 t_syscall_entry(u32 action, struct utrace_engine *engine, struct pt_r
 	long only = READ_ONCE(s->only_nr);
 	struct rec r;
 
+	if (READ_ONCE(s->count_only)) {
+		atomic_long_inc(&s->count);
+		return UTRACE_RESUME;
+	}
+
 	rec_init(&r, REC_SYSCALL_ENTRY, engine, action);
 	rec_regs(&r, regs);
 	log_rec(&r);
@@ -209,7 +218,13 @@ static u32 t_syscall_entry(u32 action, struct utrace_engine *engine, struct pt_r
 
 static u32 t_syscall_exit(u32 action, struct utrace_engine *engine, struct pt_regs *regs)
 {
+	struct slot *s = slot_of(engine);
 	struct rec r;
+
+	if (READ_ONCE(s->count_only)) {
+		atomic_long_inc(&s->count);
+		return UTRACE_RESUME;
+	}
 
 	rec_init(&r, REC_SYSCALL_EXIT, engine, action);
 	r.a[0] = regs->orig_ax;
@@ -411,6 +426,10 @@ static long run_command(char *buf)
 			WRITE_ONCE(s->only_nr, val);
 		return 0;
 	}
+	if (!strcmp(argv[0], "count")) {
+		WRITE_ONCE(s->count_only, true);
+		return 0;
+	}
 	if (!strcmp(argv[0], "gate")) {
 		reinit_completion(&s->gate);
 		WRITE_ONCE(s->gated, true);
@@ -549,6 +568,17 @@ static int log_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(log);
 
+/* One line per slot: "S COUNT", the syscall callbacks counted in count-only mode. */
+static int counts_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < NSLOTS; i++)
+		seq_printf(m, "%d %ld\n", i, atomic_long_read(&slots[i].count));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(counts);
+
 static struct dentry *dir;
 
 static int __init utrace_test_engine_init(void)
@@ -568,6 +598,7 @@ static int __init utrace_test_engine_init(void)
 	dir = debugfs_create_dir("utrace_test", NULL);
 	debugfs_create_file("control", 0200, dir, NULL, &control_fops);
 	debugfs_create_file("log", 0400, dir, NULL, &log_fops);
+	debugfs_create_file("counts", 0400, dir, NULL, &counts_fops);
 	return 0;
 }
 

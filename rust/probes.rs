@@ -24,20 +24,30 @@ use kernel::task::Task;
 use crate::abi;
 use crate::glue;
 use crate::report::{self, Order};
-use crate::task::UtraceTask;
+use crate::task::{EngineList, UtraceTask};
 use crate::work;
+use kernel::sync::Arc;
 
 /// `PF_KTHREAD | PF_IO_WORKER`: tasks that never return to user mode.
 const PF_NO_USER: u32 = bindings::PF_KTHREAD | bindings::PF_IO_WORKER;
 
-/// The current task's state if an engine wants one of `events` from it.
-fn current_wanting(events: usize) -> Option<kernel::sync::Arc<UtraceTask>> {
-    UtraceTask::lookup(Task::current_raw()).filter(|ut| ut.events() & events != 0)
+/// The current task's engines if one of them wants one of `events`.
+fn current_wanting(events: usize) -> Option<Arc<EngineList>> {
+    UtraceTask::engines_wanting(Task::current_raw(), events)
 }
 
 fn current_regs() -> *mut bindings::pt_regs {
     // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
     unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) }
+}
+
+/// Acts on a pass's resume action (see `report::finish`).
+fn finish(list: &EngineList, action: u32) {
+    if action != abi::RESUME {
+        if let Some(ut) = list.utrace() {
+            report::finish(ut, action, false);
+        }
+    }
 }
 
 /// The `sys_enter` probe.
@@ -46,11 +56,11 @@ fn current_regs() -> *mut bindings::pt_regs {
 ///
 /// Called by the tracepoint, with its arguments.
 pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
-    let Some(ut) = current_wanting(abi::EVENT_SYSCALL_ENTRY) else {
+    let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY) else {
         return;
     };
-    let out = report::report(
-        &ut,
+    let out = report::report_list(
+        &list,
         abi::EVENT_SYSCALL_ENTRY,
         Order::Reverse,
         true,
@@ -62,7 +72,7 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
         // SAFETY: `regs` are current's user registers, ours to change at syscall entry.
         unsafe { (*regs).orig_ax = usize::MAX };
     }
-    report::finish(&ut, out.action, false);
+    finish(&list, out.action);
 }
 
 /// The `sys_exit` probe.
@@ -71,13 +81,17 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
 ///
 /// Called by the tracepoint, with its arguments.
 pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
-    let Some(ut) = current_wanting(abi::EVENT_SYSCALL_EXIT) else {
+    let Some(list) = current_wanting(abi::EVENT_SYSCALL_EXIT) else {
         return;
     };
-    let out = report::report(&ut, abi::EVENT_SYSCALL_EXIT, Order::Attach, true, |e, a| {
-        e.report_syscall_exit(a, regs)
-    });
-    report::finish(&ut, out.action, false);
+    let out = report::report_list(
+        &list,
+        abi::EVENT_SYSCALL_EXIT,
+        Order::Attach,
+        true,
+        |e, a| e.report_syscall_exit(a, regs),
+    );
+    finish(&list, out.action);
 }
 
 /// The `task_newtask` probe.
@@ -94,7 +108,7 @@ pub(crate) unsafe extern "C" fn task_newtask(
     if unsafe { (*child).flags } & PF_NO_USER != 0 {
         return;
     }
-    let Some(ut) = current_wanting(abi::EVENT_CLONE) else {
+    let Some(list) = current_wanting(abi::EVENT_CLONE) else {
         return;
     };
     // 7.3 keeps the exit signal out of the flags (`kernel_clone_args.exit_signal`); put it
@@ -106,10 +120,10 @@ pub(crate) unsafe extern "C" fn task_newtask(
     } else {
         clone_flags
     };
-    let out = report::report(&ut, abi::EVENT_CLONE, Order::Attach, true, |e, a| {
+    let out = report::report_list(&list, abi::EVENT_CLONE, Order::Attach, true, |e, a| {
         e.report_clone(a, clone_flags, child)
     });
-    report::finish(&ut, out.action, false);
+    finish(&list, out.action);
 }
 
 /// The `sched_process_exec` probe.
@@ -123,14 +137,14 @@ pub(crate) unsafe extern "C" fn sched_process_exec(
     _old_pid: bindings::pid_t,
     bprm: *mut bindings::linux_binprm,
 ) {
-    let Some(ut) = current_wanting(abi::EVENT_EXEC) else {
+    let Some(list) = current_wanting(abi::EVENT_EXEC) else {
         return;
     };
     let regs = current_regs();
-    let out = report::report(&ut, abi::EVENT_EXEC, Order::Attach, true, |e, a| {
+    let out = report::report_list(&list, abi::EVENT_EXEC, Order::Attach, true, |e, a| {
         e.report_exec(a, bprm, regs)
     });
-    report::finish(&ut, out.action, false);
+    finish(&list, out.action);
 }
 
 /// The `sched_process_exit` probe.
@@ -198,18 +212,15 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     info: *mut bindings::kernel_siginfo,
     ka: *mut bindings::k_sigaction,
 ) {
-    let Some(ut) = current_wanting(abi::EVENT_SIGNAL_ALL) else {
-        return;
-    };
     // SAFETY: `ka` is the signal's action in current's sighand, under siglock.
     let event = unsafe { glue::utrace_glue_signal_event(sig, ka) } as usize;
-    if ut.events() & event == 0 {
+    let Some(list) = current_wanting(event) else {
         return;
-    }
+    };
     let regs = current_regs();
     // Resume actions from report_signal are not acted on here (siglock is held); STOP and
     // REPORT from a signal report come with the stopping support.
-    report::report(&ut, event, Order::Attach, false, |e, a| {
+    report::report_list(&list, event, Order::Attach, false, |e, a| {
         e.report_signal(a, regs, info, ka)
     });
 }

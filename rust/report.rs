@@ -20,7 +20,7 @@ use kernel::sync::Arc;
 
 use crate::abi;
 use crate::engine::Engine;
-use crate::task::UtraceTask;
+use crate::task::{EngineList, UtraceTask};
 use crate::work;
 
 /// Order of the engines in a pass.
@@ -48,13 +48,30 @@ pub(crate) fn report(
     event: usize,
     order: Order,
     quiesce: bool,
+    call: impl FnMut(&Engine, u32) -> Option<u32>,
+) -> Outcome {
+    match ut.snapshot() {
+        Some(list) => report_list(&list, event, order, quiesce, call),
+        None => Outcome {
+            action: abi::RESUME,
+            bits: 0,
+        },
+    }
+}
+
+/// [`report`], for a snapshot the caller took (the hot paths, `UtraceTask::engines_wanting`).
+pub(crate) fn report_list(
+    list: &EngineList,
+    event: usize,
+    order: Order,
+    quiesce: bool,
     mut call: impl FnMut(&Engine, u32) -> Option<u32>,
 ) -> Outcome {
     let mut out = Outcome {
         action: abi::RESUME,
         bits: 0,
     };
-    let Some(list) = ut.snapshot() else {
+    let Some(ut) = list.utrace() else {
         return out;
     };
     let n = list.engines.len();

@@ -7,11 +7,16 @@
 //! keyed by task_struct pointer) owns one `Arc` reference; lookups on the hot paths are
 //! lock-free under RCU and take their own reference only when they find an entry.
 //!
-//! The engine list is copy-on-write: `inner.engines` is an immutable `Arc<EngineList>`
-//! replaced as a whole under the lock. A reporting thread takes a snapshot (one reference)
-//! at the start of an event and calls the engines in it without any lock; an engine attached
-//! meanwhile is in the next list only, so it gets nothing for the event in progress, as the
-//! original utrace promises.
+//! The engine list is copy-on-write: `list` is an immutable `Arc<EngineList>` replaced as a
+//! whole under the lock and published for lock-free readers under RCU (a replaced list's
+//! reference is dropped a grace period later). A reporting thread takes a snapshot (one
+//! reference) at the start of an event and calls the engines in it without any lock; an
+//! engine attached meanwhile is in the next list only, so it gets nothing for the event in
+//! progress, as the original utrace promises. The snapshot also keeps the `UtraceTask`
+//! alive: every engine holds a reference on it.
+//!
+//! Before any of that, the hot paths ask a lock-free filter ([`maybe_traced`]) whether the
+//! task may have state at all, so that tasks nobody traces pay one load per event.
 //!
 //! Locking: `inner` is an irq-safe spinlock (it is taken from `signal_deliver`, under
 //! siglock with interrupts off, and from `sched_process_free`, in softirq). Lock order:
@@ -23,13 +28,14 @@
 
 use core::ffi::c_void;
 use core::ptr;
-use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, SpinLockIrq};
 use kernel::task::Task;
+use kernel::types::Opaque;
 use kernel::{new_spinlock_irq, sync::rcu};
 
 use crate::engine::Engine;
@@ -38,13 +44,69 @@ use crate::glue;
 /// An immutable list of engines, in attach order.
 pub(crate) struct EngineList {
     pub(crate) engines: KVec<Arc<Engine>>,
+    /// For dropping a replaced list's reference after a grace period ([`retire`]).
+    rcu: Opaque<bindings::callback_head>,
 }
 
-struct Inner {
-    /// The engines; `None` once the state is removed from the table (reap, last detach,
-    /// unload): attaching must then create a new `UtraceTask`. Engines hold a reference on
-    /// their `UtraceTask`, so dropping the list here is also what breaks that cycle.
-    engines: Option<Arc<EngineList>>,
+impl EngineList {
+    fn new(engines: KVec<Arc<Engine>>, gfp: Flags) -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            EngineList {
+                engines,
+                rcu: Opaque::uninit(),
+            },
+            gfp,
+        )?)
+    }
+
+    /// The task state the engines belong to (all of them: a list is per task).
+    pub(crate) fn utrace(&self) -> Option<&Arc<UtraceTask>> {
+        self.engines.first().map(|e| e.utrace())
+    }
+}
+
+// SAFETY: `rcu` is only touched by `retire`, once, when no reader can use the list any more;
+// the rest is immutable and made of `Send + Sync` parts.
+unsafe impl Send for EngineList {}
+// SAFETY: see `Send`.
+unsafe impl Sync for EngineList {}
+
+/// Drops the list reference `p` (an `Arc::into_raw` pointer) after an RCU grace period, when
+/// no reader that loaded it before it was replaced can still be cloning it.
+fn retire(p: *const EngineList) {
+    // SAFETY: `p` is a live list whose `rcu` head is unused (each list is retired once);
+    // `retire_rcu` has the `rcu_callback_t` prototype; the module's unload waits for
+    // pending RCU callbacks (`rcu_barrier`) before its code goes away.
+    unsafe { bindings::call_rcu(Opaque::cast_into(&raw const (*p).rcu), Some(retire_rcu)) };
+}
+
+/// # Safety
+///
+/// Called by RCU with the `rcu` head of a list passed to [`retire`].
+unsafe extern "C" fn retire_rcu(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the `rcu` field of an `EngineList` in an `Arc`; `retire` handed us
+    // that reference.
+    let p = unsafe { head.byte_sub(core::mem::offset_of!(EngineList, rcu)) };
+    // SAFETY: as above.
+    drop(unsafe { Arc::from_raw(p.cast::<EngineList>()) });
+}
+
+/// Serialises the writers of a `UtraceTask` (list replacement, event masks).
+struct Inner;
+
+/// The lock-free "may this task have utrace state?" filter: a hashed array of counts of
+/// live `UtraceTask`s. A zero means certainly not; a collision only costs a table lookup.
+const FILTER_SLOTS: usize = 1024;
+static FILTER: [AtomicU32; FILTER_SLOTS] = [const { AtomicU32::new(0) }; FILTER_SLOTS];
+
+fn filter_slot(task: *const bindings::task_struct) -> &'static AtomicU32 {
+    let p = task as usize;
+    &FILTER[((p >> 6) ^ (p >> 16)) % FILTER_SLOTS]
+}
+
+/// Whether `task` may have utrace state (false: certainly not).
+pub(crate) fn maybe_traced(task: *const bindings::task_struct) -> bool {
+    filter_slot(task).load(Ordering::Relaxed) != 0
 }
 
 /// Per-task states alive (memory not yet freed), for debugfs and leak tests.
@@ -60,6 +122,10 @@ pub(crate) struct UtraceTask {
     task: ARef<Task>,
     #[pin]
     inner: SpinLockIrq<Inner>,
+    /// The engine list (an `Arc<EngineList>` raw pointer), null once the state is removed
+    /// from the table (reap, last detach, unload): attaching must then create a new
+    /// `UtraceTask`. Replaced under `inner`; read under RCU ([`UtraceTask::snapshot`]).
+    list: AtomicPtr<EngineList>,
     /// Union of the attached engines' event masks: the filter on every hot path.
     events: AtomicUsize,
     /// The engine whose callback the task is running now, or null.
@@ -90,23 +156,26 @@ pub(crate) fn gfp_for_context() -> Flags {
 #[pinned_drop]
 impl PinnedDrop for UtraceTask {
     fn drop(self: Pin<&mut Self>) {
+        // Only an empty list can be left (engines hold references on us); nobody can read
+        // it any more, so drop it now.
+        let p = self.list.swap(ptr::null_mut(), Ordering::AcqRel);
+        if !p.is_null() {
+            // SAFETY: the pointer holds an `Arc<EngineList>` reference, ours to drop.
+            drop(unsafe { Arc::from_raw(p) });
+        }
+        filter_slot(self.task.as_ptr()).fetch_sub(1, Ordering::Relaxed);
         LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 impl UtraceTask {
     fn new(task: &Task, gfp: Flags) -> Result<Arc<Self>> {
-        let empty = Arc::new(
-            EngineList {
-                engines: KVec::new(),
-            },
-            gfp,
-        )?;
-        LIVE.fetch_add(1, Ordering::Relaxed);
-        Arc::pin_init(
+        let empty = EngineList::new(KVec::new(), gfp)?;
+        let ut = Arc::pin_init(
             pin_init!(UtraceTask {
                 task: ARef::from(task),
-                inner <- new_spinlock_irq!(Inner { engines: Some(empty) }),
+                inner <- new_spinlock_irq!(Inner),
+                list: AtomicPtr::new(Arc::into_raw(empty).cast_mut()),
                 events: AtomicUsize::new(0),
                 reporting: AtomicPtr::new(ptr::null_mut()),
                 exiting: AtomicBool::new(false),
@@ -114,11 +183,41 @@ impl UtraceTask {
                 report_queued: AtomicBool::new(false),
             }),
             gfp,
-        )
+        )?;
+        filter_slot(task.as_ptr()).fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        Ok(ut)
+    }
+
+    /// The engines of `task` if it has utrace state and an engine wants one of `events`:
+    /// the hot-path entry (lock-free; one reference taken when there is something to do).
+    pub(crate) fn engines_wanting(
+        task: *const bindings::task_struct,
+        events: usize,
+    ) -> Option<Arc<EngineList>> {
+        if !maybe_traced(task) {
+            return None;
+        }
+        let _guard = rcu::read_lock();
+        // SAFETY: called under `rcu_read_lock()`, as the glue requires.
+        let p = unsafe { glue::utrace_glue_table_lookup(task) }.cast::<UtraceTask>();
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: the table's reference on `*p` is dropped only a grace period after its
+        // removal, which cannot end before `_guard` is dropped.
+        let ut = unsafe { &*p };
+        if ut.events() & events == 0 {
+            return None;
+        }
+        ut.snapshot_locked_rcu()
     }
 
     /// The task's state, if it has any.
     pub(crate) fn lookup(task: *const bindings::task_struct) -> Option<Arc<Self>> {
+        if !maybe_traced(task) {
+            return None;
+        }
         let _guard = rcu::read_lock();
         // SAFETY: called under `rcu_read_lock()`, as the glue requires.
         let p = unsafe { glue::utrace_glue_table_lookup(task) };
@@ -176,7 +275,42 @@ impl UtraceTask {
 
     /// The engines to report an event to (`None` once removed from the table).
     pub(crate) fn snapshot(&self) -> Option<Arc<EngineList>> {
-        self.inner.lock().engines.clone()
+        let _guard = rcu::read_lock();
+        self.snapshot_locked_rcu()
+    }
+
+    /// [`snapshot`](Self::snapshot), for a caller already under `rcu_read_lock()`.
+    fn snapshot_locked_rcu(&self) -> Option<Arc<EngineList>> {
+        let p = self.list.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` carries a reference that is dropped (by `retire`) only a grace period
+        // after it was replaced, so it is alive while the caller's RCU section lasts.
+        let borrowed = unsafe { kernel::sync::ArcBorrow::<EngineList>::from_raw(p) };
+        Some(borrowed.into())
+    }
+
+    /// Replaces the list (under `inner`): `new` is published, the old one retired.
+    fn publish(
+        &self,
+        _inner: &kernel::sync::lock::Guard<
+            '_,
+            Inner,
+            kernel::sync::lock::spinlock::SpinLockIrqBackend,
+        >,
+        new: Option<Arc<EngineList>>,
+    ) {
+        let new = new.map_or(ptr::null_mut(), |l| Arc::into_raw(l).cast_mut());
+        let old = self.list.swap(new, Ordering::AcqRel);
+        if !old.is_null() {
+            retire(old);
+        }
+    }
+
+    /// Whether `cur` is still the published list.
+    fn is_current(&self, cur: &Arc<EngineList>) -> bool {
+        ptr::eq(self.list.load(Ordering::Acquire), Arc::as_ptr(cur))
     }
 
     pub(crate) fn set_exiting(&self) {
@@ -209,31 +343,30 @@ impl UtraceTask {
                 v.push(e.clone(), gfp)?;
             }
             v.push(engine.clone(), gfp)?;
-            let new = Arc::new(EngineList { engines: v }, gfp)?;
-            let mut inner = self.inner.lock();
-            match &inner.engines {
-                None => return Err(EAGAIN),
-                Some(now) if Arc::ptr_eq(now, &cur) => {
-                    self.recompute_events(&new);
-                    inner.engines = Some(new);
-                    return Ok(());
-                }
-                // The list changed while we allocated: check and build again.
-                Some(_) => {}
+            let new = EngineList::new(v, gfp)?;
+            let inner = self.inner.lock();
+            if self.list.load(Ordering::Acquire).is_null() {
+                return Err(EAGAIN);
             }
+            if self.is_current(&cur) {
+                self.recompute_events(&new);
+                self.publish(&inner, Some(new));
+                return Ok(());
+            }
+            // The list changed while we allocated: check and build again.
         }
     }
 
     /// Sets `engine`'s events (under the lock, so the union stays exact). Returns the old
     /// mask, or `ESRCH` if the engine is detached.
     pub(crate) fn set_engine_events(&self, engine: &Engine, events: usize) -> Result<usize> {
-        let inner = self.inner.lock();
-        let Some(list) = inner.engines.as_ref().filter(|_| engine.is_attached()) else {
+        let _inner = self.inner.lock();
+        let Some(list) = self.snapshot().filter(|_| engine.is_attached()) else {
             return Err(ESRCH);
         };
         let old = engine.events();
         engine.set_events_locked(events);
-        self.recompute_events(list);
+        self.recompute_events(&list);
         Ok(old)
     }
 
@@ -265,22 +398,23 @@ impl UtraceTask {
                     return;
                 }
             }
-            let Ok(new) = Arc::new(EngineList { engines: v }, gfp) else {
+            let Ok(new) = EngineList::new(v, gfp) else {
                 return;
             };
-            let mut inner = self.inner.lock();
-            match &inner.engines {
-                Some(now) if Arc::ptr_eq(now, &cur) => {}
-                None => return,
-                Some(_) => continue,
+            let inner = self.inner.lock();
+            if self.list.load(Ordering::Acquire).is_null() {
+                return;
+            }
+            if !self.is_current(&cur) {
+                continue;
             }
             self.recompute_events(&new);
             if new.engines.is_empty() {
-                inner.engines = None;
+                self.publish(&inner, None);
                 drop(inner);
                 self.remove_from_table();
             } else {
-                inner.engines = Some(new);
+                self.publish(&inner, Some(new));
             }
             return;
         }
@@ -295,8 +429,13 @@ impl UtraceTask {
 
     /// Detaches every engine (reap, unload): no callback is running any more.
     pub(crate) fn detach_all(&self) {
-        let Some(list) = self.inner.lock().engines.take() else {
-            return;
+        let list = {
+            let inner = self.inner.lock();
+            let Some(list) = self.snapshot() else {
+                return;
+            };
+            self.publish(&inner, None);
+            list
         };
         for e in list.engines.iter() {
             self.mark_engine_detached(e);
@@ -315,7 +454,9 @@ impl UtraceTask {
         if engine.is_attached() {
             return true;
         }
-        self.reporting.store(ptr::null_mut(), Ordering::Release);
+        // Detached meanwhile. A detacher that saw `reporting == engine` just now returned
+        // -EINPROGRESS and left the attached reference to us: drop it on the way out.
+        self.finish_callback(engine);
         false
     }
 

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * syscall_bench: nanoseconds per getppid(), for make bench. Not a test: it prints timings.
+ *
+ * usage: syscall_bench [--attach-self SLOT]
+ *   --attach-self SLOT  first attach the C test engine's slot SLOT to this process in
+ *                       count-only mode with syscall entry+exit events, and check after
+ *                       the run that it counted two callbacks per call.
+ *
+ * Prints the median over 9 rounds of ROUND calls each, in ns per call.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "utrace_test_util.h"
+
+#define ROUND	100000
+#define ROUNDS	9
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static long count_of(int slot)
+{
+	char buf[512], *p = buf;
+	long c = -1;
+	int s;
+
+	if (ut_read_file(UT_ENGINE_DIR "/counts", buf, sizeof(buf)) <= 0)
+		return -1;
+	while (sscanf(p, "%d %ld", &s, &c) == 2 && s != slot) {
+		p = strchr(p, '\n');
+		if (!p++)
+			return -1;
+	}
+	return s == slot ? c : -1;
+}
+
+int main(int argc, char **argv)
+{
+	double ns[ROUNDS];
+	int slot = -1;
+	long before = 0;
+
+	if (argc == 3 && !strcmp(argv[1], "--attach-self")) {
+		slot = atoi(argv[2]);
+		if (ut_cmd("attach %d %d", slot, getpid()) || ut_cmd("count %d", slot) ||
+		    ut_cmd("events %d c0", slot)) {
+			fprintf(stderr, "syscall_bench: cannot attach the test engine\n");
+			return 1;
+		}
+		before = count_of(slot);
+	}
+	for (int r = 0; r < ROUNDS; r++) {
+		struct timespec a, b;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (int i = 0; i < ROUND; i++)
+			syscall(SYS_getppid);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ns[r] = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / ROUND;
+	}
+	qsort(ns, ROUNDS, sizeof(ns[0]), cmp);
+	if (slot >= 0) {
+		long counted = count_of(slot) - before;
+
+		/* Every getppid made an entry and an exit callback (plus a few other syscalls). */
+		if (counted < 2L * ROUND * ROUNDS) {
+			fprintf(stderr, "syscall_bench: engine counted %ld callbacks, want >= %ld\n",
+				counted, 2L * ROUND * ROUNDS);
+			return 1;
+		}
+		ut_cmd("control %d 6", slot);
+		ut_cmd("put %d", slot);
+	}
+	printf("%.0f\n", ns[ROUNDS / 2]);
+	return 0;
+}
