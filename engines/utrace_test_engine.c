@@ -92,6 +92,11 @@ struct slot {
 };
 
 static struct slot slots[NSLOTS];
+
+/* Test only: exit without detaching (a buggy engine), for utrace's module notifier. */
+static bool test_leak_engines;
+module_param(test_leak_engines, bool, 0444);
+MODULE_PARM_DESC(test_leak_engines, "Test only: leave engines attached at exit");
 static DEFINE_MUTEX(control_lock);	/* serialises commands */
 
 static DEFINE_SPINLOCK(log_lock);	/* callbacks log from any context */
@@ -608,7 +613,7 @@ static void __exit utrace_test_engine_exit(void)
 	int i;
 
 	debugfs_remove_recursive(dir);
-	for (i = 0; i < NSLOTS; i++) {
+	for (i = 0; i < NSLOTS && !test_leak_engines; i++) {
 		struct slot *s = &slots[i];
 
 		complete_all(&s->gate);

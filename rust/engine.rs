@@ -217,11 +217,20 @@ impl Engine {
         }
     }
 
-    /// The engine's module is going away: detach it and never call into it again.
-    #[allow(dead_code)] // Used by the module notifier (engine unload safety).
-    pub(crate) fn orphan(&self) {
-        self.orphaned.store(true, Ordering::Release);
-        self.mark_detached();
+    /// The engine's module is going away: never call into it again, not even `release`.
+    /// Returns false if it already was orphaned. The caller detaches it next.
+    pub(crate) fn set_orphaned(&self) -> bool {
+        !self.orphaned.swap(true, Ordering::AcqRel)
+    }
+
+    /// The callback table, for the module notifier's "does it belong to that module?".
+    pub(crate) fn ops_ptr(&self) -> *const utrace_engine_ops {
+        self.public.ops
+    }
+
+    /// Whether a drop of the attached reference (and a `release` it makes) is under way.
+    pub(crate) fn attach_ref_dropping(&self) -> bool {
+        self.attach_ref.load(Ordering::Acquire) == REF_DROPPING
     }
 
     /// Whether this engine matches an attach lookup.

@@ -45,6 +45,17 @@ extern "C" {
     ) -> bool;
     pub(crate) fn utrace_glue_rcu_barrier();
     pub(crate) fn utrace_glue_table_pop() -> *mut c_void;
+    pub(crate) fn utrace_glue_table_walk(
+        f: Option<unsafe extern "C" fn(utrace: *mut c_void, arg: *mut c_void)>,
+        arg: *mut c_void,
+    );
+    pub(crate) fn utrace_glue_module_notifier_register() -> c_int;
+    pub(crate) fn utrace_glue_module_notifier_unregister();
+    pub(crate) fn utrace_glue_within_module(
+        addr: *const c_void,
+        module: *const bindings::module,
+    ) -> bool;
+    pub(crate) fn utrace_glue_module_name(module: *const bindings::module) -> *const c_char;
     pub(crate) fn utrace_glue_schedule_sync();
     pub(crate) fn utrace_glue_cancel_sync();
 

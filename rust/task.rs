@@ -494,6 +494,19 @@ impl UtraceTask {
         first
     }
 
+    /// Detaches an engine whose module is going away, and waits until no callback of it and
+    /// no drop of its attached reference is running (the module's code is still mapped
+    /// while its `MODULE_STATE_GOING` notifier runs). Process context; may sleep.
+    pub(crate) fn detach_orphan(&self, engine: &Engine) {
+        self.mark_engine_detached(engine);
+        while self.is_reporting(engine) || engine.attach_ref_dropping() {
+            // SAFETY: process context (module notifier); sleeping for a jiffy.
+            unsafe { bindings::schedule_timeout_uninterruptible(1) };
+        }
+        engine.drop_attach_ref();
+        self.prune();
+    }
+
     pub(crate) fn detach_engine(&self, engine: &Engine, is_current: bool) -> Result {
         if !self.mark_engine_detached(engine) {
             return Err(ESRCH);

@@ -258,6 +258,61 @@ void utrace_glue_cancel_sync(void)
 	cancel_work_sync(&utrace_sync_work);
 }
 
+/*
+ * Call @fn for every entry, under RCU (@fn must not sleep). For the module notifier, which
+ * collects the states to look at and then works on them outside the walk.
+ */
+void utrace_glue_table_walk(void (*fn)(void *utrace, void *arg), void *arg)
+{
+	struct rhashtable_iter iter;
+	struct utrace_node *n;
+
+	rhashtable_walk_enter(&utrace_table, &iter);
+	rhashtable_walk_start(&iter);
+	while ((n = rhashtable_walk_next(&iter)) != NULL) {
+		if (IS_ERR(n))	/* -EAGAIN: resized under us; entries may repeat, none is lost */
+			continue;
+		fn(n->utrace, arg);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
+/*
+ * Module notifier: when a module goes away (after its exit function, or after a failed
+ * init), utrace detaches any engine it left attached (rust/modwatch.rs).
+ */
+static int utrace_module_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	if (action == MODULE_STATE_GOING)
+		utrace_rust_module_going(data);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block utrace_module_nb = {
+	.notifier_call = utrace_module_notify,
+};
+
+int utrace_glue_module_notifier_register(void)
+{
+	return register_module_notifier(&utrace_module_nb);
+}
+
+void utrace_glue_module_notifier_unregister(void)
+{
+	unregister_module_notifier(&utrace_module_nb);
+}
+
+bool utrace_glue_within_module(const void *addr, const struct module *mod)
+{
+	return within_module((unsigned long)addr, mod);
+}
+
+const char *utrace_glue_module_name(const struct module *mod)
+{
+	return mod->name;
+}
+
 /* Wait for every utrace_node_free_rcu() queued so far. */
 void utrace_glue_rcu_barrier(void)
 {

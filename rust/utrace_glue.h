@@ -30,6 +30,15 @@ void *utrace_glue_table_insert(const struct task_struct *task, void *utrace, boo
 bool utrace_glue_table_remove(const struct task_struct *task, void *utrace);
 void utrace_glue_rcu_barrier(void);
 void *utrace_glue_table_pop(void);
+void utrace_glue_table_walk(void (*fn)(void *utrace, void *arg), void *arg);
+
+/* Engine modules going away (rust/modwatch.rs). */
+struct module;
+int utrace_glue_module_notifier_register(void);
+void utrace_glue_module_notifier_unregister(void);
+bool utrace_glue_within_module(const void *addr, const struct module *mod);
+const char *utrace_glue_module_name(const struct module *mod);
+void utrace_rust_module_going(struct module *mod);
 
 /* Deferred probe (un)registration: a work item that calls utrace_rust_sync_probes(). */
 void utrace_glue_schedule_sync(void);

@@ -13,6 +13,7 @@
 //! - [`probes`]: the tracepoint probes, where each event enters.
 //! - [`work`]: task_work for the reports that must run at a safe point.
 //! - [`hooks`]: the tracepoints, found by name, registered on demand.
+//! - [`modwatch`]: engines left attached by an engine module that went away.
 //! - [`layout`]: the `kernel::bindings` struct layout check against the C compiler.
 //! - [`debugfs`]: the files under `/sys/kernel/debug/utrace/`.
 //! - [`glue`]: declarations of the C glue (`utrace_glue.c`), the only FFI to our own C.
@@ -33,6 +34,7 @@ mod engine;
 mod glue;
 mod hooks;
 mod layout;
+mod modwatch;
 mod probes;
 mod report;
 mod task;
@@ -80,6 +82,10 @@ impl kernel::Module for UtraceModule {
             return Err(Error::from_errno(ret));
         }
         hooks::Hooks::activate(&hooks);
+        if let Err(e) = modwatch::register() {
+            teardown(&hooks);
+            return Err(e);
+        }
 
         let debugfs = match debugfs::DebugFs::new(hooks.clone(), layout.clone()) {
             Ok(d) => d,
@@ -105,6 +111,7 @@ impl kernel::Module for UtraceModule {
 /// Undoes `init` past the table set-up. Engine modules are gone by now (they depend on our
 /// symbols), so no engine calls into the API any more.
 fn teardown(hooks: &hooks::Hooks) {
+    modwatch::unregister();
     // 1. No probe registered or running: nothing reports or queues task_work any more.
     hooks.shutdown();
     // 2. Task_work queued earlier points into this module and cannot be cancelled: wait.

@@ -344,4 +344,31 @@ TEST(rmmod_under_syscall_storm)
 		stop_storm(&t[i]);
 }
 
+/*
+ * An engine module that exits without detaching its engines (a bug) while its task storms:
+ * utrace's module notifier detaches them and waits for their callbacks, so nothing calls
+ * into the freed module; the engines' memory is leaked and utrace says so.
+ */
+TEST(engine_module_leaving_engines_attached)
+{
+	struct ut_tracee t = { 0 };
+	char state[512];
+	int kmsg = ut_kmsg_open();
+
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, ut_load_module("utrace", ""));
+	ASSERT_EQ(0, ut_load_module("utrace_test_engine", "test_leak_engines=1"));
+	start_storm(_metadata, &t, 0, true);
+	EXPECT_EQ(0, ut_unload_module("utrace_test_engine"));
+	EXPECT_TRUE(ut_kmsg_find(kmsg,
+		"module \"utrace_test_engine\" went away with 1 engine(s) still attached", NULL, 0));
+	usleep(300000);		/* the storm goes on against a freed module's engine */
+	ASSERT_LT(0, ut_read_file(UTRACE_DEBUGFS "/state", state, sizeof(state)));
+	EXPECT_TRUE(strstr(state, "\nengines 1\n") != NULL) TH_LOG("%s", state);
+	kill(t.pid, SIGKILL);
+	ut_tracee_wait(&t);
+	EXPECT_EQ(0, ut_unload_module("utrace"));
+	close(kmsg);
+}
+
 TEST_HARNESS_MAIN
