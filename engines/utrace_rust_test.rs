@@ -61,49 +61,63 @@ struct Rec {
     a: [i64; 7],
 }
 
+/// The newest `LOG_MAX` records: a ring once full, so the last events (a `release`) are
+/// always there.
+struct Ring {
+    recs: KVec<Rec>,
+    /// Index of the oldest record once the ring is full.
+    head: usize,
+}
+
 /// The callback log; callbacks run in any context, so an irq-safe lock and no allocation
 /// (the vector is allocated at load with room for `LOG_MAX` records).
 #[pin_data]
 struct Log {
     #[pin]
-    recs: SpinLockIrq<KVec<Rec>>,
+    recs: SpinLockIrq<Ring>,
 }
 
 impl Log {
     fn push(&self, kind: Kind, action: u32, a: [i64; 7]) {
-        let tid = kernel::current!().pid();
-        let mut recs = self.recs.lock();
-        if recs.len() < LOG_MAX {
-            // Within capacity: `push` does not allocate.
-            let _ = recs.push(
-                Rec {
-                    kind,
-                    tid,
-                    action,
-                    a,
-                },
-                GFP_ATOMIC,
-            );
-        }
+        self.push_rec(Rec {
+            kind,
+            tid: kernel::current!().pid(),
+            action,
+            a,
+        });
     }
 
     fn push_tid(&self, kind: Kind, tid: i32) {
-        let mut recs = self.recs.lock();
-        if recs.len() < LOG_MAX {
-            let _ = recs.push(
-                Rec {
-                    kind,
-                    tid,
-                    action: 0,
-                    a: [0; 7],
-                },
-                GFP_ATOMIC,
-            );
+        self.push_rec(Rec {
+            kind,
+            tid,
+            action: 0,
+            a: [0; 7],
+        });
+    }
+
+    fn push_rec(&self, rec: Rec) {
+        let mut ring = self.recs.lock();
+        if ring.recs.len() < LOG_MAX {
+            // Within capacity: `push` does not allocate.
+            let _ = ring.recs.push(rec, GFP_ATOMIC);
+        } else {
+            let head = ring.head;
+            ring.recs[head] = rec;
+            ring.head = (head + 1) % LOG_MAX;
         }
     }
 
+    fn clear(&self) {
+        let mut ring = self.recs.lock();
+        ring.recs.clear();
+        ring.head = 0;
+    }
+
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for r in self.recs.lock().iter() {
+        let ring = self.recs.lock();
+        let (newer, older) = ring.recs.split_at(ring.head);
+        for r in Iterator::chain(older.iter(), newer.iter()) {
             let (t, a) = (r.tid, &r.a);
             match r.kind {
                 Kind::Quiesce => {
@@ -268,7 +282,7 @@ impl Shared {
                 Ok(())
             }
             "clear" => {
-                self.log.recs.lock().clear();
+                self.log.clear();
                 Ok(())
             }
             _ => Err(EINVAL),
@@ -290,7 +304,7 @@ impl kernel::Module for RustTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let recs = KVec::with_capacity(LOG_MAX, GFP_KERNEL)?;
         let log = Arc::pin_init(
-            pin_init!(Log { recs <- new_spinlock_irq!(recs) }),
+            pin_init!(Log { recs <- new_spinlock_irq!(Ring { recs, head: 0 }) }),
             GFP_KERNEL,
         )?;
         let shared_log = log.clone();

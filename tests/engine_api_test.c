@@ -215,13 +215,50 @@ static void stop_storm(struct ut_tracee *t)
 	ut_tracee_wait(t);
 }
 
-/* Detach from a running task with no callback in flight: 0, and no callback after. */
+static int scenario_block_then_storm(struct ut_tracee *t)
+{
+	char c;
+
+	if (read(pipe_r, &c, 1) != 1)
+		return 1;
+	return scenario_storm(t);
+}
+
+/* Waits until @pid sits in read(@fd), between its syscall reports. */
+static int wait_blocked_in_read(pid_t pid, int fd)
+{
+	char path[64], sc[256], want[32];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	snprintf(want, sizeof(want), "%d 0x%x ", SYS_read, fd);
+	for (int i = 0; i < 1000; i++) {
+		if (ut_read_file(path, sc, sizeof(sc)) > 0 && !strncmp(sc, want, strlen(want)))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * Detach with no callback in flight (the task is blocked inside read(), between its entry
+ * and exit reports): exactly 0, and no callback after, even once it storms.
+ */
 TEST_F(engine, detach_idle_then_release_once)
 {
 	struct ut_tracee t = { 0 };
+	int p[2];
 
-	start_storm(_metadata, &t, 0, false);
+	ASSERT_EQ(0, pipe(p));
+	pipe_r = p[0];
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_block_then_storm));
+	close(p[0]);
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT_SYSCALL));
+	ut_tracee_go(&t);
+	ASSERT_TRUE(wait_blocked_in_read(t.pid, pipe_r));
 	EXPECT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	close(p[1]);
 	EXPECT_EQ(-ESRCH, ut_cmd("control 0 %d", UTRACE_DETACH));
 	EXPECT_EQ(-ESRCH, ut_cmd("barrier 0"));
 	ASSERT_EQ(0, ut_cmd("clear"));

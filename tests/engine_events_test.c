@@ -62,16 +62,22 @@ static void check_slot(struct __test_metadata *_metadata, int slot, char want[][
 	}
 }
 
-/* Starts @fn in a tracee, attaches slot 0 with @events, runs it, returns the wait status. */
-static int run_traced(struct __test_metadata *_metadata, int (*fn)(struct ut_tracee *),
-		      struct ut_tracee *t, unsigned long events)
+/* Starts @fn in a tracee, attaches @slot with @events, runs it, returns the wait status. */
+static int run_traced_slot(struct __test_metadata *_metadata, int slot,
+			   int (*fn)(struct ut_tracee *), struct ut_tracee *t, unsigned long events)
 {
 	ASSERT_EQ(0, ut_tracee_start(t, fn));
-	ASSERT_EQ(0, ut_cmd("attach 0 %d", t->pid));
-	ASSERT_EQ(0, ut_cmd("events 0 %lx", events));
+	ASSERT_EQ(0, ut_cmd("attach %d %d", slot, t->pid));
+	ASSERT_EQ(0, ut_cmd("events %d %lx", slot, events));
 	ASSERT_EQ(0, ut_cmd("clear"));
 	ut_tracee_go(t);
 	return ut_tracee_wait(t);
+}
+
+static int run_traced(struct __test_metadata *_metadata, int (*fn)(struct ut_tracee *),
+		      struct ut_tracee *t, unsigned long events)
+{
+	return run_traced_slot(_metadata, 0, fn, t, events);
 }
 
 static int scenario_bogus_syscall(struct ut_tracee *t)
@@ -390,11 +396,12 @@ TEST_F(engine, signal_core_and_terminate)
 	snprintf(want[0], 256, "signal 0 %d in=0x5 sig=%d handler=dfl", t.pid, SIGQUIT);
 	check_slot(_metadata, 0, want, 1);
 
-	st = run_traced(_metadata, scenario_sigterm, &t, UTRACE_EVENT(SIGNAL_TERM));
+	/* Slot 1: slot 0's engine may still be released (after its reap) meanwhile. */
+	st = run_traced_slot(_metadata, 1, scenario_sigterm, &t, UTRACE_EVENT(SIGNAL_TERM));
 	ASSERT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(SIGTERM, WTERMSIG(st));
-	snprintf(want[0], 256, "signal 0 %d in=0x5 sig=%d handler=dfl", t.pid, SIGKILL);
-	check_slot(_metadata, 0, want, 1);
+	snprintf(want[0], 256, "signal 1 %d in=0x5 sig=%d handler=dfl", t.pid, SIGKILL);
+	check_slot(_metadata, 1, want, 1);
 }
 
 /*
