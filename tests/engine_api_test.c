@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 
 #include "kselftest_harness.h"
-#include "utrace_test_util.h"
+#include "utrace_fixture.h"
 #include "linux/utrace.h"
 
 #define NR_BOGUS	1000
@@ -23,20 +23,16 @@ FIXTURE(engine) {
 	int dummy;
 };
 
+static const char *const modules[] = { "utrace", "utrace_test_engine", NULL };
+
 FIXTURE_SETUP(engine)
 {
-	ASSERT_EQ(0, ut_load_module("utrace", ""));
-	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
+	ut_fixture_load(_metadata, modules);
 }
 
 FIXTURE_TEARDOWN(engine)
 {
-	EXPECT_EQ(0, ut_unload_module("utrace_test_engine"));
-	EXPECT_TRUE(ut_wait_no_leak(10)) {
-		ut_read_file(UTRACE_DEBUGFS "/state", logbuf, sizeof(logbuf));
-		TH_LOG("leak:\n%s", logbuf);
-	}
-	EXPECT_EQ(0, ut_unload_module("utrace"));
+	ut_fixture_unload(_metadata, modules);
 }
 
 /* How many log lines of @slot start with @what. */

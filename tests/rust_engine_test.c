@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 
 #include "kselftest_harness.h"
-#include "utrace_test_util.h"
+#include "utrace_fixture.h"
 #include "linux/utrace.h"
 
 #define NR_BOGUS	1000
@@ -21,22 +21,16 @@ FIXTURE(engines) {
 	int dummy;
 };
 
+static const char *const modules[] = { "utrace", "utrace_test_engine", "utrace_rust_test", NULL };
+
 FIXTURE_SETUP(engines)
 {
-	ASSERT_EQ(0, ut_load_module("utrace", ""));
-	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
-	ASSERT_EQ(0, ut_load_module("utrace_rust_test", ""));
+	ut_fixture_load(_metadata, modules);
 }
 
 FIXTURE_TEARDOWN(engines)
 {
-	EXPECT_EQ(0, ut_unload_module("utrace_rust_test"));
-	EXPECT_EQ(0, ut_unload_module("utrace_test_engine"));
-	EXPECT_TRUE(ut_wait_no_leak(10)) {
-		ut_read_file(UTRACE_DEBUGFS "/state", logbuf, sizeof(logbuf));
-		TH_LOG("leak:\n%s", logbuf);
-	}
-	EXPECT_EQ(0, ut_unload_module("utrace"));
+	ut_fixture_unload(_metadata, modules);
 }
 
 static int scenario_bogus_syscall(struct ut_tracee *t)
