@@ -24,6 +24,14 @@
  *   gate S                  slot S's next syscall_entry callback blocks until "open S"
  *   open S                  release a gated callback
  *   clear                   empty the log
+ *   ret S resumed VALUE     what a UTRACE_SYSCALL_RESUMED syscall_entry returns (default
+ *                           UTRACE_RESUME, so that a re-run syscall is not stopped again)
+ *   wake S 0|1              slot S's syscall and quiesce callbacks call utrace_wake_up()
+ *                           on the slot's wait queue before returning
+ *   wait_stop S N           wait (10 s at most) until N wake-ups of slot S were delivered,
+ *                           then return utrace_prepare_examine() (0: stopped, off CPU)
+ *   examine S               log the registers of the stopped task ("regs" line)
+ *   setreg S REG VALUE      utrace_regset_set of REG (orig_ax, ax, di) to VALUE (decimal)
  *
  * /sys/kernel/debug/utrace_test/log lists every callback since the last clear, one line
  * each, with the exact values the callback saw (see log_show()); counts has the per-slot
@@ -45,6 +53,8 @@
 #include <linux/signal.h>
 #include <linux/uaccess.h>
 #include <linux/utrace.h>
+#include <linux/wait.h>
+#include <asm/user.h>
 
 #define NSLOTS		8
 #define LOG_SIZE	4096
@@ -52,7 +62,7 @@
 
 enum rec_kind {
 	REC_QUIESCE, REC_CLONE, REC_EXEC, REC_EXIT, REC_DEATH, REC_SYSCALL_ENTRY,
-	REC_SYSCALL_EXIT, REC_SIGNAL, REC_REAP, REC_RELEASE,
+	REC_SYSCALL_EXIT, REC_SIGNAL, REC_REAP, REC_RELEASE, REC_REGS,
 };
 
 static const char *const rec_names[] = {
@@ -66,6 +76,7 @@ static const char *const rec_names[] = {
 	[REC_SIGNAL] = "signal",
 	[REC_REAP] = "reap",
 	[REC_RELEASE] = "release",
+	[REC_REGS] = "regs",
 };
 
 struct rec {
@@ -89,6 +100,12 @@ struct slot {
 	struct completion gate;
 	bool count_only;
 	atomic_long_t count;
+	u32 resumed_ret;		/* answer to a UTRACE_SYSCALL_RESUMED entry */
+	bool wake;			/* callbacks call utrace_wake_up(&wq) */
+	wait_queue_head_t wq;
+	struct wait_queue_entry counter;	/* counts the wake-ups delivered on wq */
+	atomic_long_t wake_calls;
+	atomic_long_t wake_delivered;
 };
 
 static struct slot slots[NSLOTS];
@@ -132,7 +149,22 @@ static void rec_init(struct rec *r, enum rec_kind kind, struct utrace_engine *en
 
 static u32 answer(struct utrace_engine *engine, enum rec_kind kind)
 {
-	return READ_ONCE(slot_of(engine)->ret[kind]);
+	struct slot *s = slot_of(engine);
+
+	if (READ_ONCE(s->wake)) {
+		atomic_long_inc(&s->wake_calls);
+		utrace_wake_up(&s->wq);
+	}
+	return READ_ONCE(s->ret[kind]);
+}
+
+/* First on the slot's wait queue (a priority entry): counts each delivered wake-up. */
+static int count_wake(struct wait_queue_entry *wq_entry, unsigned int mode, int sync, void *key)
+{
+	struct slot *s = container_of(wq_entry, struct slot, counter);
+
+	atomic_long_inc(&s->wake_delivered);
+	return 0;
 }
 
 static u32 t_quiesce(u32 action, struct utrace_engine *engine, unsigned long event)
@@ -218,6 +250,8 @@ static u32 t_syscall_entry(u32 action, struct utrace_engine *engine, struct pt_r
 		wait_for_completion_killable_timeout(&s->gate, 30 * HZ);
 	if (only >= 0 && regs->orig_ax != only)
 		return UTRACE_RESUME;
+	if (action & UTRACE_SYSCALL_RESUMED)
+		return READ_ONCE(s->resumed_ret);
 	return answer(engine, REC_SYSCALL_ENTRY);
 }
 
@@ -235,6 +269,8 @@ static u32 t_syscall_exit(u32 action, struct utrace_engine *engine, struct pt_re
 	r.a[0] = regs->orig_ax;
 	r.a[1] = regs->ax;
 	log_rec(&r);
+	if (READ_ONCE(s->only_nr) >= 0 && regs->orig_ax != READ_ONCE(s->only_nr))
+		return UTRACE_RESUME;
 	return answer(engine, REC_SYSCALL_EXIT);
 }
 
@@ -370,6 +406,66 @@ static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
 	return 0;
 }
 
+/* Log the stopped task's registers, read between prepare and finish examine. */
+static long cmd_examine(struct slot *s)
+{
+	struct utrace_examiner exam;
+	struct user_regs_struct regs;
+	struct rec r;
+	int ret;
+
+	ret = utrace_prepare_examine(s->task, s->engine, &exam);
+	if (ret)
+		return ret;
+	ret = utrace_regset_get(s->task, s->engine, 0, &regs, sizeof(regs));
+	if (ret < 0)
+		return ret;
+	ret = utrace_finish_examine(s->task, s->engine, &exam);
+	if (ret)
+		return ret;
+	memset(&r, 0, sizeof(r));
+	r.kind = REC_REGS;
+	r.slot = s - slots;
+	r.tid = task_pid_vnr(s->task);
+	r.a[0] = regs.orig_ax;
+	r.a[1] = regs.ax;
+	r.a[2] = regs.di;
+	log_rec(&r);
+	return 0;
+}
+
+static long cmd_setreg(struct slot *s, const char *name, long val)
+{
+	unsigned int pos;
+
+	if (!strcmp(name, "orig_ax"))
+		pos = offsetof(struct user_regs_struct, orig_ax);
+	else if (!strcmp(name, "ax"))
+		pos = offsetof(struct user_regs_struct, ax);
+	else if (!strcmp(name, "di"))
+		pos = offsetof(struct user_regs_struct, di);
+	else
+		return -EINVAL;
+	return utrace_regset_set(s->task, s->engine, 0, pos, &val, sizeof(val));
+}
+
+/* Wait until @n wake-ups of slot @s were delivered, then check the task is stopped. */
+static long cmd_wait_stop(struct slot *s, long n)
+{
+	struct utrace_examiner exam;
+	long left;
+
+	left = wait_event_killable_timeout(s->wq, atomic_long_read(&s->wake_delivered) >= n,
+					   10 * HZ);
+	if (left < 0)
+		return left;
+	if (!left)
+		return -ETIMEDOUT;
+	if (!s->engine)
+		return -ENOENT;
+	return utrace_prepare_examine(s->task, s->engine, &exam);
+}
+
 static long run_command(char *buf)
 {
 	struct task_struct *task;
@@ -441,10 +537,27 @@ static long run_command(char *buf)
 		return 0;
 	}
 
+	if (!strcmp(argv[0], "wait_stop")) {
+		if (argc < 3 || kstrtol(argv[2], 10, &val))
+			return -EINVAL;
+		return cmd_wait_stop(s, val);
+	}
 	if (!strcmp(argv[0], "put")) {
 		if (!s->engine)
 			return -ENOENT;
 		slot_drop(s);
+		return 0;
+	}
+	if (!strcmp(argv[0], "ret") && argc == 4 && !strcmp(argv[2], "resumed")) {
+		if (kstrtoul(argv[3], 16, &v))
+			return -EINVAL;
+		WRITE_ONCE(s->resumed_ret, v);
+		return 0;
+	}
+	if (!strcmp(argv[0], "wake")) {
+		if (argc < 3 || kstrtoul(argv[2], 10, &v))
+			return -EINVAL;
+		WRITE_ONCE(s->wake, v != 0);
 		return 0;
 	}
 	if (!strcmp(argv[0], "ret")) {
@@ -476,6 +589,13 @@ static long run_command(char *buf)
 	}
 	if (!strcmp(argv[0], "barrier"))
 		return utrace_barrier(s->task, s->engine);
+	if (!strcmp(argv[0], "examine"))
+		return cmd_examine(s);
+	if (!strcmp(argv[0], "setreg")) {
+		if (argc < 4 || kstrtol(argv[3], 10, &val))
+			return -EINVAL;
+		return cmd_setreg(s, argv[2], val);
+	}
 	return -EINVAL;
 }
 
@@ -522,6 +642,7 @@ static const struct file_operations control_fops = {
  *   reap S TID
  *   signal S TID in=ACTION sig=N handler=dfl|ign|fn
  *   release S TID
+ *   regs S TID orig_ax=N ax=N di=N
  */
 static int log_show(struct seq_file *m, void *v)
 {
@@ -561,6 +682,9 @@ static int log_show(struct seq_file *m, void *v)
 			seq_printf(m, " in=0x%x sig=%ld handler=%s", r->in_action, r->a[0],
 				   handlers[r->a[1]]);
 			break;
+		case REC_REGS:
+			seq_printf(m, " orig_ax=%ld ax=%ld di=%ld", r->a[0], r->a[1], r->a[2]);
+			break;
 		default:
 			break;
 		}
@@ -573,13 +697,18 @@ static int log_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(log);
 
-/* One line per slot: "S COUNT", the syscall callbacks counted in count-only mode. */
+/*
+ * One line per slot: "S COUNT CALLS DELIVERED": the syscall callbacks counted in count-only
+ * mode, the utrace_wake_up() calls made and the wake-ups delivered on the slot's queue.
+ */
 static int counts_show(struct seq_file *m, void *v)
 {
 	int i;
 
 	for (i = 0; i < NSLOTS; i++)
-		seq_printf(m, "%d %ld\n", i, atomic_long_read(&slots[i].count));
+		seq_printf(m, "%d %ld %ld %ld\n", i, atomic_long_read(&slots[i].count),
+			   atomic_long_read(&slots[i].wake_calls),
+			   atomic_long_read(&slots[i].wake_delivered));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counts);
@@ -598,7 +727,11 @@ static int __init utrace_test_engine_init(void)
 			slots[i].ret[j] = UTRACE_RESUME;
 		slots[i].only_nr = -1;
 		slots[i].chain_to = -1;
+		slots[i].resumed_ret = UTRACE_RESUME;
 		init_completion(&slots[i].gate);
+		init_waitqueue_head(&slots[i].wq);
+		init_waitqueue_func_entry(&slots[i].counter, count_wake);
+		add_wait_queue_priority(&slots[i].wq, &slots[i].counter);
 	}
 	dir = debugfs_create_dir("utrace_test", NULL);
 	debugfs_create_file("control", 0200, dir, NULL, &control_fops);

@@ -39,6 +39,7 @@ pub(crate) const RESUME_MASK: u32 = 7;
 
 pub(crate) const SYSCALL_ABORT: u32 = 0x10;
 pub(crate) const SYSCALL_MASK: u32 = 0xf0;
+pub(crate) const SYSCALL_RESUMED: u32 = 0x100;
 
 pub(crate) const ATTACH_MATCH_OPS: c_int = 0x1;
 pub(crate) const ATTACH_MATCH_DATA: c_int = 0x2;

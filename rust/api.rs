@@ -17,6 +17,7 @@ use crate::abi::{self, utrace_engine, utrace_engine_ops};
 use crate::engine::Engine;
 use crate::glue::to_err_ptr;
 use crate::hooks;
+use crate::stop;
 use crate::task::{gfp_for_context, UtraceTask};
 use crate::work;
 
@@ -134,7 +135,7 @@ pub(crate) unsafe extern "C" fn utrace_engine_put(engine: *mut utrace_engine) {
 /// # Safety
 ///
 /// `engine` is NULL or an engine the caller holds a reference on.
-unsafe fn checked<'a>(
+pub(crate) unsafe fn checked<'a>(
     target: *mut bindings::task_struct,
     engine: *mut utrace_engine,
 ) -> Result<kernel::sync::ArcBorrow<'a, Engine>> {
@@ -211,19 +212,30 @@ fn control(e: &Engine, action: u32) -> Result {
             if ut.is_dead() && ut.is_reporting(e) {
                 return Err(EALREADY);
             }
+            // Detaching also lets the thread go if this engine was the last to stop it.
             ut.detach_engine(e, is_current)
         }
         _ if ut.is_dead() => Err(ESRCH),
-        abi::RESUME => Ok(()),
-        abi::REPORT | abi::INTERRUPT => {
-            if e.events() & abi::EVENT_QUIESCE == 0 {
-                return Err(EINVAL);
+        abi::STOP => {
+            // 0 only if the thread is already parked; otherwise it stops at its next safe
+            // point (after a report_quiesce(0) if the engine wants QUIESCE).
+            if stop::request(ut, e) {
+                return Ok(());
             }
-            work::queue_report(ut, action == abi::INTERRUPT);
+            work::queue_report(ut, false);
+            Err(EINPROGRESS)
+        }
+        // SINGLESTEP and BLOCKSTEP come with the stepping support.
+        abi::SINGLESTEP | abi::BLOCKSTEP => Err(EOPNOTSUPP),
+        abi::REPORT | abi::INTERRUPT if e.events() & abi::EVENT_QUIESCE == 0 => Err(EINVAL),
+        _ => {
+            // Every other action lets the thread go, as far as this engine is concerned.
+            stop::release(ut, e);
+            if action != abi::RESUME {
+                work::queue_report(ut, action == abi::INTERRUPT);
+            }
             Ok(())
         }
-        // STOP, SINGLESTEP, BLOCKSTEP: the stopping support (next step of the core).
-        _ => Err(EOPNOTSUPP),
     }
 }
 

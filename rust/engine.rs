@@ -48,6 +48,10 @@ pub(crate) struct Engine {
     attach_ref: AtomicU8,
     /// Set when the engine's module went away: never call into it again.
     orphaned: AtomicBool,
+    /// The engine wants the thread stopped (`UTRACE_STOP` returned from its last callback or
+    /// given to `utrace_control`). The thread stays parked while any attached engine wants
+    /// it (`stop.rs`).
+    wants_stop: AtomicBool,
     /// The per-task state of the task attached to (kept after detach, for barrier).
     ut: Arc<UtraceTask>,
 }
@@ -95,6 +99,7 @@ impl Engine {
                 detached: AtomicBool::new(false),
                 attach_ref: AtomicU8::new(REF_HELD),
                 orphaned: AtomicBool::new(false),
+                wants_stop: AtomicBool::new(false),
                 ut: ut.clone(),
             },
             flags,
@@ -215,6 +220,17 @@ impl Engine {
             self.put_user();
             self.attach_ref.store(REF_DROPPED, Ordering::Release);
         }
+    }
+
+    /// Whether the engine wants the thread stopped (see `stop.rs`).
+    pub(crate) fn wants_stop(&self) -> bool {
+        self.wants_stop.load(Ordering::Acquire)
+    }
+
+    /// Records whether the engine wants the thread stopped. Clearing it from another thread
+    /// goes through `stop::release`, which also wakes the thread if it was the last.
+    pub(crate) fn set_wants_stop(&self, stop: bool) {
+        self.wants_stop.store(stop, Ordering::Release);
     }
 
     /// The engine's module is going away: never call into it again, not even `release`.

@@ -9,7 +9,7 @@
 
 use core::ffi::c_void;
 use kernel::bindings;
-use kernel::ffi::{c_char, c_int, c_ulong};
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::prelude::*;
 
 /// One row of the C compiler's view of a struct field (`struct utrace_layout_entry`).
@@ -72,6 +72,27 @@ extern "C" {
         code: c_int,
         group_dead: bool,
     );
+
+    pub(crate) fn utrace_glue_stop_prepare();
+    pub(crate) fn utrace_glue_stop_finish();
+    pub(crate) fn utrace_glue_fatal_pending() -> bool;
+    pub(crate) fn utrace_glue_in_task() -> bool;
+    pub(crate) fn utrace_glue_wake_up(wq: *mut bindings::wait_queue_head);
+    pub(crate) fn utrace_glue_task_on_cpu(task: *const bindings::task_struct) -> bool;
+    pub(crate) fn utrace_glue_task_switches(task: *const bindings::task_struct) -> c_ulong;
+    pub(crate) fn utrace_glue_regset_get(
+        task: *mut bindings::task_struct,
+        which: c_uint,
+        buf: *mut c_void,
+        size: c_uint,
+    ) -> c_int;
+    pub(crate) fn utrace_glue_regset_set(
+        task: *mut bindings::task_struct,
+        which: c_uint,
+        pos: c_uint,
+        buf: *const c_void,
+        size: c_uint,
+    ) -> c_int;
 }
 
 /// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.

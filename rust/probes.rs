@@ -19,11 +19,14 @@
 use core::ffi::c_void;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_long};
+use kernel::pr_warn_once;
 use kernel::task::Task;
 
 use crate::abi;
+use crate::arch;
 use crate::glue;
-use crate::report::{self, Order};
+use crate::report::{self, Order, Site};
+use crate::stop::SyscallStop;
 use crate::task::{EngineList, UtraceTask};
 use crate::work;
 use kernel::sync::Arc;
@@ -42,11 +45,9 @@ fn current_regs() -> *mut bindings::pt_regs {
 }
 
 /// Acts on a pass's resume action (see `report::finish`).
-fn finish(list: &EngineList, action: u32) {
-    if action != abi::RESUME {
-        if let Some(ut) = list.utrace() {
-            report::finish(ut, action, false);
-        }
+fn finish(list: &EngineList, action: u32, site: Site) {
+    if let Some(ut) = list.utrace() {
+        report::finish(ut, action, site);
     }
 }
 
@@ -59,20 +60,45 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
     let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY) else {
         return;
     };
-    let out = report::report_list(
+    let Some(ut) = list.utrace() else {
+        return;
+    };
+    // The re-run of a syscall after a syscall-entry stop is reported as resumed (a signal
+    // handler may run its own syscalls first: they are told apart by return address).
+    // SAFETY: `regs` are current's user registers.
+    let flags = if ut.take_resumed_at(unsafe { arch::syscall_return_ip(regs) }) {
+        abi::SYSCALL_RESUMED
+    } else {
+        0
+    };
+    let out = report::report_list_flagged(
         &list,
         abi::EVENT_SYSCALL_ENTRY,
         Order::Reverse,
         true,
+        flags,
         |e, a| e.report_syscall_entry(a, regs),
     );
-    if out.bits & abi::SYSCALL_MASK == abi::SYSCALL_ABORT {
-        // The entry code re-reads the number after this tracepoint: -1 runs no syscall and
-        // returns regs->ax (-ENOSYS, or what an engine stored there).
-        // SAFETY: `regs` are current's user registers, ours to change at syscall entry.
-        unsafe { (*regs).orig_ax = usize::MAX };
+    let abort = out.bits & abi::SYSCALL_MASK == abi::SYSCALL_ABORT;
+    if out.action == abi::STOP {
+        // The probe cannot sleep: skip the syscall and stop in TWA_SIGNAL task_work, which
+        // puts it back to run again after the stop (`arch.rs`).
+        // SAFETY: `regs` are current's user registers, at syscall entry.
+        let nr = unsafe { arch::skip_for_stop(regs) };
+        if work::queue_entry_stop(ut, nr, abort).is_ok() {
+            ut.set_syscall_stop(SyscallStop::Skipped);
+            return;
+        }
+        // No memory for the stop: run the syscall unstopped rather than lose it.
+        pr_warn_once!("utrace: no memory for a syscall-entry stop; not stopping\n");
+        // SAFETY: as above; undo the skip.
+        unsafe { arch::entry_stop_begin(regs, nr) };
     }
-    finish(&list, out.action);
+    if abort {
+        // SAFETY: `regs` are current's user registers, at syscall entry.
+        unsafe { arch::abort_syscall(regs) };
+    }
+    finish(&list, out.action, Site::ReturnToUser);
 }
 
 /// The `sys_exit` probe.
@@ -84,6 +110,15 @@ pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt
     let Some(list) = current_wanting(abi::EVENT_SYSCALL_EXIT) else {
         return;
     };
+    if let Some(ut) = list.utrace() {
+        // The skipped pass of a syscall-entry stop: not a syscall exit.
+        if ut.syscall_stop() == SyscallStop::Skipped {
+            return;
+        }
+        // A re-run whose entry was not reported (events changed meanwhile) ends here.
+        // SAFETY: `regs` are current's user registers.
+        ut.take_resumed_at(unsafe { arch::syscall_return_ip(regs) });
+    }
     let out = report::report_list(
         &list,
         abi::EVENT_SYSCALL_EXIT,
@@ -91,7 +126,7 @@ pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt
         true,
         |e, a| e.report_syscall_exit(a, regs),
     );
-    finish(&list, out.action);
+    finish(&list, out.action, Site::ReturnToUser);
 }
 
 /// The `task_newtask` probe.
@@ -123,7 +158,7 @@ pub(crate) unsafe extern "C" fn task_newtask(
     let out = report::report_list(&list, abi::EVENT_CLONE, Order::Attach, true, |e, a| {
         e.report_clone(a, clone_flags, child)
     });
-    finish(&list, out.action);
+    finish(&list, out.action, Site::InSyscall);
 }
 
 /// The `sched_process_exec` probe.
@@ -144,7 +179,7 @@ pub(crate) unsafe extern "C" fn sched_process_exec(
     let out = report::report_list(&list, abi::EVENT_EXEC, Order::Attach, true, |e, a| {
         e.report_exec(a, bprm, regs)
     });
-    finish(&list, out.action);
+    finish(&list, out.action, Site::InSyscall);
 }
 
 /// The `sched_process_exit` probe.
@@ -166,9 +201,10 @@ pub(crate) unsafe extern "C" fn sched_process_exit(
         // SAFETY: `task` is current, in do_exit(), which set exit_code just before this.
         let orig = unsafe { (*task).exit_code } as c_long;
         let mut code = orig;
-        report::report(&ut, abi::EVENT_EXIT, Order::Attach, true, |e, a| {
+        let out = report::report(&ut, abi::EVENT_EXIT, Order::Attach, true, |e, a| {
             e.report_exit(a, orig, &mut code)
         });
+        report::finish(&ut, out.action, Site::NoStop);
         if code != orig {
             // SAFETY: `task` is current, in do_exit(); the glue takes siglock.
             unsafe { glue::utrace_glue_set_exit_code(task, code as c_int, group_dead) };
@@ -218,9 +254,10 @@ pub(crate) unsafe extern "C" fn signal_deliver(
         return;
     };
     let regs = current_regs();
-    // Resume actions from report_signal are not acted on here (siglock is held); STOP and
-    // REPORT from a signal report come with the stopping support.
-    report::report_list(&list, event, Order::Attach, false, |e, a| {
+    // Siglock is held: a STOP or REPORT answer is queued as task_work (TWA_SIGNAL), which
+    // runs at the next get_signal(), after this signal's delivery has been set up.
+    let out = report::report_list(&list, event, Order::Attach, false, |e, a| {
         e.report_signal(a, regs, info, ka)
     });
+    finish(&list, out.action, Site::ReturnToUser);
 }

@@ -10,18 +10,33 @@
 //!   engine is passed the running minimum plus the previous engine's event-specific bits,
 //!   and the last engine's event-specific bits win;
 //! - `UTRACE_DETACH` detaches only the engine that returns it and counts as RESUME;
+//! - an engine's `UTRACE_STOP` answer makes it want the thread stopped; any other answer
+//!   makes it no longer want that (the original's `ENGINE_STOP` rule);
 //! - an engine attached during the pass gets nothing for this event (it is not in the
 //!   snapshot the pass iterates).
 
-use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::pr_warn_once;
-use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::abi;
 use crate::engine::Engine;
+use crate::stop;
 use crate::task::{EngineList, UtraceTask};
 use crate::work;
+
+/// Where a pass was made: what a `UTRACE_STOP` answer turns into.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Site {
+    /// utrace's own task_work: park right here.
+    SafePoint,
+    /// A syscall exit or a signal delivery, on the way back to user mode: park in
+    /// `TWA_SIGNAL` task_work, before signal dequeue and syscall restart.
+    ReturnToUser,
+    /// Inside a syscall (clone, exec): park in `TWA_RESUME` task_work on the way out.
+    InSyscall,
+    /// Exit, death, reap: the thread will not return to user mode; no stop.
+    NoStop,
+}
 
 /// Order of the engines in a pass.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -37,8 +52,6 @@ pub(crate) struct Outcome {
     /// The last engine's event-specific bits (syscall or signal action).
     pub(crate) bits: u32,
 }
-
-static STOP_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// Reports `event` (one `EVENT_*` bit) to the engines of `ut`. `call` makes the event's
 /// callback for one engine and returns its answer (`None` if it has no such callback).
@@ -65,6 +78,18 @@ pub(crate) fn report_list(
     event: usize,
     order: Order,
     quiesce: bool,
+    call: impl FnMut(&Engine, u32) -> Option<u32>,
+) -> Outcome {
+    report_list_flagged(list, event, order, quiesce, 0, call)
+}
+
+/// [`report_list`], with `flags` (`UTRACE_SYSCALL_RESUMED`) in every engine's action.
+pub(crate) fn report_list_flagged(
+    list: &EngineList,
+    event: usize,
+    order: Order,
+    quiesce: bool,
+    flags: u32,
     mut call: impl FnMut(&Engine, u32) -> Option<u32>,
 ) -> Outcome {
     let mut out = Outcome {
@@ -88,12 +113,12 @@ pub(crate) fn report_list(
         }
         let events = e.events();
         if quiesce && events & abi::EVENT_QUIESCE != 0 {
-            if let Some(r) = e.report_quiesce(out.action | out.bits, event) {
+            if let Some(r) = e.report_quiesce(out.action | out.bits | flags, event) {
                 detached |= fold(ut, e, &mut out, r, false);
             }
         }
         if events & event != 0 && e.is_attached() {
-            if let Some(r) = call(e, out.action | out.bits) {
+            if let Some(r) = call(e, out.action | out.bits | flags) {
                 detached |= fold(ut, e, &mut out, r, true);
             }
         }
@@ -121,28 +146,37 @@ fn fold(ut: &UtraceTask, e: &Engine, out: &mut Outcome, ret: u32, event_bits: bo
             pr_warn_once!("an engine returned an invalid resume action; resuming\n");
             resume = abi::RESUME;
         }
+        abi::SINGLESTEP | abi::BLOCKSTEP => {
+            pr_warn_once!("UTRACE_SINGLESTEP and BLOCKSTEP are not implemented yet: resuming\n");
+            resume = abi::RESUME;
+        }
         _ => {}
+    }
+    if !detached {
+        e.set_wants_stop(resume == abi::STOP);
     }
     out.action = out.action.min(resume);
     detached
 }
 
-/// Acts on a pass's resume action once every engine has answered.
+/// Acts on a pass's resume action once every engine has answered, at `site`.
 ///
-/// `from_quiesce_report` is set for the `report_quiesce(0)` pass itself: a REPORT asked from
-/// there is not queued again, so that an engine answering REPORT cannot loop forever.
-pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, from_quiesce_report: bool) {
-    match action {
-        abi::REPORT | abi::INTERRUPT if !from_quiesce_report => {
-            work::queue_report(ut, action == abi::INTERRUPT);
+/// At a [`Site::SafePoint`] a REPORT asked from the `report_quiesce(0)` pass itself is not
+/// queued again, so that an engine answering REPORT cannot loop forever; and the thread
+/// parks if any engine wants it stopped, whether or not it was called in this pass.
+/// Wake-ups deferred by `utrace_wake_up()` in the pass are delivered here, or by the stop.
+pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, site: Site) {
+    match (action, site) {
+        (_, Site::SafePoint) => {
+            stop::park(ut);
+            return;
         }
-        abi::STOP | abi::SINGLESTEP | abi::BLOCKSTEP => {
-            if !STOP_WARNED.swap(true, Ordering::Relaxed) {
-                pr_warn!(
-                    "UTRACE_STOP, SINGLESTEP and BLOCKSTEP are not implemented yet: resuming\n"
-                );
-            }
+        (abi::STOP, Site::ReturnToUser) => return stop::queue(ut, true),
+        (abi::STOP, Site::InSyscall) => return stop::queue(ut, false),
+        (abi::REPORT | abi::INTERRUPT, _) if site != Site::NoStop => {
+            work::queue_report(ut, action == abi::INTERRUPT);
         }
         _ => {}
     }
+    stop::flush_deferred(ut);
 }

@@ -28,7 +28,9 @@
 
 use core::ffi::c_void;
 use core::ptr;
-use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering,
+};
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::prelude::*;
@@ -91,8 +93,11 @@ unsafe extern "C" fn retire_rcu(head: *mut bindings::callback_head) {
     drop(unsafe { Arc::from_raw(p.cast::<EngineList>()) });
 }
 
-/// Serialises the writers of a `UtraceTask` (list replacement, event masks).
-struct Inner;
+/// What the `inner` lock protects besides serialising the writers of a `UtraceTask` (list
+/// replacement, event masks): the stop state.
+pub(crate) struct Inner {
+    pub(crate) stop: crate::stop::StopState,
+}
 
 /// The lock-free "may this task have utrace state?" filter: a hashed array of counts of
 /// live `UtraceTask`s. A zero means certainly not; a collision only costs a table lookup.
@@ -136,6 +141,11 @@ pub(crate) struct UtraceTask {
     dead: AtomicBool,
     /// A REPORT/INTERRUPT quiesce report is queued (`work.rs`).
     pub(crate) report_queued: AtomicBool,
+    /// Where the thread is in a syscall-entry stop (`stop::SyscallStop`); only the thread
+    /// itself reads or writes it.
+    pub(crate) syscall_stop: AtomicU8,
+    /// With `syscall_stop == Resumed`: the return address of the syscall to be re-run.
+    pub(crate) resume_ip: AtomicUsize,
 }
 
 /// Whether the caller may sleep (see `utrace_glue_can_sleep`).
@@ -174,13 +184,17 @@ impl UtraceTask {
         let ut = Arc::pin_init(
             pin_init!(UtraceTask {
                 task: ARef::from(task),
-                inner <- new_spinlock_irq!(Inner),
+                inner <- new_spinlock_irq!(Inner {
+                    stop: crate::stop::StopState::new(),
+                }),
                 list: AtomicPtr::new(Arc::into_raw(empty).cast_mut()),
                 events: AtomicUsize::new(0),
                 reporting: AtomicPtr::new(ptr::null_mut()),
                 exiting: AtomicBool::new(false),
                 dead: AtomicBool::new(false),
                 report_queued: AtomicBool::new(false),
+                syscall_stop: AtomicU8::new(0),
+                resume_ip: AtomicUsize::new(0),
             }),
             gfp,
         )?;
@@ -266,6 +280,56 @@ impl UtraceTask {
 
     pub(crate) fn task_ptr(&self) -> *mut bindings::task_struct {
         self.task.as_ptr()
+    }
+
+    /// The task this state belongs to.
+    pub(crate) fn task(&self) -> &Task {
+        &self.task
+    }
+
+    /// Takes the lock (the stop state lives under it, see `stop.rs`).
+    pub(crate) fn lock(
+        &self,
+    ) -> kernel::sync::lock::Guard<'_, Inner, kernel::sync::lock::spinlock::SpinLockIrqBackend>
+    {
+        self.inner.lock()
+    }
+
+    /// Sets where the thread is in a syscall-entry stop. Only the thread itself calls this.
+    pub(crate) fn set_syscall_stop(&self, s: crate::stop::SyscallStop) {
+        self.syscall_stop.store(s as u8, Ordering::Relaxed);
+    }
+
+    /// Where the thread is in a syscall-entry stop.
+    pub(crate) fn syscall_stop(&self) -> crate::stop::SyscallStop {
+        crate::stop::SyscallStop::from_u8(self.syscall_stop.load(Ordering::Relaxed))
+    }
+
+    /// After an entry stop: the syscall returning to `ip` is the re-run.
+    pub(crate) fn set_resumed_at(&self, ip: usize) {
+        self.resume_ip.store(ip, Ordering::Relaxed);
+        self.set_syscall_stop(crate::stop::SyscallStop::Resumed);
+    }
+
+    /// Whether the syscall returning to `ip` is the re-run after an entry stop; if so, the
+    /// re-run is consumed. A signal handler's syscalls in between do not match.
+    pub(crate) fn take_resumed_at(&self, ip: usize) -> bool {
+        if self.syscall_stop() == crate::stop::SyscallStop::Resumed
+            && self.resume_ip.load(Ordering::Relaxed) == ip
+        {
+            self.set_syscall_stop(crate::stop::SyscallStop::None);
+            return true;
+        }
+        false
+    }
+
+    /// Whether an attached engine wants the thread stopped.
+    pub(crate) fn any_engine_wants_stop(&self) -> bool {
+        self.snapshot().is_some_and(|list| {
+            list.engines
+                .iter()
+                .any(|e| e.is_attached() && e.wants_stop())
+        })
     }
 
     /// The union of the attached engines' events.
@@ -473,6 +537,11 @@ impl UtraceTask {
         }
     }
 
+    /// Whether the thread is inside a callback of any engine.
+    pub(crate) fn is_reporting_any(&self) -> bool {
+        !self.reporting.load(Ordering::Acquire).is_null()
+    }
+
     /// Whether a callback of `engine` may be in progress.
     pub(crate) fn is_reporting(&self, engine: &Engine) -> bool {
         ptr::eq(self.reporting.load(Ordering::Acquire), engine)
@@ -490,6 +559,8 @@ impl UtraceTask {
         };
         if first {
             crate::hooks::engine_events_changed(events | crate::hooks::ATTACHED, 0);
+            // A detached engine no longer keeps the thread stopped.
+            crate::stop::recheck(self);
         }
         first
     }

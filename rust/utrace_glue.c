@@ -19,6 +19,7 @@
 #include <linux/stddef.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/regset.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -29,6 +30,7 @@
 #include <linux/srcu.h>
 #include <linux/task_work.h>
 #include <linux/tracepoint.h>
+#include <linux/wait.h>
 #include <linux/utrace.h>
 #include <linux/workqueue.h>
 #include <asm/ptrace.h>
@@ -214,9 +216,10 @@ bool utrace_glue_table_remove(const struct task_struct *task, void *utrace)
 }
 
 /*
- * Take one entry out of the table, at unload, when nothing else uses it any more (probes
- * unregistered, task_work drained, engine modules gone). Returns its utrace pointer with the
- * table's reference, now the caller's, or NULL when the table is empty.
+ * Take one entry out of the table, at unload, when no probe and no engine uses it any more.
+ * Task_work still draining may remove entries concurrently: an entry it removed first is
+ * skipped (its reference is dropped by utrace_node_free_rcu()). Returns the utrace pointer
+ * with the table's reference, now the caller's, or NULL when the table is empty.
  */
 void *utrace_glue_table_pop(void)
 {
@@ -226,14 +229,19 @@ void *utrace_glue_table_pop(void)
 
 	rhashtable_walk_enter(&utrace_table, &iter);
 	rhashtable_walk_start(&iter);
-	do {
+	for (;;) {
 		n = rhashtable_walk_next(&iter);
-	} while (IS_ERR(n) && PTR_ERR(n) == -EAGAIN);
-	if (!IS_ERR_OR_NULL(n) &&
-	    !rhashtable_remove_fast(&utrace_table, &n->node, utrace_table_params))
-		utrace = n->utrace;
-	else
-		n = NULL;
+		if (IS_ERR(n) && PTR_ERR(n) == -EAGAIN)
+			continue;
+		if (IS_ERR_OR_NULL(n)) {
+			n = NULL;
+			break;
+		}
+		if (!rhashtable_remove_fast(&utrace_table, &n->node, utrace_table_params)) {
+			utrace = n->utrace;
+			break;
+		}
+	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
 	if (n)
@@ -382,6 +390,89 @@ void utrace_glue_tracepoint_sync(void)
 }
 
 /*
+ * The stop (rust/stop.rs). The sleep is killable (SIGKILL wakes it), not counted in the
+ * load average or by the hung-task detector (TASK_NOLOAD, TASK_WAKEKILL), and freezable
+ * (the freezer counts the sleeper as frozen). wake_up_process() wakes it (TASK_NORMAL).
+ */
+#define UTRACE_STOP_STATE	(TASK_KILLABLE | TASK_NOLOAD | TASK_FREEZABLE)
+
+void utrace_glue_stop_prepare(void)
+{
+	set_current_state(UTRACE_STOP_STATE);
+}
+
+void utrace_glue_stop_finish(void)
+{
+	__set_current_state(TASK_RUNNING);
+}
+
+bool utrace_glue_fatal_pending(void)
+{
+	return fatal_signal_pending(current);
+}
+
+bool utrace_glue_in_task(void)
+{
+	return in_task();
+}
+
+void utrace_glue_wake_up(struct wait_queue_head *wq)
+{
+	wake_up(wq);
+}
+
+/*
+ * Examining a stopped thread (rust/examine.rs): wait_task_inactive() is not exported, so
+ * "off its CPU" is read from on_cpu, and "has not run since" from its context-switch counts.
+ */
+bool utrace_glue_task_on_cpu(const struct task_struct *task)
+{
+	return READ_ONCE(task->on_cpu);
+}
+
+unsigned long utrace_glue_task_switches(const struct task_struct *task)
+{
+	return READ_ONCE(task->nvcsw) + READ_ONCE(task->nivcsw);
+}
+
+/* Regset @which of @task's user regset view, or NULL. */
+static const struct user_regset *utrace_regset(struct task_struct *task, unsigned int which)
+{
+	const struct user_regset_view *view = task_user_regset_view(task);
+
+	if (which >= view->n)
+		return NULL;
+	return &view->regsets[which];
+}
+
+/* Copies up to @size bytes of regset @which of the stopped @task into @buf. */
+int utrace_glue_regset_get(struct task_struct *task, unsigned int which, void *buf,
+			   unsigned int size)
+{
+	const struct user_regset *rs = utrace_regset(task, which);
+
+	if (!rs)
+		return -EINVAL;
+	return regset_get(task, rs, size, buf);
+}
+
+/* Writes @size bytes at byte @pos of regset @which of the stopped @task from @buf. */
+int utrace_glue_regset_set(struct task_struct *task, unsigned int which, unsigned int pos,
+			   const void *buf, unsigned int size)
+{
+	const struct user_regset *rs = utrace_regset(task, which);
+
+	if (!rs)
+		return -EINVAL;
+	if (!rs->set)
+		return -EPERM;
+	if (pos > rs->n * rs->size || size > rs->n * rs->size - pos ||
+	    pos % rs->size || size % rs->size)
+		return -EINVAL;
+	return rs->set(task, rs, pos, size, buf, NULL);
+}
+
+/*
  * The engine API: defined in Rust (rust/api.rs), exported here, as the kernel's own
  * rust/exports.c does for its Rust symbols. <linux/utrace.h> gives each its C prototype,
  * which modpost's CRC and kCFI see.
@@ -394,6 +485,11 @@ UTRACE_EXPORT_RUST(utrace_engine_put);
 UTRACE_EXPORT_RUST(utrace_set_events);
 UTRACE_EXPORT_RUST(utrace_control);
 UTRACE_EXPORT_RUST(utrace_barrier);
+UTRACE_EXPORT_RUST(utrace_wake_up);
+UTRACE_EXPORT_RUST(utrace_prepare_examine);
+UTRACE_EXPORT_RUST(utrace_finish_examine);
+UTRACE_EXPORT_RUST(utrace_regset_get);
+UTRACE_EXPORT_RUST(utrace_regset_set);
 
 /* The *_pid variants: resolve the pid, hold the task across the call. */
 struct utrace_engine *utrace_attach_pid(struct pid *pid, int flags,

@@ -60,4 +60,18 @@ unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka);
 void utrace_glue_tracepoint_sync(void);
 void utrace_glue_set_exit_code(struct task_struct *task, int code, bool group_dead);
 
+/* The stop and examining a stopped thread (rust/stop.rs, rust/examine.rs). */
+struct wait_queue_head;
+void utrace_glue_stop_prepare(void);
+void utrace_glue_stop_finish(void);
+bool utrace_glue_fatal_pending(void);
+bool utrace_glue_in_task(void);
+void utrace_glue_wake_up(struct wait_queue_head *wq);
+bool utrace_glue_task_on_cpu(const struct task_struct *task);
+unsigned long utrace_glue_task_switches(const struct task_struct *task);
+int utrace_glue_regset_get(struct task_struct *task, unsigned int which, void *buf,
+			   unsigned int size);
+int utrace_glue_regset_set(struct task_struct *task, unsigned int which, unsigned int pos,
+			   const void *buf, unsigned int size);
+
 #endif /* _UTRACE_GLUE_H */

@@ -29,14 +29,17 @@ use kernel::sync::Arc;
 
 mod abi;
 mod api;
+mod arch;
 mod debugfs;
 mod engine;
+mod examine;
 mod glue;
 mod hooks;
 mod layout;
 mod modwatch;
 mod probes;
 mod report;
+mod stop;
 mod task;
 mod work;
 
@@ -114,7 +117,21 @@ fn teardown(hooks: &hooks::Hooks) {
     modwatch::unregister();
     // 1. No probe registered or running: nothing reports or queues task_work any more.
     hooks.shutdown();
-    // 2. Task_work queued earlier points into this module and cannot be cancelled: wait.
+    // 2. Detach every engine left and drop the table's references. This also wakes every
+    //    thread parked in a stop (nobody wants it stopped any more).
+    loop {
+        // SAFETY: no probe and no engine uses the table any more; task_work still running
+        // only removes entries, which the rhashtable allows concurrently.
+        let p = unsafe { glue::utrace_glue_table_pop() };
+        if p.is_null() {
+            break;
+        }
+        // SAFETY: `pop` handed us the table's `Arc<UtraceTask>` reference.
+        let ut = unsafe { Arc::<task::UtraceTask>::from_raw(p.cast()) };
+        ut.detach_all();
+    }
+    // 3. Task_work queued earlier points into this module and cannot be cancelled: wait
+    //    for it to run (parked threads were woken above and leave their stop now).
     let mut waited = 0u32;
     while work::PENDING.load(Ordering::Acquire) != 0 {
         if waited % 5000 == 0 && waited != 0 {
@@ -125,17 +142,6 @@ fn teardown(hooks: &hooks::Hooks) {
         }
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
         waited += 10;
-    }
-    // 3. Free every per-task state left (tasks whose engines detached without a reap yet).
-    loop {
-        // SAFETY: nothing else uses the table any more (see above).
-        let p = unsafe { glue::utrace_glue_table_pop() };
-        if p.is_null() {
-            break;
-        }
-        // SAFETY: `pop` handed us the table's `Arc<UtraceTask>` reference.
-        let ut = unsafe { Arc::<task::UtraceTask>::from_raw(p.cast()) };
-        ut.detach_all();
     }
     // 4. Wait for the RCU callbacks that drop table references, then free the table.
     // SAFETY: process context; the table is empty and unused.

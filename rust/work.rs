@@ -6,6 +6,9 @@
 //!   back to user mode, without interrupting a blocking syscall) or UTRACE_INTERRUPT
 //!   (`TWA_SIGNAL`: an interruptible sleep is broken, the syscall restarts or returns EINTR
 //!   as it would for a signal with a handler).
+//! - The stop (`stop.rs`) after a callback answered `UTRACE_STOP`: the thread parks in the
+//!   task_work until every engine lets it go. A syscall-entry stop also puts the skipped
+//!   syscall back so that it runs again (`arch.rs`).
 //! - The death report, queued at `sched_process_exit` and run by `exit_task_work()` before
 //!   `exit_notify()`: the thread runs no more user code, its mm is gone.
 //!
@@ -21,16 +24,33 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::abi;
-use crate::report::{self, Order};
+use crate::arch;
+use crate::glue;
+use crate::report::{self, Order, Site};
+use crate::stop::{self, SyscallStop};
 use crate::task::{gfp_for_context, UtraceTask};
+use kernel::ffi::c_long;
+use kernel::task::Task;
 
 /// Queued and not yet finished task_work items.
 pub(crate) static PENDING: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    /// `report_quiesce(0)`, then a stop if an engine wants one.
     Report,
-    Death { group_dead: bool, signal: i32 },
+    /// A stop an engine asked for from a callback.
+    Stop,
+    /// A stop at syscall entry: the syscall `nr` was skipped; re-run it after the stop,
+    /// unless `abort`.
+    EntryStop {
+        nr: c_long,
+        abort: bool,
+    },
+    Death {
+        group_dead: bool,
+        signal: i32,
+    },
 }
 
 #[repr(C)]
@@ -72,15 +92,32 @@ pub(crate) fn queue_report(ut: &Arc<UtraceTask>, interrupt: bool) {
     if ut.report_queued.swap(true, Ordering::AcqRel) {
         return;
     }
-    let mode = if interrupt {
-        bindings::task_work_notify_mode_TWA_SIGNAL
-    } else {
-        bindings::task_work_notify_mode_TWA_RESUME
-    };
-    if queue(ut, Kind::Report, mode).is_err() {
+    if queue(ut, Kind::Report, mode(interrupt)).is_err() {
         // The task is past exit_task_work(), or out of memory: no report is coming.
         ut.report_queued.store(false, Ordering::Release);
     }
+}
+
+fn mode(signal: bool) -> bindings::task_work_notify_mode {
+    if signal {
+        bindings::task_work_notify_mode_TWA_SIGNAL
+    } else {
+        bindings::task_work_notify_mode_TWA_RESUME
+    }
+}
+
+/// Queues a stop; `signal` to run it in `get_signal()` (`TWA_SIGNAL`).
+pub(crate) fn queue_stop(ut: &Arc<UtraceTask>, signal: bool) -> Result {
+    queue(ut, Kind::Stop, mode(signal))
+}
+
+/// Queues the stop of a syscall-entry stop (the caller skipped syscall `nr`).
+pub(crate) fn queue_entry_stop(ut: &Arc<UtraceTask>, nr: c_long, abort: bool) -> Result {
+    queue(
+        ut,
+        Kind::EntryStop { nr, abort },
+        bindings::task_work_notify_mode_TWA_SIGNAL,
+    )
 }
 
 /// Queues the death report; it runs in `exit_task_work()`.
@@ -110,13 +147,32 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
             item.ut.report_queued.store(false, Ordering::Release);
             // Event 0: only report_quiesce(0), to the engines with QUIESCE set.
             let out = report::report(&item.ut, 0, Order::Attach, true, |_, _| None);
-            report::finish(&item.ut, out.action, true);
+            report::finish(&item.ut, out.action, Site::SafePoint);
+        }
+        Kind::Stop => stop::park(&item.ut),
+        Kind::EntryStop { nr, abort } => {
+            // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
+            let regs = unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) };
+            // SAFETY: current's user registers, in its own task_work after the skipped pass.
+            unsafe { arch::entry_stop_begin(regs, nr) };
+            item.ut.set_syscall_stop(SyscallStop::Stopped);
+            stop::park(&item.ut);
+            // SAFETY: as above.
+            unsafe { arch::entry_stop_end(regs, abort) };
+            if abort {
+                item.ut.set_syscall_stop(SyscallStop::None);
+            } else {
+                // SAFETY: as above.
+                item.ut
+                    .set_resumed_at(unsafe { arch::syscall_return_ip(regs) });
+            }
         }
         Kind::Death { group_dead, signal } => {
             // Only DETACH in report_death's answer matters (folded by `report`).
-            report::report(&item.ut, abi::EVENT_DEATH, Order::Attach, true, |e, _| {
+            let out = report::report(&item.ut, abi::EVENT_DEATH, Order::Attach, true, |e, _| {
                 e.report_death(group_dead, signal)
             });
+            report::finish(&item.ut, out.action, Site::NoStop);
         }
     }
     drop(item);

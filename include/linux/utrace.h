@@ -112,6 +112,7 @@ struct linux_binfmt;
 struct linux_binprm;
 struct k_sigaction;
 struct kernel_siginfo;
+struct wait_queue_head;
 
 static inline u32 utrace_resume_action(u32 action)
 {
@@ -288,12 +289,20 @@ int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
  * It returns -EINPROGRESS if a callback of @engine may be running on another CPU: then
  * utrace_barrier() waits for it. UTRACE_REPORT asks for a report_quiesce(event 0) at the
  * thread's next safe point (return to user mode); UTRACE_INTERRUPT also breaks an
- * interruptible sleep to get there sooner.
+ * interruptible sleep to get there sooner (the syscall restarts, or returns -EINTR where it
+ * would for any signal).
+ *
+ * UTRACE_STOP makes @engine want the thread stopped: it parks at its next safe point, after
+ * a report_quiesce(0) to engines with UTRACE_EVENT(QUIESCE) (whose answer, STOP or not,
+ * replaces the request), and stays parked until no attached engine wants it stopped. Every
+ * action other than STOP, and detaching, withdraws @engine's stop. SIGKILL always ends a
+ * stop. A stopped thread sleeps killable, outside the load average, invisible to the
+ * hung-task detector, and freezable.
  *
  * Return: 0; -EINVAL bad @action, or REPORT/INTERRUPT without UTRACE_EVENT(QUIESCE) set;
  * -ESRCH @engine detached or @target reaped; -EALREADY DETACH while report_death is in
- * progress; -EINPROGRESS see above; -EOPNOTSUPP an action this version does not implement
- * (STOP, SINGLESTEP and BLOCKSTEP come with the stopping support).
+ * progress; -EINPROGRESS see above, or STOP on a thread that is not parked yet (it will
+ * be); -EOPNOTSUPP SINGLESTEP or BLOCKSTEP (not implemented yet).
  */
 int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32 action);
 
@@ -315,6 +324,90 @@ int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32
  * pending for the caller.
  */
 int utrace_barrier(struct task_struct *target, struct utrace_engine *engine);
+
+/**
+ * utrace_wake_up - wake_up() that a callback may use for a tracer waiting on @wq
+ * @wq:		wait queue the tracer waits on with the usual wait_event*() macros
+ *
+ * From a callback in the traced thread, the wake-up is held back until the end of the
+ * reporting pass and, if the pass ends in UTRACE_STOP, until the thread has committed to
+ * the stop: a woken tracer then always finds it stopped (utrace_prepare_examine() succeeds)
+ * and its utrace_control(UTRACE_RESUME) always ends that stop. If the thread does not stop
+ * after all (another answer, detach, SIGKILL, exit), the wake-up is delivered anyway.
+ * Anywhere else it is wake_up(@wq) at once. @wq must stay valid until it is delivered (at
+ * the latest when utrace_barrier() returns after the engine's detach).
+ */
+void utrace_wake_up(struct wait_queue_head *wq);
+
+/**
+ * struct utrace_examiner - what utrace_prepare_examine() recorded
+ * @state:	unused (0), kept for the original's layout
+ * @ncsw:	the thread's context-switch count when it was found stopped
+ */
+struct utrace_examiner {
+	long state;
+	unsigned long ncsw;
+};
+
+/**
+ * utrace_prepare_examine - make sure a thread is stopped and off its CPU
+ * @target:	thread the engine is attached to
+ * @engine:	attached engine that wants @target stopped
+ * @exam:	state for utrace_finish_examine()
+ *
+ * Call before examining @target's user state (regsets, memory) from another thread; then
+ * utrace_finish_examine() says whether what was read is coherent. 0 for current.
+ *
+ * Return: 0 stopped and off its CPU; -EINVAL @engine does not want it stopped (or bad
+ * arguments); -EAGAIN not parked (yet); -ESRCH @engine detached or @target dead.
+ */
+int utrace_prepare_examine(struct task_struct *target, struct utrace_engine *engine,
+			   struct utrace_examiner *exam);
+
+/**
+ * utrace_finish_examine - check that a thread stayed stopped since the prepare
+ * @target:	thread the engine is attached to
+ * @engine:	the engine given to utrace_prepare_examine()
+ * @exam:	what utrace_prepare_examine() recorded
+ *
+ * Return: 0 it stayed stopped and did not run; -EAGAIN it ran (what was read may be
+ * stale); -EINVAL, -ESRCH as for utrace_prepare_examine().
+ */
+int utrace_finish_examine(struct task_struct *target, struct utrace_engine *engine,
+			  struct utrace_examiner *exam);
+
+/**
+ * utrace_regset_get - read a user regset of a stopped thread
+ * @target:	thread stopped by @engine, or current
+ * @engine:	attached engine
+ * @which:	index in task_user_regset_view(@target) (0: general registers on x86_64,
+ *		struct user_regs_struct)
+ * @buf:	destination
+ * @size:	bytes to copy at most
+ *
+ * Return: bytes copied; -EAGAIN @target is not stopped; -EINVAL bad @which or arguments,
+ * or @engine does not want @target stopped; -ESRCH @engine detached.
+ */
+int utrace_regset_get(struct task_struct *target, struct utrace_engine *engine,
+		      unsigned int which, void *buf, unsigned int size);
+
+/**
+ * utrace_regset_set - change a user regset of a stopped thread
+ * @target:	thread stopped by @engine, or current
+ * @engine:	attached engine
+ * @which:	regset index, as for utrace_regset_get()
+ * @pos:	byte offset in the regset (a multiple of its element size)
+ * @buf:	source
+ * @size:	bytes to write (a multiple of the element size)
+ *
+ * At a syscall-entry stop, orig_ax (the number) and the argument registers take effect
+ * when the syscall is re-run on resume; setting orig_ax to -1 aborts it with ax as result.
+ * At a syscall-exit stop, ax is the value user mode gets.
+ *
+ * Return: 0; the errors of utrace_regset_get(); -EPERM the regset is read-only.
+ */
+int utrace_regset_set(struct task_struct *target, struct utrace_engine *engine,
+		      unsigned int which, unsigned int pos, const void *buf, unsigned int size);
 
 /* The _pid variants: the same, for a &struct pid (-ESRCH if it has no task). */
 int utrace_set_events_pid(struct pid *pid, struct utrace_engine *engine,

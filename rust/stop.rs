@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Stopping: where a traced thread parks while an engine wants it stopped, how it is let go,
+//! and `utrace_wake_up()`.
+//!
+//! A probe never sleeps. A callback (or `utrace_control`) that asks for `UTRACE_STOP` sets
+//! its engine's `wants_stop` and queues task_work; the thread parks in that task_work
+//! ([`park`]), on its way back to user mode:
+//!
+//! | where the stop was asked | task_work mode | parks in |
+//! |---|---|---|
+//! | syscall entry | `TWA_SIGNAL` | `get_signal()`, the syscall skipped and re-run (`arch.rs`) |
+//! | syscall exit, signal delivery | `TWA_SIGNAL` | `get_signal()`, before signal dequeue and the arch's syscall restart |
+//! | clone, exec (parent or child) | `TWA_RESUME` | `resume_user_mode_work()` |
+//! | `utrace_control(STOP)` | `TWA_RESUME` (`TWA_SIGNAL` for INTERRUPT) | either, after a `report_quiesce(0)` |
+//!
+//! State, under the task's `inner` lock: `stopped` is true from the moment the thread has
+//! committed to sleep (its task state is already set, so any wake-up from then on is seen)
+//! until it runs again after being woken. Every engine's `wants_stop` is read under the
+//! same lock by the thread deciding to sleep and by the releaser deciding to wake it, which
+//! closes the lost-wakeup race: either the thread sees the last `wants_stop` cleared and
+//! does not sleep, or the releaser sees `stopped` and wakes it.
+//!
+//! The sleep is `TASK_KILLABLE | TASK_NOLOAD | TASK_FREEZABLE`: SIGKILL wakes it (and the
+//! thread leaves at once; `get_signal()` then kills it before any user instruction), it is
+//! not counted in the load average, the hung-task detector skips killable and no-load
+//! sleeps, and the freezer treats a freezable sleeper as frozen.
+//!
+//! `utrace_wake_up(wq)` from a callback is deferred until the end of the reporting pass;
+//! if the pass ends in a stop, until the thread has committed to it ([`park`]). Whatever
+//! happens instead (resume, detach, SIGKILL, exit, failure to queue the stop), the deferred
+//! wake-ups are delivered: never lost, never early.
+
+use core::ptr;
+use kernel::bindings;
+use kernel::pr_warn_once;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::task::Task;
+
+use crate::engine::Engine;
+use crate::glue;
+use crate::task::UtraceTask;
+
+/// Where the thread is in a syscall-entry stop (`UtraceTask::syscall_stop`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum SyscallStop {
+    None = 0,
+    /// `sys_enter` skipped the syscall: its `sys_exit` is the skipped pass, not reported.
+    Skipped = 1,
+    /// Parked (or about to) in the entry stop's task_work.
+    Stopped = 2,
+    /// Stopped and resumed: the next `sys_enter` is the re-run, `UTRACE_SYSCALL_RESUMED`.
+    Resumed = 3,
+}
+
+impl SyscallStop {
+    pub(crate) fn from_u8(v: u8) -> Self {
+        match v {
+            1 => SyscallStop::Skipped,
+            2 => SyscallStop::Stopped,
+            3 => SyscallStop::Resumed,
+            _ => SyscallStop::None,
+        }
+    }
+}
+
+/// Wake-ups one thread can defer in one pass; more are delivered at once (early, never lost).
+const MAX_DEFERRED: usize = 4;
+
+/// The stop state of one thread (in `UtraceTask::inner`).
+pub(crate) struct StopState {
+    /// The thread has committed to sleep in [`park`] and has not run since.
+    stopped: bool,
+    /// Wait queues `utrace_wake_up()` deferred in the current pass.
+    deferred: [*mut bindings::wait_queue_head; MAX_DEFERRED],
+    ndeferred: usize,
+}
+
+// SAFETY: the wait queue pointers are only handed to `wake_up()`, which any thread may call;
+// the engine that deferred them keeps them valid until delivered (the API's contract).
+unsafe impl Send for StopState {}
+
+impl StopState {
+    pub(crate) const fn new() -> Self {
+        StopState {
+            stopped: false,
+            deferred: [ptr::null_mut(); MAX_DEFERRED],
+            ndeferred: 0,
+        }
+    }
+
+    fn take_deferred(&mut self) -> Deferred {
+        let d = Deferred {
+            queues: self.deferred,
+            n: self.ndeferred,
+        };
+        self.ndeferred = 0;
+        d
+    }
+}
+
+/// Deferred wake-ups taken out from under the lock, to deliver after it is dropped.
+struct Deferred {
+    queues: [*mut bindings::wait_queue_head; MAX_DEFERRED],
+    n: usize,
+}
+
+impl Deferred {
+    fn deliver(self) {
+        for &wq in &self.queues[..self.n] {
+            // SAFETY: `wq` was valid when deferred and the engine keeps it valid until its
+            // wake-up is delivered (`utrace_wake_up` contract).
+            unsafe { glue::utrace_glue_wake_up(wq) };
+        }
+    }
+}
+
+/// Whether the thread is parked (committed to its stop).
+pub(crate) fn is_stopped(ut: &UtraceTask) -> bool {
+    ut.lock().stop.stopped
+}
+
+/// `engine` wants the thread stopped. Returns true if it is already stopped.
+pub(crate) fn request(ut: &UtraceTask, engine: &Engine) -> bool {
+    let g = ut.lock();
+    engine.set_wants_stop(true);
+    g.stop.stopped
+}
+
+/// `engine` no longer wants the thread stopped (resume, detach): wake the thread if it is
+/// parked and no other attached engine wants it stopped.
+pub(crate) fn release(ut: &UtraceTask, engine: &Engine) {
+    let wake = {
+        let g = ut.lock();
+        engine.set_wants_stop(false);
+        g.stop.stopped && !ut.any_engine_wants_stop()
+    };
+    if wake {
+        ut.task().wake_up();
+    }
+}
+
+/// Wakes the thread if it is parked and nobody wants it stopped any more (an engine was
+/// detached by other means: its module went away, utrace unloads).
+pub(crate) fn recheck(ut: &UtraceTask) {
+    let wake = {
+        let g = ut.lock();
+        g.stop.stopped && !ut.any_engine_wants_stop()
+    };
+    if wake {
+        ut.task().wake_up();
+    }
+}
+
+/// Parks the current thread while any attached engine wants it stopped and no fatal signal
+/// is pending. Called only from utrace's task_work (a safe point: no locks, may sleep).
+pub(crate) fn park(ut: &UtraceTask) {
+    loop {
+        // The task state first: a wake-up after this point is not lost (see the file doc).
+        // SAFETY: current, process context, no locks held.
+        unsafe { glue::utrace_glue_stop_prepare() };
+        let (stay, deferred) = {
+            let mut g = ut.lock();
+            // SAFETY: reads current's pending signals.
+            let stay = ut.any_engine_wants_stop() && !unsafe { glue::utrace_glue_fatal_pending() };
+            g.stop.stopped = stay;
+            (stay, g.stop.take_deferred())
+        };
+        // The stop is committed (or abandoned): a woken tracer finds it stopped (or gone).
+        deferred.deliver();
+        if !stay {
+            // SAFETY: current; back to TASK_RUNNING.
+            unsafe { glue::utrace_glue_stop_finish() };
+            return;
+        }
+        // SAFETY: process context, no locks held; a sleep in the state set above.
+        unsafe { bindings::schedule() };
+    }
+}
+
+/// Delivers the wake-ups deferred by the pass that just ended without a stop.
+pub(crate) fn flush_deferred(ut: &UtraceTask) {
+    let d = ut.lock().stop.take_deferred();
+    d.deliver();
+}
+
+/// `utrace_wake_up()`.
+///
+/// # Safety
+///
+/// `wq` is a valid wait queue head that the caller keeps valid until the wake-up has been
+/// delivered (at the latest when the engine is detached and `utrace_barrier` returned).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_wake_up(wq: *mut bindings::wait_queue_head) {
+    if wq.is_null() {
+        pr_err!("utrace_wake_up(NULL)\n");
+        return;
+    }
+    // Deferred only from a callback in the traced thread itself (task context).
+    // SAFETY: reads the preempt count.
+    if unsafe { glue::utrace_glue_in_task() } {
+        if let Some(ut) = UtraceTask::lookup(Task::current_raw()) {
+            if ut.is_reporting_any() {
+                let mut g = ut.lock();
+                let s = &mut g.stop;
+                if s.deferred[..s.ndeferred].contains(&wq) {
+                    return;
+                }
+                if s.ndeferred < MAX_DEFERRED {
+                    s.deferred[s.ndeferred] = wq;
+                    s.ndeferred += 1;
+                    return;
+                }
+                pr_warn_once!("utrace_wake_up: too many wake-ups in one callback pass\n");
+            }
+        }
+    }
+    // SAFETY: per the function's safety requirements.
+    unsafe { glue::utrace_glue_wake_up(wq) };
+}
+
+/// Queues the stop of `ut`'s thread after a pass answered `UTRACE_STOP`. On failure (the
+/// thread is past `exit_task_work()`, or no memory) there is no stop: deliver the wake-ups.
+pub(crate) fn queue(ut: &Arc<UtraceTask>, signal: bool) {
+    if crate::work::queue_stop(ut, signal).is_err() {
+        flush_deferred(ut);
+    }
+}

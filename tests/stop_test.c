@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stopping and resuming: UTRACE_STOP from a callback and from utrace_control(), the
+ * syscall-entry stop that skips the syscall and re-runs it (UTRACE_SYSCALL_RESUMED, no
+ * phantom exit), syscall abort and changed registers while stopped, the syscall-exit stop,
+ * SIGKILL, detach and two engines, signals during a stop, examine, utrace_wake_up(), and
+ * unloading an engine module with a stopped thread. Timing never decides a verdict: every
+ * wait is a deadline for something that must happen.
+ */
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "utrace_fixture.h"
+#include "linux/utrace.h"
+
+static const char *const modules[] = { "utrace", "utrace_test_engine", NULL };
+
+#define ENTRY_EXIT	(UTRACE_EVENT(SYSCALL_ENTRY) | UTRACE_EVENT(SYSCALL_EXIT))
+
+/* Shared with the tracee: its progress counter and what its signal handler saw. */
+struct shared {
+	volatile long progress;
+	volatile long handled;
+};
+static struct shared *sh;
+
+FIXTURE(stop) {
+	int dummy;
+};
+
+FIXTURE_SETUP(stop)
+{
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	ut_fixture_load(_metadata, modules);
+	ASSERT_EQ(0, ut_cmd("clear"));
+}
+
+FIXTURE_TEARDOWN(stop)
+{
+	ut_fixture_unload(_metadata, modules);
+	munmap(sh, sizeof(*sh));
+}
+
+/* Reads one long the tracee reported, waiting 20 s at most. */
+static int read_back(struct ut_tracee *t, long *v)
+{
+	struct pollfd p = { .fd = t->back, .events = POLLIN };
+
+	if (poll(&p, 1, 20000) != 1)
+		return -1;
+	return read(t->back, v, sizeof(*v)) == sizeof(*v) ? 0 : -1;
+}
+
+static void report(struct ut_tracee *t, long v)
+{
+	if (write(t->back_w, &v, sizeof(v)) != sizeof(v))
+		_exit(98);
+}
+
+/* One getppid(), its result (or -errno) reported to the test. */
+static int scenario_getppid(struct ut_tracee *t)
+{
+	long r = syscall(SYS_getppid);
+
+	report(t, r == -1 ? -errno : r);
+	return 0;
+}
+
+static void on_usr1(int sig)
+{
+	sh->handled++;
+}
+
+/* As scenario_getppid, with a SIGUSR1 handler; also reports the handler's count. */
+static int scenario_getppid_handler(struct ut_tracee *t)
+{
+	long r;
+
+	signal(SIGUSR1, on_usr1);
+	r = syscall(SYS_getppid);
+	report(t, r == -1 ? -errno : r);
+	report(t, sh->handled);
+	return 0;
+}
+
+/* Spins in user mode, counting, until killed. */
+static int scenario_spin(struct ut_tracee *t)
+{
+	for (;;)
+		sh->progress++;
+	return 0;
+}
+
+/* Whether the spinning tracee makes progress within 10 s (a deadline). */
+static int progresses(void)
+{
+	long start = sh->progress;
+
+	for (int i = 0; i < 1000; i++) {
+		if (sh->progress != start)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* utrace_control(STOP) until it says the thread is parked (deadline 10 s). */
+static int stop_now(int slot)
+{
+	int r = ut_cmd("control %d %d", slot, UTRACE_STOP);
+
+	for (int i = 0; r == -EINPROGRESS && i < 1000; i++) {
+		usleep(10000);
+		r = ut_cmd("control %d %d", slot, UTRACE_STOP);
+	}
+	return r;
+}
+
+/* Lines of slot 0 that contain @part. */
+static int count_containing(const char *log, const char *part)
+{
+	char lines[64][256];
+	int n = ut_slot_lines(log, 0, lines, 64), c = 0;
+
+	for (int i = 0; i < n; i++)
+		c += strstr(lines[i], part) != NULL;
+	return c;
+}
+
+/* Lines of slot 0 that match @want (exactly, or as a prefix when it ends in '*'). */
+static int count_matching(const char *log, const char *want)
+{
+	char lines[64][256];
+	int n = ut_slot_lines(log, 0, lines, 64), c = 0;
+
+	for (int i = 0; i < n; i++)
+		c += ut_line_matches(lines[i], want);
+	return c;
+}
+
+/* Attach slot 0 to @t, stopping at getppid's entry (and @exit_stop: at its exit). */
+static void setup_getppid_stop(struct __test_metadata *_metadata, struct ut_tracee *t,
+			       int (*fn)(struct ut_tracee *), int exit_stop)
+{
+	ASSERT_EQ(0, ut_tracee_start(t, fn));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t->pid));
+	ASSERT_EQ(0, ut_cmd("only_nr 0 %d", SYS_getppid));
+	ASSERT_EQ(0, ut_cmd("ret 0 %s %x", exit_stop ? "syscall_exit" : "syscall_entry",
+			    UTRACE_STOP));
+	ASSERT_EQ(0, ut_cmd("wake 0 1"));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", ENTRY_EXIT));
+	ut_tracee_go(t);
+}
+
+/*
+ * Stop at syscall entry: the woken tracer finds the thread stopped (utrace_wake_up waited
+ * for the stop), sees the syscall-entry registers, and on resume the syscall runs once,
+ * reported as a resumed entry, with no phantom exit for the skipped pass.
+ */
+TEST_F(stop, entry_stop_reruns_syscall)
+{
+	struct ut_tracee t = { 0 };
+	char log[8192], want[256];
+	long v;
+
+	setup_getppid_stop(_metadata, &t, scenario_getppid, 0);
+	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
+	ASSERT_EQ(0, ut_cmd("examine 0"));
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	snprintf(want, sizeof(want), "regs 0 %d orig_ax=%d ax=%d di=*", t.pid, SYS_getppid,
+		 -ENOSYS);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	/* Stopped before the syscall ran: no exit for it, and no phantom exit, yet. */
+	snprintf(want, sizeof(want), " nr=%d ret=", SYS_getppid);
+	EXPECT_EQ(0, count_containing(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, count_containing(log, " nr=-1 ")) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	ASSERT_EQ(0, read_back(&t, &v));
+	EXPECT_EQ(getpid(), v);
+	EXPECT_EQ(0, ut_tracee_wait(&t));
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid, UTRACE_RESUME,
+		 SYS_getppid);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid,
+		 UTRACE_RESUME | UTRACE_SYSCALL_RESUMED, SYS_getppid);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	snprintf(want, sizeof(want), "syscall_exit 0 %d in=0x%x nr=%d ret=%d", t.pid,
+		 UTRACE_RESUME, SYS_getppid, getpid());
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, count_containing(log, " nr=-1 ")) TH_LOG("log:\n%s", log);
+	snprintf(want, sizeof(want), " nr=%d ret=", SYS_getppid);
+	EXPECT_EQ(1, count_containing(log, want)) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/* A syscall number changed during the entry stop is what runs on resume. */
+TEST_F(stop, entry_stop_changed_number_runs)
+{
+	struct ut_tracee t = { 0 };
+	char log[8192], want[256];
+	long v;
+
+	setup_getppid_stop(_metadata, &t, scenario_getppid, 0);
+	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
+	ASSERT_EQ(0, ut_cmd("setreg 0 orig_ax %d", SYS_getpid));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	ASSERT_EQ(0, read_back(&t, &v));
+	EXPECT_EQ(t.pid, v);
+	EXPECT_EQ(0, ut_tracee_wait(&t));
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid,
+		 UTRACE_RESUME | UTRACE_SYSCALL_RESUMED, SYS_getpid);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	snprintf(want, sizeof(want), "syscall_exit 0 %d in=0x%x nr=%d ret=%d", t.pid,
+		 UTRACE_RESUME, SYS_getpid, t.pid);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/* Number -1 and a return value set during the entry stop: the syscall is aborted. */
+TEST_F(stop, entry_stop_abort_returns_ax)
+{
+	struct ut_tracee t = { 0 };
+	char log[8192];
+	long v;
+
+	setup_getppid_stop(_metadata, &t, scenario_getppid, 0);
+	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
+	ASSERT_EQ(0, ut_cmd("setreg 0 orig_ax -1"));
+	ASSERT_EQ(0, ut_cmd("setreg 0 ax -77"));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	ASSERT_EQ(0, read_back(&t, &v));
+	EXPECT_EQ(-77, v);
+	EXPECT_EQ(0, ut_tracee_wait(&t));
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	/* Not re-run: no resumed entry, and (documented) no exit report for it. */
+	EXPECT_EQ(0, count_containing(log, " in=0x105 ")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, count_containing(log, " nr=-1 ")) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/* Stop at syscall exit: the return value set while stopped is what user mode gets. */
+TEST_F(stop, exit_stop_changes_return_value)
+{
+	struct ut_tracee t = { 0 };
+	char log[8192], want[256];
+	long v;
+
+	setup_getppid_stop(_metadata, &t, scenario_getppid, 1);
+	/* The entry callback's wake-up (no stop) is the first, the exit stop's the second. */
+	ASSERT_EQ(0, ut_cmd("wait_stop 0 2"));
+	ASSERT_EQ(0, ut_cmd("examine 0"));
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	snprintf(want, sizeof(want), "regs 0 %d orig_ax=%d ax=%d di=*", t.pid, SYS_getppid,
+		 getpid());
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, ut_cmd("setreg 0 ax 4242"));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	ASSERT_EQ(0, read_back(&t, &v));
+	EXPECT_EQ(4242, v);
+	EXPECT_EQ(0, ut_tracee_wait(&t));
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/*
+ * A signal that arrives during an entry stop is handled as if it had come just before the
+ * syscall instruction: the handler runs once, then the syscall runs, once.
+ */
+TEST_F(stop, signal_during_entry_stop)
+{
+	struct ut_tracee t = { 0 };
+	char log[8192], want[256];
+	long v, handled;
+
+	sh->handled = 0;
+	setup_getppid_stop(_metadata, &t, scenario_getppid_handler, 0);
+	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
+	ASSERT_EQ(0, kill(t.pid, SIGUSR1));
+	/* A signal does not end the stop (only SIGKILL does). */
+	EXPECT_EQ(0, ut_cmd("examine 0"));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	ASSERT_EQ(0, read_back(&t, &v));
+	ASSERT_EQ(0, read_back(&t, &handled));
+	EXPECT_EQ(getpid(), v);
+	EXPECT_EQ(1, handled);
+	EXPECT_EQ(0, ut_tracee_wait(&t));
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	snprintf(want, sizeof(want), "syscall_exit 0 %d in=0x%x nr=%d ret=%d", t.pid,
+		 UTRACE_RESUME, SYS_getppid, getpid());
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	/* The re-run (after the handler's rt_sigreturn) is the resumed entry. */
+	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid,
+		 UTRACE_RESUME | UTRACE_SYSCALL_RESUMED, SYS_getppid);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/*
+ * utrace_control(STOP) parks a thread running in user mode at its next safe point, after a
+ * report_quiesce(0) (answered STOP); RESUME lets it go.
+ */
+TEST_F(stop, control_stop_and_resume)
+{
+	struct ut_tracee t = { 0 };
+	long c;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_spin));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(QUIESCE)));
+	ASSERT_EQ(0, ut_cmd("ret 0 quiesce %x", UTRACE_STOP));
+	ut_tracee_go(&t);
+	ASSERT_TRUE(progresses());
+	ASSERT_EQ(0, stop_now(0));
+	/* Parked: it runs no user instruction until resumed. */
+	c = sh->progress;
+	ASSERT_EQ(0, ut_cmd("examine 0"));
+	usleep(100000);
+	EXPECT_EQ(c, sh->progress);
+	ASSERT_EQ(0, ut_cmd("examine 0"));
+	ASSERT_EQ(0, ut_cmd("ret 0 quiesce %x", UTRACE_RESUME));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	EXPECT_TRUE(progresses());
+	kill(t.pid, SIGKILL);
+	ut_tracee_wait(&t);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/* SIGKILL always ends a stop: the thread dies. */
+TEST_F(stop, sigkill_ends_stop)
+{
+	struct ut_tracee t = { 0 };
+	int status;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_spin));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ut_tracee_go(&t);
+	ASSERT_EQ(0, stop_now(0));
+	ASSERT_EQ(0, kill(t.pid, SIGKILL));
+	status = ut_tracee_wait(&t);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) TH_LOG("status %x", status);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/* Detaching the engine that stopped the thread lets it go. */
+TEST_F(stop, detach_ends_stop)
+{
+	struct ut_tracee t = { 0 };
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_spin));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ut_tracee_go(&t);
+	ASSERT_EQ(0, stop_now(0));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
+	EXPECT_TRUE(progresses());
+	kill(t.pid, SIGKILL);
+	ut_tracee_wait(&t);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/* Two engines stop one thread: it stays stopped until both let go. */
+TEST_F(stop, two_engines_stop_one_thread)
+{
+	struct ut_tracee t = { 0 };
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_spin));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("attach 1 %d", t.pid));
+	ut_tracee_go(&t);
+	ASSERT_EQ(0, stop_now(0));
+	/* Already parked: the second engine's STOP is satisfied at once. */
+	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_STOP));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	/* Still stopped by engine 1, and it did not run in between (examine checks both). */
+	EXPECT_EQ(0, ut_cmd("examine 1"));
+	EXPECT_EQ(-EINVAL, ut_cmd("examine 0"));	/* engine 0 no longer stops it */
+	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_RESUME));
+	EXPECT_TRUE(progresses());
+	kill(t.pid, SIGKILL);
+	ut_tracee_wait(&t);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+	ASSERT_EQ(0, ut_cmd("put 1"));
+}
+
+/* Wake-ups made / delivered on slot @slot's queue, from the engine's counts. */
+static int wake_counts(int slot, long *calls, long *delivered)
+{
+	char buf[512], *p = buf;
+	long c;
+	int s;
+
+	if (ut_read_file(UT_ENGINE_DIR "/counts", buf, sizeof(buf)) <= 0)
+		return -1;
+	while (p && sscanf(p, "%d %ld %ld %ld", &s, &c, calls, delivered) == 4) {
+		if (s == slot)
+			return 0;
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return -1;
+}
+
+/*
+ * utrace_wake_up() from a callback that stops is never lost: whether the thread is
+ * SIGKILLed, or the engine detached, before, during or after the stop, every wake-up
+ * made is delivered.
+ */
+TEST_F(stop, wake_up_never_lost_vs_kill_and_detach)
+{
+	long calls = 0, delivered = 0;
+
+	for (int i = 0; i < 40; i++) {
+		struct ut_tracee t = { 0 };
+
+		setup_getppid_stop(_metadata, &t, scenario_getppid, 0);
+		usleep(i % 8 * 1000);
+		if (i % 2)
+			kill(t.pid, SIGKILL);
+		else
+			ut_cmd("control 0 %d", UTRACE_DETACH);
+		ut_cmd("barrier 0");
+		ut_tracee_wait(&t);
+		ASSERT_EQ(0, ut_cmd("put 0"));
+	}
+	/* Deadline: deliveries are synchronous with the tracee's exit or resumption. */
+	for (int k = 0; k < 1000; k++) {
+		ASSERT_EQ(0, wake_counts(0, &calls, &delivered));
+		if (calls == delivered)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(calls, delivered);
+	TH_LOG("%ld wake-ups made, %ld delivered", calls, delivered);
+}
+
+/* Unloading an engine module with a thread it stopped: the thread goes on. */
+TEST_F(stop, rmmod_engine_with_stopped_thread)
+{
+	struct ut_tracee t = { 0 };
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_spin));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ut_tracee_go(&t);
+	ASSERT_EQ(0, stop_now(0));
+	ASSERT_EQ(0, ut_unload_module("utrace_test_engine"));
+	EXPECT_TRUE(progresses());
+	kill(t.pid, SIGKILL);
+	ut_tracee_wait(&t);
+	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
+}
+
+TEST_HARNESS_MAIN
