@@ -26,6 +26,8 @@
  *   clear                   empty the log
  *   ret S resumed VALUE     what a UTRACE_SYSCALL_RESUMED syscall_entry returns (default
  *                           UTRACE_RESUME, so that a re-run syscall is not stopped again)
+ *   clone_stop S TO         slot S's next report_clone attaches slot TO to the child and
+ *                           asks utrace_control(child, UTRACE_STOP)
  *   wake S 0|1              slot S's syscall and quiesce callbacks call utrace_wake_up()
  *                           on the slot's wait queue before returning
  *   wait_stop S N           wait (10 s at most) until N wake-ups of slot S were delivered,
@@ -96,6 +98,7 @@ struct slot {
 	long code;
 	long only_nr;			/* -1: syscall_entry answer for every syscall */
 	int chain_to;			/* -1: none */
+	int clone_stop_to;		/* -1: none */
 	bool gated;
 	struct completion gate;
 	bool count_only;
@@ -177,15 +180,28 @@ static u32 t_quiesce(u32 action, struct utrace_engine *engine, unsigned long eve
 	return answer(engine, REC_QUIESCE);
 }
 
+static const struct utrace_engine_ops test_ops;
+static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
+			    const struct utrace_engine_ops *ops);
+
 static u32 t_clone(u32 action, struct utrace_engine *engine, unsigned long clone_flags,
 		   struct task_struct *child)
 {
 	struct rec r;
 
+	int to = xchg(&slot_of(engine)->clone_stop_to, -1);
+
 	rec_init(&r, REC_CLONE, engine, action);
 	r.a[0] = clone_flags;
 	r.a[1] = task_pid_vnr(child);
 	log_rec(&r);
+	if (to >= 0) {
+		struct slot *t = &slots[to];
+
+		get_task_struct(child);
+		if (!cmd_attach_task(t, child, UTRACE_ATTACH_CREATE, &test_ops))
+			utrace_control(child, t->engine, UTRACE_STOP);
+	}
 	return answer(engine, REC_CLONE);
 }
 
@@ -213,9 +229,6 @@ static void rec_regs(struct rec *r, struct pt_regs *regs)
 	r->a[6] = regs->r9;
 }
 
-static const struct utrace_engine_ops test_ops;
-static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
-			    const struct utrace_engine_ops *ops);
 
 /* Attach slot @to to current from inside a callback (no retroactive event expected). */
 static void chain_attach(struct slot *s)
@@ -517,6 +530,12 @@ static long run_command(char *buf)
 		get_task_struct(slots[from].task);
 		return cmd_attach_task(s, slots[from].task, flags, &test_ops);
 	}
+	if (!strcmp(argv[0], "clone_stop")) {
+		if (argc < 3 || kstrtol(argv[2], 10, &val) || val < 0 || val >= NSLOTS)
+			return -EINVAL;
+		WRITE_ONCE(s->clone_stop_to, val);
+		return 0;
+	}
 	if (!strcmp(argv[0], "only_nr") || !strcmp(argv[0], "chain")) {
 		if (argc < 3 || kstrtol(argv[2], 10, &val) ||
 		    (argv[0][0] == 'c' && (val < 0 || val >= NSLOTS)))
@@ -727,6 +746,7 @@ static int __init utrace_test_engine_init(void)
 			slots[i].ret[j] = UTRACE_RESUME;
 		slots[i].only_nr = -1;
 		slots[i].chain_to = -1;
+		slots[i].clone_stop_to = -1;
 		slots[i].resumed_ret = UTRACE_RESUME;
 		init_completion(&slots[i].gate);
 		init_waitqueue_head(&slots[i].wq);

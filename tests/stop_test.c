@@ -438,6 +438,51 @@ TEST_F(stop, wake_up_never_lost_vs_kill_and_detach)
 	TH_LOG("%ld wake-ups made, %ld delivered", calls, delivered);
 }
 
+/* Forks a child that marks its first user-mode step in the shared page. */
+static int scenario_fork_marker(struct ut_tracee *t)
+{
+	pid_t child = fork();
+	int st = 0;
+
+	if (child == 0) {
+		sh->progress = 1;
+		_exit(0);
+	}
+	waitpid(child, &st, 0);
+	return WIFEXITED(st) ? 0 : 1;
+}
+
+/*
+ * An engine attached to a new child from report_clone, which asks it to stop, stops it
+ * before its first user instruction.
+ */
+TEST_F(stop, clone_child_stops_before_first_instruction)
+{
+	struct ut_tracee t = { 0 };
+	int r = -ENOENT;
+
+	sh->progress = 0;
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_fork_marker));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("clone_stop 0 1"));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(CLONE)));
+	ut_tracee_go(&t);
+	/* Slot 1 exists once report_clone ran; then the child parks (deadline 10 s). */
+	for (int i = 0; i < 1000 && r != 0; i++) {
+		r = ut_cmd("control 1 %d", UTRACE_STOP);
+		if (r)
+			usleep(10000);
+	}
+	ASSERT_EQ(0, r);
+	EXPECT_EQ(0, ut_cmd("examine 1"));
+	EXPECT_EQ(0, sh->progress);
+	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_RESUME));
+	EXPECT_EQ(0, WEXITSTATUS(ut_tracee_wait(&t)));
+	EXPECT_EQ(1, sh->progress);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+	ASSERT_EQ(0, ut_cmd("put 1"));
+}
+
 /* Unloading an engine module with a thread it stopped: the thread goes on. */
 TEST_F(stop, rmmod_engine_with_stopped_thread)
 {
