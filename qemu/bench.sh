@@ -54,3 +54,26 @@ row "engine tracing another task's syscalls" "$r_other"
 row "engine counting this task's syscall entry+exit" "$r_self"
 row "ftrace raw_syscalls enabled, tracing_on=0" "$r_foff"
 row "ftrace raw_syscalls enabled and recording" "$r_frec"
+
+# Stop round trips: stop at syscall entry, wake the tracer, resume (tests/bench/stop_bench.c).
+insmod /utrace/utrace.ko
+insmod /utrace/utrace_test_engine.ko
+S=/utrace/tests/stop_bench
+S_best() {
+	b=0
+	for i in 1 2 3; do
+		v=$($S "$1" | awk '{ print $2 }')
+		if [ "$v" -gt "$b" ]; then b=$v; fi
+	done
+	echo "$b"
+}
+s_utrace=$(S_best utrace)
+s_ptrace=$(S_best ptrace)
+s_seccomp=$(S_best seccomp)
+rmmod utrace_test_engine
+rmmod utrace
+srow() { printf '%-52s %8s /s %6s\n' "$1" "$2" "$(awk "BEGIN { printf \"%.2f\", $2 / $s_ptrace }")"; }
+printf '%-52s %11s %6s\n' "stop round trip (best of 3 x 2000)" "rate" "vs ptrace"
+srow "utrace: entry stop, utrace_wake_up, RESUME" "$s_utrace"
+srow "ptrace: PTRACE_SYSCALL + waitpid" "$s_ptrace"
+srow "seccomp user notification, CONTINUE" "$s_seccomp"

@@ -21,7 +21,7 @@ use crate::stop;
 use crate::task::{gfp_for_context, UtraceTask};
 use crate::work;
 
-fn errno(r: Result) -> c_int {
+pub(crate) fn errno(r: Result) -> c_int {
     match r {
         Ok(()) => 0,
         Err(e) => e.to_errno(),

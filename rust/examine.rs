@@ -19,7 +19,7 @@ use kernel::prelude::*;
 use kernel::task::Task;
 
 use crate::abi::utrace_engine;
-use crate::api::checked;
+use crate::api::{checked, errno};
 use crate::arch;
 use crate::engine::Engine;
 use crate::glue;
@@ -35,12 +35,10 @@ pub(crate) struct utrace_examiner {
 /// Bit set in a recorded switch count so that it is never 0 (0 means "not recorded").
 const NCSW_VALID: c_ulong = 1 << (c_ulong::BITS - 1);
 
-/// How long prepare waits for a thread that committed to its stop to get off its CPU.
-const OFF_CPU_TRIES: u32 = 1000;
-
-fn errno(r: Result) -> c_int {
-    r.map_or_else(|e| e.to_errno(), |()| 0)
-}
+/// How long prepare waits for a thread that committed to its stop to get off its CPU: spins
+/// first, then 10 us sleeps.
+const OFF_CPU_SPINS: u32 = 10_000;
+const OFF_CPU_SLEEPS: u32 = 1000;
 
 /// The engine wants the thread stopped and the thread is parked in its stop.
 fn stopped_by(e: &Engine) -> Result {
@@ -67,11 +65,16 @@ fn prepare(e: &Engine, exam: &mut utrace_examiner) -> Result {
     // SAFETY: the engine's task state holds a reference on the task.
     while unsafe { glue::utrace_glue_task_on_cpu(task) } {
         tries += 1;
-        if tries > OFF_CPU_TRIES {
+        if tries > OFF_CPU_SPINS + OFF_CPU_SLEEPS {
             return Err(EAGAIN);
         }
-        // Committed to sleep but still switching out: a few microseconds at most.
-        kernel::time::delay::fsleep(kernel::time::Delta::from_micros(10));
+        // Committed to sleep but still switching out: usually a spin's worth (a woken
+        // tracer typically gets here while the thread is inside schedule()).
+        if tries <= OFF_CPU_SPINS {
+            core::hint::spin_loop();
+        } else {
+            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(10));
+        }
     }
     // Still stopped after it got off its CPU (it may have been SIGKILLed meanwhile).
     stopped_by(e)?;

@@ -32,6 +32,7 @@
 //! wake-ups are delivered: never lost, never early.
 
 use core::ptr;
+use core::sync::atomic::Ordering;
 use kernel::bindings;
 use kernel::pr_warn_once;
 use kernel::prelude::*;
@@ -132,14 +133,13 @@ pub(crate) fn request(ut: &UtraceTask, engine: &Engine) -> bool {
 /// `engine` no longer wants the thread stopped (resume, detach): wake the thread if it is
 /// parked and no other attached engine wants it stopped.
 pub(crate) fn release(ut: &UtraceTask, engine: &Engine) {
-    let wake = {
-        let g = ut.lock();
+    {
+        // Cleared under the lock: a thread deciding to park either sees it cleared, or has
+        // set `stopped`, which `recheck` then sees (see the file doc).
+        let _g = ut.lock();
         engine.set_wants_stop(false);
-        g.stop.stopped && !ut.any_engine_wants_stop()
-    };
-    if wake {
-        ut.task().wake_up();
     }
+    recheck(ut);
 }
 
 /// Wakes the thread if it is parked and nobody wants it stopped any more (an engine was
@@ -166,6 +166,7 @@ pub(crate) fn park(ut: &UtraceTask) {
             // SAFETY: reads current's pending signals.
             let stay = ut.any_engine_wants_stop() && !unsafe { glue::utrace_glue_fatal_pending() };
             g.stop.stopped = stay;
+            ut.wake_deferred.store(false, Ordering::Release);
             (stay, g.stop.take_deferred())
         };
         // The stop is committed (or abandoned): a woken tracer finds it stopped (or gone).
@@ -180,9 +181,14 @@ pub(crate) fn park(ut: &UtraceTask) {
     }
 }
 
-/// Delivers the wake-ups deferred by the pass that just ended without a stop.
+/// Delivers the wake-ups deferred by the pass that just ended without a stop. Called after
+/// every pass: lock-free unless something was deferred.
 pub(crate) fn flush_deferred(ut: &UtraceTask) {
+    if !ut.wake_deferred.load(Ordering::Acquire) {
+        return;
+    }
     let d = ut.lock().stop.take_deferred();
+    ut.wake_deferred.store(false, Ordering::Release);
     d.deliver();
 }
 
@@ -211,6 +217,7 @@ pub(crate) unsafe extern "C" fn utrace_wake_up(wq: *mut bindings::wait_queue_hea
                 if s.ndeferred < MAX_DEFERRED {
                     s.deferred[s.ndeferred] = wq;
                     s.ndeferred += 1;
+                    ut.wake_deferred.store(true, Ordering::Release);
                     return;
                 }
                 pr_warn_once!("utrace_wake_up: too many wake-ups in one callback pass\n");

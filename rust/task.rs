@@ -146,6 +146,9 @@ pub(crate) struct UtraceTask {
     pub(crate) syscall_stop: AtomicU8,
     /// With `syscall_stop == Resumed`: the return address of the syscall to be re-run.
     pub(crate) resume_ip: AtomicUsize,
+    /// `utrace_wake_up()` deferred something (the list is under `inner`); only the thread
+    /// itself sets it, so the end of a pass can skip the lock when it is clear.
+    pub(crate) wake_deferred: AtomicBool,
 }
 
 /// Whether the caller may sleep (see `utrace_glue_can_sleep`).
@@ -195,6 +198,7 @@ impl UtraceTask {
                 report_queued: AtomicBool::new(false),
                 syscall_stop: AtomicU8::new(0),
                 resume_ip: AtomicUsize::new(0),
+                wake_deferred: AtomicBool::new(false),
             }),
             gfp,
         )?;
