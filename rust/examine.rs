@@ -101,17 +101,16 @@ fn finish(e: &Engine, exam: &utrace_examiner) -> Result {
     Ok(())
 }
 
-/// `utrace_prepare_examine()`: 0 if the thread is stopped by `engine` and off its CPU.
+/// The checks `utrace_prepare_examine` and `utrace_finish_examine` share, then `f`.
 ///
 /// # Safety
 ///
-/// `target` is valid; `engine` is an engine the caller holds a reference on; `exam` is a
-/// valid, writable `struct utrace_examiner`.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn utrace_prepare_examine(
+/// As for [`utrace_prepare_examine`].
+unsafe fn examine_call(
     target: *mut bindings::task_struct,
     engine: *mut utrace_engine,
     exam: *mut utrace_examiner,
+    f: impl FnOnce(&Engine, &mut utrace_examiner) -> Result,
 ) -> c_int {
     if exam.is_null() {
         return EINVAL.to_errno();
@@ -124,8 +123,24 @@ pub(crate) unsafe extern "C" fn utrace_prepare_examine(
         Ok(e) => e,
         Err(err) => return err.to_errno(),
     };
+    // SAFETY: per the function's safety requirements, `exam` is valid and writable.
+    errno(f(&e, unsafe { &mut *exam }))
+}
+
+/// `utrace_prepare_examine()`: 0 if the thread is stopped by `engine` and off its CPU.
+///
+/// # Safety
+///
+/// `target` is valid; `engine` is an engine the caller holds a reference on; `exam` is a
+/// valid, writable `struct utrace_examiner`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_prepare_examine(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+    exam: *mut utrace_examiner,
+) -> c_int {
     // SAFETY: per the function's safety requirements.
-    errno(prepare(&e, unsafe { &mut *exam }))
+    unsafe { examine_call(target, engine, exam, prepare) }
 }
 
 /// `utrace_finish_examine()`: 0 if the thread stayed stopped since the prepare.
@@ -139,19 +154,8 @@ pub(crate) unsafe extern "C" fn utrace_finish_examine(
     engine: *mut utrace_engine,
     exam: *mut utrace_examiner,
 ) -> c_int {
-    if exam.is_null() {
-        return EINVAL.to_errno();
-    }
-    if core::ptr::eq(target, Task::current_raw()) {
-        return 0;
-    }
     // SAFETY: per the function's safety requirements.
-    let e = match unsafe { checked(target, engine) } {
-        Ok(e) => e,
-        Err(err) => return err.to_errno(),
-    };
-    // SAFETY: per the function's safety requirements.
-    errno(finish(&e, unsafe { &*exam }))
+    unsafe { examine_call(target, engine, exam, |e, x| finish(e, x)) }
 }
 
 /// Register access is allowed on current (from its own callbacks) or on a thread stopped

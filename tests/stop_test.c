@@ -122,6 +122,15 @@ static int stop_now(int slot)
 }
 
 /* Lines of slot 0 that contain @part. */
+/* Start a spinning tracee with slot 0 attached, and stop it (asserts on failure). */
+static void start_stopped_spinner(struct __test_metadata *_metadata, struct ut_tracee *t)
+{
+	ASSERT_EQ(0, ut_tracee_start(t, scenario_spin));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t->pid));
+	ut_tracee_go(t);
+	ASSERT_EQ(0, stop_now(0));
+}
+
 static int count_containing(const char *log, const char *part)
 {
 	char lines[64][256];
@@ -337,10 +346,7 @@ TEST_F(stop, sigkill_ends_stop)
 	struct ut_tracee t = { 0 };
 	int status;
 
-	ASSERT_EQ(0, ut_tracee_start(&t, scenario_spin));
-	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
-	ut_tracee_go(&t);
-	ASSERT_EQ(0, stop_now(0));
+	start_stopped_spinner(_metadata, &t);
 	ASSERT_EQ(0, kill(t.pid, SIGKILL));
 	status = ut_tracee_wait(&t);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) TH_LOG("status %x", status);
@@ -352,10 +358,7 @@ TEST_F(stop, detach_ends_stop)
 {
 	struct ut_tracee t = { 0 };
 
-	ASSERT_EQ(0, ut_tracee_start(&t, scenario_spin));
-	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
-	ut_tracee_go(&t);
-	ASSERT_EQ(0, stop_now(0));
+	start_stopped_spinner(_metadata, &t);
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
 	EXPECT_TRUE(progresses());
 	kill(t.pid, SIGKILL);
@@ -488,10 +491,7 @@ TEST_F(stop, rmmod_engine_with_stopped_thread)
 {
 	struct ut_tracee t = { 0 };
 
-	ASSERT_EQ(0, ut_tracee_start(&t, scenario_spin));
-	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
-	ut_tracee_go(&t);
-	ASSERT_EQ(0, stop_now(0));
+	start_stopped_spinner(_metadata, &t);
 	ASSERT_EQ(0, ut_unload_module("utrace_test_engine"));
 	EXPECT_TRUE(progresses());
 	kill(t.pid, SIGKILL);
