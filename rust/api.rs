@@ -171,10 +171,6 @@ fn set_events(e: &Engine, events: usize) -> Result {
         return Err(EINVAL);
     }
     let ut = e.utrace();
-    let new_bits = events & !e.events();
-    if new_bits & (abi::EVENT_DEATH | abi::EVENT_QUIESCE) != 0 && ut.is_dead() {
-        return Err(EALREADY);
-    }
     let old = ut.set_engine_events(e, events)?;
     hooks::engine_events_changed(old | hooks::ATTACHED, events | hooks::ATTACHED);
     if old & !events != 0 && !core::ptr::eq(e.task(), Task::current_raw()) && ut.is_reporting(e) {

@@ -195,25 +195,29 @@ pub(crate) unsafe extern "C" fn sched_process_exit(
     let Some(ut) = UtraceTask::lookup(task) else {
         return;
     };
-    ut.set_exiting();
-    let events = ut.events();
-    if events & abi::EVENT_EXIT != 0 {
+    let mut stop = false;
+    if ut.events() & abi::EVENT_EXIT != 0 {
         // SAFETY: `task` is current, in do_exit(), which set exit_code just before this.
         let orig = unsafe { (*task).exit_code } as c_long;
         let mut code = orig;
         let out = report::report(&ut, abi::EVENT_EXIT, Order::Attach, true, |e, a| {
             e.report_exit(a, orig, &mut code)
         });
-        report::finish(&ut, out.action, Site::NoStop);
         if code != orig {
             // SAFETY: `task` is current, in do_exit(); the glue takes siglock.
             unsafe { glue::utrace_glue_set_exit_code(task, code as c_int, group_dead) };
         }
+        // The probe cannot sleep: the exit stop is made by the exit item, in
+        // exit_task_work() (after exit_mm(): the registers are there, the memory is not).
+        stop = out.action == abi::STOP;
+        if !stop {
+            report::finish(&ut, out.action, Site::NoStop);
+        }
     }
-    if events & abi::EVENT_DEATH != 0 && ut.set_dead() {
-        // SAFETY: `task` is current; exit_signal is stable for a task in do_exit().
-        let signal = unsafe { (*task).exit_signal };
-        work::queue_death(&ut, group_dead, signal);
+    if ut.exit_item_needed(stop, group_dead) && work::queue_exit(&ut, stop).is_err() {
+        pr_warn_once!("utrace: no memory for the exit stop or death report of a task\n");
+        // No stop is coming: deliver what the exit report's callbacks deferred.
+        report::finish(&ut, abi::RESUME, Site::NoStop);
     }
 }
 

@@ -13,6 +13,7 @@
 //! | syscall exit, signal delivery | `TWA_SIGNAL` | `get_signal()`, before signal dequeue and the arch's syscall restart |
 //! | clone, exec (parent or child) | `TWA_RESUME` | `resume_user_mode_work()` |
 //! | `utrace_control(STOP)` | `TWA_RESUME` (`TWA_SIGNAL` for INTERRUPT) | either, after a `report_quiesce(0)` |
+//! | exit (`report_exit`) | `TWA_NONE` (the exit item) | `exit_task_work()`, before the death report |
 //!
 //! State, under the task's `inner` lock: `stopped` is true from the moment the thread has
 //! committed to sleep (its task state is already set, so any wake-up from then on is seen)
@@ -70,52 +71,95 @@ impl SyscallStop {
 /// Wake-ups one thread can defer in one pass; more are delivered at once (early, never lost).
 const MAX_DEFERRED: usize = 4;
 
+/// One wake-up held back by `utrace_wake_up()`: the queue, and the engine whose callback
+/// asked for it (identity only, never dereferenced: its wake-ups go early if it detaches).
+#[derive(Clone, Copy)]
+struct DeferredWake {
+    wq: *mut bindings::wait_queue_head,
+    engine: *const Engine,
+}
+
+const NO_WAKE: DeferredWake = DeferredWake {
+    wq: ptr::null_mut(),
+    engine: ptr::null(),
+};
+
 /// The stop state of one thread (in `UtraceTask::inner`).
 pub(crate) struct StopState {
     /// The thread has committed to sleep in [`park`] and has not run since.
     stopped: bool,
-    /// Wait queues `utrace_wake_up()` deferred in the current pass.
-    deferred: [*mut bindings::wait_queue_head; MAX_DEFERRED],
+    /// Wake-ups `utrace_wake_up()` deferred in the current pass.
+    deferred: [DeferredWake; MAX_DEFERRED],
     ndeferred: usize,
 }
 
 // SAFETY: the wait queue pointers are only handed to `wake_up()`, which any thread may call;
-// the engine that deferred them keeps them valid until delivered (the API's contract).
+// the engine that deferred them keeps them valid until delivered (the API's contract). The
+// engine pointers are only compared.
 unsafe impl Send for StopState {}
 
 impl StopState {
     pub(crate) const fn new() -> Self {
         StopState {
             stopped: false,
-            deferred: [ptr::null_mut(); MAX_DEFERRED],
+            deferred: [NO_WAKE; MAX_DEFERRED],
             ndeferred: 0,
         }
     }
 
     fn take_deferred(&mut self) -> Deferred {
         let d = Deferred {
-            queues: self.deferred,
+            wakes: self.deferred,
             n: self.ndeferred,
         };
         self.ndeferred = 0;
+        d
+    }
+
+    /// Takes out the wake-ups deferred by `engine`'s callbacks, keeping the others.
+    fn take_deferred_of(&mut self, engine: *const Engine) -> Deferred {
+        let mut d = Deferred {
+            wakes: [NO_WAKE; MAX_DEFERRED],
+            n: 0,
+        };
+        let mut kept = 0;
+        for i in 0..self.ndeferred {
+            let w = self.deferred[i];
+            if ptr::eq(w.engine, engine) {
+                d.wakes[d.n] = w;
+                d.n += 1;
+            } else {
+                self.deferred[kept] = w;
+                kept += 1;
+            }
+        }
+        self.ndeferred = kept;
         d
     }
 }
 
 /// Deferred wake-ups taken out from under the lock, to deliver after it is dropped.
 struct Deferred {
-    queues: [*mut bindings::wait_queue_head; MAX_DEFERRED],
+    wakes: [DeferredWake; MAX_DEFERRED],
     n: usize,
 }
 
 impl Deferred {
     fn deliver(self) {
-        for &wq in &self.queues[..self.n] {
+        for w in &self.wakes[..self.n] {
             // SAFETY: `wq` was valid when deferred and the engine keeps it valid until its
             // wake-up is delivered (`utrace_wake_up` contract).
-            unsafe { glue::utrace_glue_wake_up(wq) };
+            unsafe { glue::utrace_glue_wake_up(w.wq) };
         }
     }
+}
+
+/// `engine` was detached: deliver the wake-ups its callbacks deferred now, early rather
+/// than after its module may have freed the queues (a detached engine's module may go away
+/// as soon as `utrace_barrier` returns, which does not wait for this thread's stop).
+pub(crate) fn deliver_deferred_of(ut: &UtraceTask, engine: &Engine) {
+    let d = ut.lock().stop.take_deferred_of(engine);
+    d.deliver();
 }
 
 /// Whether the thread is parked (committed to its stop).
@@ -163,8 +207,11 @@ pub(crate) fn park(ut: &UtraceTask) {
         unsafe { glue::utrace_glue_stop_prepare() };
         let (stay, deferred) = {
             let mut g = ut.lock();
+            // No stop with SIGKILL pending, nor once death has begun.
             // SAFETY: reads current's pending signals.
-            let stay = ut.any_engine_wants_stop() && !unsafe { glue::utrace_glue_fatal_pending() };
+            let stay = ut.any_engine_wants_stop()
+                && !unsafe { glue::utrace_glue_fatal_pending() }
+                && !ut.is_dead();
             g.stop.stopped = stay;
             ut.wake_deferred.store(false, Ordering::Release);
             (stay, g.stop.take_deferred())
@@ -208,14 +255,15 @@ pub(crate) unsafe extern "C" fn utrace_wake_up(wq: *mut bindings::wait_queue_hea
     // SAFETY: reads the preempt count.
     if unsafe { glue::utrace_glue_in_task() } {
         if let Some(ut) = UtraceTask::lookup(Task::current_raw()) {
-            if ut.is_reporting_any() {
+            let engine = ut.reporting_engine();
+            if !engine.is_null() {
                 let mut g = ut.lock();
                 let s = &mut g.stop;
-                if s.deferred[..s.ndeferred].contains(&wq) {
+                if s.deferred[..s.ndeferred].iter().any(|w| w.wq == wq) {
                     return;
                 }
                 if s.ndeferred < MAX_DEFERRED {
-                    s.deferred[s.ndeferred] = wq;
+                    s.deferred[s.ndeferred] = DeferredWake { wq, engine };
                     s.ndeferred += 1;
                     ut.wake_deferred.store(true, Ordering::Release);
                     return;

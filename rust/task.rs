@@ -97,6 +97,20 @@ unsafe extern "C" fn retire_rcu(head: *mut bindings::callback_head) {
 /// replacement, event masks): the stop state.
 pub(crate) struct Inner {
     pub(crate) stop: crate::stop::StopState,
+    pub(crate) exit: ExitState,
+}
+
+/// Where the task is in `do_exit()`, as far as utrace's exit item is concerned (under
+/// `inner`): the item (`work.rs`, `Kind::Exit`) runs in `exit_task_work()`, makes the exit
+/// stop if one was asked for, then the death report.
+#[derive(Default)]
+pub(crate) struct ExitState {
+    /// `sched_process_exit` has run: the task runs no more user code.
+    exiting: bool,
+    /// `group_dead` of `sched_process_exit`, for the death report.
+    pub(crate) group_dead: bool,
+    /// The exit item is queued (or running, or has run).
+    queued: bool,
 }
 
 /// The lock-free "may this task have utrace state?" filter: a hashed array of counts of
@@ -135,9 +149,8 @@ pub(crate) struct UtraceTask {
     events: AtomicUsize,
     /// The engine whose callback the task is running now, or null.
     reporting: AtomicPtr<Engine>,
-    /// `sched_process_exit` has been seen: the task runs no more user code.
-    exiting: AtomicBool,
-    /// `report_death` is being made or was made.
+    /// Death has begun: the death report is being made or was made, or (no engine wanting
+    /// DEATH at exit) will not be made. No stop after this.
     dead: AtomicBool,
     /// A REPORT/INTERRUPT quiesce report is queued (`work.rs`).
     pub(crate) report_queued: AtomicBool,
@@ -189,11 +202,11 @@ impl UtraceTask {
                 task: ARef::from(task),
                 inner <- new_spinlock_irq!(Inner {
                     stop: crate::stop::StopState::new(),
+                    exit: ExitState::default(),
                 }),
                 list: AtomicPtr::new(Arc::into_raw(empty).cast_mut()),
                 events: AtomicUsize::new(0),
                 reporting: AtomicPtr::new(ptr::null_mut()),
-                exiting: AtomicBool::new(false),
                 dead: AtomicBool::new(false),
                 report_queued: AtomicBool::new(false),
                 syscall_stop: AtomicU8::new(0),
@@ -381,13 +394,26 @@ impl UtraceTask {
         ptr::eq(self.list.load(Ordering::Acquire), Arc::as_ptr(cur))
     }
 
-    pub(crate) fn set_exiting(&self) {
-        self.exiting.store(true, Ordering::Release);
+    /// At `sched_process_exit`: records the exit, and returns whether the exit item must be
+    /// queued now: if the exit report asked for a stop or an engine wants DEATH. Otherwise an
+    /// engine that sets DEATH later queues it then ([`set_engine_events`]).
+    ///
+    /// [`set_engine_events`]: Self::set_engine_events
+    pub(crate) fn exit_item_needed(&self, stop: bool, group_dead: bool) -> bool {
+        let mut inner = self.inner.lock();
+        let x = &mut inner.exit;
+        x.exiting = true;
+        x.group_dead = group_dead;
+        x.queued = stop || self.events() & crate::abi::EVENT_DEATH != 0;
+        x.queued
     }
 
-    /// Marks death as reported; false if it already was.
-    pub(crate) fn set_dead(&self) -> bool {
-        !self.dead.swap(true, Ordering::AcqRel)
+    /// In the exit item, after any exit stop: marks death as begun. Returns whether to make
+    /// the death report (an engine wants DEATH now, and death had not begun). Under the lock,
+    /// so DEATH set concurrently is either seen here or refused with `EALREADY`.
+    pub(crate) fn begin_death(&self) -> bool {
+        let _inner = self.inner.lock();
+        !self.dead.swap(true, Ordering::AcqRel) && self.events() & crate::abi::EVENT_DEATH != 0
     }
 
     pub(crate) fn is_dead(&self) -> bool {
@@ -426,13 +452,32 @@ impl UtraceTask {
     }
 
     /// Sets `engine`'s events (under the lock, so the union stays exact). Returns the old
-    /// mask, or `ESRCH` if the engine is detached.
-    pub(crate) fn set_engine_events(&self, engine: &Engine, events: usize) -> Result<usize> {
-        let _inner = self.inner.lock();
+    /// mask, or `ESRCH` if the engine is detached, or `EALREADY` if DEATH or QUIESCE is newly
+    /// set after death began (checked under the lock: see [`begin_death`](Self::begin_death)).
+    ///
+    /// DEATH newly set on a task past `sched_process_exit` whose exit item is not queued
+    /// queues it; if that fails (the task is past `exit_task_work()`), the death report can
+    /// no longer come and the answer is `EALREADY`.
+    pub(crate) fn set_engine_events(
+        self: &Arc<Self>,
+        engine: &Engine,
+        events: usize,
+    ) -> Result<usize> {
+        let mut inner = self.inner.lock();
         let Some(list) = self.snapshot().filter(|_| engine.is_attached()) else {
             return Err(ESRCH);
         };
         let old = engine.events();
+        let new_bits = events & !old;
+        if new_bits & (crate::abi::EVENT_DEATH | crate::abi::EVENT_QUIESCE) != 0 && self.is_dead() {
+            return Err(EALREADY);
+        }
+        let x = &mut inner.exit;
+        if new_bits & crate::abi::EVENT_DEATH != 0 && x.exiting && !x.queued {
+            // Allocated with GFP_ATOMIC under the lock; task_work_add() is lock-free.
+            crate::work::queue_exit(self, false).map_err(|_| EALREADY)?;
+            x.queued = true;
+        }
         engine.set_events_locked(events);
         self.recompute_events(&list);
         Ok(old)
@@ -541,9 +586,9 @@ impl UtraceTask {
         }
     }
 
-    /// Whether the thread is inside a callback of any engine.
-    pub(crate) fn is_reporting_any(&self) -> bool {
-        !self.reporting.load(Ordering::Acquire).is_null()
+    /// The engine whose callback the thread is running now (identity only), or null.
+    pub(crate) fn reporting_engine(&self) -> *const Engine {
+        self.reporting.load(Ordering::Acquire)
     }
 
     /// Whether a callback of `engine` may be in progress.
@@ -563,6 +608,9 @@ impl UtraceTask {
         };
         if first {
             crate::hooks::engine_events_changed(events | crate::hooks::ATTACHED, 0);
+            // Its deferred wake-ups go now: its module may free their queues once it has
+            // detached and `utrace_barrier` returned.
+            crate::stop::deliver_deferred_of(self, engine);
             // A detached engine no longer keeps the thread stopped.
             crate::stop::recheck(self);
         }

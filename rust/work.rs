@@ -9,8 +9,10 @@
 //! - The stop (`stop.rs`) after a callback answered `UTRACE_STOP`: the thread parks in the
 //!   task_work until every engine lets it go. A syscall-entry stop also puts the skipped
 //!   syscall back so that it runs again (`arch.rs`).
-//! - The death report, queued at `sched_process_exit` and run by `exit_task_work()` before
-//!   `exit_notify()`: the thread runs no more user code, its mm is gone.
+//! - The exit item, queued at `sched_process_exit` (or when an engine sets DEATH after it)
+//!   and run by `exit_task_work()` before `exit_notify()`: the exit stop if `report_exit`
+//!   answered `UTRACE_STOP`, then the death report. The thread runs no more user code and
+//!   its mm is gone (`exit_mm()` ran); its registers are still there.
 //!
 //! Each queued item holds a reference on the `UtraceTask`. Queued task_work cannot be
 //! cancelled by a module (`task_work_cancel` is not exported), so every item is counted in
@@ -19,7 +21,6 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
-use kernel::pr_warn_once;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -43,14 +44,9 @@ enum Kind {
     Stop,
     /// A stop at syscall entry: the syscall `nr` was skipped; re-run it after the stop,
     /// unless `abort`.
-    EntryStop {
-        nr: c_long,
-        abort: bool,
-    },
-    Death {
-        group_dead: bool,
-        signal: i32,
-    },
+    EntryStop { nr: c_long, abort: bool },
+    /// In `exit_task_work()`: the exit stop if `stop`, then the death report.
+    Exit { stop: bool },
 }
 
 #[repr(C)]
@@ -120,17 +116,15 @@ pub(crate) fn queue_entry_stop(ut: &Arc<UtraceTask>, nr: c_long, abort: bool) ->
     )
 }
 
-/// Queues the death report; it runs in `exit_task_work()`.
-pub(crate) fn queue_death(ut: &Arc<UtraceTask>, group_dead: bool, signal: i32) {
-    if queue(
+/// Queues the exit item (the exit stop if `stop`, then the death report); it runs in
+/// `exit_task_work()`, before `exit_notify()`. Fails only without memory, or once the task is
+/// past `exit_task_work()`.
+pub(crate) fn queue_exit(ut: &Arc<UtraceTask>, stop: bool) -> Result {
+    queue(
         ut,
-        Kind::Death { group_dead, signal },
+        Kind::Exit { stop },
         bindings::task_work_notify_mode_TWA_NONE,
     )
-    .is_err()
-    {
-        pr_warn_once!("could not queue the death report of a traced task\n");
-    }
 }
 
 /// The task_work callback.
@@ -143,6 +137,9 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
     // each item once, so we own it now.
     let item = unsafe { KBox::from_raw(head.cast::<Item>()) };
     match item.kind {
+        // Run by exit_task_work() after the death report (task_work is LIFO): no quiesce
+        // report and no stop after death.
+        Kind::Report if item.ut.is_dead() => item.ut.report_queued.store(false, Ordering::Release),
         Kind::Report => {
             item.ut.report_queued.store(false, Ordering::Release);
             // Event 0: only report_quiesce(0), to the engines with QUIESCE set.
@@ -167,12 +164,22 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
                     .set_resumed_at(unsafe { arch::syscall_return_ip(regs) });
             }
         }
-        Kind::Death { group_dead, signal } => {
-            // Only DETACH in report_death's answer matters (folded by `report`).
-            let out = report::report(&item.ut, abi::EVENT_DEATH, Order::Attach, true, |e, _| {
-                e.report_death(group_dead, signal)
-            });
-            report::finish(&item.ut, out.action, Site::NoStop);
+        Kind::Exit { stop } => {
+            if stop {
+                // The exit stop: no more user code, the mm is gone, registers remain.
+                stop::park(&item.ut);
+            }
+            if item.ut.begin_death() {
+                let group_dead = item.ut.lock().exit.group_dead;
+                // SAFETY: current is in do_exit(), where exit_signal is stable.
+                let signal = unsafe { (*Task::current_raw()).exit_signal };
+                // Only DETACH in report_death's answer matters (folded by `report`).
+                let out =
+                    report::report(&item.ut, abi::EVENT_DEATH, Order::Attach, true, |e, _| {
+                        e.report_death(group_dead, signal)
+                    });
+                report::finish(&item.ut, out.action, Site::NoStop);
+            }
         }
     }
     drop(item);

@@ -8,6 +8,7 @@
  * wait is a deadline for something that must happen.
  */
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -484,6 +485,122 @@ TEST_F(stop, clone_child_stops_before_first_instruction)
 	EXPECT_EQ(1, sh->progress);
 	ASSERT_EQ(0, ut_cmd("put 0"));
 	ASSERT_EQ(0, ut_cmd("put 1"));
+}
+
+/* Exits with code 3 (exit_group). */
+static int scenario_exit3(struct ut_tracee *t)
+{
+	return 3;
+}
+
+/* Attach slot 0 to a tracee that exits with 3, stopping at its exit; wait for the stop. */
+static void setup_exit_stop(struct __test_metadata *_metadata, struct ut_tracee *t)
+{
+	ASSERT_EQ(0, ut_tracee_start(t, scenario_exit3));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t->pid));
+	ASSERT_EQ(0, ut_cmd("ret 0 exit %x", UTRACE_STOP));
+	ASSERT_EQ(0, ut_cmd("wake 0 1"));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(EXIT) | UTRACE_EVENT(DEATH)));
+	ut_tracee_go(t);
+	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
+}
+
+/*
+ * report_exit answering UTRACE_STOP parks the exiting thread before its death: no death
+ * report, and the parent cannot reap it, until the engine resumes it; its registers can be
+ * read meanwhile. Then death is reported once and the exit code is the program's.
+ */
+TEST_F(stop, exit_stop_holds_thread_before_death)
+{
+	struct ut_tracee t = { 0 };
+	char log[8192], want[256];
+	int status;
+
+	setup_exit_stop(_metadata, &t);
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	snprintf(want, sizeof(want), "exit 0 %d in=0x%x orig=768 code=768", t.pid, UTRACE_RESUME);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, count_containing(log, "death ")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, waitpid(t.pid, &status, WNOHANG));
+	EXPECT_EQ(0, ut_cmd("examine 0"));
+	/* Already parked: a STOP is satisfied at once. */
+	EXPECT_EQ(0, ut_cmd("control 0 %d", UTRACE_STOP));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	status = ut_tracee_wait(&t);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) TH_LOG("status %x", status);
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	snprintf(want, sizeof(want), "death 0 %d group_dead=1 signal=%d", t.pid, SIGCHLD);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/* Detaching the engine that stopped the thread at its exit lets it die (no death report). */
+TEST_F(stop, exit_stop_detach_lets_it_die)
+{
+	struct ut_tracee t = { 0 };
+	char log[8192];
+	int status;
+
+	setup_exit_stop(_metadata, &t);
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
+	status = ut_tracee_wait(&t);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) TH_LOG("status %x", status);
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	EXPECT_EQ(0, count_containing(log, "death ")) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+static void *thread_exit_when_told(void *arg)
+{
+	struct ut_tracee *t = arg;
+
+	report(t, syscall(SYS_gettid));
+	while (!sh->progress)
+		usleep(1000);
+	syscall(SYS_exit, 0);	/* this thread only */
+	return NULL;
+}
+
+/* A second thread reports its tid, then exits alone when told; the first waits forever. */
+static int scenario_thread_exit(struct ut_tracee *t)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, thread_exit_when_told, t))
+		return 97;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * SIGKILL ends an exit stop that it can reach: a thread stopped at its own exit (not a group
+ * exit) dies with its process.
+ */
+TEST_F(stop, sigkill_ends_thread_exit_stop)
+{
+	struct ut_tracee t = { 0 };
+	char log[8192], want[256];
+	long tid;
+	int status;
+
+	sh->progress = 0;
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_thread_exit));
+	ut_tracee_go(&t);
+	ASSERT_EQ(0, read_back(&t, &tid));
+	ASSERT_EQ(0, ut_cmd("attach 0 %ld", tid));
+	ASSERT_EQ(0, ut_cmd("ret 0 exit %x", UTRACE_STOP));
+	ASSERT_EQ(0, ut_cmd("wake 0 1"));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(EXIT)));
+	sh->progress = 1;
+	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
+	ASSERT_LT(0, ut_log(log, sizeof(log)));
+	snprintf(want, sizeof(want), "exit 0 %ld in=0x%x orig=0 code=0", tid, UTRACE_RESUME);
+	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	ASSERT_EQ(0, kill(t.pid, SIGKILL));
+	status = ut_tracee_wait(&t);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) TH_LOG("status %x", status);
+	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
 /* Unloading an engine module with a thread it stopped: the thread goes on. */
