@@ -11,6 +11,12 @@
 //! attach TID        attach a new engine to thread TID (replacing the previous one)
 //! events MASK       set its events (hex UTRACE_EVENT() bits)
 //! ret_entry VALUE   what report_syscall_entry answers (hex action)
+//! stop_nr NR        engines attached from now on stop at the entry of syscall NR (not at
+//!                   its re-run) and wake the tracer with utrace::wake_up()
+//! wait_stop         wait (10 s at most) for such a stop, then examine the stopped thread:
+//!                   log its registers and the 8 bytes at its first syscall argument
+//! setnr NR          change the stopped thread's syscall number
+//! resume            utrace_control(RESUME)
 //! detach            drop the handle: detach, barrier, put
 //! clear             empty the log
 //! ```
@@ -18,6 +24,7 @@
 //! `log` lists the callbacks in the C test engine's format, with slot 0.
 
 use core::fmt;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::debugfs::{Dir, File};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLockIrq};
@@ -28,7 +35,7 @@ use kernel::{new_mutex, new_spinlock_irq};
 #[path = "../include/rust/utrace.rs"]
 mod utrace;
 
-use utrace::{Action, Attached, Engine, Events, SyscallRegs};
+use utrace::{Action, Attached, Engine, Events, ResumeAction, SyscallRegs, WaitQueue};
 
 module! {
     type: RustTest,
@@ -52,6 +59,7 @@ enum Kind {
     Signal,
     Reap,
     Release,
+    Regs,
 }
 
 struct Rec {
@@ -148,16 +156,34 @@ impl Log {
                 Kind::Signal => writeln!(f, "signal 0 {t} in={:#x} sig={}", r.action, a[0]),
                 Kind::Reap => writeln!(f, "reap 0 {t}"),
                 Kind::Release => writeln!(f, "release 0 {t}"),
+                Kind::Regs => writeln!(
+                    f,
+                    "regs 0 {t} orig_ax={} ax={} di={:#x} mem={:#x}",
+                    a[0], a[1], a[2], a[3]
+                ),
             }?;
         }
         Ok(())
     }
 }
 
+/// Where the tracer waits for the engine's stops.
+#[pin_data]
+struct Waiter {
+    #[pin]
+    wq: WaitQueue,
+    /// Stops the engine asked for and the tracer has not waited for yet.
+    stops: AtomicUsize,
+}
+
 /// The engine: one per attachment, dropped by utrace's release callback.
 struct Tracer {
     log: Arc<Log>,
     answer_entry: u32,
+    /// Stop at the entry of this syscall (-1: never).
+    stop_nr: i64,
+    /// Kept by the engine value, so the queue outlives every wake-up of its callbacks.
+    waiter: Arc<Waiter>,
 }
 
 impl Drop for Tracer {
@@ -190,6 +216,12 @@ impl Engine for Tracer {
             *v = regs.arg(i) as i64;
         }
         self.log.push(Kind::Entry, action.0, a);
+        if regs.nr() == self.stop_nr && !action.syscall_resumed() {
+            self.waiter.stops.fetch_add(1, Ordering::AcqRel);
+            // Delivered once the thread is parked: the tracer then finds it stopped.
+            utrace::wake_up(&self.waiter.wq);
+            return Action::STOP;
+        }
         Action(self.answer_entry)
     }
 
@@ -226,6 +258,14 @@ impl Engine for Tracer {
 struct Control {
     attached: Option<Attached<Tracer>>,
     answer_entry: u32,
+    stop_nr: i64,
+    waiter: Arc<Waiter>,
+}
+
+impl Control {
+    fn attached(&self) -> Result<&Attached<Tracer>> {
+        self.attached.as_ref().ok_or(ENOENT)
+    }
 }
 
 /// Shared between the two debugfs files.
@@ -261,6 +301,8 @@ impl Shared {
                     Tracer {
                         log: self.log.clone(),
                         answer_entry: c.answer_entry,
+                        stop_nr: c.stop_nr,
+                        waiter: c.waiter.clone(),
                     },
                     GFP_KERNEL,
                 )?;
@@ -277,6 +319,20 @@ impl Shared {
                 c.answer_entry = parse_hex(arg)? as u32;
                 Ok(())
             }
+            "stop_nr" => {
+                c.stop_nr = arg.ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
+                Ok(())
+            }
+            "wait_stop" => self.wait_stop(&c),
+            "setnr" => {
+                let a = c.attached()?;
+                let x = a.prepare_examine()?;
+                let mut regs = a.user_regs()?;
+                regs.orig_ax = arg.ok_or(EINVAL)?.parse::<i64>().map_err(|_| EINVAL)? as u64;
+                a.set_user_regs(&regs)?;
+                a.finish_examine(x)
+            }
+            "resume" => c.attached()?.control(ResumeAction::Resume),
             "detach" => {
                 c.attached.take().ok_or(ENOENT)?;
                 Ok(())
@@ -287,6 +343,44 @@ impl Shared {
             }
             _ => Err(EINVAL),
         }
+    }
+}
+
+impl Shared {
+    /// Waits for a stop the engine asked for, then examines the stopped thread: its
+    /// registers, and the 8 bytes its first syscall argument points to.
+    fn wait_stop(&self, c: &Control) -> Result {
+        let a = c.attached()?;
+        let w = &c.waiter;
+        w.wq.wait_interruptible_timeout(|| w.stops.load(Ordering::Acquire) > 0, 10_000)?;
+        w.stops.fetch_sub(1, Ordering::AcqRel);
+        // The wake-up came after the stop was committed: this must succeed at once.
+        let x = a.prepare_examine()?;
+        let regs = a.user_regs()?;
+        let mut mem = [0u8; 8];
+        let got = a.read_memory(regs.di as usize, &mut mem)?;
+        a.finish_examine(x)?;
+        let v = if got == mem.len() {
+            i64::from_ne_bytes(mem)
+        } else {
+            -1
+        };
+        let r = [
+            regs.orig_ax as i64,
+            regs.ax as i64,
+            regs.di as i64,
+            v,
+            0,
+            0,
+            0,
+        ];
+        self.log.push_rec(Rec {
+            kind: Kind::Regs,
+            tid: a.task().pid(),
+            action: 0,
+            a: r,
+        });
+        Ok(())
     }
 }
 
@@ -308,9 +402,21 @@ impl kernel::Module for RustTest {
             GFP_KERNEL,
         )?;
         let shared_log = log.clone();
+        let waiter = Arc::pin_init(
+            pin_init!(Waiter {
+                wq <- WaitQueue::new(c"utrace_rust_test", kernel::static_lock_class!()),
+                stops: AtomicUsize::new(0),
+            }),
+            GFP_KERNEL,
+        )?;
         let shared = Arc::pin_init(
             pin_init!(Shared {
-                control <- new_mutex!(Control { attached: None, answer_entry: 5 }),
+                control <- new_mutex!(Control {
+                    attached: None,
+                    answer_entry: 5,
+                    stop_nr: -1,
+                    waiter,
+                }),
                 log: shared_log,
             }),
             GFP_KERNEL,

@@ -143,6 +143,60 @@ TEST_F(engines, rust_detach_releases_once)
 	ut_tracee_wait(&t);
 }
 
+static const long magic = 0x1122334455667788;
+
+/* getppid() with a pointer to a known value as its (ignored) argument; reports the result. */
+static int scenario_getppid_ptr(struct ut_tracee *t)
+{
+	long r = syscall(SYS_getppid, &magic);
+
+	return write(t->back_w, &r, sizeof(r)) == sizeof(r) ? 0 : 98;
+}
+
+/*
+ * The Rust engine's stop, through the safe API only: report_syscall_entry answers STOP and
+ * calls utrace::wake_up(); the woken tracer examines the stopped thread (registers and
+ * memory, prepare/finish_examine both succeed), changes the syscall number, resumes it, and
+ * the changed syscall runs once, reported as resumed.
+ */
+TEST_F(engines, rust_engine_stop_examine_change_resume)
+{
+	struct ut_tracee t = { 0 };
+	char want[256];
+	long r = 0;
+	int n, found = 0;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_ptr));
+	ASSERT_EQ(0, ut_rcmd("stop_nr %d", SYS_getppid));
+	ASSERT_EQ(0, ut_rcmd("attach %d", t.pid));
+	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT_SYSCALL));
+	ASSERT_EQ(0, ut_rcmd("clear"));
+	ut_tracee_go(&t);
+	ASSERT_EQ(0, ut_rcmd("wait_stop"));
+	ASSERT_LT(0, ut_rlog(logbuf, sizeof(logbuf)));
+	snprintf(want, sizeof(want), "regs 0 %d orig_ax=%d ax=%d di=0x%lx mem=0x%lx", t.pid,
+		 SYS_getppid, -ENOSYS, (long)&magic, magic);
+	n = ut_slot_lines(logbuf, 0, lines, 64);
+	for (int i = 0; i < n; i++)
+		found += ut_line_matches(lines[i], want);
+	EXPECT_EQ(1, found) TH_LOG("want '%s' in:\n%s", want, logbuf);
+	ASSERT_EQ(0, ut_rcmd("setnr %d", SYS_getpid));
+	ASSERT_EQ(0, ut_rcmd("resume"));
+	ASSERT_EQ((ssize_t)sizeof(r), read(t.back, &r, sizeof(r)));
+	EXPECT_EQ(t.pid, r);
+	EXPECT_EQ(0, WEXITSTATUS(ut_tracee_wait(&t)));
+	ASSERT_LT(0, ut_rlog(logbuf, sizeof(logbuf)));
+	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid,
+		 UTRACE_RESUME | UTRACE_SYSCALL_RESUMED, SYS_getpid);
+	n = ut_slot_lines(logbuf, 0, lines, 64);
+	found = 0;
+	for (int i = 0; i < n; i++)
+		found += ut_line_matches(lines[i], want);
+	EXPECT_EQ(1, found) TH_LOG("want '%s' in:\n%s", want, logbuf);
+	ASSERT_EQ(0, ut_rcmd("stop_nr -1"));
+	ASSERT_EQ(0, ut_rcmd("detach"));
+}
+
 /* rmmod of the Rust engine while its task storms through system calls. */
 TEST(rmmod_rust_engine_under_storm)
 {

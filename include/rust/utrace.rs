@@ -31,11 +31,12 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
-use kernel::ffi::{c_int, c_long, c_ulong};
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use kernel::sync::{Arc, ArcBorrow};
+use kernel::sync::{Arc, ArcBorrow, LockClassKey};
 use kernel::task::Task;
+use kernel::types::Opaque;
 
 /// A set of utrace events (`UTRACE_EVENT()` bits).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -89,6 +90,20 @@ impl Action {
     pub const DETACH: Action = Action(ResumeAction::Detach as u32);
     /// Ask for a `report_quiesce(0)` soon.
     pub const REPORT: Action = Action(ResumeAction::Report as u32);
+    /// Stop the thread at its next safe point, until this engine resumes it.
+    pub const STOP: Action = Action(ResumeAction::Stop as u32);
+    /// As [`Action::REPORT`], and break an interruptible sleep.
+    pub const INTERRUPT: Action = Action(ResumeAction::Interrupt as u32);
+    /// Execute one user instruction, then `report_quiesce(0)`.
+    pub const SINGLESTEP: Action = Action(ResumeAction::SingleStep as u32);
+    /// Run to the next branch, then `report_quiesce(0)`.
+    pub const BLOCKSTEP: Action = Action(ResumeAction::BlockStep as u32);
+
+    /// At syscall entry: this is the re-run of a syscall after a syscall-entry stop
+    /// (`UTRACE_SYSCALL_RESUMED`).
+    pub fn syscall_resumed(self) -> bool {
+        self.0 & 0x100 != 0
+    }
 
     /// The resume action part.
     pub fn resume(self) -> u32 {
@@ -234,6 +249,40 @@ extern "C" {
     fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
     fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
     fn utrace_barrier(target: *mut bindings::task_struct, engine: E) -> c_int;
+    fn utrace_wake_up(wq: *mut bindings::wait_queue_head);
+    fn utrace_prepare_examine(
+        target: *mut bindings::task_struct,
+        engine: E,
+        exam: *mut RawExaminer,
+    ) -> c_int;
+    fn utrace_finish_examine(
+        target: *mut bindings::task_struct,
+        engine: E,
+        exam: *mut RawExaminer,
+    ) -> c_int;
+    fn utrace_regset_get(
+        target: *mut bindings::task_struct,
+        engine: E,
+        which: c_uint,
+        buf: *mut c_void,
+        size: c_uint,
+    ) -> c_int;
+    fn utrace_regset_set(
+        target: *mut bindings::task_struct,
+        engine: E,
+        which: c_uint,
+        pos: c_uint,
+        buf: *const c_void,
+        size: c_uint,
+    ) -> c_int;
+}
+
+/// `struct utrace_examiner`.
+#[repr(C)]
+#[derive(Default)]
+struct RawExaminer {
+    state: c_long,
+    ncsw: c_ulong,
 }
 
 /// The callback table of engine type `T`: one per type, in static memory.
@@ -413,6 +462,135 @@ impl<T: Engine> Vtable<T> {
     }
 }
 
+/// A wait queue: a tracer sleeps on it ([`WaitQueue::wait_interruptible_timeout`]) and a
+/// callback wakes it with [`wake_up`], which, if the callback answers [`Action::STOP`], holds
+/// the wake-up back until the thread has committed to the stop, so that the woken tracer
+/// always finds it stopped ([`Attached::prepare_examine`] succeeds) and its
+/// [`Attached::control`]`(Resume)` always ends that stop. If the thread does not stop after
+/// all (SIGKILL, exit, detach), the wake-up is still delivered.
+#[pin_data]
+pub struct WaitQueue {
+    #[pin]
+    head: Opaque<bindings::wait_queue_head>,
+}
+
+// SAFETY: a wait queue head is made to be used from any thread; it has its own lock.
+unsafe impl Send for WaitQueue {}
+// SAFETY: see `Send`.
+unsafe impl Sync for WaitQueue {}
+
+impl WaitQueue {
+    /// A new wait queue; `key` is its lock class (`kernel::static_lock_class!()`).
+    pub fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `slot` is valid while the closure runs; `name` and `key` are static.
+            head <- Opaque::ffi_init(|slot| unsafe {
+                bindings::__init_waitqueue_head(slot, name.as_char_ptr(), key.as_ptr())
+            }),
+        })
+    }
+
+    fn raw(&self) -> *mut bindings::wait_queue_head {
+        self.head.get()
+    }
+
+    /// Sleeps until `cond()` is true (checked before each sleep and after each wake-up), at
+    /// most `timeout_ms` milliseconds. `ERESTARTSYS` if a signal arrives, `ETIMEDOUT` on
+    /// time-out.
+    pub fn wait_interruptible_timeout(
+        &self,
+        mut cond: impl FnMut() -> bool,
+        timeout_ms: u32,
+    ) -> Result {
+        let mut left =
+            c_long::try_from(kernel::time::msecs_to_jiffies(timeout_ms)).unwrap_or(c_long::MAX);
+        let wait = Opaque::<bindings::wait_queue_entry>::uninit();
+        // SAFETY: `wait` is valid, on this stack frame, and not moved until `finish_wait`.
+        unsafe { bindings::init_wait(wait.get()) };
+        let ret = loop {
+            // SAFETY: both are valid; the entry is taken off the queue by `finish_wait`.
+            unsafe {
+                bindings::prepare_to_wait(
+                    self.raw(),
+                    wait.get(),
+                    bindings::TASK_INTERRUPTIBLE as c_int,
+                )
+            };
+            if cond() {
+                break Ok(());
+            }
+            if kernel::current!().signal_pending() {
+                break Err(ERESTARTSYS);
+            }
+            if left <= 0 {
+                break Err(ETIMEDOUT);
+            }
+            // SAFETY: process context, task state set by `prepare_to_wait`.
+            left = unsafe { bindings::schedule_timeout(left) };
+        };
+        // SAFETY: as above.
+        unsafe { bindings::finish_wait(self.raw(), wait.get()) };
+        ret
+    }
+
+    /// `wake_up()` outside callbacks (the same as [`wake_up`] there).
+    pub fn wake_up_all(&self) {
+        // SAFETY: the queue is valid; `utrace_wake_up` outside a callback is `wake_up`.
+        unsafe { utrace_wake_up(self.raw()) };
+    }
+}
+
+/// `utrace_wake_up()`: from a callback, wakes the waiters of `wq` once the thread has
+/// committed to the stop the callbacks asked for (or once it is clear that it will not stop).
+///
+/// `wq` must stay valid until the wake-up is delivered: keep it in the engine value (which
+/// utrace keeps until the engine's `release`) or in something it references.
+pub fn wake_up(wq: &WaitQueue) {
+    wq.wake_up_all();
+}
+
+/// The user registers of an x86_64 thread (`struct user_regs_struct`, regset 0 of
+/// `task_user_regset_view()`): what `PTRACE_GETREGS` shows.
+#[cfg(target_arch = "x86_64")]
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct UserRegs {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub bp: u64,
+    pub bx: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub ax: u64,
+    pub cx: u64,
+    pub dx: u64,
+    pub si: u64,
+    pub di: u64,
+    pub orig_ax: u64,
+    pub ip: u64,
+    pub cs: u64,
+    pub flags: u64,
+    pub sp: u64,
+    pub ss: u64,
+    pub fs_base: u64,
+    pub gs_base: u64,
+    pub ds: u64,
+    pub es: u64,
+    pub fs: u64,
+    pub gs: u64,
+}
+
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(core::mem::size_of::<UserRegs>() == 27 * 8);
+
+/// What [`Attached::prepare_examine`] recorded; give it back to
+/// [`Attached::finish_examine`].
+pub struct Examiner(RawExaminer);
+
 /// Decodes an `ERR_PTR()` from the C API.
 fn err_ptr<T>(p: *mut T) -> Option<Error> {
     let v = p as isize;
@@ -509,6 +687,88 @@ impl<T: Engine> Attached<T> {
         to_result(unsafe {
             utrace_control(self.task.as_ptr(), self.engine.as_ptr(), action as u32)
         })
+    }
+
+    /// `utrace_prepare_examine()`: `Ok` if this engine stopped the thread and it is parked
+    /// and off its CPU. `EINVAL` if this engine does not stop it, `EAGAIN` if it is not
+    /// parked (yet), `ESRCH` if detached or dead.
+    pub fn prepare_examine(&self) -> Result<Examiner> {
+        let mut x = RawExaminer::default();
+        // SAFETY: we hold references on the engine and the task; `x` is writable.
+        to_result(unsafe {
+            utrace_prepare_examine(self.task.as_ptr(), self.engine.as_ptr(), &mut x)
+        })?;
+        Ok(Examiner(x))
+    }
+
+    /// `utrace_finish_examine()`: `Ok` if the thread stayed stopped since `prepare_examine`,
+    /// so what was read from it in between is consistent; `EAGAIN` if it ran.
+    pub fn finish_examine(&self, mut x: Examiner) -> Result {
+        // SAFETY: we hold references on the engine and the task; `x.0` is what prepare
+        // recorded.
+        to_result(unsafe {
+            utrace_finish_examine(self.task.as_ptr(), self.engine.as_ptr(), &mut x.0)
+        })
+    }
+
+    /// The user registers of the thread this engine stopped.
+    #[cfg(target_arch = "x86_64")]
+    pub fn user_regs(&self) -> Result<UserRegs> {
+        let mut r = UserRegs::default();
+        let size = core::mem::size_of::<UserRegs>();
+        // SAFETY: we hold references on the engine and the task; `r` is writable for `size`
+        // bytes.
+        let n = unsafe {
+            utrace_regset_get(
+                self.task.as_ptr(),
+                self.engine.as_ptr(),
+                0,
+                (&raw mut r).cast(),
+                size as c_uint,
+            )
+        };
+        to_result(n)?;
+        if n as usize != size {
+            return Err(EIO);
+        }
+        Ok(r)
+    }
+
+    /// Changes the user registers of the thread this engine stopped.
+    #[cfg(target_arch = "x86_64")]
+    pub fn set_user_regs(&self, r: &UserRegs) -> Result {
+        let size = core::mem::size_of::<UserRegs>();
+        // SAFETY: we hold references on the engine and the task; `r` is readable for `size`
+        // bytes.
+        to_result(unsafe {
+            utrace_regset_set(
+                self.task.as_ptr(),
+                self.engine.as_ptr(),
+                0,
+                0,
+                core::ptr::from_ref(r).cast(),
+                size as c_uint,
+            )
+        })
+    }
+
+    /// Reads the thread's memory at user address `addr` into `buf` (`access_process_vm()`,
+    /// with `FOLL_FORCE` as ptrace does). Returns the bytes read; `EIO` if none could be.
+    pub fn read_memory(&self, addr: usize, buf: &mut [u8]) -> Result<usize> {
+        // SAFETY: the task is alive (our reference); `buf` is writable for its length.
+        let n = unsafe {
+            bindings::access_process_vm(
+                self.task.as_ptr(),
+                addr as c_ulong,
+                buf.as_mut_ptr().cast(),
+                buf.len() as c_int,
+                bindings::FOLL_FORCE,
+            )
+        };
+        if n <= 0 {
+            return Err(EIO);
+        }
+        Ok(n as usize)
     }
 
     /// `utrace_barrier()`.
