@@ -34,6 +34,9 @@
  *                           then return utrace_prepare_examine() (0: stopped, off CPU)
  *   examine S               log the registers of the stopped task ("regs" line)
  *   setreg S REG VALUE      utrace_regset_set of REG (orig_ax, ax, di) to VALUE (decimal)
+ *   kbench S N              the writer is an in-kernel tracer for N rounds of: RESUME the
+ *                           stopped thread, wait for its next stop's wake-up, prepare_examine
+ *                           (the stop benchmark without user-space round trips)
  *
  * /sys/kernel/debug/utrace_test/log lists every callback since the last clear, one line
  * each, with the exact values the callback saw (see log_show()); counts has the per-slot
@@ -479,6 +482,33 @@ static long cmd_wait_stop(struct slot *s, long n)
 	return utrace_prepare_examine(s->task, s->engine, &exam);
 }
 
+/*
+ * N stop round trips driven from the kernel: slot @s's thread is stopped now and stops again
+ * after each resume (its callback answers STOP and calls utrace_wake_up()).
+ */
+static long cmd_kbench(struct slot *s, long rounds)
+{
+	long next = atomic_long_read(&s->wake_delivered) + 1;
+	struct utrace_examiner exam;
+	long i, ret;
+
+	if (!s->engine)
+		return -ENOENT;
+	for (i = 0; i < rounds; i++, next++) {
+		ret = utrace_control(s->task, s->engine, UTRACE_RESUME);
+		if (ret)
+			return ret;
+		ret = wait_event_killable_timeout(s->wq, atomic_long_read(&s->wake_delivered) >= next,
+						  10 * HZ);
+		if (ret <= 0)
+			return ret ? ret : -ETIMEDOUT;
+		ret = utrace_prepare_examine(s->task, s->engine, &exam);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static long run_command(char *buf)
 {
 	struct task_struct *task;
@@ -556,6 +586,11 @@ static long run_command(char *buf)
 		return 0;
 	}
 
+	if (!strcmp(argv[0], "kbench")) {
+		if (argc < 3 || kstrtol(argv[2], 10, &val))
+			return -EINVAL;
+		return cmd_kbench(s, val);
+	}
 	if (!strcmp(argv[0], "wait_stop")) {
 		if (argc < 3 || kstrtol(argv[2], 10, &val))
 			return -EINVAL;

@@ -68,12 +68,14 @@ S_best() {
 	echo "$b"
 }
 s_utrace=$(S_best utrace)
+s_kutrace=$(S_best utrace-kernel)
 s_ptrace=$(S_best ptrace)
 s_seccomp=$(S_best seccomp)
 rmmod utrace_test_engine
 rmmod utrace
 srow() { printf '%-52s %8s /s %6s\n' "$1" "$2" "$(awk "BEGIN { printf \"%.2f\", $2 / $s_ptrace }")"; }
 printf '%-52s %11s %6s\n' "stop round trip (best of 3 x 2000)" "rate" "vs ptrace"
-srow "utrace: entry stop, utrace_wake_up, RESUME" "$s_utrace"
+srow "utrace, tracer in user space (debugfs writes)" "$s_utrace"
+srow "utrace, tracer in the kernel (engine's own loop)" "$s_kutrace"
 srow "ptrace: PTRACE_SYSCALL + waitpid" "$s_ptrace"
 srow "seccomp user notification, CONTINUE" "$s_seccomp"

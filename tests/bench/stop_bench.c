@@ -5,7 +5,11 @@
  *
  *   utrace   the test engine answers UTRACE_STOP at getppid's entry and calls
  *            utrace_wake_up(); the tracer's "wait_stop" write waits for the wake-up and
- *            checks utrace_prepare_examine(), then "control RESUME" lets it go;
+ *            checks utrace_prepare_examine(), then "control RESUME" lets it go: a tracer
+ *            in user space, two syscalls per round trip, as ptrace's;
+ *   utrace-kernel  the same stops, but the tracer is in the kernel (the engine's "kbench"
+ *            loop: resume, wait for the wake-up, prepare_examine), as an engine that does
+ *            its work in the kernel (SystemTap, a gdb stub) needs no user-space round trip;
  *   ptrace   PTRACE_SYSCALL + waitpid() per stop (entry and exit stops both count);
  *   seccomp  SECCOMP_RET_USER_NOTIF for getppid: a supervisor thread receives each
  *            notification and answers SECCOMP_USER_NOTIF_FLAG_CONTINUE.
@@ -90,7 +94,7 @@ static pid_t spinner(int traceme)
 	return pid;
 }
 
-static double bench_utrace(void)
+static double bench_utrace(int in_kernel)
 {
 	long base = delivered0();
 	pid_t pid = spinner(0);
@@ -103,9 +107,14 @@ static double bench_utrace(void)
 	if (base < 0 || cmd("wait_stop 0 %ld", base + 1))
 		goto fail;
 	t0 = now();
-	for (int i = 1; i <= ROUNDS; i++) {
-		if (cmd("control 0 5") || cmd("wait_stop 0 %ld", base + i + 1))
+	if (in_kernel) {
+		if (cmd("kbench 0 %d", ROUNDS))
 			goto fail;
+	} else {
+		for (int i = 1; i <= ROUNDS; i++) {
+			if (cmd("control 0 5") || cmd("wait_stop 0 %ld", base + i + 1))
+				goto fail;
+		}
 	}
 	t = now() - t0;
 	cmd("control 0 6");
@@ -211,7 +220,9 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "all";
 
 	if (!strcmp(mode, "utrace") || !strcmp(mode, "all"))
-		printf("utrace %.0f\n", bench_utrace());
+		printf("utrace %.0f\n", bench_utrace(0));
+	if (!strcmp(mode, "utrace-kernel") || !strcmp(mode, "all"))
+		printf("utrace-kernel %.0f\n", bench_utrace(1));
 	if (!strcmp(mode, "ptrace") || !strcmp(mode, "all"))
 		printf("ptrace %.0f\n", bench_ptrace());
 	if (!strcmp(mode, "seccomp") || !strcmp(mode, "all"))
