@@ -139,4 +139,31 @@ static inline int ut_wakeups_all_delivered(int slot, struct ut_counts *c)
 	return 0;
 }
 
+/* The state letter of thread @tid in /proc/TID/stat, or 0. */
+static inline char ut_proc_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	if (ut_read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Waits (10 s at most) until @tid sleeps ('S') in syscall @nr (/proc/TID/syscall). */
+static inline int ut_wait_blocked_in(pid_t tid, long nr)
+{
+	char path[64], buf[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
+	for (int i = 0; i < 1000; i++) {
+		if (ut_proc_state(tid) == 'S' && ut_read_file(path, buf, sizeof(buf)) > 0 &&
+		    strtol(buf, NULL, 10) == nr && buf[0] != 'r')
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
 #endif /* _UTRACE_STOP_H */
