@@ -139,8 +139,9 @@ pub(crate) struct UtraceTask {
     exiting: AtomicBool,
     /// `report_death` is being made or was made.
     dead: AtomicBool,
-    /// A REPORT/INTERRUPT quiesce report is queued (`work.rs`).
-    pub(crate) report_queued: AtomicBool,
+    /// A REPORT/INTERRUPT quiesce report is queued, and whether the thread was kicked
+    /// out of an interruptible sleep for it (`work::REPORT_*` bits).
+    pub(crate) report_queued: AtomicU8,
     /// Where the thread is in a syscall-entry stop (`stop::SyscallStop`); only the thread
     /// itself reads or writes it.
     pub(crate) syscall_stop: AtomicU8,
@@ -195,7 +196,7 @@ impl UtraceTask {
                 reporting: AtomicPtr::new(ptr::null_mut()),
                 exiting: AtomicBool::new(false),
                 dead: AtomicBool::new(false),
-                report_queued: AtomicBool::new(false),
+                report_queued: AtomicU8::new(0),
                 syscall_stop: AtomicU8::new(0),
                 resume_ip: AtomicUsize::new(0),
                 wake_deferred: AtomicBool::new(false),
