@@ -77,7 +77,7 @@ TEST_F(srace, sigkill_vs_entry_stop_no_side_effect)
 {
 	int parked = 0;
 
-	for (int i = 0; i < 45; i++) {
+	for (int i = 0; i < 90; i++) {
 		struct ut_tracee t = { 0 };
 		char want[128], c;
 		int data[2], status = 0;
@@ -145,7 +145,7 @@ TEST_F(srace, detach_vs_stop)
 	int outcome[2] = { 0 };
 	struct ut_counts c;
 
-	for (int i = 0; i < 40; i++) {
+	for (int i = 0; i < 80; i++) {
 		struct ut_tracee t = { 0 };
 		int r, b, passive = i % 2;
 
@@ -155,7 +155,12 @@ TEST_F(srace, detach_vs_stop)
 		ASSERT_EQ(0, ut_cmd("only_nr 0 %d", SYS_getppid));
 		ASSERT_EQ(0, ut_cmd("ret 0 syscall_entry %x", UTRACE_STOP));
 		ASSERT_EQ(0, ut_cmd("wake 0 1"));
-		ASSERT_EQ(0, ut_cmd("events 0 %lx", UT_ALL_EVENTS));
+		/*
+		 * Every event but QUIESCE: a quiesce report and the event's callback call
+		 * utrace_wake_up() in the same pass, which delivers one wake-up for both, and
+		 * the count check at the end compares calls with deliveries.
+		 */
+		ASSERT_EQ(0, ut_cmd("events 0 %lx", UT_ALL_EVENTS & ~UTRACE_EVENT(QUIESCE)));
 		if (passive) {
 			ASSERT_EQ(0, ut_cmd("attach 1 %d", t.pid));
 			ASSERT_EQ(0, ut_cmd("events 1 %lx", UT_ENTRY_EXIT));
@@ -179,11 +184,13 @@ TEST_F(srace, detach_vs_stop)
 		EXPECT_TRUE(ut_progresses(&sh->progress)) TH_LOG("round %d: still stopped", i);
 		kill(t.pid, SIGKILL);
 		ut_tracee_wait(&t);
-		ASSERT_LT(0, ut_log(logbuf, sizeof(logbuf)));
+		ASSERT_LE(0, ut_log(logbuf, sizeof(logbuf)));
 		EXPECT_EQ(0, ut_count_matching(logbuf, 0, "*")) TH_LOG("round %d:\n%s", i, logbuf);
 		if (passive) {
 			EXPECT_LT(0, ut_count_matching(logbuf, 1, "syscall_entry *"));
-			ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_DETACH));
+			/* -ESRCH once the reap (a grace period after the wait) detached it. */
+			r = ut_cmd("control 1 %d", UTRACE_DETACH);
+			ASSERT_TRUE(r == 0 || r == -ESRCH) TH_LOG("round %d: detach 1 %d", i, r);
 			ut_cmd("barrier 1");
 			ASSERT_EQ(0, ut_cmd("put 1"));
 		}
@@ -288,7 +295,7 @@ static void stop_vs_other_thread(struct __test_metadata *_metadata, int exec)
 	struct ut_counts c;
 	int parked = 0;
 
-	for (int i = 0; i < 24; i++) {
+	for (int i = 0; i < 40; i++) {
 		int leader_stopped = i % 2, act[2], status = 0, r;
 		int (*fn)(struct ut_tracee *t);
 		struct ut_tracee t = { 0 };
@@ -370,7 +377,7 @@ TEST_F(srace, two_engines_resume_in_both_orders)
 	/* Slot 0 wakes the test once per stop (the re-run entry does not wake). */
 	ASSERT_EQ(0, ut_cmd("wake 0 1"));
 	ut_tracee_go(&t);
-	for (int i = 1; i <= 60; i++) {
+	for (int i = 1; i <= 100; i++) {
 		int first = i % 2, second = !first;
 
 		ASSERT_EQ(0, ut_cmd("wait_stop 0 %d", i)) TH_LOG("round %d", i);
