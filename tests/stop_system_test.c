@@ -104,6 +104,8 @@ TEST_F(sys, stopped_thread_is_idle_not_in_loadavg)
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
 	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_RESUME));
 	EXPECT_TRUE(ut_progresses(&sh->progress));
+	/* b's getppid() returns, and the next one stops it again. */
+	EXPECT_TRUE(ut_reaches(&sh->value[0], 1));
 	end_two(_metadata, &a, &b);
 }
 
@@ -233,7 +235,7 @@ TEST_F(sys, freezer_freezes_and_thaws_stopped_threads)
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
 	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_RESUME));
 	EXPECT_TRUE(ut_progresses(&sh->progress));
-	EXPECT_TRUE(ut_progresses(&sh->value[0]));
+	EXPECT_TRUE(ut_reaches(&sh->value[0], pb + 1));
 	end_two(_metadata, &a, &b);
 }
 

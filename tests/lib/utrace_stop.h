@@ -68,6 +68,17 @@ static inline int ut_progresses(volatile long *counter)
 	return 0;
 }
 
+/* Whether *@counter reaches at least @target within 10 s (a deadline). */
+static inline int ut_reaches(volatile long *counter, long target)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (*counter >= target)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
 /* utrace_control(STOP) of @slot until it says the thread is parked (deadline 10 s). */
 static inline int ut_stop_now(int slot)
 {
