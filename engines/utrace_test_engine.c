@@ -37,6 +37,8 @@
  *   kbench S N              the writer is an in-kernel tracer for N rounds of: RESUME the
  *                           stopped thread, wait for its next stop's wake-up, prepare_examine
  *                           (the stop benchmark without user-space round trips)
+ *   prepare S               utrace_prepare_examine(), keeping the examiner in the slot
+ *   finish S                utrace_finish_examine() with the examiner of the last prepare
  *
  * /sys/kernel/debug/utrace_test/log lists every callback since the last clear, one line
  * each, with the exact values the callback saw (see log_show()); counts has the per-slot
@@ -112,6 +114,7 @@ struct slot {
 	struct wait_queue_entry counter;	/* counts the wake-ups delivered on wq */
 	atomic_long_t wake_calls;
 	atomic_long_t wake_delivered;
+	struct utrace_examiner exam;	/* of the last "prepare" */
 };
 
 static struct slot slots[NSLOTS];
@@ -650,6 +653,10 @@ static long run_command(char *buf)
 			return -EINVAL;
 		return cmd_setreg(s, argv[2], val);
 	}
+	if (!strcmp(argv[0], "prepare"))
+		return utrace_prepare_examine(s->task, s->engine, &s->exam);
+	if (!strcmp(argv[0], "finish"))
+		return utrace_finish_examine(s->task, s->engine, &s->exam);
 	return -EINVAL;
 }
 

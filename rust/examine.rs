@@ -90,12 +90,22 @@ fn finish(e: &Engine, exam: &utrace_examiner) -> Result {
         pr_err!("utrace_finish_examine without a successful utrace_prepare_examine\n");
         return Err(EINVAL);
     }
-    stopped_by(e)?;
+    if !e.is_attached() {
+        return Err(ESRCH);
+    }
+    if !e.wants_stop() {
+        return Err(EINVAL);
+    }
+    // A thread that left its stop since the prepare (woken, or killed: even one that is
+    // dead by now) has run: -EAGAIN, as in the original. -ESRCH only once detached.
     let task = e.task();
     // SAFETY: the engine's task state holds a reference on the task.
     let now = unsafe { glue::utrace_glue_task_switches(task) } | NCSW_VALID;
-    // SAFETY: as above.
-    if now != exam.ncsw || unsafe { glue::utrace_glue_task_on_cpu(task) } {
+    if !stop::is_stopped(e.utrace())
+        || now != exam.ncsw
+        // SAFETY: as above.
+        || unsafe { glue::utrace_glue_task_on_cpu(task) }
+    {
         return Err(EAGAIN);
     }
     Ok(())

@@ -152,8 +152,9 @@ pub(crate) struct UtraceTask {
     /// Death has begun: the death report is being made or was made, or (no engine wanting
     /// DEATH at exit) will not be made. No stop after this.
     dead: AtomicBool,
-    /// A REPORT/INTERRUPT quiesce report is queued (`work.rs`).
-    pub(crate) report_queued: AtomicBool,
+    /// A REPORT/INTERRUPT quiesce report is queued, and whether the thread was kicked
+    /// out of an interruptible sleep for it (`work::REPORT_*` bits).
+    pub(crate) report_queued: AtomicU8,
     /// Where the thread is in a syscall-entry stop (`stop::SyscallStop`); only the thread
     /// itself reads or writes it.
     pub(crate) syscall_stop: AtomicU8,
@@ -208,7 +209,7 @@ impl UtraceTask {
                 events: AtomicUsize::new(0),
                 reporting: AtomicPtr::new(ptr::null_mut()),
                 dead: AtomicBool::new(false),
-                report_queued: AtomicBool::new(false),
+                report_queued: AtomicU8::new(0),
                 syscall_stop: AtomicU8::new(0),
                 resume_ip: AtomicUsize::new(0),
                 wake_deferred: AtomicBool::new(false),

@@ -42,6 +42,9 @@ enum Kind {
     Report,
     /// A stop an engine asked for from a callback.
     Stop,
+    /// Nothing: queued with `TWA_SIGNAL` to break an interruptible sleep for a queued
+    /// `Report` (see [`queue_report`]).
+    Kick,
     /// A stop at syscall entry: the syscall `nr` was skipped; re-run it after the stop,
     /// unless `abort`.
     EntryStop { nr: c_long, abort: bool },
@@ -83,14 +86,31 @@ fn queue(ut: &Arc<UtraceTask>, kind: Kind, mode: bindings::task_work_notify_mode
     Ok(())
 }
 
-/// Asks for a `report_quiesce(0)` at the task's next safe point.
+/// `UtraceTask::report_queued`: a quiesce report is queued.
+const REPORT_QUEUED: u8 = 1;
+/// `UtraceTask::report_queued`: the thread was kicked (`TWA_SIGNAL`) for it.
+const REPORT_KICKED: u8 = 2;
+
+/// Asks for a `report_quiesce(0)` at the task's next safe point; with `interrupt`, also
+/// breaks an interruptible sleep (`TWA_SIGNAL`).
+///
+/// One report serves every request made before it runs. A request to interrupt that finds
+/// a report already queued without a kick (REPORT, or STOP, on a thread blocked in a
+/// syscall) adds an empty `TWA_SIGNAL` item: it breaks the sleep, and `get_signal()` runs
+/// every queued item, the report included (without it the INTERRUPT was lost until the
+/// syscall returned by itself).
 pub(crate) fn queue_report(ut: &Arc<UtraceTask>, interrupt: bool) {
-    if ut.report_queued.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    if queue(ut, Kind::Report, mode(interrupt)).is_err() {
-        // The task is past exit_task_work(), or out of memory: no report is coming.
-        ut.report_queued.store(false, Ordering::Release);
+    let want = REPORT_QUEUED | if interrupt { REPORT_KICKED } else { 0 };
+    let prev = ut.report_queued.fetch_or(want, Ordering::AcqRel);
+    if prev & REPORT_QUEUED == 0 {
+        if queue(ut, Kind::Report, mode(interrupt)).is_err() {
+            // The task is past exit_task_work(), or out of memory: no report is coming.
+            ut.report_queued.store(0, Ordering::Release);
+        }
+    } else if interrupt && prev & REPORT_KICKED == 0 {
+        // On failure the task is exiting (no report needed) or out of memory (the report
+        // still comes when the syscall returns).
+        let _ = queue(ut, Kind::Kick, bindings::task_work_notify_mode_TWA_SIGNAL);
     }
 }
 
@@ -139,14 +159,15 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
     match item.kind {
         // Run by exit_task_work() after the death report (task_work is LIFO): no quiesce
         // report and no stop after death.
-        Kind::Report if item.ut.is_dead() => item.ut.report_queued.store(false, Ordering::Release),
+        Kind::Report if item.ut.is_dead() => item.ut.report_queued.store(0, Ordering::Release),
         Kind::Report => {
-            item.ut.report_queued.store(false, Ordering::Release);
+            item.ut.report_queued.store(0, Ordering::Release);
             // Event 0: only report_quiesce(0), to the engines with QUIESCE set.
             let out = report::report(&item.ut, 0, Order::Attach, true, |_, _| None);
             report::finish(&item.ut, out.action, Site::SafePoint);
         }
         Kind::Stop => stop::park(&item.ut),
+        Kind::Kick => {}
         Kind::EntryStop { nr, abort } => {
             // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
             let regs = unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) };

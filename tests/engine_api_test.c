@@ -168,19 +168,9 @@ TEST_F(engine, report_and_interrupt)
 /* Slot @slot's count of syscall callbacks (count-only slots), or -1. */
 static long slot_count(int slot)
 {
-	char buf[512], *p = buf;
-	long c;
-	int s;
+	struct ut_counts c;
 
-	if (ut_read_file(UT_ENGINE_DIR "/counts", buf, sizeof(buf)) <= 0)
-		return -1;
-	while (p && sscanf(p, "%d %ld", &s, &c) == 2) {
-		if (s == slot)
-			return c;
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	return -1;
+	return ut_counts(slot, &c) ? -1 : c.count;
 }
 
 /*

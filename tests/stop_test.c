@@ -391,23 +391,6 @@ TEST_F(stop, two_engines_stop_one_thread)
 	ASSERT_EQ(0, ut_cmd("put 1"));
 }
 
-/* Wake-ups made / delivered on slot @slot's queue, from the engine's counts. */
-static int wake_counts(int slot, long *calls, long *delivered)
-{
-	char buf[512], *p = buf;
-	long c;
-	int s;
-
-	if (ut_read_file(UT_ENGINE_DIR "/counts", buf, sizeof(buf)) <= 0)
-		return -1;
-	while (p && sscanf(p, "%d %ld %ld %ld", &s, &c, calls, delivered) == 4) {
-		if (s == slot)
-			return 0;
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	return -1;
-}
 
 /*
  * utrace_wake_up() from a callback that stops is never lost: whether the thread is
@@ -416,7 +399,7 @@ static int wake_counts(int slot, long *calls, long *delivered)
  */
 TEST_F(stop, wake_up_never_lost_vs_kill_and_detach)
 {
-	long calls = 0, delivered = 0;
+	struct ut_counts c = { 0 };
 
 	for (int i = 0; i < 40; i++) {
 		struct ut_tracee t = { 0 };
@@ -433,13 +416,13 @@ TEST_F(stop, wake_up_never_lost_vs_kill_and_detach)
 	}
 	/* Deadline: deliveries are synchronous with the tracee's exit or resumption. */
 	for (int k = 0; k < 1000; k++) {
-		ASSERT_EQ(0, wake_counts(0, &calls, &delivered));
-		if (calls == delivered)
+		ASSERT_EQ(0, ut_counts(0, &c));
+		if (c.wake_calls == c.wake_delivered)
 			break;
 		usleep(10000);
 	}
-	EXPECT_EQ(calls, delivered);
-	TH_LOG("%ld wake-ups made, %ld delivered", calls, delivered);
+	EXPECT_EQ(c.wake_calls, c.wake_delivered);
+	TH_LOG("%ld wake-ups made, %ld delivered", c.wake_calls, c.wake_delivered);
 }
 
 /* Forks a child that marks its first user-mode step in the shared page. */

@@ -359,7 +359,8 @@ struct utrace_examiner {
  * utrace_finish_examine() says whether what was read is coherent. 0 for current.
  *
  * Return: 0 stopped and off its CPU; -EINVAL @engine does not want it stopped (or bad
- * arguments); -EAGAIN not parked (yet); -ESRCH @engine detached or @target dead.
+ * arguments); -EAGAIN not parked (yet, or no more: e.g. killed); -ESRCH @engine detached,
+ * or @target's report_death has begun (known when an engine asked for DEATH).
  */
 int utrace_prepare_examine(struct task_struct *target, struct utrace_engine *engine,
 			   struct utrace_examiner *exam);
@@ -371,7 +372,8 @@ int utrace_prepare_examine(struct task_struct *target, struct utrace_engine *eng
  * @exam:	what utrace_prepare_examine() recorded
  *
  * Return: 0 it stayed stopped and did not run; -EAGAIN it ran (what was read may be
- * stale); -EINVAL, -ESRCH as for utrace_prepare_examine().
+ * stale), including when it was killed and is dead by now; -EINVAL @engine does not want
+ * it stopped (or bad arguments); -ESRCH @engine detached (e.g. @target was reaped).
  */
 int utrace_finish_examine(struct task_struct *target, struct utrace_engine *engine,
 			  struct utrace_examiner *exam);

@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utrace_test_util.h"
+
 #define ROUNDS 2000
 
 static double now(void)
@@ -64,19 +66,12 @@ static int cmd(const char *fmt, ...)
 	return write(fd, buf, n) < 0 ? -errno : 0;
 }
 
-/* Wake-ups delivered so far on slot 0's queue (the fourth column of counts). */
+/* Wake-ups delivered so far on slot 0's queue. */
 static long delivered0(void)
 {
-	FILE *f = fopen("/sys/kernel/debug/utrace_test/counts", "r");
-	long c, calls, d = -1;
-	int s;
+	struct ut_counts c;
 
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d %ld %ld %ld", &s, &c, &calls, &d) != 4 || s != 0)
-		d = -1;
-	fclose(f);
-	return d;
+	return ut_counts(0, &c) ? -1 : c.wake_delivered;
 }
 
 static pid_t spinner(int traceme)

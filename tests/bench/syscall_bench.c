@@ -30,18 +30,9 @@ static int cmp(const void *a, const void *b)
 
 static long count_of(int slot)
 {
-	char buf[512], *p = buf;
-	long c = -1;
-	int s;
+	struct ut_counts c;
 
-	if (ut_read_file(UT_ENGINE_DIR "/counts", buf, sizeof(buf)) <= 0)
-		return -1;
-	while (sscanf(p, "%d %ld", &s, &c) == 2 && s != slot) {
-		p = strchr(p, '\n');
-		if (!p++)
-			return -1;
-	}
-	return s == slot ? c : -1;
+	return ut_counts(slot, &c) ? -1 : c.count;
 }
 
 int main(int argc, char **argv)

@@ -192,6 +192,33 @@ static inline ssize_t ut_rlog(char *buf, size_t size)
 	return ut_read_file(UT_RUST_ENGINE_DIR "/log", buf, size);
 }
 
+/* One slot's line of the C engine's counts file ("S COUNT CALLS DELIVERED"). */
+struct ut_counts {
+	long count;		/* syscall callbacks of a count-only slot */
+	long wake_calls;	/* utrace_wake_up() calls its callbacks made */
+	long wake_delivered;	/* wake-ups delivered on its wait queue */
+};
+
+/* Reads slot @slot's counters into @c. Returns 0, or -1 if the file or the slot is missing. */
+static inline int ut_counts(int slot, struct ut_counts *c)
+{
+	char buf[512];
+	const char *p = buf;
+	int s;
+
+	if (ut_read_file(UT_ENGINE_DIR "/counts", buf, sizeof(buf)) <= 0)
+		return -1;
+	while (sscanf(p, "%d %ld %ld %ld", &s, &c->count, &c->wake_calls,
+		      &c->wake_delivered) == 4) {
+		if (s == slot)
+			return 0;
+		p = strchr(p, '\n');
+		if (!p++)
+			break;
+	}
+	return -1;
+}
+
 /*
  * Copies the log lines of @slot (those whose second word is @slot) into @lines. Returns
  * their number.
