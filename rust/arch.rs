@@ -110,7 +110,7 @@ pub(crate) fn make_regs_coherent(_task: *mut bindings::task_struct) {}
 /// `X86_EFLAGS_TF`.
 const EFLAGS_TF: usize = 1 << 8;
 
-/// `__NR_rt_sigreturn` on x86_64: its exit's flags are the signal frame's (the program's).
+/// `__NR_rt_sigreturn` on x86_64: it returns with the signal frame's flags (the program's).
 const NR_RT_SIGRETURN: usize = 15;
 
 /// Sets TF in `regs`; returns whether it was already set (by the program).
@@ -136,26 +136,27 @@ pub(crate) unsafe fn clear_tf(regs: *mut bindings::pt_regs) {
     unsafe { (*regs).flags &= !EFLAGS_TF };
 }
 
-/// Whether the syscall whose exit `regs` are at restored the flags from user memory
-/// (`rt_sigreturn`): TF in them is then the program's, not utrace's.
+/// Whether the instruction current is about to run may set the flags itself: `popf` or
+/// `iret` after any prefixes (the decoding of the kernel's `is_setting_trap_flag()`, which
+/// is static), or a `syscall` of `rt_sigreturn` (the flags come back from the signal
+/// frame; its exit shows `orig_ax == -1`, so it is recognised here, before it runs). After
+/// such an instruction TF is the program's, whatever utrace had set.
 ///
 /// # Safety
 ///
-/// `regs` are current's user registers, at `sys_exit`.
-pub(crate) unsafe fn syscall_restores_flags(regs: *const bindings::pt_regs) -> bool {
+/// `regs` are current's user registers.
+pub(crate) unsafe fn insn_sets_tf(regs: *const bindings::pt_regs) -> bool {
     // SAFETY: per the function's safety requirements.
-    unsafe { (*regs).orig_ax == NR_RT_SIGRETURN }
-}
-
-/// Whether the instruction at `ip` (current's user code) may change TF itself: `popf` or
-/// `iret`, after any prefixes (the decoding of the kernel's `is_setting_trap_flag()`, which
-/// is static). After such an instruction TF is the program's, whatever utrace had set.
-pub(crate) fn insn_sets_tf(ip: usize) -> bool {
+    let (ip, ax) = unsafe { ((*regs).ip, (*regs).ax) };
     let mut buf = [0u8; 15];
     // SAFETY: `buf` is writable for its length; the glue reads current's user memory (task
     // context, may fault).
     let n = unsafe { crate::glue::utrace_glue_copy_insn(ip, buf.as_mut_ptr(), 15) };
-    for &b in &buf[..n.clamp(0, 15) as usize] {
+    let code = &buf[..n.clamp(0, 15) as usize];
+    if code.starts_with(&[0x0f, 0x05]) {
+        return ax == NR_RT_SIGRETURN;
+    }
+    for &b in code {
         match b {
             0x9d | 0xcf => return true,
             // Operand/address size, segment, lock and repeat prefixes, REX.

@@ -229,9 +229,8 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) {
         hooks::engine_events_changed(0, hooks::STEPPING);
     }
     let regs = current_regs();
-    // SAFETY: current's user registers, in its own task_work.
-    let ip = unsafe { (*regs).ip };
-    let sets_tf = arch::insn_sets_tf(ip);
+    // SAFETY: current's user registers, in its own task_work (may fault).
+    let sets_tf = unsafe { arch::insn_sets_tf(regs) };
     // Under the lock: `prune` either sees ARMED (and keeps the state in the table for the
     // trap), or removed the state first (and we do not arm).
     let prev = {
@@ -378,10 +377,9 @@ pub(crate) unsafe fn syscall_exit(regs: *mut bindings::pt_regs) {
     {
         return;
     }
-    // After rt_sigreturn the flags are the signal frame's: the program's.
-    // SAFETY: per the function's safety requirements.
-    if ut.step.forced.load(Ordering::Acquire) && !unsafe { arch::syscall_restores_flags(regs) } {
-        // SAFETY: as above.
+    // After rt_sigreturn (`sets_tf`) the flags are the signal frame's: the program's.
+    if ut.step.forced.load(Ordering::Acquire) && !ut.step.sets_tf.load(Ordering::Acquire) {
+        // SAFETY: per the function's safety requirements.
         unsafe { arch::clear_tf(regs) };
     }
     if ut.step.block.swap(false, Ordering::AcqRel) && arch::block_step_on() {

@@ -111,7 +111,8 @@ asm(".text\n"
     "	movl 4(%rdi), %edx\n"		/* rs->cpu_id */
     "	movq (%rsi,%rdx,8), %rax\n"
     "	addq $1, %rax\n"
-    "	nop\n nop\n nop\n nop\n nop\n nop\n"
+    /* Jumps end QEMU translation blocks: TCG only takes interrupts between them. */
+    "	jmp 5f\n5: nop\n jmp 6f\n6: nop\n jmp 7f\n7: nop\n"
     "	movq %rax, (%rsi,%rdx,8)\n"	/* the commit */
     "rseq_cs_post:\n"
     "	xorl %eax, %eax\n"
@@ -433,6 +434,12 @@ TEST_F(step, program_tf_traps_still_delivered)
 	ASSERT_LT(0, n);
 	EXPECT_EQ((unsigned long)tf_end, ips[n - 1]);
 	TH_LOG("%ld SIGTRAPs unstepped and stepped, %d step reports", base, n);
+	if (base != stepped) {
+		static char log[1 << 16];
+
+		ut_log(log, sizeof(log));
+		TH_LOG("tf_body %p on_trap %p log:\n%s", tf_body, on_trap, log);
+	}
 	EXPECT_EQ(0, wait_stepping(0));
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
