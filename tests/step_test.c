@@ -727,7 +727,7 @@ static int scenario_rseq_threads(struct ut_tracee *t)
  * stop a context switch that aborts a critical section it interrupts), while another
  * thread increments the same per-CPU counters: the counts are exact.
  */
-TEST_F(step, rseq_counts_exact_under_stops)
+TEST_F_TIMEOUT(step, rseq_counts_exact_under_stops, 300)
 {
 	struct ut_tracee t = { 0 };
 	long done, sum, aborts;
@@ -783,7 +783,7 @@ static int scenario_rseq_stepped(struct ut_tracee *t)
  * reported inside a critical section (utrace steps through it silently), so each section
  * commits; the counts are exact.
  */
-TEST_F(step, rseq_stepping_terminates)
+TEST_F_TIMEOUT(step, rseq_stepping_terminates, 300)
 {
 	struct ut_tracee t = { 0 };
 	long done, sum, traps, steps = 0, inrange = -1;
@@ -801,7 +801,7 @@ TEST_F(step, rseq_stepping_terminates)
 	ASSERT_EQ(0, ut_cmd("events 0 %lx", EV_STEP));
 	ut_tracee_go(&t);
 	/* The deadline: a livelock (a section restarted forever) never gets here. */
-	ASSERT_EQ(0, read_back_secs(&t, &done, 300));
+	ASSERT_EQ(0, read_back_secs(&t, &done, 240));
 	ASSERT_EQ(0, read_back(&t, &sum));
 	ASSERT_EQ(0, read_back(&t, &traps));
 	EXPECT_EQ(0, ut_tracee_wait(&t));
