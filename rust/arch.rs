@@ -168,6 +168,18 @@ pub(crate) unsafe fn insn_sets_tf(regs: *const bindings::pt_regs) -> bool {
     false
 }
 
+/// [`insn_sets_tf`] for a syscall about to be re-run after a syscall-entry stop (`ip` is
+/// still after the instruction; the restart moves it back later): whether it is
+/// `rt_sigreturn`.
+///
+/// # Safety
+///
+/// `regs` are current's user registers, after [`entry_stop_end`].
+pub(crate) unsafe fn rerun_sets_tf(regs: *const bindings::pt_regs) -> bool {
+    // SAFETY: per the function's safety requirements.
+    unsafe { (*regs).orig_ax == NR_RT_SIGRETURN }
+}
+
 /// Whether block-step (`DEBUGCTL.BTF`) works here; probed once, at load. QEMU's TCG does
 /// not implement BTF: there BLOCKSTEP degrades to single-step.
 pub(crate) fn probe_block_step() -> bool {

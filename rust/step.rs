@@ -230,7 +230,13 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) {
     }
     let regs = current_regs();
     // SAFETY: current's user registers, in its own task_work (may fault).
-    let sets_tf = unsafe { arch::insn_sets_tf(regs) };
+    let sets_tf = unsafe {
+        if ut.syscall_stop() == SyscallStop::Resumed {
+            arch::rerun_sets_tf(regs)
+        } else {
+            arch::insn_sets_tf(regs)
+        }
+    };
     // Under the lock: `prune` either sees ARMED (and keeps the state in the table for the
     // trap), or removed the state first (and we do not arm).
     let prev = {
