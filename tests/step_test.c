@@ -93,6 +93,19 @@ asm(".text\n"
     "blk_2: nop\n"
     "	ret\n"
 
+    ".globl fork_seq, fk_after\n"
+    "fork_seq:\n"			/* long fork_seq(void): the child's pid, in the parent */
+    "	mov $110, %eax\n"
+    "	syscall\n"
+    "	mov $57, %eax\n"		/* fork */
+    "	syscall\n"
+    "fk_after: test %eax, %eax\n"
+    "	jnz 1f\n"
+    "	mov $60, %eax\n"		/* the child: exit(0) */
+    "	xor %edi, %edi\n"
+    "	syscall\n"
+    "1:	ret\n"
+
     ".globl step_done_marker\n"
     "step_done_marker: ret\n"
 
@@ -128,9 +141,10 @@ void tf_body(void);
 long read_seq(int fd, void *buf, long n);
 void blk_seq(void);
 void step_done_marker(void);
+long fork_seq(void);
 int rseq_inc(struct rseq *rs, long *counts);
 extern const char seq_i1[], seq_i2[], seq_i3[], seq_i4[], seq_i5[], seq_i6[], seq_end[];
-extern const char tf_end[], rd_sys[];
+extern const char tf_end[], rd_sys[], fk_after[];
 extern const char blk_a[], blk_j1[], blk_1[], blk_b[], blk_j2[], blk_2[];
 extern const char rseq_cs_start[], rseq_cs_post[];
 
@@ -586,6 +600,46 @@ TEST_F(step, sigkill_while_stepping)
 	ASSERT_EQ(0, kill(t.pid, SIGKILL));
 	status = ut_tracee_wait(&t);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) TH_LOG("status %x", status);
+	EXPECT_EQ(0, wait_stepping(0));
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+static int scenario_fork(struct ut_tracee *t)
+{
+	int status = -1;
+	long child;
+
+	catch_traps();
+	child = fork_seq();
+	if (child > 0)
+		waitpid(child, &status, 0);
+	report(t, status);
+	report(t, ntraps);
+	return 0;
+}
+
+/*
+ * Stepping over fork: the child copied the saved flags, utrace's TF included; utrace
+ * clears it before the child runs (else the child would die of SIGTRAP after its first
+ * instruction). The parent's step ends right after the syscall.
+ */
+TEST_F(step, stepped_fork_child_has_no_tf)
+{
+	struct ut_tracee t = { 0 };
+	unsigned long ips[64];
+	long status, traps;
+	int n;
+
+	setup_stepper(_metadata, &t, scenario_fork, UTRACE_SINGLESTEP, fk_after, UTRACE_RESUME);
+	ASSERT_EQ(0, read_back(&t, &status));
+	ASSERT_EQ(0, read_back(&t, &traps));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) TH_LOG("child status %lx",
+									  status);
+	EXPECT_EQ(0, traps);
+	EXPECT_EQ(0, ut_tracee_wait(&t));
+	n = step_ips(ips, NULL, 64);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ((unsigned long)fk_after, ips[1]);
 	EXPECT_EQ(0, wait_stepping(0));
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
