@@ -39,10 +39,18 @@
  *                           (the stop benchmark without user-space round trips)
  *   prepare S               utrace_prepare_examine(), keeping the examiner in the slot
  *   finish S                utrace_finish_examine() with the examiner of the last prepare
+ *   steplog S 0|1           slot S's report_quiesce(0) (a step report, among others) logs
+ *                           a "step" line with the user IP and TF instead of "quiesce"
+ *   stepuntil S ADDR RET    the first report_quiesce(0) at user IP ADDR (hex) returns RET
+ *                           (hex) instead of the quiesce answer
+ *   stepyield S 0|1         slot S's report_quiesce(0) sleeps a jiffy (a context switch)
+ *   steprange S LO HI       count slot S's report_quiesce(0) calls with IP in [LO, HI)
+ *                           (hex), in steps
  *
  * /sys/kernel/debug/utrace_test/log lists every callback since the last clear, one line
  * each, with the exact values the callback saw (see log_show()); counts has the per-slot
- * counters of count-only slots.
+ * counters of count-only slots; steps has, per slot, the report_quiesce(0) calls and those
+ * in the steprange.
  */
 #include <linux/completion.h>
 #include <linux/debugfs.h>
@@ -69,7 +77,7 @@
 
 enum rec_kind {
 	REC_QUIESCE, REC_CLONE, REC_EXEC, REC_EXIT, REC_DEATH, REC_SYSCALL_ENTRY,
-	REC_SYSCALL_EXIT, REC_SIGNAL, REC_REAP, REC_RELEASE, REC_REGS,
+	REC_SYSCALL_EXIT, REC_SIGNAL, REC_REAP, REC_RELEASE, REC_REGS, REC_STEP,
 };
 
 static const char *const rec_names[] = {
@@ -84,6 +92,7 @@ static const char *const rec_names[] = {
 	[REC_REAP] = "reap",
 	[REC_RELEASE] = "release",
 	[REC_REGS] = "regs",
+	[REC_STEP] = "step",
 };
 
 struct rec {
@@ -115,6 +124,13 @@ struct slot {
 	atomic_long_t wake_calls;
 	atomic_long_t wake_delivered;
 	struct utrace_examiner exam;	/* of the last "prepare" */
+	bool steplog;			/* report_quiesce(0) logs "step" lines */
+	bool step_yield;		/* report_quiesce(0) sleeps a jiffy */
+	unsigned long step_until;	/* report_quiesce(0) at this IP returns until_ret */
+	u32 until_ret;
+	unsigned long range_lo, range_hi;
+	atomic_long_t steps;		/* report_quiesce(0) calls */
+	atomic_long_t steps_in_range;	/* ... with the IP in [range_lo, range_hi) */
 };
 
 static struct slot slots[NSLOTS];
@@ -176,10 +192,47 @@ static int count_wake(struct wait_queue_entry *wq_entry, unsigned int mode, int 
 	return 0;
 }
 
-static u32 t_quiesce(u32 action, struct utrace_engine *engine, unsigned long event)
+/* report_quiesce(0): count, log the step, and maybe answer for the step-until IP. */
+static bool t_step(struct utrace_engine *engine, u32 action, u32 *ret)
 {
+	struct slot *s = slot_of(engine);
+	struct pt_regs *regs = current_pt_regs();
+	unsigned long ip = instruction_pointer(regs);
+	unsigned long until = READ_ONCE(s->step_until);
 	struct rec r;
 
+	atomic_long_inc(&s->steps);
+	if (ip >= READ_ONCE(s->range_lo) && ip < READ_ONCE(s->range_hi))
+		atomic_long_inc(&s->steps_in_range);
+	if (READ_ONCE(s->step_yield))
+		schedule_timeout_uninterruptible(1);
+	if (until && ip == until) {
+		WRITE_ONCE(s->step_until, 0);
+		*ret = READ_ONCE(s->until_ret);
+	}
+	if (!READ_ONCE(s->steplog))
+		return false;
+	rec_init(&r, REC_STEP, engine, action);
+	r.a[0] = ip;
+	r.a[1] = !!(regs->flags & X86_EFLAGS_TF);
+	log_rec(&r);
+	return true;
+}
+
+static u32 t_quiesce(u32 action, struct utrace_engine *engine, unsigned long event)
+{
+	u32 ret = UTRACE_RESUME_MAX;
+	struct rec r;
+
+	if (!event && t_step(engine, action, &ret)) {
+		u32 a = answer(engine, REC_QUIESCE);
+
+		return ret == UTRACE_RESUME_MAX ? a : ret;
+	}
+	if (ret != UTRACE_RESUME_MAX) {
+		answer(engine, REC_QUIESCE);
+		return ret;
+	}
 	rec_init(&r, REC_QUIESCE, engine, action);
 	r.a[0] = event;
 	log_rec(&r);
@@ -657,6 +710,29 @@ static long run_command(char *buf)
 		return utrace_prepare_examine(s->task, s->engine, &s->exam);
 	if (!strcmp(argv[0], "finish"))
 		return utrace_finish_examine(s->task, s->engine, &s->exam);
+	if (!strcmp(argv[0], "steplog") || !strcmp(argv[0], "stepyield")) {
+		if (argc < 3 || kstrtoul(argv[2], 10, &v))
+			return -EINVAL;
+		if (argv[0][4] == 'l')
+			WRITE_ONCE(s->steplog, v != 0);
+		else
+			WRITE_ONCE(s->step_yield, v != 0);
+		return 0;
+	}
+	if (!strcmp(argv[0], "stepuntil") || !strcmp(argv[0], "steprange")) {
+		unsigned long a, b;
+
+		if (argc < 4 || kstrtoul(argv[2], 16, &a) || kstrtoul(argv[3], 16, &b))
+			return -EINVAL;
+		if (argv[0][4] == 'u') {
+			WRITE_ONCE(s->until_ret, b);
+			WRITE_ONCE(s->step_until, a);
+		} else {
+			WRITE_ONCE(s->range_lo, a);
+			WRITE_ONCE(s->range_hi, b);
+		}
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -704,6 +780,7 @@ static const struct file_operations control_fops = {
  *   signal S TID in=ACTION sig=N handler=dfl|ign|fn
  *   release S TID
  *   regs S TID orig_ax=N ax=N di=N
+ *   step S TID ip=0xIP tf=0|1
  */
 static int log_show(struct seq_file *m, void *v)
 {
@@ -746,6 +823,9 @@ static int log_show(struct seq_file *m, void *v)
 		case REC_REGS:
 			seq_printf(m, " orig_ax=%ld ax=%ld di=%ld", r->a[0], r->a[1], r->a[2]);
 			break;
+		case REC_STEP:
+			seq_printf(m, " ip=0x%lx tf=%ld", r->a[0], r->a[1]);
+			break;
 		default:
 			break;
 		}
@@ -774,6 +854,18 @@ static int counts_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(counts);
 
+/* One line per slot: "S STEPS INRANGE" (report_quiesce(0) calls; with the IP in steprange). */
+static int steps_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < NSLOTS; i++)
+		seq_printf(m, "%d %ld %ld\n", i, atomic_long_read(&slots[i].steps),
+			   atomic_long_read(&slots[i].steps_in_range));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(steps);
+
 static struct dentry *dir;
 
 static int __init utrace_test_engine_init(void)
@@ -799,6 +891,7 @@ static int __init utrace_test_engine_init(void)
 	debugfs_create_file("control", 0200, dir, NULL, &control_fops);
 	debugfs_create_file("log", 0400, dir, NULL, &log_fops);
 	debugfs_create_file("counts", 0400, dir, NULL, &counts_fops);
+	debugfs_create_file("steps", 0400, dir, NULL, &steps_fops);
 	return 0;
 }
 

@@ -17,6 +17,7 @@ use crate::abi::{self, utrace_engine, utrace_engine_ops};
 use crate::engine::Engine;
 use crate::glue::to_err_ptr;
 use crate::hooks;
+use crate::step;
 use crate::stop;
 use crate::task::{gfp_for_context, UtraceTask};
 use crate::work;
@@ -215,17 +216,32 @@ fn control(e: &Engine, action: u32) -> Result {
         abi::STOP => {
             // 0 only if the thread is already parked; otherwise it stops at its next safe
             // point (after a report_quiesce(0) if the engine wants QUIESCE).
+            e.set_step(0);
             if stop::request(ut, e) {
                 return Ok(());
             }
             work::queue_report(ut, false);
             Err(EINPROGRESS)
         }
-        // SINGLESTEP and BLOCKSTEP come with the stepping support.
-        abi::SINGLESTEP | abi::BLOCKSTEP => Err(EOPNOTSUPP),
-        abi::REPORT | abi::INTERRUPT if e.events() & abi::EVENT_QUIESCE == 0 => Err(EINVAL),
+        abi::REPORT | abi::INTERRUPT | abi::SINGLESTEP | abi::BLOCKSTEP
+            if e.events() & abi::EVENT_QUIESCE == 0 =>
+        {
+            Err(EINVAL)
+        }
+        abi::SINGLESTEP | abi::BLOCKSTEP => {
+            // Armed when the thread next leaves for user mode: at once if this releases it
+            // from its stop (`step::resume` after the park), else by the step task_work.
+            e.set_step(action);
+            stop::release(ut, e);
+            if !stop::is_stopped(ut) {
+                step::queue_arm(ut);
+            }
+            Ok(())
+        }
         _ => {
-            // Every other action lets the thread go, as far as this engine is concerned.
+            // Every other action lets the thread go, as far as this engine is concerned, and
+            // withdraws its step request.
+            e.set_step(0);
             stop::release(ut, e);
             if action != abi::RESUME {
                 work::queue_report(ut, action == abi::INTERRUPT);

@@ -97,3 +97,105 @@ pub(crate) unsafe fn syscall_return_ip(regs: *const bindings::pt_regs) -> usize 
 /// Nothing to do on x86_64: every user register is in `pt_regs` (the FPU state is read
 /// through its regset, which saves it).
 pub(crate) fn make_regs_coherent(_task: *mut bindings::task_struct) {}
+
+// Stepping (`step.rs`): the trap flag in the user `pt_regs`, and what an instruction does to it.
+//
+// x86_64 single-step: with `EFLAGS.TF` set when an instruction starts, the CPU raises a #DB
+// trap after it. `syscall` masks TF (`MSR_SYSCALL_MASK`), so a stepped syscall instruction
+// traps in neither the kernel nor at its return address: with TF in the saved flags the
+// kernel returns through IRET and the trap comes one instruction late. `step.rs` therefore
+// ends such a step at `sys_exit`. Block-step (`DEBUGCTL.BTF` with TF) traps after the next
+// taken branch instead; see `glue::utrace_glue_btf_probe`.
+
+/// `X86_EFLAGS_TF`.
+const EFLAGS_TF: usize = 1 << 8;
+
+/// `__NR_rt_sigreturn` on x86_64: it returns with the signal frame's flags (the program's).
+const NR_RT_SIGRETURN: usize = 15;
+
+/// Sets TF in `regs`; returns whether it was already set (by the program).
+///
+/// # Safety
+///
+/// `regs` are current's user registers.
+pub(crate) unsafe fn set_tf(regs: *mut bindings::pt_regs) -> bool {
+    // SAFETY: per the function's safety requirements.
+    let r = unsafe { &mut *regs };
+    let had = r.flags & EFLAGS_TF != 0;
+    r.flags |= EFLAGS_TF;
+    had
+}
+
+/// Clears TF in `regs`.
+///
+/// # Safety
+///
+/// `regs` are the user registers of current, or of a new task that has not run yet.
+pub(crate) unsafe fn clear_tf(regs: *mut bindings::pt_regs) {
+    // SAFETY: per the function's safety requirements.
+    unsafe { (*regs).flags &= !EFLAGS_TF };
+}
+
+/// Whether the instruction current is about to run may set the flags itself: `popf` or
+/// `iret` after any prefixes (the decoding of the kernel's `is_setting_trap_flag()`, which
+/// is static), or a `syscall` of `rt_sigreturn` (the flags come back from the signal
+/// frame; its exit shows `orig_ax == -1`, so it is recognised here, before it runs). After
+/// such an instruction TF is the program's, whatever utrace had set.
+///
+/// # Safety
+///
+/// `regs` are current's user registers.
+pub(crate) unsafe fn insn_sets_tf(regs: *const bindings::pt_regs) -> bool {
+    // SAFETY: per the function's safety requirements.
+    let (ip, ax) = unsafe { ((*regs).ip, (*regs).ax) };
+    let mut buf = [0u8; 15];
+    // SAFETY: `buf` is writable for its length; the glue reads current's user memory (task
+    // context, may fault).
+    let n = unsafe { crate::glue::utrace_glue_copy_insn(ip, buf.as_mut_ptr(), 15) };
+    let code = &buf[..n.clamp(0, 15) as usize];
+    if code.starts_with(&[0x0f, 0x05]) {
+        return ax == NR_RT_SIGRETURN;
+    }
+    for &b in code {
+        match b {
+            0x9d | 0xcf => return true,
+            // Operand/address size, segment, lock and repeat prefixes, REX.
+            0x66 | 0x67 | 0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0xf0 | 0xf2 | 0xf3 => {}
+            0x40..=0x4f => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// [`insn_sets_tf`] for a syscall about to be re-run after a syscall-entry stop (`ip` is
+/// still after the instruction; the restart moves it back later): whether it is
+/// `rt_sigreturn`.
+///
+/// # Safety
+///
+/// `regs` are current's user registers, after [`entry_stop_end`].
+pub(crate) unsafe fn rerun_sets_tf(regs: *const bindings::pt_regs) -> bool {
+    // SAFETY: per the function's safety requirements.
+    unsafe { (*regs).orig_ax == NR_RT_SIGRETURN }
+}
+
+/// Whether block-step (`DEBUGCTL.BTF`) works here; probed once, at load. QEMU's TCG does
+/// not implement BTF: there BLOCKSTEP degrades to single-step.
+pub(crate) fn probe_block_step() -> bool {
+    // SAFETY: reads and restores a model-specific register with the fault-tolerant
+    // accessors, interrupts off.
+    unsafe { crate::glue::utrace_glue_btf_probe() }
+}
+
+/// Turns block-step on or off for current (TIF_BLOCKSTEP and BTF together).
+pub(crate) fn set_block_step(on: bool) {
+    // SAFETY: current only; the glue disables interrupts around the MSR and flag update.
+    unsafe { crate::glue::utrace_glue_set_blockstep(on) };
+}
+
+/// Whether current still has block-step on (a #DB turns it off).
+pub(crate) fn block_step_on() -> bool {
+    // SAFETY: reads current's thread flags.
+    unsafe { crate::glue::utrace_glue_blockstep_set() }
+}

@@ -33,7 +33,17 @@ impl Summary {
         writeln!(f, "hooks_found {}", self.hooks.len())?;
         writeln!(f, "layout_fields_checked {}", self.layout.len())?;
         writeln!(f, "tasks {}", crate::task::live_count())?;
-        writeln!(f, "engines {}", crate::engine::live_count())
+        writeln!(f, "engines {}", crate::engine::live_count())?;
+        writeln!(f, "stepping {}", crate::step::active_count())?;
+        writeln!(
+            f,
+            "blockstep {}",
+            if crate::step::block_step_supported() {
+                "btf"
+            } else {
+                "single"
+            }
+        )
     }
 }
 

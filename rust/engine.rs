@@ -52,6 +52,10 @@ pub(crate) struct Engine {
     /// given to `utrace_control`). The thread stays parked while any attached engine wants
     /// it (`stop.rs`).
     wants_stop: AtomicBool,
+    /// `UTRACE_SINGLESTEP` or `UTRACE_BLOCKSTEP` if the engine's last answer (or
+    /// `utrace_control`) asked for a step, else 0. Taken (cleared) when the thread arms the
+    /// step on its way back to user mode (`step.rs`).
+    step: AtomicU8,
     /// The per-task state of the task attached to (kept after detach, for barrier).
     ut: Arc<UtraceTask>,
 }
@@ -100,6 +104,7 @@ impl Engine {
                 attach_ref: AtomicU8::new(REF_HELD),
                 orphaned: AtomicBool::new(false),
                 wants_stop: AtomicBool::new(false),
+                step: AtomicU8::new(0),
                 ut: ut.clone(),
             },
             flags,
@@ -231,6 +236,16 @@ impl Engine {
     /// goes through `stop::release`, which also wakes the thread if it was the last.
     pub(crate) fn set_wants_stop(&self, stop: bool) {
         self.wants_stop.store(stop, Ordering::Release);
+    }
+
+    /// Records the step the engine asks for (`abi::SINGLESTEP`, `abi::BLOCKSTEP`, or 0).
+    pub(crate) fn set_step(&self, action: u32) {
+        self.step.store(action as u8, Ordering::Release);
+    }
+
+    /// Takes the step the engine asked for (0 if none), clearing the request.
+    pub(crate) fn take_step(&self) -> u32 {
+        u32::from(self.step.swap(0, Ordering::AcqRel))
     }
 
     /// The engine's module is going away: never call into it again, not even `release`.

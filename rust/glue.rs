@@ -93,6 +93,15 @@ extern "C" {
         buf: *const c_void,
         size: c_uint,
     ) -> c_int;
+
+    pub(crate) fn utrace_glue_die_notifier_register() -> c_int;
+    pub(crate) fn utrace_glue_die_notifier_unregister();
+    pub(crate) fn utrace_glue_copy_insn(ip: c_ulong, buf: *mut u8, len: c_int) -> c_int;
+    pub(crate) fn utrace_glue_btf_probe() -> bool;
+    pub(crate) fn utrace_glue_set_blockstep(on: bool);
+    pub(crate) fn utrace_glue_blockstep_set() -> bool;
+    pub(crate) fn utrace_glue_rseq_ip_in_cs(ip: c_ulong) -> bool;
+    pub(crate) fn utrace_glue_current_exiting() -> bool;
 }
 
 /// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.

@@ -35,6 +35,10 @@ use crate::probes;
 /// A pseudo event bit: the engine is attached (it needs the reap probe).
 pub(crate) const ATTACHED: usize = 1 << (usize::BITS - 1);
 
+/// A pseudo event bit: a thread of the engine's task is stepping (`step.rs`): the probes
+/// that end a step or clean up after it must stay registered.
+pub(crate) const STEPPING: usize = 1 << (usize::BITS - 2);
+
 /// One hooked tracepoint.
 pub(crate) struct HookDef {
     pub(crate) name: &'static CStr,
@@ -53,13 +57,13 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"sys_exit",
-        events: abi::EVENT_SYSCALL_EXIT,
-        feeds: "SYSCALL_EXIT",
+        events: abi::EVENT_SYSCALL_EXIT | STEPPING,
+        feeds: "SYSCALL_EXIT, stepping",
     },
     HookDef {
         name: c"task_newtask",
-        events: abi::EVENT_CLONE,
-        feeds: "CLONE",
+        events: abi::EVENT_CLONE | STEPPING,
+        feeds: "CLONE, stepping",
     },
     HookDef {
         name: c"sched_process_fork",
@@ -78,7 +82,7 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"sched_process_free",
-        events: ATTACHED,
+        events: ATTACHED | STEPPING,
         feeds: "REAP, cleanup",
     },
     HookDef {
@@ -88,8 +92,8 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"signal_deliver",
-        events: abi::EVENT_SIGNAL_ALL,
-        feeds: "SIGNAL_*",
+        events: abi::EVENT_SIGNAL_ALL | STEPPING,
+        feeds: "SIGNAL_*, stepping",
     },
 ];
 

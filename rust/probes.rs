@@ -107,6 +107,9 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
 ///
 /// Called by the tracepoint, with its arguments.
 pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
+    // A stepped syscall instruction ends here (`step.rs`).
+    // SAFETY: `regs` are current's user registers, at sys_exit.
+    unsafe { crate::step::syscall_exit(regs) };
     let Some(list) = current_wanting(abi::EVENT_SYSCALL_EXIT) else {
         return;
     };
@@ -143,6 +146,8 @@ pub(crate) unsafe extern "C" fn task_newtask(
     if unsafe { (*child).flags } & PF_NO_USER != 0 {
         return;
     }
+    // SAFETY: `child` has not run yet.
+    unsafe { crate::step::new_task(child) };
     let Some(list) = current_wanting(abi::EVENT_CLONE) else {
         return;
     };
@@ -254,6 +259,8 @@ pub(crate) unsafe extern "C" fn signal_deliver(
 ) {
     // SAFETY: `ka` is the signal's action in current's sighand, under siglock.
     let event = unsafe { glue::utrace_glue_signal_event(sig, ka) } as usize;
+    // SAFETY: current's user registers, before the signal frame is set up.
+    unsafe { crate::step::signal_deliver(event, current_regs()) };
     let Some(list) = current_wanting(event) else {
         return;
     };

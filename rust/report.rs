@@ -20,6 +20,7 @@ use kernel::sync::Arc;
 
 use crate::abi;
 use crate::engine::Engine;
+use crate::step;
 use crate::stop;
 use crate::task::{EngineList, UtraceTask};
 use crate::work;
@@ -146,14 +147,17 @@ fn fold(ut: &UtraceTask, e: &Engine, out: &mut Outcome, ret: u32, event_bits: bo
             pr_warn_once!("an engine returned an invalid resume action; resuming\n");
             resume = abi::RESUME;
         }
-        abi::SINGLESTEP | abi::BLOCKSTEP => {
-            pr_warn_once!("UTRACE_SINGLESTEP and BLOCKSTEP are not implemented yet: resuming\n");
-            resume = abi::RESUME;
-        }
         _ => {}
     }
     if !detached {
         e.set_wants_stop(resume == abi::STOP);
+        // A step is armed when the thread next leaves for user mode (`step.rs`); any other
+        // answer withdraws the engine's request.
+        e.set_step(if resume == abi::SINGLESTEP || resume == abi::BLOCKSTEP {
+            resume
+        } else {
+            0
+        });
     }
     out.action = out.action.min(resume);
     detached
@@ -162,17 +166,23 @@ fn fold(ut: &UtraceTask, e: &Engine, out: &mut Outcome, ret: u32, event_bits: bo
 /// Acts on a pass's resume action once every engine has answered, at `site`.
 ///
 /// At a [`Site::SafePoint`] a REPORT asked from the `report_quiesce(0)` pass itself is not
-/// queued again, so that an engine answering REPORT cannot loop forever; and the thread
-/// parks if any engine wants it stopped, whether or not it was called in this pass.
+/// queued again, so that an engine answering REPORT cannot loop forever; the thread parks
+/// if any engine wants it stopped, whether or not it was called in this pass, and then
+/// arms the step engines asked for. Elsewhere a SINGLESTEP/BLOCKSTEP is armed by the step
+/// task_work on the way out (`step.rs`).
 /// Wake-ups deferred by `utrace_wake_up()` in the pass are delivered here, or by the stop.
 pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, site: Site) {
     match (action, site) {
         (_, Site::SafePoint) => {
             stop::park(ut);
+            step::resume(ut);
             return;
         }
         (abi::STOP, Site::ReturnToUser) => return stop::queue(ut, true),
         (abi::STOP, Site::InSyscall) => return stop::queue(ut, false),
+        (abi::SINGLESTEP | abi::BLOCKSTEP, Site::ReturnToUser | Site::InSyscall) => {
+            step::queue_arm(ut);
+        }
         (abi::REPORT | abi::INTERRUPT, _) if site != Site::NoStop => {
             work::queue_report(ut, action == abi::INTERRUPT);
         }

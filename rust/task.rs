@@ -163,6 +163,8 @@ pub(crate) struct UtraceTask {
     /// `utrace_wake_up()` deferred something (the list is under `inner`); only the thread
     /// itself sets it, so the end of a pass can skip the lock when it is clear.
     pub(crate) wake_deferred: AtomicBool,
+    /// Single- and block-stepping (`step.rs`).
+    pub(crate) step: crate::step::StepState,
 }
 
 /// Whether the caller may sleep (see `utrace_glue_can_sleep`).
@@ -213,6 +215,7 @@ impl UtraceTask {
                 syscall_stop: AtomicU8::new(0),
                 resume_ip: AtomicUsize::new(0),
                 wake_deferred: AtomicBool::new(false),
+                step: crate::step::StepState::new(),
             }),
             gfp,
         )?;
@@ -339,6 +342,18 @@ impl UtraceTask {
             return true;
         }
         false
+    }
+
+    /// Whether the state has left the table (reap, last detach, unload).
+    pub(crate) fn is_removed(&self) -> bool {
+        self.list.load(Ordering::Acquire).is_null()
+    }
+
+    /// Whether the state is still in the table with no attached engine (it stayed for a
+    /// step in flight, `step.rs`).
+    pub(crate) fn has_no_attached_engine(&self) -> bool {
+        self.snapshot()
+            .is_some_and(|list| list.engines.iter().all(|e| !e.is_attached()))
     }
 
     /// Whether an attached engine wants the thread stopped.
@@ -523,7 +538,12 @@ impl UtraceTask {
                 continue;
             }
             self.recompute_events(&new);
-            if new.engines.is_empty() {
+            if new.engines.is_empty() && self.step.active() {
+                // utrace's trap flag may still be live in the thread's registers: its trap
+                // must find this state. The thread removes it when the step ends (`step.rs`;
+                // it changes the step state under this lock).
+                self.publish(&inner, Some(new));
+            } else if new.engines.is_empty() {
                 self.publish(&inner, None);
                 drop(inner);
                 self.remove_from_table();
@@ -557,6 +577,7 @@ impl UtraceTask {
         }
         self.events.store(0, Ordering::Release);
         self.remove_from_table();
+        crate::step::forget(self);
     }
 
     /// Before calling `engine`: publish it as the one being reported to, then check that it

@@ -17,8 +17,10 @@
  * No module_init()/module_exit() here: the Rust crate's module! macro owns those.
  */
 #include <linux/stddef.h>
+#include <linux/kdebug.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/notifier.h>
 #include <linux/regset.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
@@ -30,10 +32,14 @@
 #include <linux/srcu.h>
 #include <linux/task_work.h>
 #include <linux/tracepoint.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/utrace.h>
 #include <linux/workqueue.h>
+#include <asm/debugreg.h>
+#include <asm/msr.h>
 #include <asm/ptrace.h>
+#include <uapi/linux/rseq.h>
 
 #include "utrace_glue.h"
 
@@ -470,6 +476,143 @@ int utrace_glue_regset_set(struct task_struct *task, unsigned int which, unsigne
 	    pos % rs->size || size % rs->size)
 		return -EINVAL;
 	return rs->set(task, rs, pos, size, buf, NULL);
+}
+
+/*
+ * Stepping (rust/step.rs, rust/arch.rs).
+ *
+ * user_enable_single_step() is not exported: utrace sets TF in the thread's user pt_regs
+ * itself (from the thread, on its way back to user mode), and consumes the resulting #DB
+ * through a die notifier. exc_debug_user() calls the chain with interrupts off, after
+ * setting thread.virtual_dr6 = dr6 & DR_STEP, and passes a pointer to its dr6 in ->err.
+ * A step utrace caused alone is eaten: DR_STEP cleared from both, NOTIFY_STOP unless other
+ * causes (a hardware breakpoint, bits in virtual_dr6 for a ptrace watchpoint) remain, which
+ * then still reach the program. A step the program also asked for (it set TF itself) is
+ * reported and left alone: the program gets its SIGTRAP.
+ */
+static int utrace_die_notify(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct die_args *args = data;
+	unsigned long *dr6;
+
+	if (val != DIE_DEBUG || !user_mode(args->regs))
+		return NOTIFY_DONE;
+	dr6 = (unsigned long *)ERR_PTR(args->err);
+	if (!(*dr6 & DR_STEP))
+		return NOTIFY_DONE;
+	if (utrace_rust_step_trap(args->regs) != UTRACE_STEP_TRAP_EAT)
+		return NOTIFY_DONE;
+	*dr6 &= ~DR_STEP;
+	current->thread.virtual_dr6 &= ~DR_STEP;
+	return *dr6 || current->thread.virtual_dr6 ? NOTIFY_DONE : NOTIFY_STOP;
+}
+
+static struct notifier_block utrace_die_nb = {
+	.notifier_call = utrace_die_notify,
+};
+
+int utrace_glue_die_notifier_register(void)
+{
+	return register_die_notifier(&utrace_die_nb);
+}
+
+/* After it returns no utrace_die_notify() is running (the chain is RCU-protected). */
+void utrace_glue_die_notifier_unregister(void)
+{
+	unregister_die_notifier(&utrace_die_nb);
+}
+
+/* Copies up to @len bytes of current's user code at @ip into @buf; returns how many. */
+int utrace_glue_copy_insn(unsigned long ip, u8 *buf, int len)
+{
+	int i;
+
+	for (i = 0; i < len; i++)
+		if (get_user(buf[i], (const u8 __user *)(ip + i)))
+			break;
+	return i;
+}
+
+/*
+ * Whether DEBUGCTL.BTF works on this CPU: the MSR can be read and written and the bit
+ * sticks. QEMU's TCG does not implement the bit; the _safe accessors never warn, and
+ * nothing sets TIF_BLOCKSTEP (whose context-switch code uses the unchecked ones) unless
+ * this said yes.
+ */
+bool utrace_glue_btf_probe(void)
+{
+	unsigned long flags;
+	u64 old, val = 0;
+	bool ok = false;
+
+	if (boot_cpu_data.x86 < 6)
+		return false;
+	local_irq_save(flags);
+	if (!rdmsrq_safe(MSR_IA32_DEBUGCTLMSR, &old)) {
+		if (!wrmsrq_safe(MSR_IA32_DEBUGCTLMSR, old | DEBUGCTLMSR_BTF) &&
+		    !rdmsrq_safe(MSR_IA32_DEBUGCTLMSR, &val))
+			ok = val & DEBUGCTLMSR_BTF;
+		wrmsrq_safe(MSR_IA32_DEBUGCTLMSR, old);
+	}
+	local_irq_restore(flags);
+	return ok;
+}
+
+/*
+ * Block-step for current, as set_task_blockstep() (not exported) does: TIF_BLOCKSTEP and
+ * the CPU's BTF together, with interrupts off so that no context switch comes between
+ * (__switch_to_xtra() moves BTF with TIF_BLOCKSTEP). Only after utrace_glue_btf_probe().
+ */
+void utrace_glue_set_blockstep(bool on)
+{
+	unsigned long flags;
+	u64 debugctl;
+
+	local_irq_save(flags);
+	if (!rdmsrq_safe(MSR_IA32_DEBUGCTLMSR, &debugctl)) {
+		if (on) {
+			debugctl |= DEBUGCTLMSR_BTF;
+			set_thread_flag(TIF_BLOCKSTEP);
+		} else {
+			debugctl &= ~DEBUGCTLMSR_BTF;
+			clear_thread_flag(TIF_BLOCKSTEP);
+		}
+		wrmsrq_safe(MSR_IA32_DEBUGCTLMSR, debugctl);
+	}
+	local_irq_restore(flags);
+}
+
+/* Whether current has TIF_BLOCKSTEP (a #DB clears it, as the CPU clears BTF). */
+bool utrace_glue_blockstep_set(void)
+{
+	return test_thread_flag(TIF_BLOCKSTEP);
+}
+
+/*
+ * Whether @ip lies in current's active rseq critical section: current->rseq.usrptr's
+ * rseq_cs descriptor, read from user memory (may fault: task context).
+ */
+bool utrace_glue_rseq_ip_in_cs(unsigned long ip)
+{
+#ifdef CONFIG_RSEQ
+	struct rseq __user *rs = current->rseq.usrptr;
+	struct rseq_cs cs;
+	u64 csaddr;
+
+	if (!rs || get_user(csaddr, &rs->rseq_cs) || !csaddr || csaddr >= TASK_SIZE)
+		return false;
+	if (copy_from_user(&cs, u64_to_user_ptr(csaddr), sizeof(cs)))
+		return false;
+	return ip - cs.start_ip < cs.post_commit_offset;
+#else
+	return false;
+#endif
+}
+
+/* Whether current is exiting (PF_EXITING): it runs no more user code. */
+bool utrace_glue_current_exiting(void)
+{
+	return current->flags & PF_EXITING;
 }
 
 /*

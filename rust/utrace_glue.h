@@ -74,4 +74,18 @@ int utrace_glue_regset_get(struct task_struct *task, unsigned int which, void *b
 int utrace_glue_regset_set(struct task_struct *task, unsigned int which, unsigned int pos,
 			   const void *buf, unsigned int size);
 
+/* Stepping (rust/step.rs): what utrace_rust_step_trap() returns. */
+#define UTRACE_STEP_TRAP_NOT_OURS	0	/* not a step utrace armed */
+#define UTRACE_STEP_TRAP_EAT		1	/* utrace's step alone: no SIGTRAP */
+#define UTRACE_STEP_TRAP_SHARED		2	/* the program's TF too: it gets its SIGTRAP */
+int utrace_rust_step_trap(struct pt_regs *regs);
+int utrace_glue_die_notifier_register(void);
+void utrace_glue_die_notifier_unregister(void);
+int utrace_glue_copy_insn(unsigned long ip, u8 *buf, int len);
+bool utrace_glue_btf_probe(void);
+void utrace_glue_set_blockstep(bool on);
+bool utrace_glue_blockstep_set(void);
+bool utrace_glue_rseq_ip_in_cs(unsigned long ip);
+bool utrace_glue_current_exiting(void);
+
 #endif /* _UTRACE_GLUE_H */

@@ -12,6 +12,7 @@
 //! - [`report`]: one reporting pass: engine order, quiesce, folding of the answers.
 //! - [`probes`]: the tracepoint probes, where each event enters.
 //! - [`work`]: task_work for the reports that must run at a safe point.
+//! - [`step`]: single- and block-stepping: the trap flag, the die notifier, rseq.
 //! - [`hooks`]: the tracepoints, found by name, registered on demand.
 //! - [`modwatch`]: engines left attached by an engine module that went away.
 //! - [`layout`]: the `kernel::bindings` struct layout check against the C compiler.
@@ -39,6 +40,7 @@ mod layout;
 mod modwatch;
 mod probes;
 mod report;
+mod step;
 mod stop;
 mod task;
 mod work;
@@ -85,6 +87,10 @@ impl kernel::Module for UtraceModule {
             return Err(Error::from_errno(ret));
         }
         hooks::Hooks::activate(&hooks);
+        if let Err(e) = step::init() {
+            teardown(&hooks);
+            return Err(e);
+        }
         if let Err(e) = modwatch::register() {
             teardown(&hooks);
             return Err(e);
@@ -114,6 +120,9 @@ impl kernel::Module for UtraceModule {
 /// Undoes `init` past the table set-up. Engine modules are gone by now (they depend on our
 /// symbols), so no engine calls into the API any more.
 fn teardown(hooks: &hooks::Hooks) {
+    // 0. No thread may keep utrace's trap flag: while probes, table and die notifier still
+    //    work, arm no more steps and wait until every armed thread took its TF back.
+    step::shutdown();
     modwatch::unregister();
     // 1. No probe registered or running: nothing reports or queues task_work any more.
     hooks.shutdown();
@@ -143,7 +152,10 @@ fn teardown(hooks: &hooks::Hooks) {
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
         waited += 10;
     }
-    // 4. Wait for the RCU callbacks that drop table references, then free the table.
+    // 4. No thread has utrace's TF and no step work is queued: the die notifier can go
+    //    (unregistering waits for a running call to finish).
+    step::unregister();
+    // 5. Wait for the RCU callbacks that drop table references, then free the table.
     // SAFETY: process context; the table is empty and unused.
     unsafe {
         glue::utrace_glue_rcu_barrier();

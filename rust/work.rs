@@ -166,7 +166,10 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
             let out = report::report(&item.ut, 0, Order::Attach, true, |_, _| None);
             report::finish(&item.ut, out.action, Site::SafePoint);
         }
-        Kind::Stop => stop::park(&item.ut),
+        Kind::Stop => {
+            stop::park(&item.ut);
+            crate::step::resume(&item.ut);
+        }
         Kind::Kick => {}
         Kind::EntryStop { nr, abort } => {
             // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
@@ -184,6 +187,7 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
                 item.ut
                     .set_resumed_at(unsafe { arch::syscall_return_ip(regs) });
             }
+            crate::step::resume(&item.ut);
         }
         Kind::Exit { stop } => {
             if stop {

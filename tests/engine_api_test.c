@@ -93,7 +93,9 @@ TEST_F(engine, attach_error_codes)
 	/* STOP on a thread blocked in read(): it will stop on its way out, unless resumed. */
 	EXPECT_EQ(-EINPROGRESS, ut_cmd("control 0 %d", UTRACE_STOP));
 	EXPECT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	EXPECT_EQ(-EOPNOTSUPP, ut_cmd("control 0 %d", UTRACE_SINGLESTEP));
+	/* Stepping, like REPORT, needs QUIESCE (the step is reported through it). */
+	EXPECT_EQ(-EINVAL, ut_cmd("control 0 %d", UTRACE_SINGLESTEP));
+	EXPECT_EQ(-EINVAL, ut_cmd("control 0 %d", UTRACE_BLOCKSTEP));
 
 	/* After the task is dead and reaped, attaching to it (still referenced) is -ESRCH. */
 	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(REAP)));

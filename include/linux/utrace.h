@@ -299,10 +299,19 @@ int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
  * stop. A stopped thread sleeps killable, outside the load average, invisible to the
  * hung-task detector, and freezable.
  *
- * Return: 0; -EINVAL bad @action, or REPORT/INTERRUPT without UTRACE_EVENT(QUIESCE) set;
- * -ESRCH @engine detached or @target reaped; -EALREADY DETACH while report_death is in
- * progress; -EINPROGRESS see above, or STOP on a thread that is not parked yet (it will
- * be); -EOPNOTSUPP SINGLESTEP or BLOCKSTEP (not implemented yet).
+ * UTRACE_SINGLESTEP (like a callback answering it) lets the thread go, as RESUME does, and
+ * makes it run one user instruction when it next returns to user mode; the step ends with a
+ * report_quiesce(0) at the next instruction boundary (after a syscall instruction: just
+ * after it; entering a signal handler: at the handler), whose answer decides what follows
+ * (STOP, SINGLESTEP again, RESUME...). UTRACE_BLOCKSTEP does the same up to the next taken
+ * branch where the CPU can (DEBUGCTL.BTF); elsewhere (QEMU TCG) it single-steps. No step is
+ * reported inside the thread's current rseq critical section: it steps on until the IP
+ * leaves it. A program's own use of TF (and its SIGTRAPs) is left alone.
+ *
+ * Return: 0; -EINVAL bad @action, or REPORT/INTERRUPT/SINGLESTEP/BLOCKSTEP without
+ * UTRACE_EVENT(QUIESCE) set; -ESRCH @engine detached or @target reaped; -EALREADY DETACH
+ * while report_death is in progress; -EINPROGRESS see above, or STOP on a thread that is
+ * not parked yet (it will be).
  */
 int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32 action);
 

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Stepping: `UTRACE_SINGLESTEP` and `UTRACE_BLOCKSTEP` (x86_64).
+//!
+//! `user_enable_single_step()` is not exported, so utrace does it itself, always from the
+//! thread, on its way back to user mode (`Documentation/design.md`, "Stepping"):
+//!
+//! 1. An engine asks for a step: a callback answers SINGLESTEP/BLOCKSTEP (`report::fold`
+//!    records it in the engine), or `utrace_control()` does. The request is taken when the
+//!    thread leaves its last safe point ([`resume`], after any stop) or, if the answer came
+//!    from a probe, in the step task_work queued for it (`TWA_RESUME`). Arming ([`arm`]) sets
+//!    TF in the user `pt_regs` and remembers whether the program had TF itself (then the
+//!    trap is also the program's) and whether the instruction is a `popf`/`iret` (then TF
+//!    after it is the program's). BLOCKSTEP also sets BTF where the CPU has it.
+//! 2. The step ends in one of three places, each moving the state ARMED -> DONE and
+//!    queueing the step task_work (a `callback_head` inside the per-task state, so none of
+//!    them can fail to allocate):
+//!    - the #DB trap ([`utrace_rust_step_trap`], from the glue's die notifier, interrupts
+//!      off): utrace's TF is cleared and the trap eaten, unless the program had TF too;
+//!    - `sys_exit`, when the stepped instruction was `syscall` (which masks TF: the trap
+//!      would come one instruction late);
+//!    - `signal_deliver` of a signal with a handler before the instruction ran: TF is
+//!      taken back before the signal frame saves the flags; the handler's first
+//!      instruction is the next boundary (as for ptrace).
+//! 3. The step task_work makes the step report, `report_quiesce(0)`, at that instruction
+//!    boundary; the answers decide whether to stop, step again or run on. Inside the
+//!    thread's current rseq critical section no report is made: the thread keeps stepping
+//!    silently until the IP leaves it (a report could sleep, and any context switch there
+//!    makes the kernel abort the section: reporting each step would restart it forever).
+//!
+//! While a thread is not IDLE its state stays in the per-task table even with no engine
+//! left (`UtraceTask::prune`), so that its trap is still recognised and eaten; the thread
+//! removes it when its step ends. Unload ([`shutdown`]) first makes every armed thread take
+//! its TF back, then the die notifier goes last ([`unregister`]).
+
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use kernel::bindings;
+use kernel::ffi::c_int;
+use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow};
+use kernel::task::Task;
+use kernel::types::Opaque;
+
+use crate::abi;
+use crate::arch;
+use crate::glue;
+use crate::hooks;
+use crate::report::{self, Order, Site};
+use crate::stop::SyscallStop;
+use crate::task::UtraceTask;
+use crate::work::PENDING;
+
+const IDLE: u8 = 0;
+/// utrace's TF is (or is about to be) in the thread's user registers.
+const ARMED: u8 = 1;
+/// The step ended; its report (the step task_work) is pending.
+const DONE: u8 = 2;
+
+/// What `utrace_rust_step_trap` returns (`utrace_glue.h`).
+const TRAP_NOT_OURS: c_int = 0;
+const TRAP_EAT: c_int = 1;
+const TRAP_SHARED: c_int = 2;
+
+/// Threads whose step state is not IDLE (ARMED or DONE). Every hook checks it first.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+/// Unload has begun: arm nothing any more.
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+/// The CPU keeps `DEBUGCTL.BTF` (probed at load).
+static BTF: AtomicBool = AtomicBool::new(false);
+
+/// The step state of one thread (in `UtraceTask`). Written by the thread itself, except for
+/// the trap-time transition (same thread, interrupts off) and unload's clean-up.
+pub(crate) struct StepState {
+    /// The step task_work; queued at most once at a time (`queued`).
+    head: Opaque<bindings::callback_head>,
+    queued: AtomicBool,
+    /// IDLE, ARMED or DONE.
+    state: AtomicU8,
+    /// The armed action (`abi::SINGLESTEP` or `abi::BLOCKSTEP`).
+    mode: AtomicU8,
+    /// utrace set TF (the program had not): the trap is utrace's alone.
+    forced: AtomicBool,
+    /// The stepped instruction is `popf`/`iret`: TF after it is the program's.
+    sets_tf: AtomicBool,
+    /// utrace turned block-step (TIF_BLOCKSTEP, BTF) on.
+    block: AtomicBool,
+    /// The thread holds the `hooks::STEPPING` probe need.
+    need: AtomicBool,
+    /// Unload queued a kick (`shutdown`).
+    kicked: AtomicBool,
+}
+
+impl StepState {
+    pub(crate) fn new() -> Self {
+        StepState {
+            head: Opaque::uninit(),
+            queued: AtomicBool::new(false),
+            state: AtomicU8::new(IDLE),
+            mode: AtomicU8::new(0),
+            forced: AtomicBool::new(false),
+            sets_tf: AtomicBool::new(false),
+            block: AtomicBool::new(false),
+            need: AtomicBool::new(false),
+            kicked: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether utrace's TF may be live in the thread's registers, or a step report is
+    /// pending. Read under the task's lock by `prune` (the thread changes it under it).
+    pub(crate) fn active(&self) -> bool {
+        self.state.load(Ordering::Acquire) != IDLE
+    }
+}
+
+// SAFETY: `head` is only touched by the thread that wins `queued` and by task_work; the
+// rest is atomic.
+unsafe impl Send for StepState {}
+// SAFETY: see `Send`.
+unsafe impl Sync for StepState {}
+
+/// Load: probe block-step and register the die notifier.
+pub(crate) fn init() -> Result {
+    SHUTDOWN.store(false, Ordering::Release);
+    BTF.store(arch::probe_block_step(), Ordering::Release);
+    // SAFETY: registers the glue's static notifier block once; unload unregisters it.
+    let ret = unsafe { glue::utrace_glue_die_notifier_register() };
+    if ret != 0 {
+        pr_err!(
+            "could not register the die notifier for stepping: error {}\n",
+            ret
+        );
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}
+
+/// Whether BLOCKSTEP really steps by blocks here (else it single-steps).
+pub(crate) fn block_step_supported() -> bool {
+    BTF.load(Ordering::Acquire)
+}
+
+/// Threads with a step in flight, for debugfs and the tests.
+pub(crate) fn active_count() -> usize {
+    ACTIVE.load(Ordering::Relaxed)
+}
+
+fn current_regs() -> *mut bindings::pt_regs {
+    // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
+    unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) }
+}
+
+/// The thread will not run user code any more, or utrace is going away.
+fn leaving() -> bool {
+    // SAFETY: only reads current's pending signals.
+    let fatal = unsafe { glue::utrace_glue_fatal_pending() };
+    // SAFETY: only reads current's flags.
+    let exiting = unsafe { glue::utrace_glue_current_exiting() };
+    SHUTDOWN.load(Ordering::Acquire) || fatal || exiting
+}
+
+/// Takes every attached engine's step request; the smallest action wins (SINGLESTEP <
+/// BLOCKSTEP), 0 if none asked.
+fn take_requests(ut: &UtraceTask) -> u32 {
+    let Some(list) = ut.snapshot() else { return 0 };
+    let mut mode = 0;
+    for e in list.engines.iter().filter(|e| e.is_attached()) {
+        let s = e.take_step();
+        if s != 0 && (mode == 0 || s < mode) {
+            mode = s;
+        }
+    }
+    mode
+}
+
+/// At a safe point, on the way back to user mode, after any stop: arm the step the engines
+/// asked for. Called by the thread itself from utrace's task_work.
+pub(crate) fn resume(ut: &Arc<UtraceTask>) {
+    let mode = take_requests(ut);
+    if mode != 0 {
+        arm(ut, mode);
+    }
+}
+
+fn release_need(ut: &UtraceTask) {
+    if ut.step.need.swap(false, Ordering::AcqRel) {
+        hooks::engine_events_changed(hooks::STEPPING, 0);
+    }
+}
+
+/// Back to IDLE without the thread's help (it will not run user code again, or it could not
+/// be reached). Any context.
+fn abandon(ut: &UtraceTask) {
+    if ut.step.state.swap(IDLE, Ordering::AcqRel) != IDLE {
+        ACTIVE.fetch_sub(1, Ordering::AcqRel);
+    }
+    release_need(ut);
+}
+
+/// Reap or unload: the thread runs no more user code under utrace.
+pub(crate) fn forget(ut: &UtraceTask) {
+    abandon(ut);
+}
+
+/// The thread's step session is over: IDLE, the probe need given back, and the per-task
+/// state removed if no engine is left (it stayed for the trap).
+fn end_session(ut: &UtraceTask) {
+    let empty = {
+        let _g = ut.lock();
+        if ut.step.state.swap(IDLE, Ordering::AcqRel) != IDLE {
+            ACTIVE.fetch_sub(1, Ordering::AcqRel);
+        }
+        ut.has_no_attached_engine()
+    };
+    release_need(ut);
+    if empty {
+        ut.prune();
+    }
+}
+
+/// Sets utrace's TF (and BTF for a block step) in current's registers.
+fn arm(ut: &Arc<UtraceTask>, mode: u32) {
+    if leaving() {
+        return;
+    }
+    // The probes that end a step (sys_exit, signal_deliver) and clean up after it
+    // (task_newtask, sched_process_free) must be in place before TF goes live.
+    if !ut.step.need.swap(true, Ordering::AcqRel) {
+        hooks::engine_events_changed(0, hooks::STEPPING);
+    }
+    let regs = current_regs();
+    // SAFETY: current's user registers, in its own task_work (may fault).
+    let sets_tf = unsafe {
+        if ut.syscall_stop() == SyscallStop::Resumed {
+            arch::rerun_sets_tf(regs)
+        } else {
+            arch::insn_sets_tf(regs)
+        }
+    };
+    // Under the lock: `prune` either sees ARMED (and keeps the state in the table for the
+    // trap), or removed the state first (and we do not arm).
+    let prev = {
+        let _g = ut.lock();
+        if ut.is_removed() {
+            None
+        } else {
+            Some(ut.step.state.swap(ARMED, Ordering::AcqRel))
+        }
+    };
+    let Some(prev) = prev else {
+        abandon(ut);
+        return;
+    };
+    if prev == IDLE {
+        ACTIVE.fetch_add(1, Ordering::AcqRel);
+    }
+    // SAFETY: current's user registers.
+    let had_tf = unsafe { arch::set_tf(regs) };
+    // Re-armed before the instruction ran (a stop in between): the TF there is still ours.
+    let forced = !had_tf || (prev == ARMED && ut.step.forced.load(Ordering::Acquire));
+    ut.step.forced.store(forced, Ordering::Release);
+    ut.step.sets_tf.store(sets_tf, Ordering::Release);
+    ut.step.mode.store(mode as u8, Ordering::Release);
+    // Block-step only where BTF works, and only when TF is utrace's alone (a program that
+    // steps itself expects a trap per instruction).
+    let block = mode == abi::BLOCKSTEP && forced && !sets_tf && block_step_supported();
+    if block {
+        arch::set_block_step(true);
+    } else if ut.step.block.load(Ordering::Acquire) && arch::block_step_on() {
+        arch::set_block_step(false);
+    }
+    ut.step.block.store(block, Ordering::Release);
+}
+
+/// Takes utrace's TF and BTF back out of current's registers (the instruction did not run).
+fn take_back(ut: &UtraceTask, regs: *mut bindings::pt_regs) {
+    if ut.step.forced.load(Ordering::Acquire) {
+        // SAFETY: current's user registers.
+        unsafe { arch::clear_tf(regs) };
+    }
+    if ut.step.block.swap(false, Ordering::AcqRel) && arch::block_step_on() {
+        arch::set_block_step(false);
+    }
+}
+
+/// Queues the step task_work (`TWA_RESUME` normally; `TWA_SIGNAL` to kick). Returns false
+/// if the thread is past `exit_task_work()`. No allocation: callable with interrupts off.
+fn queue(ut: &Arc<UtraceTask>, mode: bindings::task_work_notify_mode) -> bool {
+    if ut.step.queued.swap(true, Ordering::AcqRel) {
+        return true;
+    }
+    let head = ut.step.head.get();
+    // SAFETY: `queued` was clear, so the head is not on any task_work list and we own it.
+    unsafe {
+        (*head).next = core::ptr::null_mut();
+        (*head).func = Some(run);
+    }
+    let raw = Arc::into_raw(ut.clone());
+    PENDING.fetch_add(1, Ordering::AcqRel);
+    // SAFETY: `head` is a valid callback_head with `func` set, inside the `UtraceTask` whose
+    // reference `raw` keeps alive until `run`; the task is kept alive by that state.
+    let ret = unsafe { bindings::task_work_add(ut.task_ptr(), head, mode) };
+    if ret != 0 {
+        // SAFETY: not queued: the reference is still ours.
+        drop(unsafe { Arc::from_raw(raw) });
+        PENDING.fetch_sub(1, Ordering::AcqRel);
+        ut.step.queued.store(false, Ordering::Release);
+        return false;
+    }
+    true
+}
+
+/// A pass made at a probe asked for a step: arm it on the way out.
+pub(crate) fn queue_arm(ut: &Arc<UtraceTask>) {
+    queue(ut, bindings::task_work_notify_mode_TWA_RESUME);
+}
+
+/// The step of current ended (trap, syscall exit, handler entry): report it at the next
+/// safe point.
+fn ended(ut: &Arc<UtraceTask>) {
+    if !queue(ut, bindings::task_work_notify_mode_TWA_RESUME) {
+        abandon(ut);
+    }
+}
+
+/// The lookup every hook starts with: current's state if it has a step in flight.
+fn current_active() -> Option<Arc<UtraceTask>> {
+    if ACTIVE.load(Ordering::Acquire) == 0 {
+        return None;
+    }
+    UtraceTask::lookup(Task::current_raw()).filter(|ut| ut.step.active())
+}
+
+/// The #DB trap from user mode with DR_STEP set (glue die notifier, interrupts off).
+///
+/// # Safety
+///
+/// `regs` are current's user registers at the trap.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_rust_step_trap(regs: *mut bindings::pt_regs) -> c_int {
+    let Some(ut) = current_active() else {
+        return TRAP_NOT_OURS;
+    };
+    if ut
+        .step
+        .state
+        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return TRAP_NOT_OURS;
+    }
+    let forced = ut.step.forced.load(Ordering::Acquire);
+    if forced && !ut.step.sets_tf.load(Ordering::Acquire) {
+        // SAFETY: per the function's safety requirements.
+        unsafe { arch::clear_tf(regs) };
+    }
+    // The #DB turned BTF off, and exc_debug_user() cleared TIF_BLOCKSTEP.
+    ut.step.block.store(false, Ordering::Release);
+    ended(&ut);
+    if forced {
+        TRAP_EAT
+    } else {
+        TRAP_SHARED
+    }
+}
+
+/// `sys_exit` of current: a stepped `syscall` instruction ends here.
+///
+/// # Safety
+///
+/// `regs` are current's user registers at `sys_exit`.
+pub(crate) unsafe fn syscall_exit(regs: *mut bindings::pt_regs) {
+    let Some(ut) = current_active() else { return };
+    // The skipped pass of a syscall-entry stop: the syscall runs again after the stop.
+    if ut.syscall_stop() == SyscallStop::Skipped {
+        return;
+    }
+    if ut
+        .step
+        .state
+        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return;
+    }
+    // After rt_sigreturn (`sets_tf`) the flags are the signal frame's: the program's.
+    if ut.step.forced.load(Ordering::Acquire) && !ut.step.sets_tf.load(Ordering::Acquire) {
+        // SAFETY: per the function's safety requirements.
+        unsafe { arch::clear_tf(regs) };
+    }
+    if ut.step.block.swap(false, Ordering::AcqRel) && arch::block_step_on() {
+        arch::set_block_step(false);
+    }
+    ended(&ut);
+}
+
+/// `signal_deliver` of current (siglock held, interrupts off), `event` its `EVENT_SIGNAL*`
+/// bit. A handler is about to be set up before the stepped instruction ran: take TF back
+/// before the frame saves the flags; the handler's first instruction ends the step.
+///
+/// # Safety
+///
+/// `regs` are current's user registers.
+pub(crate) unsafe fn signal_deliver(event: usize, regs: *mut bindings::pt_regs) {
+    if event != abi::EVENT_SIGNAL {
+        return;
+    }
+    let Some(ut) = current_active() else { return };
+    if ut
+        .step
+        .state
+        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return;
+    }
+    take_back(&ut, regs);
+    ended(&ut);
+}
+
+/// `task_newtask` in current, stepping over its clone syscall: the child copied the saved
+/// flags with utrace's TF in them; it has not run yet.
+///
+/// # Safety
+///
+/// `child` is the new task, not yet woken.
+pub(crate) unsafe fn new_task(child: *mut bindings::task_struct) {
+    let Some(ut) = current_active() else { return };
+    if ut.step.state.load(Ordering::Acquire) == ARMED && ut.step.forced.load(Ordering::Acquire) {
+        // SAFETY: the child has not run: its registers are ours to fix.
+        unsafe { arch::clear_tf(glue::utrace_glue_task_pt_regs(child)) };
+    }
+}
+
+/// The step task_work.
+///
+/// # Safety
+///
+/// Called by `task_work_run()` with the `head` of a `UtraceTask`'s `StepState`, queued by
+/// [`queue`] with one reference.
+unsafe extern "C" fn run(head: *mut bindings::callback_head) {
+    let off = core::mem::offset_of!(UtraceTask, step) + core::mem::offset_of!(StepState, head);
+    // SAFETY: `head` is the `head` of the `step` field of a `UtraceTask` in an `Arc`, whose
+    // reference `queue` leaked for us.
+    let ut = unsafe { Arc::from_raw(head.byte_sub(off).cast::<UtraceTask>()) };
+    ut.step.queued.store(false, Ordering::Release);
+    match ut.step.state.load(Ordering::Acquire) {
+        DONE => step_done(&ut),
+        ARMED => {
+            if leaving() {
+                take_back(&ut, current_regs());
+                end_session(&ut);
+            }
+        }
+        // A pass at a probe asked for a step: arm it now.
+        _ => resume(&ut),
+    }
+    drop(ut);
+    PENDING.fetch_sub(1, Ordering::AcqRel);
+}
+
+fn step_done(ut: &Arc<UtraceTask>) {
+    if leaving() {
+        end_session(ut);
+        return;
+    }
+    // SAFETY: current's user registers.
+    let ip = unsafe { (*current_regs()).ip };
+    // Inside the rseq critical section: step on without a report (see the file doc).
+    // SAFETY: reads current's rseq area from user memory, in task context.
+    if !ut.has_no_attached_engine() && unsafe { glue::utrace_glue_rseq_ip_in_cs(ip) } {
+        let mode = u32::from(ut.step.mode.load(Ordering::Acquire));
+        arm(ut, mode);
+        return;
+    }
+    {
+        let _g = ut.lock();
+        if ut.step.state.swap(IDLE, Ordering::AcqRel) != IDLE {
+            ACTIVE.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    // The step report: report_quiesce(0) at this instruction boundary; its answers stop,
+    // step again (armed by `report::finish` after any stop) or let the thread run.
+    let out = report::report(ut, 0, Order::Attach, true, |_, _| None);
+    report::finish(ut, out.action, Site::SafePoint);
+    if !ut.step.active() {
+        end_session(ut);
+    }
+}
+
+/// A kick from unload: makes an armed thread enter the kernel (`TWA_SIGNAL`: also out of
+/// an interruptible sleep) and take its TF back.
+#[repr(C)]
+struct Kick {
+    /// Must be first: the task_work callback gets a pointer to it.
+    head: bindings::callback_head,
+    ut: Arc<UtraceTask>,
+}
+
+/// # Safety
+///
+/// Called by `task_work_run()` with the head of a `KBox<Kick>` leaked by [`kick`].
+unsafe extern "C" fn run_kick(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the first field of a leaked `KBox<Kick>`; task_work runs it once.
+    let k = unsafe { KBox::from_raw(head.cast::<Kick>()) };
+    if k.ut.step.state.load(Ordering::Acquire) == ARMED {
+        take_back(&k.ut, current_regs());
+        end_session(&k.ut);
+    }
+    drop(k);
+    PENDING.fetch_sub(1, Ordering::AcqRel);
+}
+
+fn kick(ut: &Arc<UtraceTask>) {
+    if ut.step.kicked.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let Ok(k) = KBox::new(
+        Kick {
+            head: bindings::callback_head {
+                next: core::ptr::null_mut(),
+                func: Some(run_kick),
+            },
+            ut: ut.clone(),
+        },
+        GFP_KERNEL,
+    ) else {
+        ut.step.kicked.store(false, Ordering::Release);
+        return;
+    };
+    let raw = KBox::into_raw(k);
+    PENDING.fetch_add(1, Ordering::AcqRel);
+    // SAFETY: `raw` is a valid callback_head with `func` set; the task is kept alive by the
+    // state the item holds.
+    let ret = unsafe {
+        bindings::task_work_add(
+            ut.task_ptr(),
+            &raw mut (*raw).head,
+            bindings::task_work_notify_mode_TWA_SIGNAL,
+        )
+    };
+    if ret != 0 {
+        // SAFETY: not queued: we still own it.
+        drop(unsafe { KBox::from_raw(raw) });
+        PENDING.fetch_sub(1, Ordering::AcqRel);
+        // Past exit_task_work(): it never returns to user mode.
+        abandon(ut);
+    }
+}
+
+/// Collects the states of armed threads (table walk callback, under RCU: no sleeping).
+///
+/// # Safety
+///
+/// `p` is a table entry valid under the walk's RCU section; `arg` is the `KVec` of [`shutdown`].
+unsafe extern "C" fn collect_armed(p: *mut c_void, arg: *mut c_void) {
+    // SAFETY: per the function's safety requirements.
+    let ut = unsafe { ArcBorrow::<UtraceTask>::from_raw(p.cast()) };
+    if ut.step.state.load(Ordering::Acquire) != ARMED || ut.step.kicked.load(Ordering::Acquire) {
+        return;
+    }
+    // SAFETY: `arg` is the caller's vector, used only during the walk.
+    let v = unsafe { &mut *arg.cast::<KVec<Arc<UtraceTask>>>() };
+    // No memory: the next round retries.
+    let _ = v.push(ut.into(), GFP_ATOMIC);
+}
+
+/// Unload, first step (probes, table and die notifier still live): arm nothing more, and
+/// wait until no thread has utrace's TF or a pending step report. A thread armed in a
+/// blocking syscall is kicked out of it (it restarts, as for `UTRACE_INTERRUPT`); one
+/// stopped by job control is waited for (logged).
+pub(crate) fn shutdown() {
+    SHUTDOWN.store(true, Ordering::Release);
+    let mut waited = 0u32;
+    while ACTIVE.load(Ordering::Acquire) != 0 {
+        let mut armed: KVec<Arc<UtraceTask>> = KVec::new();
+        // SAFETY: `collect_armed` has the walk callback's prototype and does not sleep;
+        // `armed` outlives the call.
+        unsafe {
+            glue::utrace_glue_table_walk(Some(collect_armed), (&raw mut armed).cast::<c_void>())
+        };
+        for ut in armed.iter() {
+            kick(ut);
+        }
+        drop(armed);
+        if waited % 5000 == 0 && waited != 0 {
+            pr_info!(
+                "unload waits for {} stepping thread(s) to take their trap flag back\n",
+                ACTIVE.load(Ordering::Relaxed)
+            );
+        }
+        kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
+        waited += 10;
+    }
+}
+
+/// Unload, last step: no thread has utrace's TF any more and no step work is queued.
+pub(crate) fn unregister() {
+    // SAFETY: unregisters the glue's notifier block (harmless if it was not registered);
+    // it waits until no notifier call is running.
+    unsafe { glue::utrace_glue_die_notifier_unregister() };
+}
