@@ -44,6 +44,7 @@ extern "C" {
         utrace: *mut c_void,
     ) -> bool;
     pub(crate) fn utrace_glue_rcu_barrier();
+    pub(crate) fn utrace_glue_synchronize_rcu_tasks();
     pub(crate) fn utrace_glue_table_pop() -> *mut c_void;
     pub(crate) fn utrace_glue_table_walk(
         f: Option<unsafe extern "C" fn(utrace: *mut c_void, arg: *mut c_void)>,

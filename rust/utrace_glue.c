@@ -327,6 +327,16 @@ const char *utrace_glue_module_name(const struct module *mod)
 	return mod->name;
 }
 
+/*
+ * Unload: wait until no task can still be executing the last instructions of one of our
+ * task_work callbacks (after the count that unload waits for was decremented). Without
+ * CONFIG_TASKS_RCU (no preemptible kernel) this is synchronize_rcu().
+ */
+void utrace_glue_synchronize_rcu_tasks(void)
+{
+	synchronize_rcu_tasks();
+}
+
 /* Wait for every utrace_node_free_rcu() queued so far. */
 void utrace_glue_rcu_barrier(void)
 {

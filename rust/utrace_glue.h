@@ -29,6 +29,7 @@ void *utrace_glue_table_lookup(const struct task_struct *task);
 void *utrace_glue_table_insert(const struct task_struct *task, void *utrace, bool can_sleep);
 bool utrace_glue_table_remove(const struct task_struct *task, void *utrace);
 void utrace_glue_rcu_barrier(void);
+void utrace_glue_synchronize_rcu_tasks(void);
 void *utrace_glue_table_pop(void);
 void utrace_glue_table_walk(void (*fn)(void *utrace, void *arg), void *arg);
 

@@ -152,6 +152,12 @@ fn teardown(hooks: &hooks::Hooks) {
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
         waited += 10;
     }
+    //    A callback that has decremented the count still returns through this module's
+    //    text, and may be preempted on its last instructions. RCU Tasks waits until every
+    //    task has been through a voluntary context switch (or user mode) since, so none is
+    //    still on a task_work callback's epilogue here (what it was made for: trampolines).
+    // SAFETY: process context, may sleep.
+    unsafe { glue::utrace_glue_synchronize_rcu_tasks() };
     // 4. No thread has utrace's TF and no step work is queued: the die notifier can go
     //    (unregistering waits for a running call to finish).
     step::unregister();
