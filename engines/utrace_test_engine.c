@@ -34,9 +34,11 @@
  *                           then return utrace_prepare_examine() (0: stopped, off CPU)
  *   examine S               log the registers of the stopped task ("regs" line)
  *   setreg S REG VALUE      utrace_regset_set of REG (orig_ax, ax, di) to VALUE (decimal)
- *   kbench S N              the writer is an in-kernel tracer for N rounds of: RESUME the
- *                           stopped thread, wait for its next stop's wake-up, prepare_examine
- *                           (the stop benchmark without user-space round trips)
+ *   nolog S 0|1             slot S's syscall_entry callbacks log nothing (bench)
+ *   kbench S N [CPU]        an in-kernel tracer, a kernel thread (bound to CPU if given),
+ *                           runs N rounds of: RESUME the stopped thread, wait for its next
+ *                           stop's wake-up, prepare_examine (the stop benchmark without
+ *                           user-space round trips); the write returns when it is done
  *   prepare S               utrace_prepare_examine(), keeping the examiner in the slot
  *   finish S                utrace_finish_examine() with the examiner of the last prepare
  *   steplog S 0|1           slot S's report_quiesce(0) (a step report, among others) logs
@@ -53,6 +55,7 @@
  * in the steprange.
  */
 #include <linux/completion.h>
+#include <linux/kthread.h>
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/pid.h>
@@ -116,6 +119,7 @@ struct slot {
 	bool gated;
 	struct completion gate;
 	bool count_only;
+	bool nolog;			/* syscall_entry callbacks log nothing (bench) */
 	atomic_long_t count;
 	u32 resumed_ret;		/* answer to a UTRACE_SYSCALL_RESUMED entry */
 	bool wake;			/* callbacks call utrace_wake_up(&wq) */
@@ -314,9 +318,11 @@ static u32 t_syscall_entry(u32 action, struct utrace_engine *engine, struct pt_r
 		return UTRACE_RESUME;
 	}
 
-	rec_init(&r, REC_SYSCALL_ENTRY, engine, action);
-	rec_regs(&r, regs);
-	log_rec(&r);
+	if (!READ_ONCE(s->nolog)) {
+		rec_init(&r, REC_SYSCALL_ENTRY, engine, action);
+		rec_regs(&r, regs);
+		log_rec(&r);
+	}
 	chain_attach(s);
 	if (xchg(&s->gated, false))
 		wait_for_completion_killable_timeout(&s->gate, 30 * HZ);
@@ -542,7 +548,7 @@ static long cmd_wait_stop(struct slot *s, long n)
  * N stop round trips driven from the kernel: slot @s's thread is stopped now and stops again
  * after each resume (its callback answers STOP and calls utrace_wake_up()).
  */
-static long cmd_kbench(struct slot *s, long rounds)
+static long kbench_loop(struct slot *s, long rounds)
 {
 	long next = atomic_long_read(&s->wake_delivered) + 1;
 	struct utrace_examiner exam;
@@ -554,15 +560,57 @@ static long cmd_kbench(struct slot *s, long rounds)
 		ret = utrace_control(s->task, s->engine, UTRACE_RESUME);
 		if (ret)
 			return ret;
-		ret = wait_event_killable_timeout(s->wq, atomic_long_read(&s->wake_delivered) >= next,
-						  10 * HZ);
-		if (ret <= 0)
-			return ret ? ret : -ETIMEDOUT;
+		/*
+		 * No time-out needed: utrace delivers the wake-up whatever happens (a stop, or
+		 * the thread's death or detach, which prepare_examine then reports).
+		 */
+		wait_event(s->wq, atomic_long_read(&s->wake_delivered) >= next);
 		ret = utrace_prepare_examine(s->task, s->engine, &exam);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+struct kbench {
+	struct slot *s;
+	long rounds;
+	long ret;
+	struct completion done;
+};
+
+static int kbench_thread(void *arg)
+{
+	struct kbench *b = arg;
+
+	b->ret = kbench_loop(b->s, b->rounds);
+	complete(&b->done);
+	return 0;
+}
+
+/*
+ * kbench_loop() in a kernel thread, as an engine that does its work in the kernel would run
+ * it: it has no mm of its own, so switching between it and the tracee switches no address
+ * space (on @cpu, if >= 0).
+ */
+static long cmd_kbench(struct slot *s, long rounds, long cpu)
+{
+	struct kbench b = { .s = s, .rounds = rounds };
+	struct task_struct *t;
+
+	if (!s->engine)
+		return -ENOENT;
+	if (cpu >= (long)nr_cpu_ids)
+		return -EINVAL;
+	init_completion(&b.done);
+	t = kthread_create(kbench_thread, &b, "utrace_kbench");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	if (cpu >= 0)
+		kthread_bind(t, cpu);
+	wake_up_process(t);
+	wait_for_completion(&b.done);
+	return b.ret;
 }
 
 static long run_command(char *buf)
@@ -642,10 +690,19 @@ static long run_command(char *buf)
 		return 0;
 	}
 
-	if (!strcmp(argv[0], "kbench")) {
-		if (argc < 3 || kstrtol(argv[2], 10, &val))
+	if (!strcmp(argv[0], "nolog")) {
+		if (argc < 3 || kstrtoul(argv[2], 10, &v))
 			return -EINVAL;
-		return cmd_kbench(s, val);
+		WRITE_ONCE(s->nolog, v != 0);
+		return 0;
+	}
+	if (!strcmp(argv[0], "kbench")) {
+		long cpu = -1;
+
+		if (argc < 3 || kstrtol(argv[2], 10, &val) ||
+		    (argc > 3 && kstrtol(argv[3], 10, &cpu)))
+			return -EINVAL;
+		return cmd_kbench(s, val, cpu);
 	}
 	if (!strcmp(argv[0], "wait_stop")) {
 		if (argc < 3 || kstrtol(argv[2], 10, &val))

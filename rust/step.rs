@@ -40,7 +40,6 @@ use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 use kernel::task::Task;
-use kernel::types::Opaque;
 
 use crate::abi;
 use crate::arch;
@@ -49,7 +48,7 @@ use crate::hooks;
 use crate::report::{self, Order, Site};
 use crate::stop::SyscallStop;
 use crate::task::UtraceTask;
-use crate::work::PENDING;
+use crate::work::{EmbeddedWork, PENDING};
 
 const IDLE: u8 = 0;
 /// utrace's TF is (or is about to be) in the thread's user registers.
@@ -72,9 +71,8 @@ static BTF: AtomicBool = AtomicBool::new(false);
 /// The step state of one thread (in `UtraceTask`). Written by the thread itself, except for
 /// the trap-time transition (same thread, interrupts off) and unload's clean-up.
 pub(crate) struct StepState {
-    /// The step task_work; queued at most once at a time (`queued`).
-    head: Opaque<bindings::callback_head>,
-    queued: AtomicBool,
+    /// The step task_work: embedded, so the trap path cannot fail to allocate.
+    work: EmbeddedWork,
     /// IDLE, ARMED or DONE.
     state: AtomicU8,
     /// The armed action (`abi::SINGLESTEP` or `abi::BLOCKSTEP`).
@@ -94,8 +92,7 @@ pub(crate) struct StepState {
 impl StepState {
     pub(crate) fn new() -> Self {
         StepState {
-            head: Opaque::uninit(),
-            queued: AtomicBool::new(false),
+            work: EmbeddedWork::new(),
             state: AtomicU8::new(IDLE),
             mode: AtomicU8::new(0),
             forced: AtomicBool::new(false),
@@ -112,12 +109,6 @@ impl StepState {
         self.state.load(Ordering::Acquire) != IDLE
     }
 }
-
-// SAFETY: `head` is only touched by the thread that wins `queued` and by task_work; the
-// rest is atomic.
-unsafe impl Send for StepState {}
-// SAFETY: see `Send`.
-unsafe impl Sync for StepState {}
 
 /// Load: probe block-step and register the die notifier.
 pub(crate) fn init() -> Result {
@@ -286,28 +277,7 @@ fn take_back(ut: &UtraceTask, regs: *mut bindings::pt_regs) {
 /// Queues the step task_work (`TWA_RESUME` normally; `TWA_SIGNAL` to kick). Returns false
 /// if the thread is past `exit_task_work()`. No allocation: callable with interrupts off.
 fn queue(ut: &Arc<UtraceTask>, mode: bindings::task_work_notify_mode) -> bool {
-    if ut.step.queued.swap(true, Ordering::AcqRel) {
-        return true;
-    }
-    let head = ut.step.head.get();
-    // SAFETY: `queued` was clear, so the head is not on any task_work list and we own it.
-    unsafe {
-        (*head).next = core::ptr::null_mut();
-        (*head).func = Some(run);
-    }
-    let raw = Arc::into_raw(ut.clone());
-    PENDING.fetch_add(1, Ordering::AcqRel);
-    // SAFETY: `head` is a valid callback_head with `func` set, inside the `UtraceTask` whose
-    // reference `raw` keeps alive until `run`; the task is kept alive by that state.
-    let ret = unsafe { bindings::task_work_add(ut.task_ptr(), head, mode) };
-    if ret != 0 {
-        // SAFETY: not queued: the reference is still ours.
-        drop(unsafe { Arc::from_raw(raw) });
-        PENDING.fetch_sub(1, Ordering::AcqRel);
-        ut.step.queued.store(false, Ordering::Release);
-        return false;
-    }
-    true
+    ut.step.work.queue(ut, run, mode).is_ok()
 }
 
 /// A pass made at a probe asked for a step: arm it on the way out.
@@ -439,11 +409,11 @@ pub(crate) unsafe fn new_task(child: *mut bindings::task_struct) {
 /// Called by `task_work_run()` with the `head` of a `UtraceTask`'s `StepState`, queued by
 /// [`queue`] with one reference.
 unsafe extern "C" fn run(head: *mut bindings::callback_head) {
-    let off = core::mem::offset_of!(UtraceTask, step) + core::mem::offset_of!(StepState, head);
-    // SAFETY: `head` is the `head` of the `step` field of a `UtraceTask` in an `Arc`, whose
-    // reference `queue` leaked for us.
-    let ut = unsafe { Arc::from_raw(head.byte_sub(off).cast::<UtraceTask>()) };
-    ut.step.queued.store(false, Ordering::Release);
+    let off = core::mem::offset_of!(UtraceTask, step)
+        + core::mem::offset_of!(StepState, work)
+        + EmbeddedWork::head_offset();
+    // SAFETY: `head` is the step work's head of a `UtraceTask`, queued by `queue`.
+    let ut = unsafe { EmbeddedWork::take(head, off) };
     match ut.step.state.load(Ordering::Acquire) {
         DONE => step_done(&ut),
         ARMED => {

@@ -177,13 +177,16 @@ pub(crate) fn request(ut: &UtraceTask, engine: &Engine) -> bool {
 /// `engine` no longer wants the thread stopped (resume, detach): wake the thread if it is
 /// parked and no other attached engine wants it stopped.
 pub(crate) fn release(ut: &UtraceTask, engine: &Engine) {
-    {
+    let wake = {
         // Cleared under the lock: a thread deciding to park either sees it cleared, or has
-        // set `stopped`, which `recheck` then sees (see the file doc).
-        let _g = ut.lock();
+        // set `stopped`, which is read here under the same lock (see the file doc).
+        let g = ut.lock();
         engine.set_wants_stop(false);
+        g.stop.stopped && !ut.any_engine_wants_stop()
+    };
+    if wake {
+        ut.task().wake_up();
     }
-    recheck(ut);
 }
 
 /// Wakes the thread if it is parked and nobody wants it stopped any more (an engine was

@@ -165,6 +165,8 @@ pub(crate) struct UtraceTask {
     pub(crate) wake_deferred: AtomicBool,
     /// Single- and block-stepping (`step.rs`).
     pub(crate) step: crate::step::StepState,
+    /// The syscall-entry stop's task_work item (`work.rs`): no allocation on that path.
+    pub(crate) entry_stop: crate::work::EntryStopWork,
 }
 
 /// Whether the caller may sleep (see `utrace_glue_can_sleep`).
@@ -216,6 +218,7 @@ impl UtraceTask {
                 resume_ip: AtomicUsize::new(0),
                 wake_deferred: AtomicBool::new(false),
                 step: crate::step::StepState::new(),
+                entry_stop: crate::work::EntryStopWork::new(),
             }),
             gfp,
         )?;

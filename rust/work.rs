@@ -19,7 +19,7 @@
 //! [`PENDING`] and module unload waits for the count to drop to zero: no queued item can
 //! point into freed module code.
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -32,6 +32,7 @@ use crate::stop::{self, SyscallStop};
 use crate::task::{gfp_for_context, UtraceTask};
 use kernel::ffi::c_long;
 use kernel::task::Task;
+use kernel::types::Opaque;
 
 /// Queued and not yet finished task_work items.
 pub(crate) static PENDING: AtomicUsize = AtomicUsize::new(0);
@@ -86,6 +87,92 @@ fn queue(ut: &Arc<UtraceTask>, kind: Kind, mode: bindings::task_work_notify_mode
     Ok(())
 }
 
+/// A task_work item embedded in the per-task state, for the paths that must not (the step
+/// trap, interrupts off) or should not (every syscall-entry stop) allocate: queued at most
+/// once at a time. While queued it holds one reference on the `UtraceTask`, taken back by
+/// [`EmbeddedWork::take`] in the callback.
+pub(crate) struct EmbeddedWork {
+    head: Opaque<bindings::callback_head>,
+    queued: AtomicBool,
+}
+
+// SAFETY: `head` is only touched by the thread that wins `queued` (to queue it) and by
+// task_work (to run it); `queued` is atomic.
+unsafe impl Send for EmbeddedWork {}
+// SAFETY: see `Send`.
+unsafe impl Sync for EmbeddedWork {}
+
+impl EmbeddedWork {
+    pub(crate) fn new() -> Self {
+        EmbeddedWork {
+            head: Opaque::uninit(),
+            queued: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues `func` on `ut`'s task. `Ok(false)` if it already is queued (nothing done);
+    /// `Err` if the task is past `exit_task_work()`. Callable in any context.
+    ///
+    /// `self` must be a field of `*ut`, and `func` must call [`EmbeddedWork::take`] with that
+    /// field's offset.
+    pub(crate) fn queue(
+        &self,
+        ut: &Arc<UtraceTask>,
+        func: unsafe extern "C" fn(*mut bindings::callback_head),
+        mode: bindings::task_work_notify_mode,
+    ) -> Result<bool> {
+        if self.queued.swap(true, Ordering::AcqRel) {
+            return Ok(false);
+        }
+        let head = self.head.get();
+        // SAFETY: `queued` was clear, so the head is on no task_work list: it is ours.
+        unsafe {
+            (*head).next = core::ptr::null_mut();
+            (*head).func = Some(func);
+        }
+        let raw = Arc::into_raw(ut.clone());
+        PENDING.fetch_add(1, Ordering::AcqRel);
+        // SAFETY: `head` is a valid callback_head with `func` set, inside the `UtraceTask`
+        // whose reference `raw` keeps alive until `func` takes it back; the task is kept
+        // alive by that state.
+        let ret = unsafe { bindings::task_work_add(ut.task_ptr(), head, mode) };
+        if ret != 0 {
+            // SAFETY: not queued: the reference is still ours.
+            drop(unsafe { Arc::from_raw(raw) });
+            PENDING.fetch_sub(1, Ordering::AcqRel);
+            self.queued.store(false, Ordering::Release);
+            return Err(Error::from_errno(ret));
+        }
+        Ok(true)
+    }
+
+    /// In the callback: the `UtraceTask` (with the reference `queue` took), the work free
+    /// to be queued again. The caller decrements [`PENDING`] when it is done.
+    ///
+    /// # Safety
+    ///
+    /// `head` is the one `task_work_run()` passed to the callback [`EmbeddedWork::queue`]
+    /// queued; `offset` is the offset of its `head` in `UtraceTask`.
+    pub(crate) unsafe fn take(
+        head: *mut bindings::callback_head,
+        offset: usize,
+    ) -> Arc<UtraceTask> {
+        // SAFETY: per the function's safety requirements, `head` is inside a `UtraceTask` in
+        // an `Arc` whose reference `queue` leaked.
+        let ut = unsafe { Arc::from_raw(head.byte_sub(offset).cast::<UtraceTask>()) };
+        let off_head = core::mem::offset_of!(EmbeddedWork, head);
+        // SAFETY: `head` is the `head` field of an `EmbeddedWork` inside `ut`.
+        let this = unsafe { &*head.byte_sub(off_head).cast::<EmbeddedWork>() };
+        this.queued.store(false, Ordering::Release);
+        ut
+    }
+
+    /// The offset of `head` within an `EmbeddedWork`, for [`EmbeddedWork::take`] callers.
+    pub(crate) const fn head_offset() -> usize {
+        core::mem::offset_of!(EmbeddedWork, head)
+    }
+}
+
 /// `UtraceTask::report_queued`: a quiesce report is queued.
 const REPORT_QUEUED: u8 = 1;
 /// `UtraceTask::report_queued`: the thread was kicked (`TWA_SIGNAL`) for it.
@@ -127,13 +214,79 @@ pub(crate) fn queue_stop(ut: &Arc<UtraceTask>, signal: bool) -> Result {
     queue(ut, Kind::Stop, mode(signal))
 }
 
-/// Queues the stop of a syscall-entry stop (the caller skipped syscall `nr`).
+/// Queues the stop of a syscall-entry stop (the caller, the thread itself at `sys_enter`,
+/// skipped syscall `nr`). The per-task embedded item serves it: a thread has one entry stop
+/// at a time, which runs before it returns to user mode. (Only an entry stop abandoned by an
+/// exit before its item ran could leave it queued: then an allocated item serves.)
 pub(crate) fn queue_entry_stop(ut: &Arc<UtraceTask>, nr: c_long, abort: bool) -> Result {
-    queue(
-        ut,
-        Kind::EntryStop { nr, abort },
-        bindings::task_work_notify_mode_TWA_SIGNAL,
-    )
+    let w = &ut.entry_stop;
+    let signal = bindings::task_work_notify_mode_TWA_SIGNAL;
+    if !w.work.queued.load(Ordering::Acquire) {
+        w.nr.store(nr, Ordering::Relaxed);
+        w.abort.store(abort, Ordering::Relaxed);
+        if w.work.queue(ut, run_entry_stop, signal)? {
+            return Ok(());
+        }
+    }
+    queue(ut, Kind::EntryStop { nr, abort }, signal)
+}
+
+/// The embedded syscall-entry-stop item (`UtraceTask::entry_stop`): the syscall skipped at
+/// `sys_enter` and whether to abort it. Written by the thread before queueing, read by it
+/// when the item runs.
+pub(crate) struct EntryStopWork {
+    work: EmbeddedWork,
+    nr: AtomicIsize,
+    abort: AtomicBool,
+}
+
+impl EntryStopWork {
+    pub(crate) fn new() -> Self {
+        EntryStopWork {
+            work: EmbeddedWork::new(),
+            nr: AtomicIsize::new(0),
+            abort: AtomicBool::new(false),
+        }
+    }
+}
+
+/// The task_work callback of the embedded entry-stop item.
+///
+/// # Safety
+///
+/// Called by `task_work_run()` with the head queued by [`queue_entry_stop`].
+unsafe extern "C" fn run_entry_stop(head: *mut bindings::callback_head) {
+    let off = core::mem::offset_of!(UtraceTask, entry_stop)
+        + core::mem::offset_of!(EntryStopWork, work)
+        + EmbeddedWork::head_offset();
+    // SAFETY: `head` is the entry-stop work's head of a `UtraceTask`, queued by
+    // `queue_entry_stop`.
+    let ut = unsafe { EmbeddedWork::take(head, off) };
+    let nr = ut.entry_stop.nr.load(Ordering::Relaxed);
+    let abort = ut.entry_stop.abort.load(Ordering::Relaxed);
+    entry_stop(&ut, nr, abort);
+    drop(ut);
+    PENDING.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// The syscall-entry stop, in its task_work: registers as at entry, the stop, then the
+/// syscall put back to run again (or aborted).
+fn entry_stop(ut: &Arc<UtraceTask>, nr: c_long, abort: bool) {
+    // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
+    let regs = unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) };
+    // SAFETY: current's user registers, in its own task_work after the skipped pass.
+    unsafe { arch::entry_stop_begin(regs, nr) };
+    ut.set_syscall_stop(SyscallStop::Stopped);
+    stop::park(ut);
+    // SAFETY: as above.
+    unsafe { arch::entry_stop_end(regs, abort) };
+    if abort {
+        ut.set_syscall_stop(SyscallStop::None);
+    } else {
+        // SAFETY: as above.
+        ut.set_resumed_at(unsafe { arch::syscall_return_ip(regs) });
+    }
+    crate::step::resume(ut);
 }
 
 /// Queues the exit item (the exit stop if `stop`, then the death report); it runs in
@@ -171,24 +324,7 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
             crate::step::resume(&item.ut);
         }
         Kind::Kick => {}
-        Kind::EntryStop { nr, abort } => {
-            // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
-            let regs = unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) };
-            // SAFETY: current's user registers, in its own task_work after the skipped pass.
-            unsafe { arch::entry_stop_begin(regs, nr) };
-            item.ut.set_syscall_stop(SyscallStop::Stopped);
-            stop::park(&item.ut);
-            // SAFETY: as above.
-            unsafe { arch::entry_stop_end(regs, abort) };
-            if abort {
-                item.ut.set_syscall_stop(SyscallStop::None);
-            } else {
-                // SAFETY: as above.
-                item.ut
-                    .set_resumed_at(unsafe { arch::syscall_return_ip(regs) });
-            }
-            crate::step::resume(&item.ut);
-        }
+        Kind::EntryStop { nr, abort } => entry_stop(&item.ut, nr, abort),
         Kind::Exit { stop } => {
             if stop {
                 // The exit stop: no more user code, the mm is gone, registers remain.

@@ -7,12 +7,17 @@
  *            utrace_wake_up(); the tracer's "wait_stop" write waits for the wake-up and
  *            checks utrace_prepare_examine(), then "control RESUME" lets it go: a tracer
  *            in user space, two syscalls per round trip, as ptrace's;
- *   utrace-kernel  the same stops, but the tracer is in the kernel (the engine's "kbench"
- *            loop: resume, wait for the wake-up, prepare_examine), as an engine that does
- *            its work in the kernel (SystemTap, a gdb stub) needs no user-space round trip;
+ *   utrace-kernel  the same stops, but the tracer is a kernel thread of the engine (its
+ *            "kbench" loop: resume, wait for the wake-up, prepare_examine), as an engine
+ *            that does its work in the kernel (SystemTap, a gdb stub) has it: no user-space
+ *            round trip, and no address space of its own to switch to;
  *   ptrace   PTRACE_SYSCALL + waitpid() per stop (entry and exit stops both count);
  *   seccomp  SECCOMP_RET_USER_NOTIF for getppid: a supervisor thread receives each
  *            notification and answers SECCOMP_USER_NOTIF_FLAG_CONTINUE.
+ *
+ * With "cpu0" as second argument, everything (tracer, tracee, supervisor, the engine's
+ * kernel thread) runs on CPU 0: every wake-up is then local (no IPI), but switching between
+ * two processes switches address spaces (under QEMU's TCG that flushes its software TLB).
  *
  * Prints "MODE ROUNDTRIPS_PER_SECOND". A benchmark, never a test: under TCG only the ratio
  * between modes in one run means anything.
@@ -22,6 +27,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,6 +95,8 @@ static pid_t spinner(int traceme)
 	return pid;
 }
 
+static int on_cpu0;
+
 static double bench_utrace(int in_kernel)
 {
 	long base = delivered0();
@@ -96,14 +104,14 @@ static double bench_utrace(int in_kernel)
 	double t0, t;
 
 	if (cmd("attach 0 %d", pid) || cmd("only_nr 0 %d", SYS_getppid) ||
-	    cmd("ret 0 syscall_entry %x", 0) || cmd("wake 0 1") ||
+	    cmd("ret 0 syscall_entry %x", 0) || cmd("wake 0 1") || cmd("nolog 0 1") ||
 	    cmd("events 0 %lx", 1UL << 6))
 		goto fail;
 	if (base < 0 || cmd("wait_stop 0 %ld", base + 1))
 		goto fail;
 	t0 = now();
 	if (in_kernel) {
-		if (cmd("kbench 0 %d", ROUNDS))
+		if (cmd("kbench 0 %d %d", ROUNDS, on_cpu0 ? 0 : -1))
 			goto fail;
 	} else {
 		for (int i = 1; i <= ROUNDS; i++) {
@@ -114,6 +122,7 @@ static double bench_utrace(int in_kernel)
 	t = now() - t0;
 	cmd("control 0 6");
 	cmd("barrier 0");
+	cmd("nolog 0 0");
 	cmd("put 0");
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -213,6 +222,17 @@ static double bench_seccomp(void)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "all";
+	cpu_set_t one;
+
+	if (argc > 2 && !strcmp(argv[2], "cpu0")) {
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		if (sched_setaffinity(0, sizeof(one), &one)) {
+			perror("stop_bench: sched_setaffinity");
+			return 1;
+		}
+		on_cpu0 = 1;
+	}
 
 	if (!strcmp(mode, "utrace") || !strcmp(mode, "all"))
 		printf("utrace %.0f\n", bench_utrace(0));
