@@ -498,4 +498,54 @@ TEST_F(contract, interrupt_after_pending_report_or_stop)
 	}
 }
 
+static int scenario_getppid_once(struct ut_tracee *t)
+{
+	ut_report(t, syscall(SYS_getppid));
+	return 0;
+}
+
+/*
+ * A wake-up deferred by a callback of an engine detached while the callback ran is
+ * delivered before utrace_barrier() returns: after it the engine may free its queue. Slot
+ * 0's gated syscall_entry is detached (-EINPROGRESS), then opened: it calls
+ * utrace_wake_up(); slot 1 (called after it: entry is reverse attach order) holds the pass
+ * in its own gate, so the end of the pass cannot deliver it. Before the fix it was still
+ * deferred here, delivered only when the pass ended, after the barrier.
+ */
+TEST_F(contract, detached_engine_wakeup_delivered_before_barrier)
+{
+	struct ut_tracee t = { 0 };
+	struct ut_counts c = { 0 };
+	int b;
+	long v;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_once));
+	ASSERT_EQ(0, ut_cmd("attach 1 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("ret 0 syscall_entry %x", UTRACE_STOP));
+	ASSERT_EQ(0, ut_cmd("wake 0 1"));
+	ASSERT_EQ(0, ut_cmd("gate 0"));
+	ASSERT_EQ(0, ut_cmd("gate 1"));
+	ASSERT_EQ(0, ut_cmd("events 1 %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
+	ASSERT_EQ(0, ut_cmd("clear"));
+	ut_tracee_go(&t);
+	ASSERT_TRUE(ut_log_wait_for("syscall_entry 0 ", logbuf, sizeof(logbuf), 10));
+	EXPECT_EQ(-EINPROGRESS, ut_cmd("control 0 %d", UTRACE_DETACH));
+	ASSERT_EQ(0, ut_cmd("open 0"));
+	/* Slot 0's callback returned; the pass now waits in slot 1's gate. */
+	ASSERT_TRUE(ut_log_wait_for("syscall_entry 1 ", logbuf, sizeof(logbuf), 10));
+	b = ut_cmd("barrier 0");
+	EXPECT_TRUE(b == 0 || b == -ESRCH) TH_LOG("barrier %d", b);
+	ASSERT_EQ(0, ut_counts(0, &c));
+	EXPECT_EQ(1, c.wake_calls);
+	EXPECT_EQ(c.wake_calls, c.wake_delivered);
+	ASSERT_EQ(0, ut_cmd("open 1"));
+	ASSERT_EQ(0, ut_read_back(&t, &v));
+	EXPECT_EQ(getpid(), v);
+	EXPECT_EQ(0, WEXITSTATUS(ut_tracee_wait(&t)));
+	ASSERT_EQ(0, ut_cmd("put 0"));
+	ASSERT_EQ(0, ut_cmd("put 1"));
+}
+
 TEST_HARNESS_MAIN
