@@ -209,10 +209,12 @@ fn end_session(ut: &UtraceTask) {
     }
 }
 
-/// Sets utrace's TF (and BTF for a block step) in current's registers.
-fn arm(ut: &Arc<UtraceTask>, mode: u32) {
+/// Sets utrace's TF (and BTF for a block step) in current's registers. Returns false if it
+/// did not (the thread is leaving, or the state left the table): the step state is then
+/// unchanged, or IDLE.
+fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     if leaving() {
-        return;
+        return false;
     }
     // The probes that end a step (sys_exit, signal_deliver) and clean up after it
     // (task_newtask, sched_process_free) must be in place before TF goes live.
@@ -240,7 +242,7 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) {
     };
     let Some(prev) = prev else {
         abandon(ut);
-        return;
+        return false;
     };
     if prev == IDLE {
         ACTIVE.fetch_add(1, Ordering::AcqRel);
@@ -261,6 +263,7 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) {
         arch::set_block_step(false);
     }
     ut.step.block.store(block, Ordering::Release);
+    true
 }
 
 /// Takes utrace's TF and BTF back out of current's registers (the instruction did not run).
@@ -440,7 +443,12 @@ fn step_done(ut: &Arc<UtraceTask>) {
     // SAFETY: reads current's rseq area from user memory, in task context.
     if !ut.has_no_attached_engine() && unsafe { glue::utrace_glue_rseq_ip_in_cs(ip) } {
         let mode = u32::from(ut.step.mode.load(Ordering::Acquire));
-        arm(ut, mode);
+        // Not re-armed (a fatal signal or unload came since `leaving()` above): the state
+        // is still DONE with no work queued; end the session, or unload would wait for it
+        // until the thread dies.
+        if !arm(ut, mode) {
+            end_session(ut);
+        }
         return;
     }
     {
