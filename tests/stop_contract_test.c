@@ -358,6 +358,25 @@ static void check_restarted(struct __test_metadata *_metadata, pid_t pid, long n
 #define ERESTARTNOHAND	514
 
 /*
+ * Lets the tracee (started, with slot 0 attached for UTRACE_INTERRUPT) go, pokes it in the
+ * blocking syscall @nr, and checks that the syscall did not return: the tracee is blocked
+ * in it again and reported nothing; with UTRACE_INTERRUPT, check_restarted(@restart_err).
+ */
+static void poke_expect_restart(struct __test_metadata *_metadata, struct ut_tracee *t,
+				long nr, int restart_err, enum poke how)
+{
+	long v;
+
+	attach_for_interrupt(_metadata, t, how);
+	ut_tracee_go(t);
+	poke(_metadata, t, nr, how);
+	ASSERT_TRUE(ut_wait_blocked_in(t->pid, nr));
+	EXPECT_EQ(-1, ut_read_back_ms(t, &v, 200));
+	if (how == POKE_INTERRUPT)
+		check_restarted(_metadata, t->pid, nr, restart_err);
+}
+
+/*
  * pause() interrupted: it is restarted transparently (a SIGUSR1 with a handler still ends
  * it with EINTR afterwards), exactly as after SIGSTOP + SIGCONT.
  */
@@ -367,14 +386,7 @@ static void pause_case(struct __test_metadata *_metadata, enum poke how)
 	long v;
 
 	ASSERT_EQ(0, ut_tracee_start(&t, scenario_pause));
-	attach_for_interrupt(_metadata, &t, how);
-	ut_tracee_go(&t);
-	poke(_metadata, &t, SYS_pause, how);
-	/* Back in pause(): it did not return. */
-	ASSERT_TRUE(ut_wait_blocked_in(t.pid, SYS_pause));
-	EXPECT_EQ(-1, ut_read_back_ms(&t, &v, 200));
-	if (how == POKE_INTERRUPT)
-		check_restarted(_metadata, t.pid, SYS_pause, ERESTARTNOHAND);
+	poke_expect_restart(_metadata, &t, SYS_pause, ERESTARTNOHAND, how);
 	ASSERT_EQ(0, kill(t.pid, SIGUSR1));
 	ASSERT_EQ(0, ut_read_back(&t, &v));
 	EXPECT_EQ(-EINTR, v);
@@ -400,13 +412,7 @@ static void read_case(struct __test_metadata *_metadata, enum poke how)
 	long v, c;
 
 	ASSERT_EQ(0, start_reader(&t, scenario_read_pipe));
-	attach_for_interrupt(_metadata, &t, how);
-	ut_tracee_go(&t);
-	poke(_metadata, &t, SYS_read, how);
-	ASSERT_TRUE(ut_wait_blocked_in(t.pid, SYS_read));
-	EXPECT_EQ(-1, ut_read_back_ms(&t, &v, 200));
-	if (how == POKE_INTERRUPT)
-		check_restarted(_metadata, t.pid, SYS_read, ERESTARTSYS);
+	poke_expect_restart(_metadata, &t, SYS_read, ERESTARTSYS, how);
 	ASSERT_EQ(1, write(data_w, "d", 1));
 	ASSERT_EQ(0, ut_read_back(&t, &v));
 	ASSERT_EQ(0, ut_read_back(&t, &c));
