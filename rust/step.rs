@@ -103,6 +103,14 @@ impl StepState {
         }
     }
 
+    /// ARMED -> DONE: the step ended (trap, `sys_exit`, handler entry). Only the one caller
+    /// that wins clears TF and queues the report.
+    fn end_armed(&self) -> bool {
+        self.state
+            .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
     /// Whether utrace's TF may be live in the thread's registers, or a step report is
     /// pending. Read under the task's lock by `prune` (the thread changes it under it).
     pub(crate) fn active(&self) -> bool {
@@ -314,12 +322,7 @@ pub(crate) unsafe extern "C" fn utrace_rust_step_trap(regs: *mut bindings::pt_re
     let Some(ut) = current_active() else {
         return TRAP_NOT_OURS;
     };
-    if ut
-        .step
-        .state
-        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
+    if !ut.step.end_armed() {
         return TRAP_NOT_OURS;
     }
     let forced = ut.step.forced.load(Ordering::Acquire);
@@ -348,12 +351,7 @@ pub(crate) unsafe fn syscall_exit(regs: *mut bindings::pt_regs) {
     if ut.syscall_stop() == SyscallStop::Skipped {
         return;
     }
-    if ut
-        .step
-        .state
-        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
+    if !ut.step.end_armed() {
         return;
     }
     // After rt_sigreturn (`sets_tf`) the flags are the signal frame's: the program's.
@@ -379,12 +377,7 @@ pub(crate) unsafe fn signal_deliver(event: usize, regs: *mut bindings::pt_regs) 
         return;
     }
     let Some(ut) = current_active() else { return };
-    if ut
-        .step
-        .state
-        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
+    if !ut.step.end_armed() {
         return;
     }
     take_back(&ut, regs);
