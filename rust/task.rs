@@ -593,8 +593,12 @@ impl UtraceTask {
             return true;
         }
         // Detached meanwhile. A detacher that saw `reporting == engine` just now returned
-        // -EINPROGRESS and left the attached reference to us: drop it on the way out.
-        self.finish_callback(engine);
+        // -EINPROGRESS and left the attached reference to us: drop it on the way out. (No
+        // callback ran, so none deferred a wake-up: `finish_callback`'s delivery is not
+        // needed, and `reporting` is cleared at once.)
+        self.reporting.store(ptr::null_mut(), Ordering::Release);
+        fence(Ordering::SeqCst);
+        engine.drop_attach_ref();
         false
     }
 
