@@ -109,7 +109,9 @@ pub(crate) fn report_list_flagged(
         } else {
             i
         }];
-        if e.events() & want == 0 || !ut.start_callback(e) {
+        // An engine already seen detached is skipped without publishing it in `reporting`:
+        // a detacher that woke this thread from its stop must not see it "in a callback".
+        if e.events() & want == 0 || !e.is_attached() || !ut.start_callback(e) {
             continue;
         }
         let events = e.events();

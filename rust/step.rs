@@ -103,6 +103,14 @@ impl StepState {
         }
     }
 
+    /// ARMED -> DONE: the step ended (trap, `sys_exit`, handler entry). Only the one caller
+    /// that wins clears TF and queues the report.
+    fn end_armed(&self) -> bool {
+        self.state
+            .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
     /// Whether utrace's TF may be live in the thread's registers, or a step report is
     /// pending. Read under the task's lock by `prune` (the thread changes it under it).
     pub(crate) fn active(&self) -> bool {
@@ -209,10 +217,12 @@ fn end_session(ut: &UtraceTask) {
     }
 }
 
-/// Sets utrace's TF (and BTF for a block step) in current's registers.
-fn arm(ut: &Arc<UtraceTask>, mode: u32) {
+/// Sets utrace's TF (and BTF for a block step) in current's registers. Returns false if it
+/// did not (the thread is leaving, or the state left the table): the step state is then
+/// unchanged, or IDLE.
+fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     if leaving() {
-        return;
+        return false;
     }
     // The probes that end a step (sys_exit, signal_deliver) and clean up after it
     // (task_newtask, sched_process_free) must be in place before TF goes live.
@@ -240,7 +250,7 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) {
     };
     let Some(prev) = prev else {
         abandon(ut);
-        return;
+        return false;
     };
     if prev == IDLE {
         ACTIVE.fetch_add(1, Ordering::AcqRel);
@@ -261,6 +271,7 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) {
         arch::set_block_step(false);
     }
     ut.step.block.store(block, Ordering::Release);
+    true
 }
 
 /// Takes utrace's TF and BTF back out of current's registers (the instruction did not run).
@@ -311,12 +322,7 @@ pub(crate) unsafe extern "C" fn utrace_rust_step_trap(regs: *mut bindings::pt_re
     let Some(ut) = current_active() else {
         return TRAP_NOT_OURS;
     };
-    if ut
-        .step
-        .state
-        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
+    if !ut.step.end_armed() {
         return TRAP_NOT_OURS;
     }
     let forced = ut.step.forced.load(Ordering::Acquire);
@@ -345,12 +351,7 @@ pub(crate) unsafe fn syscall_exit(regs: *mut bindings::pt_regs) {
     if ut.syscall_stop() == SyscallStop::Skipped {
         return;
     }
-    if ut
-        .step
-        .state
-        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
+    if !ut.step.end_armed() {
         return;
     }
     // After rt_sigreturn (`sets_tf`) the flags are the signal frame's: the program's.
@@ -376,12 +377,7 @@ pub(crate) unsafe fn signal_deliver(event: usize, regs: *mut bindings::pt_regs) 
         return;
     }
     let Some(ut) = current_active() else { return };
-    if ut
-        .step
-        .state
-        .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
+    if !ut.step.end_armed() {
         return;
     }
     take_back(&ut, regs);
@@ -440,7 +436,12 @@ fn step_done(ut: &Arc<UtraceTask>) {
     // SAFETY: reads current's rseq area from user memory, in task context.
     if !ut.has_no_attached_engine() && unsafe { glue::utrace_glue_rseq_ip_in_cs(ip) } {
         let mode = u32::from(ut.step.mode.load(Ordering::Acquire));
-        arm(ut, mode);
+        // Not re-armed (a fatal signal or unload came since `leaving()` above): the state
+        // is still DONE with no work queued; end the session, or unload would wait for it
+        // until the thread dies.
+        if !arm(ut, mode) {
+            end_session(ut);
+        }
         return;
     }
     {

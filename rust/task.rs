@@ -593,8 +593,12 @@ impl UtraceTask {
             return true;
         }
         // Detached meanwhile. A detacher that saw `reporting == engine` just now returned
-        // -EINPROGRESS and left the attached reference to us: drop it on the way out.
-        self.finish_callback(engine);
+        // -EINPROGRESS and left the attached reference to us: drop it on the way out. (No
+        // callback ran, so none deferred a wake-up: `finish_callback`'s delivery is not
+        // needed, and `reporting` is cleared at once.)
+        self.reporting.store(ptr::null_mut(), Ordering::Release);
+        fence(Ordering::SeqCst);
+        engine.drop_attach_ref();
         false
     }
 
@@ -602,6 +606,14 @@ impl UtraceTask {
     /// another thread that saw the callback in flight), its attached reference is dropped
     /// here, now that the callback is over.
     pub(crate) fn finish_callback(&self, engine: &Engine) {
+        // Wake-ups the callback deferred after a detacher's `deliver_deferred_of` (it runs
+        // when the engine is marked detached, maybe while the callback is still running) go
+        // now, while `reporting` still names the engine: `utrace_barrier` cannot return, nor
+        // a detacher see the callback over, before this. A detach marked after this check
+        // delivers them itself (its `deliver_deferred_of` takes the lock after the deferral).
+        if !engine.is_attached() {
+            crate::stop::deliver_deferred_of(self, engine);
+        }
         self.reporting.store(ptr::null_mut(), Ordering::Release);
         fence(Ordering::SeqCst);
         // A detacher that saw this callback in flight left the attached reference to us.

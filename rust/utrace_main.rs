@@ -158,6 +158,11 @@ fn teardown(hooks: &hooks::Hooks) {
     //    still on a task_work callback's epilogue here (what it was made for: trampolines).
     // SAFETY: process context, may sleep.
     unsafe { glue::utrace_glue_synchronize_rcu_tasks() };
+    //    The probe-sync work item is ours too. `hooks.shutdown()` cancelled it, but a need
+    //    given back since (a step session ended by the task_work drained above, or
+    //    `step::forget` in step 2) queues it again: cancel it now that nothing can.
+    // SAFETY: cancelling our own static work item; process context.
+    unsafe { glue::utrace_glue_cancel_sync() };
     // 4. No thread has utrace's TF and no step work is queued: the die notifier can go
     //    (unregistering waits for a running call to finish).
     step::unregister();

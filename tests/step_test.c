@@ -20,7 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "utrace_fixture.h"
-#include "linux/utrace.h"
+#include "utrace_stop.h"
 
 static const char *const modules[] = { "utrace", "utrace_test_engine", NULL };
 
@@ -190,25 +190,10 @@ FIXTURE_TEARDOWN(step)
 	munmap(sh, sizeof(*sh));
 }
 
-static void report(struct ut_tracee *t, long v)
-{
-	if (write(t->back_w, &v, sizeof(v)) != sizeof(v))
-		_exit(98);
-}
-
-/* Reads one long the tracee reported, waiting @secs at most. */
-static int read_back_secs(struct ut_tracee *t, long *v, int secs)
-{
-	struct pollfd p = { .fd = t->back, .events = POLLIN };
-
-	if (poll(&p, 1, secs * 1000) != 1)
-		return -1;
-	return read(t->back, v, sizeof(*v)) == sizeof(*v) ? 0 : -1;
-}
-
+/* Reads one long the tracee reported, waiting 60 s at most. */
 static int read_back(struct ut_tracee *t, long *v)
 {
-	return read_back_secs(t, v, 60);
+	return ut_read_back_ms(t, v, 60000);
 }
 
 /* The "step" lines of slot 0: their IPs and TF bits, in order. Returns how many. */
@@ -292,23 +277,11 @@ static int wait_stepping(int n)
 	return -1;
 }
 
-/* The scheduler state letter of @pid ('R', 'S', ...). */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (ut_read_file(path, buf, sizeof(buf)) <= 0)
-		return '?';
-	p = strrchr(buf, ')');
-	return p && p[1] ? p[2] : '?';
-}
-
 /* Waits (deadline 20 s) until @pid sleeps interruptibly (blocked in a syscall). */
 static int wait_sleeping(pid_t pid)
 {
 	for (int i = 0; i < 2000; i++) {
-		if (proc_state(pid) == 'S')
+		if (ut_proc_state(pid) == 'S')
 			return 0;
 		usleep(10000);
 	}
@@ -318,14 +291,7 @@ static int wait_sleeping(pid_t pid)
 /* Polls utrace_prepare_examine until slot 0's thread is stopped (deadline 20 s). */
 static int wait_stopped(void)
 {
-	int r = -1;
-
-	for (int i = 0; i < 2000 && r; i++) {
-		r = ut_cmd("examine 0");
-		if (r)
-			usleep(10000);
-	}
-	return r;
+	return ut_cmd_until_ok(20, "examine 0");
 }
 
 /* As wait_stopped, polling faster (the stop/resume loop); deadline 20 s. */
@@ -370,8 +336,8 @@ static int scenario_step_seq(struct ut_tracee *t)
 {
 	catch_traps();
 	step_seq();
-	report(t, ntraps);
-	report(t, tf_now());
+	ut_report(t, ntraps);
+	ut_report(t, tf_now());
 	return 0;
 }
 
@@ -417,9 +383,9 @@ static int scenario_tf(struct ut_tracee *t)
 	tf_body();
 	base = ntraps;
 	tf_seq();
-	report(t, base);
-	report(t, ntraps - base);
-	report(t, tf_now());
+	ut_report(t, base);
+	ut_report(t, ntraps - base);
+	ut_report(t, tf_now());
 	return 0;
 }
 
@@ -464,11 +430,11 @@ static int scenario_read(struct ut_tracee *t)
 	/* The test's pipe is t->back; ours comes in through the go pipe's duplicate. */
 	if (pipe(p))
 		return 1;
-	report(t, p[1]);
+	ut_report(t, p[1]);
 	r = read_seq(p[0], &c, 1);
-	report(t, r);
-	report(t, tf_now());
-	report(t, ntraps);
+	ut_report(t, r);
+	ut_report(t, tf_now());
+	ut_report(t, ntraps);
 	return 0;
 }
 
@@ -545,7 +511,7 @@ TEST_F(step, unload_while_stepping_leaves_no_tf)
 	ASSERT_EQ(0, ut_unload_module("utrace_test_engine"));
 	ASSERT_EQ(0, ut_unload_module("utrace"));
 	/* Still blocked in its (restarted) read. */
-	EXPECT_EQ('S', proc_state(t.pid));
+	EXPECT_EQ('S', ut_proc_state(t.pid));
 	finish_blocked(_metadata, &t, fd);
 	ASSERT_EQ(0, ut_load_module("utrace", ""));
 	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
@@ -558,8 +524,8 @@ static int scenario_spin(struct ut_tracee *t)
 	syscall(SYS_getppid);
 	while (!sh->stop)
 		sh->progress++;
-	report(t, tf_now());
-	report(t, ntraps);
+	ut_report(t, tf_now());
+	ut_report(t, ntraps);
 	return 0;
 }
 
@@ -610,8 +576,8 @@ static int scenario_fork(struct ut_tracee *t)
 		_exit(ntraps ? 3 : 0);
 	if (child > 0)
 		waitpid(child, &status, 0);
-	report(t, status);
-	report(t, ntraps);
+	ut_report(t, status);
+	ut_report(t, ntraps);
 	return 0;
 }
 
@@ -646,7 +612,7 @@ static int scenario_blk(struct ut_tracee *t)
 {
 	catch_traps();
 	blk_seq();
-	report(t, ntraps);
+	ut_report(t, ntraps);
 	return 0;
 }
 
@@ -768,9 +734,9 @@ static int scenario_rseq_threads(struct ut_tracee *t)
 		return 3;
 	increment(&a);
 	pthread_join(th, NULL);
-	report(t, a.done + b.done);
-	report(t, sum_counts());
-	report(t, a.aborts + b.aborts);
+	ut_report(t, a.done + b.done);
+	ut_report(t, sum_counts());
+	ut_report(t, a.aborts + b.aborts);
 	return 0;
 }
 
@@ -823,9 +789,9 @@ static int scenario_rseq_stepped(struct ut_tracee *t)
 	syscall(SYS_getppid);
 	increment(&w);
 	step_done_marker();
-	report(t, w.done);
-	report(t, sum_counts());
-	report(t, ntraps);
+	ut_report(t, w.done);
+	ut_report(t, sum_counts());
+	ut_report(t, ntraps);
 	return 0;
 }
 
@@ -853,7 +819,7 @@ TEST_F_TIMEOUT(step, rseq_stepping_terminates, 300)
 	ASSERT_EQ(0, ut_cmd("events 0 %lx", EV_STEP));
 	ut_tracee_go(&t);
 	/* The deadline: a livelock (a section restarted forever) never gets here. */
-	ASSERT_EQ(0, read_back_secs(&t, &done, 240));
+	ASSERT_EQ(0, ut_read_back_ms(&t, &done, 240 * 1000));
 	ASSERT_EQ(0, read_back(&t, &sum));
 	ASSERT_EQ(0, read_back(&t, &traps));
 	EXPECT_EQ(0, ut_tracee_wait(&t));

@@ -358,6 +358,25 @@ static void check_restarted(struct __test_metadata *_metadata, pid_t pid, long n
 #define ERESTARTNOHAND	514
 
 /*
+ * Lets the tracee (started, with slot 0 attached for UTRACE_INTERRUPT) go, pokes it in the
+ * blocking syscall @nr, and checks that the syscall did not return: the tracee is blocked
+ * in it again and reported nothing; with UTRACE_INTERRUPT, check_restarted(@restart_err).
+ */
+static void poke_expect_restart(struct __test_metadata *_metadata, struct ut_tracee *t,
+				long nr, int restart_err, enum poke how)
+{
+	long v;
+
+	attach_for_interrupt(_metadata, t, how);
+	ut_tracee_go(t);
+	poke(_metadata, t, nr, how);
+	ASSERT_TRUE(ut_wait_blocked_in(t->pid, nr));
+	EXPECT_EQ(-1, ut_read_back_ms(t, &v, 200));
+	if (how == POKE_INTERRUPT)
+		check_restarted(_metadata, t->pid, nr, restart_err);
+}
+
+/*
  * pause() interrupted: it is restarted transparently (a SIGUSR1 with a handler still ends
  * it with EINTR afterwards), exactly as after SIGSTOP + SIGCONT.
  */
@@ -367,14 +386,7 @@ static void pause_case(struct __test_metadata *_metadata, enum poke how)
 	long v;
 
 	ASSERT_EQ(0, ut_tracee_start(&t, scenario_pause));
-	attach_for_interrupt(_metadata, &t, how);
-	ut_tracee_go(&t);
-	poke(_metadata, &t, SYS_pause, how);
-	/* Back in pause(): it did not return. */
-	ASSERT_TRUE(ut_wait_blocked_in(t.pid, SYS_pause));
-	EXPECT_EQ(-1, ut_read_back_ms(&t, &v, 200));
-	if (how == POKE_INTERRUPT)
-		check_restarted(_metadata, t.pid, SYS_pause, ERESTARTNOHAND);
+	poke_expect_restart(_metadata, &t, SYS_pause, ERESTARTNOHAND, how);
 	ASSERT_EQ(0, kill(t.pid, SIGUSR1));
 	ASSERT_EQ(0, ut_read_back(&t, &v));
 	EXPECT_EQ(-EINTR, v);
@@ -400,13 +412,7 @@ static void read_case(struct __test_metadata *_metadata, enum poke how)
 	long v, c;
 
 	ASSERT_EQ(0, start_reader(&t, scenario_read_pipe));
-	attach_for_interrupt(_metadata, &t, how);
-	ut_tracee_go(&t);
-	poke(_metadata, &t, SYS_read, how);
-	ASSERT_TRUE(ut_wait_blocked_in(t.pid, SYS_read));
-	EXPECT_EQ(-1, ut_read_back_ms(&t, &v, 200));
-	if (how == POKE_INTERRUPT)
-		check_restarted(_metadata, t.pid, SYS_read, ERESTARTSYS);
+	poke_expect_restart(_metadata, &t, SYS_read, ERESTARTSYS, how);
 	ASSERT_EQ(1, write(data_w, "d", 1));
 	ASSERT_EQ(0, ut_read_back(&t, &v));
 	ASSERT_EQ(0, ut_read_back(&t, &c));
@@ -496,6 +502,56 @@ TEST_F(contract, interrupt_after_pending_report_or_stop)
 		close(data_w);
 		ASSERT_EQ(0, ut_cmd("put 0"));
 	}
+}
+
+static int scenario_getppid_once(struct ut_tracee *t)
+{
+	ut_report(t, syscall(SYS_getppid));
+	return 0;
+}
+
+/*
+ * A wake-up deferred by a callback of an engine detached while the callback ran is
+ * delivered before utrace_barrier() returns: after it the engine may free its queue. Slot
+ * 0's gated syscall_entry is detached (-EINPROGRESS), then opened: it calls
+ * utrace_wake_up(); slot 1 (called after it: entry is reverse attach order) holds the pass
+ * in its own gate, so the end of the pass cannot deliver it. Before the fix it was still
+ * deferred here, delivered only when the pass ended, after the barrier.
+ */
+TEST_F(contract, detached_engine_wakeup_delivered_before_barrier)
+{
+	struct ut_tracee t = { 0 };
+	struct ut_counts c = { 0 };
+	int b;
+	long v;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_once));
+	ASSERT_EQ(0, ut_cmd("attach 1 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("ret 0 syscall_entry %x", UTRACE_STOP));
+	ASSERT_EQ(0, ut_cmd("wake 0 1"));
+	ASSERT_EQ(0, ut_cmd("gate 0"));
+	ASSERT_EQ(0, ut_cmd("gate 1"));
+	ASSERT_EQ(0, ut_cmd("events 1 %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
+	ASSERT_EQ(0, ut_cmd("clear"));
+	ut_tracee_go(&t);
+	ASSERT_TRUE(ut_log_wait_for("syscall_entry 0 ", logbuf, sizeof(logbuf), 10));
+	EXPECT_EQ(-EINPROGRESS, ut_cmd("control 0 %d", UTRACE_DETACH));
+	ASSERT_EQ(0, ut_cmd("open 0"));
+	/* Slot 0's callback returned; the pass now waits in slot 1's gate. */
+	ASSERT_TRUE(ut_log_wait_for("syscall_entry 1 ", logbuf, sizeof(logbuf), 10));
+	b = ut_cmd("barrier 0");
+	EXPECT_TRUE(b == 0 || b == -ESRCH) TH_LOG("barrier %d", b);
+	ASSERT_EQ(0, ut_counts(0, &c));
+	EXPECT_EQ(1, c.wake_calls);
+	EXPECT_EQ(c.wake_calls, c.wake_delivered);
+	ASSERT_EQ(0, ut_cmd("open 1"));
+	ASSERT_EQ(0, ut_read_back(&t, &v));
+	EXPECT_EQ(getpid(), v);
+	EXPECT_EQ(0, WEXITSTATUS(ut_tracee_wait(&t)));
+	ASSERT_EQ(0, ut_cmd("put 0"));
+	ASSERT_EQ(0, ut_cmd("put 1"));
 }
 
 TEST_HARNESS_MAIN

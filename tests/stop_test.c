@@ -7,27 +7,19 @@
  * unloading an engine module with a stopped thread. Timing never decides a verdict: every
  * wait is a deadline for something that must happen.
  */
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "utrace_fixture.h"
-#include "linux/utrace.h"
+#include "utrace_stop.h"
 
 static const char *const modules[] = { "utrace", "utrace_test_engine", NULL };
 
-#define ENTRY_EXIT	(UTRACE_EVENT(SYSCALL_ENTRY) | UTRACE_EVENT(SYSCALL_EXIT))
-
-/* Shared with the tracee: its progress counter and what its signal handler saw. */
-struct shared {
-	volatile long progress;
-	volatile long handled;
-};
-static struct shared *sh;
+/* Shared with the tracee: progress is its progress counter, value[0] its handler's count. */
+static struct ut_shared *sh;
 
 FIXTURE(stop) {
 	int dummy;
@@ -35,8 +27,8 @@ FIXTURE(stop) {
 
 FIXTURE_SETUP(stop)
 {
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, sh);
+	sh = ut_shared_map();
+	ASSERT_NE(NULL, sh);
 	ut_fixture_load(_metadata, modules);
 	ASSERT_EQ(0, ut_cmd("clear"));
 }
@@ -47,34 +39,18 @@ FIXTURE_TEARDOWN(stop)
 	munmap(sh, sizeof(*sh));
 }
 
-/* Reads one long the tracee reported, waiting 20 s at most. */
-static int read_back(struct ut_tracee *t, long *v)
-{
-	struct pollfd p = { .fd = t->back, .events = POLLIN };
-
-	if (poll(&p, 1, 20000) != 1)
-		return -1;
-	return read(t->back, v, sizeof(*v)) == sizeof(*v) ? 0 : -1;
-}
-
-static void report(struct ut_tracee *t, long v)
-{
-	if (write(t->back_w, &v, sizeof(v)) != sizeof(v))
-		_exit(98);
-}
-
 /* One getppid(), its result (or -errno) reported to the test. */
 static int scenario_getppid(struct ut_tracee *t)
 {
 	long r = syscall(SYS_getppid);
 
-	report(t, r == -1 ? -errno : r);
+	ut_report(t, r == -1 ? -errno : r);
 	return 0;
 }
 
 static void on_usr1(int sig)
 {
-	sh->handled++;
+	sh->value[0]++;
 }
 
 /* As scenario_getppid, with a SIGUSR1 handler; also reports the handler's count. */
@@ -84,8 +60,8 @@ static int scenario_getppid_handler(struct ut_tracee *t)
 
 	signal(SIGUSR1, on_usr1);
 	r = syscall(SYS_getppid);
-	report(t, r == -1 ? -errno : r);
-	report(t, sh->handled);
+	ut_report(t, r == -1 ? -errno : r);
+	ut_report(t, sh->value[0]);
 	return 0;
 }
 
@@ -97,60 +73,13 @@ static int scenario_spin(struct ut_tracee *t)
 	return 0;
 }
 
-/* Whether the spinning tracee makes progress within 10 s (a deadline). */
-static int progresses(void)
-{
-	long start = sh->progress;
-
-	for (int i = 0; i < 1000; i++) {
-		if (sh->progress != start)
-			return 1;
-		usleep(10000);
-	}
-	return 0;
-}
-
-/* utrace_control(STOP) until it says the thread is parked (deadline 10 s). */
-static int stop_now(int slot)
-{
-	int r = ut_cmd("control %d %d", slot, UTRACE_STOP);
-
-	for (int i = 0; r == -EINPROGRESS && i < 1000; i++) {
-		usleep(10000);
-		r = ut_cmd("control %d %d", slot, UTRACE_STOP);
-	}
-	return r;
-}
-
-/* Lines of slot 0 that contain @part. */
 /* Start a spinning tracee with slot 0 attached, and stop it (asserts on failure). */
 static void start_stopped_spinner(struct __test_metadata *_metadata, struct ut_tracee *t)
 {
 	ASSERT_EQ(0, ut_tracee_start(t, scenario_spin));
 	ASSERT_EQ(0, ut_cmd("attach 0 %d", t->pid));
 	ut_tracee_go(t);
-	ASSERT_EQ(0, stop_now(0));
-}
-
-static int count_containing(const char *log, const char *part)
-{
-	char lines[64][256];
-	int n = ut_slot_lines(log, 0, lines, 64), c = 0;
-
-	for (int i = 0; i < n; i++)
-		c += strstr(lines[i], part) != NULL;
-	return c;
-}
-
-/* Lines of slot 0 that match @want (exactly, or as a prefix when it ends in '*'). */
-static int count_matching(const char *log, const char *want)
-{
-	char lines[64][256];
-	int n = ut_slot_lines(log, 0, lines, 64), c = 0;
-
-	for (int i = 0; i < n; i++)
-		c += ut_line_matches(lines[i], want);
-	return c;
+	ASSERT_EQ(0, ut_stop_now(0));
 }
 
 /* Attach slot 0 to @t, stopping at getppid's entry (and @exit_stop: at its exit). */
@@ -163,7 +92,7 @@ static void setup_getppid_stop(struct __test_metadata *_metadata, struct ut_trac
 	ASSERT_EQ(0, ut_cmd("ret 0 %s %x", exit_stop ? "syscall_exit" : "syscall_entry",
 			    UTRACE_STOP));
 	ASSERT_EQ(0, ut_cmd("wake 0 1"));
-	ASSERT_EQ(0, ut_cmd("events 0 %lx", ENTRY_EXIT));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UT_ENTRY_EXIT));
 	ut_tracee_go(t);
 }
 
@@ -184,28 +113,28 @@ TEST_F(stop, entry_stop_reruns_syscall)
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	snprintf(want, sizeof(want), "regs 0 %d orig_ax=%d ax=%d di=*", t.pid, SYS_getppid,
 		 -ENOSYS);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	/* Stopped before the syscall ran: no exit for it, and no phantom exit, yet. */
 	snprintf(want, sizeof(want), " nr=%d ret=", SYS_getppid);
-	EXPECT_EQ(0, count_containing(log, want)) TH_LOG("log:\n%s", log);
-	EXPECT_EQ(0, count_containing(log, " nr=-1 ")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, ut_count_containing(log, 0, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, ut_count_containing(log, 0, " nr=-1 ")) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	ASSERT_EQ(0, read_back(&t, &v));
+	ASSERT_EQ(0, ut_read_back(&t, &v));
 	EXPECT_EQ(getpid(), v);
 	EXPECT_EQ(0, ut_tracee_wait(&t));
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid, UTRACE_RESUME,
 		 SYS_getppid);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid,
 		 UTRACE_RESUME | UTRACE_SYSCALL_RESUMED, SYS_getppid);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	snprintf(want, sizeof(want), "syscall_exit 0 %d in=0x%x nr=%d ret=%d", t.pid,
 		 UTRACE_RESUME, SYS_getppid, getpid());
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
-	EXPECT_EQ(0, count_containing(log, " nr=-1 ")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, ut_count_containing(log, 0, " nr=-1 ")) TH_LOG("log:\n%s", log);
 	snprintf(want, sizeof(want), " nr=%d ret=", SYS_getppid);
-	EXPECT_EQ(1, count_containing(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_containing(log, 0, want)) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
@@ -220,16 +149,16 @@ TEST_F(stop, entry_stop_changed_number_runs)
 	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
 	ASSERT_EQ(0, ut_cmd("setreg 0 orig_ax %d", SYS_getpid));
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	ASSERT_EQ(0, read_back(&t, &v));
+	ASSERT_EQ(0, ut_read_back(&t, &v));
 	EXPECT_EQ(t.pid, v);
 	EXPECT_EQ(0, ut_tracee_wait(&t));
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid,
 		 UTRACE_RESUME | UTRACE_SYSCALL_RESUMED, SYS_getpid);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	snprintf(want, sizeof(want), "syscall_exit 0 %d in=0x%x nr=%d ret=%d", t.pid,
 		 UTRACE_RESUME, SYS_getpid, t.pid);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
@@ -245,13 +174,13 @@ TEST_F(stop, entry_stop_abort_returns_ax)
 	ASSERT_EQ(0, ut_cmd("setreg 0 orig_ax -1"));
 	ASSERT_EQ(0, ut_cmd("setreg 0 ax -77"));
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	ASSERT_EQ(0, read_back(&t, &v));
+	ASSERT_EQ(0, ut_read_back(&t, &v));
 	EXPECT_EQ(-77, v);
 	EXPECT_EQ(0, ut_tracee_wait(&t));
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	/* Not re-run: no resumed entry, and (documented) no exit report for it. */
-	EXPECT_EQ(0, count_containing(log, " in=0x105 ")) TH_LOG("log:\n%s", log);
-	EXPECT_EQ(0, count_containing(log, " nr=-1 ")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, ut_count_containing(log, 0, " in=0x105 ")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, ut_count_containing(log, 0, " nr=-1 ")) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
@@ -269,10 +198,10 @@ TEST_F(stop, exit_stop_changes_return_value)
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	snprintf(want, sizeof(want), "regs 0 %d orig_ax=%d ax=%d di=*", t.pid, SYS_getppid,
 		 getpid());
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, ut_cmd("setreg 0 ax 4242"));
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	ASSERT_EQ(0, read_back(&t, &v));
+	ASSERT_EQ(0, ut_read_back(&t, &v));
 	EXPECT_EQ(4242, v);
 	EXPECT_EQ(0, ut_tracee_wait(&t));
 	ASSERT_EQ(0, ut_cmd("put 0"));
@@ -288,26 +217,26 @@ TEST_F(stop, signal_during_entry_stop)
 	char log[8192], want[256];
 	long v, handled;
 
-	sh->handled = 0;
+	sh->value[0] = 0;
 	setup_getppid_stop(_metadata, &t, scenario_getppid_handler, 0);
 	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
 	ASSERT_EQ(0, kill(t.pid, SIGUSR1));
 	/* A signal does not end the stop (only SIGKILL does). */
 	EXPECT_EQ(0, ut_cmd("examine 0"));
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	ASSERT_EQ(0, read_back(&t, &v));
-	ASSERT_EQ(0, read_back(&t, &handled));
+	ASSERT_EQ(0, ut_read_back(&t, &v));
+	ASSERT_EQ(0, ut_read_back(&t, &handled));
 	EXPECT_EQ(getpid(), v);
 	EXPECT_EQ(1, handled);
 	EXPECT_EQ(0, ut_tracee_wait(&t));
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	snprintf(want, sizeof(want), "syscall_exit 0 %d in=0x%x nr=%d ret=%d", t.pid,
 		 UTRACE_RESUME, SYS_getppid, getpid());
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	/* The re-run (after the handler's rt_sigreturn) is the resumed entry. */
 	snprintf(want, sizeof(want), "syscall_entry 0 %d in=0x%x nr=%d *", t.pid,
 		 UTRACE_RESUME | UTRACE_SYSCALL_RESUMED, SYS_getppid);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
@@ -325,8 +254,8 @@ TEST_F(stop, control_stop_and_resume)
 	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(QUIESCE)));
 	ASSERT_EQ(0, ut_cmd("ret 0 quiesce %x", UTRACE_STOP));
 	ut_tracee_go(&t);
-	ASSERT_TRUE(progresses());
-	ASSERT_EQ(0, stop_now(0));
+	ASSERT_TRUE(ut_progresses(&sh->progress));
+	ASSERT_EQ(0, ut_stop_now(0));
 	/* Parked: it runs no user instruction until resumed. */
 	c = sh->progress;
 	ASSERT_EQ(0, ut_cmd("examine 0"));
@@ -335,7 +264,7 @@ TEST_F(stop, control_stop_and_resume)
 	ASSERT_EQ(0, ut_cmd("examine 0"));
 	ASSERT_EQ(0, ut_cmd("ret 0 quiesce %x", UTRACE_RESUME));
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	EXPECT_TRUE(progresses());
+	EXPECT_TRUE(ut_progresses(&sh->progress));
 	kill(t.pid, SIGKILL);
 	ut_tracee_wait(&t);
 	ASSERT_EQ(0, ut_cmd("put 0"));
@@ -361,7 +290,7 @@ TEST_F(stop, detach_ends_stop)
 
 	start_stopped_spinner(_metadata, &t);
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
-	EXPECT_TRUE(progresses());
+	EXPECT_TRUE(ut_progresses(&sh->progress));
 	kill(t.pid, SIGKILL);
 	ut_tracee_wait(&t);
 	ASSERT_EQ(0, ut_cmd("put 0"));
@@ -376,7 +305,7 @@ TEST_F(stop, two_engines_stop_one_thread)
 	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
 	ASSERT_EQ(0, ut_cmd("attach 1 %d", t.pid));
 	ut_tracee_go(&t);
-	ASSERT_EQ(0, stop_now(0));
+	ASSERT_EQ(0, ut_stop_now(0));
 	/* Already parked: the second engine's STOP is satisfied at once. */
 	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_STOP));
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
@@ -384,7 +313,7 @@ TEST_F(stop, two_engines_stop_one_thread)
 	EXPECT_EQ(0, ut_cmd("examine 1"));
 	EXPECT_EQ(-EINVAL, ut_cmd("examine 0"));	/* engine 0 no longer stops it */
 	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_RESUME));
-	EXPECT_TRUE(progresses());
+	EXPECT_TRUE(ut_progresses(&sh->progress));
 	kill(t.pid, SIGKILL);
 	ut_tracee_wait(&t);
 	ASSERT_EQ(0, ut_cmd("put 0"));
@@ -415,12 +344,7 @@ TEST_F(stop, wake_up_never_lost_vs_kill_and_detach)
 		ASSERT_EQ(0, ut_cmd("put 0"));
 	}
 	/* Deadline: deliveries are synchronous with the tracee's exit or resumption. */
-	for (int k = 0; k < 1000; k++) {
-		ASSERT_EQ(0, ut_counts(0, &c));
-		if (c.wake_calls == c.wake_delivered)
-			break;
-		usleep(10000);
-	}
+	EXPECT_TRUE(ut_wakeups_all_delivered(0, &c));
 	EXPECT_EQ(c.wake_calls, c.wake_delivered);
 	TH_LOG("%ld wake-ups made, %ld delivered", c.wake_calls, c.wake_delivered);
 }
@@ -502,8 +426,8 @@ TEST_F(stop, exit_stop_holds_thread_before_death)
 	setup_exit_stop(_metadata, &t);
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	snprintf(want, sizeof(want), "exit 0 %d in=0x%x orig=768 code=768", t.pid, UTRACE_RESUME);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
-	EXPECT_EQ(0, count_containing(log, "death ")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, ut_count_containing(log, 0, "death ")) TH_LOG("log:\n%s", log);
 	EXPECT_EQ(0, waitpid(t.pid, &status, WNOHANG));
 	EXPECT_EQ(0, ut_cmd("examine 0"));
 	/* Already parked: a STOP is satisfied at once. */
@@ -513,7 +437,7 @@ TEST_F(stop, exit_stop_holds_thread_before_death)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) TH_LOG("status %x", status);
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	snprintf(want, sizeof(want), "death 0 %d group_dead=1 signal=%d", t.pid, SIGCHLD);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
@@ -529,7 +453,7 @@ TEST_F(stop, exit_stop_detach_lets_it_die)
 	status = ut_tracee_wait(&t);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) TH_LOG("status %x", status);
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
-	EXPECT_EQ(0, count_containing(log, "death ")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(0, ut_count_containing(log, 0, "death ")) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
@@ -537,7 +461,7 @@ static void *thread_exit_when_told(void *arg)
 {
 	struct ut_tracee *t = arg;
 
-	report(t, syscall(SYS_gettid));
+	ut_report(t, syscall(SYS_gettid));
 	while (!sh->progress)
 		usleep(1000);
 	syscall(SYS_exit, 0);	/* this thread only */
@@ -570,7 +494,7 @@ TEST_F(stop, sigkill_ends_thread_exit_stop)
 	sh->progress = 0;
 	ASSERT_EQ(0, ut_tracee_start(&t, scenario_thread_exit));
 	ut_tracee_go(&t);
-	ASSERT_EQ(0, read_back(&t, &tid));
+	ASSERT_EQ(0, ut_read_back(&t, &tid));
 	ASSERT_EQ(0, ut_cmd("attach 0 %ld", tid));
 	ASSERT_EQ(0, ut_cmd("ret 0 exit %x", UTRACE_STOP));
 	ASSERT_EQ(0, ut_cmd("wake 0 1"));
@@ -579,7 +503,7 @@ TEST_F(stop, sigkill_ends_thread_exit_stop)
 	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
 	ASSERT_LT(0, ut_log(log, sizeof(log)));
 	snprintf(want, sizeof(want), "exit 0 %ld in=0x%x orig=0 code=0", tid, UTRACE_RESUME);
-	EXPECT_EQ(1, count_matching(log, want)) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, ut_count_matching(log, 0, want)) TH_LOG("log:\n%s", log);
 	ASSERT_EQ(0, kill(t.pid, SIGKILL));
 	status = ut_tracee_wait(&t);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) TH_LOG("status %x", status);
@@ -593,7 +517,7 @@ TEST_F(stop, rmmod_engine_with_stopped_thread)
 
 	start_stopped_spinner(_metadata, &t);
 	ASSERT_EQ(0, ut_unload_module("utrace_test_engine"));
-	EXPECT_TRUE(progresses());
+	EXPECT_TRUE(ut_progresses(&sh->progress));
 	kill(t.pid, SIGKILL);
 	ut_tracee_wait(&t);
 	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
