@@ -172,8 +172,19 @@ fn set_events(e: &Engine, events: usize) -> Result {
         return Err(EINVAL);
     }
     let ut = e.utrace();
-    let old = ut.set_engine_events(e, events)?;
-    hooks::engine_events_changed(old | hooks::ATTACHED, events | hooks::ATTACHED);
+    // The new mask's probes first (registered before this returns when the caller can
+    // sleep), the old mask's given back after: a thread that reaches a tracepoint after the
+    // engine's events changed finds the probe there (`set_engine_events` relies on it for
+    // DEATH on an exiting thread).
+    hooks::engine_events_changed(0, events | hooks::ATTACHED);
+    let old = match ut.set_engine_events(e, events) {
+        Ok(old) => old,
+        Err(err) => {
+            hooks::engine_events_changed(events | hooks::ATTACHED, 0);
+            return Err(err);
+        }
+    };
+    hooks::engine_events_changed(old | hooks::ATTACHED, 0);
     if old & !events != 0 && !core::ptr::eq(e.task(), Task::current_raw()) && ut.is_reporting(e) {
         return Err(EINPROGRESS);
     }
@@ -212,7 +223,8 @@ fn control(e: &Engine, action: u32) -> Result {
             // Detaching also lets the thread go if this engine was the last to stop it.
             ut.detach_engine(e, is_current)
         }
-        _ if ut.is_dead() => Err(ESRCH),
+        // Past its death (report begun, or a zombie): no stop or report can come any more.
+        _ if ut.is_gone() => Err(ESRCH),
         abi::STOP => {
             // 0 only if the thread is already parked; otherwise it stops at its next safe
             // point (after a report_quiesce(0) if the engine wants QUIESCE).

@@ -49,7 +49,7 @@ fn stopped_by(e: &Engine) -> Result {
         return Err(EINVAL);
     }
     let ut = e.utrace();
-    if ut.is_dead() {
+    if ut.is_gone() {
         return Err(ESRCH);
     }
     if !stop::is_stopped(ut) {

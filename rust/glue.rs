@@ -77,6 +77,7 @@ extern "C" {
     pub(crate) fn utrace_glue_stop_prepare();
     pub(crate) fn utrace_glue_stop_finish();
     pub(crate) fn utrace_glue_fatal_pending() -> bool;
+    pub(crate) fn utrace_glue_group_dead() -> bool;
     pub(crate) fn utrace_glue_in_task() -> bool;
     pub(crate) fn utrace_glue_wake_up(wq: *mut bindings::wait_queue_head);
     pub(crate) fn utrace_glue_task_on_cpu(task: *const bindings::task_struct) -> bool;

@@ -219,7 +219,7 @@ pub(crate) unsafe extern "C" fn sched_process_exit(
             report::finish(&ut, out.action, Site::NoStop);
         }
     }
-    if ut.exit_item_needed(stop, group_dead) && work::queue_exit(&ut, stop).is_err() {
+    if ut.exit_item_needed(stop, group_dead) && work::queue_exit(&ut).is_err() {
         pr_warn_once!("utrace: no memory for the exit stop or death report of a task\n");
         // No stop is coming: deliver what the exit report's callbacks deferred.
         report::finish(&ut, abi::RESUME, Site::NoStop);

@@ -139,6 +139,12 @@ fn fold(ut: &UtraceTask, e: &Engine, out: &mut Outcome, ret: u32, event_bits: bo
     if event_bits {
         out.bits = ret & !abi::RESUME_MASK;
     }
+    if !e.is_attached() {
+        // Detached by another thread during its callback: its resume action no longer
+        // counts (a STOP from it would stop a thread nobody wants stopped), as in the
+        // original's finish_callback_report(); its event bits do, as there.
+        return false;
+    }
     let mut detached = false;
     match resume {
         abi::DETACH => {

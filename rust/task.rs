@@ -107,8 +107,11 @@ pub(crate) struct Inner {
 pub(crate) struct ExitState {
     /// `sched_process_exit` has run: the task runs no more user code.
     exiting: bool,
-    /// `group_dead` of `sched_process_exit`, for the death report.
-    pub(crate) group_dead: bool,
+    /// `group_dead` of `sched_process_exit`, for the death report (unknown if the probe was
+    /// not registered when the task passed it).
+    pub(crate) group_dead: Option<bool>,
+    /// `report_exit` answered `UTRACE_STOP`: the exit item stops before the death report.
+    pub(crate) stop: bool,
     /// The exit item is queued (or running, or has run).
     queued: bool,
 }
@@ -418,13 +421,46 @@ impl UtraceTask {
     /// engine that sets DEATH later queues it then ([`set_engine_events`]).
     ///
     /// [`set_engine_events`]: Self::set_engine_events
+    ///
+    /// An item already queued (by an engine that set DEATH while the task was exiting, before
+    /// it got here) is not queued again: it reads `stop` when it runs, after this.
     pub(crate) fn exit_item_needed(&self, stop: bool, group_dead: bool) -> bool {
         let mut inner = self.inner.lock();
         let x = &mut inner.exit;
         x.exiting = true;
-        x.group_dead = group_dead;
+        x.group_dead = Some(group_dead);
+        x.stop = stop;
+        if x.queued {
+            return false;
+        }
         x.queued = stop || self.events() & crate::abi::EVENT_DEATH != 0;
         x.queued
+    }
+
+    /// Whether the task is exiting: `sched_process_exit` was seen, or (the probe may not
+    /// have been registered when it passed) `PF_EXITING` is set.
+    ///
+    /// Pairs with the exiting thread: it sets `PF_EXITING`, then passes a full barrier
+    /// (`atomic_dec_and_test(&signal->live)` in do_exit()), then reads the tracepoint's
+    /// probes; the caller registered the exit probe, then this barrier, then reads the flag.
+    /// Either the thread runs the probe, or this sees it exiting.
+    fn exiting_locked(&self, x: &ExitState) -> bool {
+        if x.exiting {
+            return true;
+        }
+        fence(Ordering::SeqCst);
+        // SAFETY: the task is alive (our reference); `flags` is a plain word the task sets
+        // for itself (PF_EXITING, once, in exit_signals()).
+        let flags = unsafe { core::ptr::read_volatile(&(*self.task_ptr()).flags) };
+        flags & bindings::PF_EXITING != 0
+    }
+
+    /// Whether the task has gone past its death for utrace: the death report began, or the
+    /// task is a zombie (past `exit_notify()`), so no report or stop can come any more.
+    pub(crate) fn is_gone(&self) -> bool {
+        // SAFETY: the task is alive (our reference); `exit_state` is a word set under
+        // tasklist_lock in exit_notify(); a racy read only decides sooner or later.
+        self.is_dead() || unsafe { core::ptr::read_volatile(&(*self.task_ptr()).exit_state) } != 0
     }
 
     /// In the exit item, after any exit stop: marks death as begun. Returns whether to make
@@ -492,9 +528,10 @@ impl UtraceTask {
             return Err(EALREADY);
         }
         let x = &mut inner.exit;
-        if new_bits & crate::abi::EVENT_DEATH != 0 && x.exiting && !x.queued {
-            // Allocated with GFP_ATOMIC under the lock; task_work_add() is lock-free.
-            crate::work::queue_exit(self, false).map_err(|_| EALREADY)?;
+        if new_bits & crate::abi::EVENT_DEATH != 0 && !x.queued && self.exiting_locked(x) {
+            // Allocated with GFP_ATOMIC under the lock; task_work_add() is lock-free and
+            // fails once the task is past exit_task_work(): too late for the report.
+            crate::work::queue_exit(self).map_err(|_| EALREADY)?;
             x.queued = true;
         }
         engine.set_events_locked(events);

@@ -427,6 +427,12 @@ bool utrace_glue_fatal_pending(void)
 	return fatal_signal_pending(current);
 }
 
+/* Current is exiting and no thread of its group is alive any more (do_exit()'s count). */
+bool utrace_glue_group_dead(void)
+{
+	return atomic_read(&current->signal->live) == 0;
+}
+
 bool utrace_glue_in_task(void)
 {
 	return in_task();

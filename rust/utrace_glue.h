@@ -66,6 +66,7 @@ struct wait_queue_head;
 void utrace_glue_stop_prepare(void);
 void utrace_glue_stop_finish(void);
 bool utrace_glue_fatal_pending(void);
+bool utrace_glue_group_dead(void);
 bool utrace_glue_in_task(void);
 void utrace_glue_wake_up(struct wait_queue_head *wq);
 bool utrace_glue_task_on_cpu(const struct task_struct *task);

@@ -49,8 +49,9 @@ enum Kind {
     /// A stop at syscall entry: the syscall `nr` was skipped; re-run it after the stop,
     /// unless `abort`.
     EntryStop { nr: c_long, abort: bool },
-    /// In `exit_task_work()`: the exit stop if `stop`, then the death report.
-    Exit { stop: bool },
+    /// In `exit_task_work()`: the exit stop if `report_exit` asked for one
+    /// (`ExitState::stop`), then the death report.
+    Exit,
 }
 
 #[repr(C)]
@@ -289,15 +290,11 @@ fn entry_stop(ut: &Arc<UtraceTask>, nr: c_long, abort: bool) {
     crate::step::resume(ut);
 }
 
-/// Queues the exit item (the exit stop if `stop`, then the death report); it runs in
+/// Queues the exit item (the exit stop if one was asked, then the death report); it runs in
 /// `exit_task_work()`, before `exit_notify()`. Fails only without memory, or once the task is
 /// past `exit_task_work()`.
-pub(crate) fn queue_exit(ut: &Arc<UtraceTask>, stop: bool) -> Result {
-    queue(
-        ut,
-        Kind::Exit { stop },
-        bindings::task_work_notify_mode_TWA_NONE,
-    )
+pub(crate) fn queue_exit(ut: &Arc<UtraceTask>) -> Result {
+    queue(ut, Kind::Exit, bindings::task_work_notify_mode_TWA_NONE)
 }
 
 /// The task_work callback.
@@ -325,13 +322,24 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         }
         Kind::Kick => {}
         Kind::EntryStop { nr, abort } => entry_stop(&item.ut, nr, abort),
-        Kind::Exit { stop } => {
+        Kind::Exit => {
+            // `stop` and `group_dead` were recorded by the exit probe, which ran before
+            // exit_task_work() even when a late DEATH queued this item before it.
+            let (stop, group_dead) = {
+                let g = item.ut.lock();
+                (g.exit.stop, g.exit.group_dead)
+            };
             if stop {
                 // The exit stop: no more user code, the mm is gone, registers remain.
                 stop::park(&item.ut);
             }
             if item.ut.begin_death() {
-                let group_dead = item.ut.lock().exit.group_dead;
+                // Unknown if the exit probe was not registered when this thread passed it
+                // (DEATH set late): then "no thread of the group is left alive", which a
+                // thread exiting after this one can make true for it too.
+                // SAFETY: current, in exit_task_work(): its signal struct is still there.
+                let group_dead =
+                    group_dead.unwrap_or_else(|| unsafe { glue::utrace_glue_group_dead() });
                 // SAFETY: current is in do_exit(), where exit_signal is stable.
                 let signal = unsafe { (*Task::current_raw()).exit_signal };
                 // Only DETACH in report_death's answer matters (folded by `report`).

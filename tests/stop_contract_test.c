@@ -141,8 +141,9 @@ static int wait_zombie(pid_t pid)
 
 /*
  * SIGKILL between prepare and finish. Without DEATH, finish says -EAGAIN (the thread left
- * its stop: it ran) and so does a new prepare (not parked). With DEATH answered STOP (the
- * engine still wants it stopped), finish says -EAGAIN and prepare -ESRCH (dead). With DEATH
+ * its stop: it ran) and a new prepare -ESRCH (a zombie, as in the original, which checked
+ * exit_state). With DEATH answered STOP (the engine still wants it stopped), finish says
+ * -EAGAIN and prepare -ESRCH (dead). With DEATH
  * answered RESUME, that answer withdrew the engine's stop (any answer but STOP does): both
  * say -EINVAL. Once the zombie is reaped the engine is detached: -ESRCH.
  */
@@ -153,7 +154,7 @@ TEST_F(contract, sigkill_between_prepare_and_finish)
 		unsigned int death_ret;
 		int finish, prepare;
 	} v[] = {
-		{ 0, UTRACE_RESUME, -EAGAIN, -EAGAIN },
+		{ 0, UTRACE_RESUME, -EAGAIN, -ESRCH },
 		{ UTRACE_EVENT(DEATH), UTRACE_STOP, -EAGAIN, -ESRCH },
 		{ UTRACE_EVENT(DEATH), UTRACE_RESUME, -EINVAL, -EINVAL },
 	};
@@ -522,6 +523,7 @@ TEST_F(contract, detached_engine_wakeup_delivered_before_barrier)
 {
 	struct ut_tracee t = { 0 };
 	struct ut_counts c = { 0 };
+	char want[256];
 	int b;
 	long v;
 
@@ -550,6 +552,17 @@ TEST_F(contract, detached_engine_wakeup_delivered_before_barrier)
 	ASSERT_EQ(0, ut_read_back(&t, &v));
 	EXPECT_EQ(getpid(), v);
 	EXPECT_EQ(0, WEXITSTATUS(ut_tracee_wait(&t)));
+	/*
+	 * The detached engine's STOP answer does not count: slot 1 was passed RESUME, and
+	 * getppid was not stopped and re-run (no resumed entry for it).
+	 */
+	ASSERT_LT(0, ut_log(logbuf, sizeof(logbuf)));
+	snprintf(want, sizeof(want), "syscall_entry 1 %d in=0x%x nr=%d *", t.pid, UTRACE_RESUME,
+		 SYS_getppid);
+	EXPECT_EQ(1, ut_count_matching(logbuf, 1, want)) TH_LOG("log:\n%s", logbuf);
+	snprintf(want, sizeof(want), " in=0x%x nr=%d ", UTRACE_RESUME | UTRACE_SYSCALL_RESUMED,
+		 SYS_getppid);
+	EXPECT_EQ(0, ut_count_containing(logbuf, 1, want)) TH_LOG("log:\n%s", logbuf);
 	ASSERT_EQ(0, ut_cmd("put 0"));
 	ASSERT_EQ(0, ut_cmd("put 1"));
 }

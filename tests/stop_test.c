@@ -20,6 +20,7 @@ static const char *const modules[] = { "utrace", "utrace_test_engine", NULL };
 
 /* Shared with the tracee: progress is its progress counter, value[0] its handler's count. */
 static struct ut_shared *sh;
+static char logbuf[1 << 16];
 
 FIXTURE(stop) {
 	int dummy;
@@ -508,6 +509,76 @@ TEST_F(stop, sigkill_ends_thread_exit_stop)
 	status = ut_tracee_wait(&t);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) TH_LOG("status %x", status);
 	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/*
+ * A zombie is past its death for utrace: DEATH set now gets -EALREADY (no report can come:
+ * the exit probe was not even registered when it exited, nobody wanted EXIT or DEATH), and
+ * control() answers -ESRCH, not -EINPROGRESS for a stop that can never be made.
+ */
+TEST_F(stop, zombie_refuses_death_and_control)
+{
+	struct ut_tracee t = { 0 };
+	siginfo_t si = { 0 };
+	int status;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_exit3));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ut_tracee_go(&t);
+	/* Exited, not reaped: a zombie while the engine is still attached. */
+	ASSERT_EQ(0, waitid(P_PID, t.pid, &si, WEXITED | WNOWAIT));
+	EXPECT_EQ(-EALREADY, ut_cmd("events 0 %lx", UTRACE_EVENT(DEATH)));
+	EXPECT_EQ(-ESRCH, ut_cmd("control 0 %d", UTRACE_STOP));
+	EXPECT_EQ(-ESRCH, ut_cmd("control 0 %d", UTRACE_RESUME));
+	EXPECT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
+	status = ut_tracee_wait(&t);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) TH_LOG("status %x", status);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+/* Exits with code 3 after @arg microseconds (the scenario's delay, from the shared page). */
+static int scenario_exit3_later(struct ut_tracee *t)
+{
+	usleep(sh->value[1]);
+	return 3;
+}
+
+/*
+ * DEATH set while the thread exits, with no engine wanting EXIT or DEATH before (so the
+ * exit probe may not have been registered when the thread passed it): either the call
+ * succeeds and the death report comes, once, or it says -EALREADY and none comes. Never a
+ * success without a report. In a loop, the set moving across the exit.
+ */
+TEST_F(stop, late_death_reported_or_refused)
+{
+	int reported = 0, refused = 0;
+
+	for (int i = 0; i < 40; i++) {
+		struct ut_tracee t = { 0 };
+		char want[64];
+		int r;
+
+		sh->value[1] = (i % 8) * 250;
+		ASSERT_EQ(0, ut_cmd("clear"));
+		ASSERT_EQ(0, ut_tracee_start(&t, scenario_exit3_later));
+		ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+		ut_tracee_go(&t);
+		usleep(1000 + (i % 5) * 300);
+		r = ut_cmd("events 0 %lx", UTRACE_EVENT(DEATH));
+		ASSERT_TRUE(r == 0 || r == -EALREADY) TH_LOG("round %d: set_events %d", i, r);
+		EXPECT_EQ(3, WEXITSTATUS(ut_tracee_wait(&t)));
+		ASSERT_LE(0, ut_log(logbuf, sizeof(logbuf)));
+		snprintf(want, sizeof(want), "death 0 %d ", t.pid);
+		EXPECT_EQ(r == 0 ? 1 : 0, ut_count_containing(logbuf, 0, want))
+			TH_LOG("round %d: set_events %d, log:\n%s", i, r, logbuf);
+		if (r == 0)
+			reported++;
+		else
+			refused++;
+		ut_cmd("control 0 %d", UTRACE_DETACH);
+		ASSERT_EQ(0, ut_cmd("put 0"));
+	}
+	TH_LOG("%d reported, %d refused", reported, refused);
 }
 
 /* Unloading an engine module with a thread it stopped: the thread goes on. */

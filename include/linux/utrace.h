@@ -272,8 +272,9 @@ void utrace_engine_put(struct utrace_engine *engine);
  * on another CPU returns -EINPROGRESS: use utrace_barrier() before relying on it.
  *
  * Return: 0; -EINVAL bad @events or @engine not attached to @target; -ESRCH @engine
- * detached or @target reaped; -EALREADY @target is dying and DEATH or QUIESCE was newly
- * set; -EINPROGRESS bits were cleared while a callback of @engine may be in progress.
+ * detached or @target reaped; -EALREADY DEATH or QUIESCE newly set after @target's death
+ * report began, or DEATH newly set when @target is past the point where it can be reported
+ * (exit_task_work()); DEATH set while @target exits before that point is reported; -EINPROGRESS bits were cleared while a callback of @engine may be in progress.
  */
 int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
 		      unsigned long events);
@@ -309,7 +310,8 @@ int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
  * leaves it. A program's own use of TF (and its SIGTRAPs) is left alone.
  *
  * Return: 0; -EINVAL bad @action, or REPORT/INTERRUPT/SINGLESTEP/BLOCKSTEP without
- * UTRACE_EVENT(QUIESCE) set; -ESRCH @engine detached or @target reaped; -EALREADY DETACH
+ * UTRACE_EVENT(QUIESCE) set; -ESRCH @engine detached, or @target past its death (death
+ * report begun, or a zombie; DETACH still works); -EALREADY DETACH
  * while report_death is in progress; -EINPROGRESS see above, or STOP on a thread that is
  * not parked yet (it will be).
  */
@@ -369,7 +371,7 @@ struct utrace_examiner {
  *
  * Return: 0 stopped and off its CPU; -EINVAL @engine does not want it stopped (or bad
  * arguments); -EAGAIN not parked (yet, or no more: e.g. killed); -ESRCH @engine detached,
- * or @target's report_death has begun (known when an engine asked for DEATH).
+ * or @target past its death (death report begun, or a zombie).
  */
 int utrace_prepare_examine(struct task_struct *target, struct utrace_engine *engine,
 			   struct utrace_examiner *exam);

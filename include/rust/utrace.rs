@@ -533,8 +533,8 @@ impl WaitQueue {
         ret
     }
 
-    /// `wake_up()` outside callbacks (the same as [`wake_up`] there).
-    pub fn wake_up_all(&self) {
+    /// `wake_up()`: from a callback, deferred as [`wake_up`] says; anywhere else at once.
+    pub fn wake_up(&self) {
         // SAFETY: the queue is valid; `utrace_wake_up` outside a callback is `wake_up`.
         unsafe { utrace_wake_up(self.raw()) };
     }
@@ -546,7 +546,7 @@ impl WaitQueue {
 /// `wq` must stay valid until the wake-up is delivered: keep it in the engine value (which
 /// utrace keeps until the engine's `release`) or in something it references.
 pub fn wake_up(wq: &WaitQueue) {
-    wq.wake_up_all();
+    wq.wake_up();
 }
 
 /// The user registers of an x86_64 thread (`struct user_regs_struct`, regset 0 of
@@ -755,13 +755,14 @@ impl<T: Engine> Attached<T> {
     /// Reads the thread's memory at user address `addr` into `buf` (`access_process_vm()`,
     /// with `FOLL_FORCE` as ptrace does). Returns the bytes read; `EIO` if none could be.
     pub fn read_memory(&self, addr: usize, buf: &mut [u8]) -> Result<usize> {
-        // SAFETY: the task is alive (our reference); `buf` is writable for its length.
+        let len = c_int::try_from(buf.len()).map_err(|_| EINVAL)?;
+        // SAFETY: the task is alive (our reference); `buf` is writable for `len` bytes.
         let n = unsafe {
             bindings::access_process_vm(
                 self.task.as_ptr(),
                 addr as c_ulong,
                 buf.as_mut_ptr().cast(),
-                buf.len() as c_int,
+                len,
                 bindings::FOLL_FORCE,
             )
         };
