@@ -14,6 +14,10 @@
 //!   answered `UTRACE_STOP`, then the death report. The thread runs no more user code and
 //!   its mm is gone (`exit_mm()` ran); its registers are still there.
 //!
+//! Items are allocated, except on the paths that must not (the step trap, interrupts off) or
+//! should not (every syscall-entry stop) allocate: those use an [`EmbeddedWork`] inside the
+//! per-task state.
+//!
 //! Each queued item holds a reference on the `UtraceTask`. Queued task_work cannot be
 //! cancelled by a module (`task_work_cancel` is not exported), so every item is counted in
 //! [`PENDING`] and module unload waits for the count to drop to zero: no queued item can
