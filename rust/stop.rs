@@ -42,7 +42,8 @@ use kernel::task::Task;
 
 use crate::engine::Engine;
 use crate::glue;
-use crate::task::UtraceTask;
+use crate::task::{Inner, UtraceTask};
+use kernel::sync::lock::{spinlock::SpinLockIrqBackend, Guard};
 
 /// Where the thread is in a syscall-entry stop (`UtraceTask::syscall_stop`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -177,25 +178,24 @@ pub(crate) fn request(ut: &UtraceTask, engine: &Engine) -> bool {
 /// `engine` no longer wants the thread stopped (resume, detach): wake the thread if it is
 /// parked and no other attached engine wants it stopped.
 pub(crate) fn release(ut: &UtraceTask, engine: &Engine) {
-    let wake = {
-        // Cleared under the lock: a thread deciding to park either sees it cleared, or has
-        // set `stopped`, which is read here under the same lock (see the file doc).
-        let g = ut.lock();
-        engine.set_wants_stop(false);
-        g.stop.stopped && !ut.any_engine_wants_stop()
-    };
-    if wake {
-        ut.task().wake_up();
-    }
+    // Cleared under the lock: a thread deciding to park either sees it cleared, or has set
+    // `stopped`, which is read under the same lock (see the file doc).
+    let g = ut.lock();
+    engine.set_wants_stop(false);
+    wake_if_let_go(ut, g);
 }
 
 /// Wakes the thread if it is parked and nobody wants it stopped any more (an engine was
 /// detached by other means: its module went away, utrace unloads).
 pub(crate) fn recheck(ut: &UtraceTask) {
-    let wake = {
-        let g = ut.lock();
-        g.stop.stopped && !ut.any_engine_wants_stop()
-    };
+    wake_if_let_go(ut, ut.lock());
+}
+
+/// With the lock `g` held: wakes the thread if it is parked and no attached engine wants it
+/// stopped any more (the wake-up after the lock is dropped).
+fn wake_if_let_go(ut: &UtraceTask, g: Guard<'_, Inner, SpinLockIrqBackend>) {
+    let wake = g.stop.stopped && !ut.any_engine_wants_stop();
+    drop(g);
     if wake {
         ut.task().wake_up();
     }
