@@ -104,6 +104,9 @@ extern "C" {
     pub(crate) fn utrace_glue_blockstep_set() -> bool;
     pub(crate) fn utrace_glue_rseq_ip_in_cs(ip: c_ulong) -> bool;
     pub(crate) fn utrace_glue_current_exiting() -> bool;
+
+    /// Current has a seccomp mode (strict or filter).
+    pub(crate) fn utrace_glue_seccomp_active() -> bool;
 }
 
 /// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.

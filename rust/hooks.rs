@@ -57,8 +57,11 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"sys_exit",
-        events: abi::EVENT_SYSCALL_EXIT | STEPPING,
-        feeds: "SYSCALL_EXIT, stepping",
+        // SYSCALL_ENTRY too: a re-run that never reaches `sys_enter` (seccomp refused it)
+        // is forgotten at its exit, so that a later syscall from the same place is not
+        // taken for it.
+        events: abi::EVENT_SYSCALL_EXIT | abi::EVENT_SYSCALL_ENTRY | STEPPING,
+        feeds: "SYSCALL_EXIT, SYSCALL_ENTRY re-runs, stepping",
     },
     HookDef {
         name: c"task_newtask",

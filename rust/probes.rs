@@ -53,6 +53,13 @@ fn finish(list: &EngineList, action: u32, site: Site) {
 
 /// The `sys_enter` probe.
 ///
+/// Seccomp has filtered the syscall before this tracepoint (`syscall_trace_enter()`), and
+/// the entry code runs whatever number and arguments the registers hold after it. So a
+/// change an engine makes here, without stopping, would run unfiltered: when the thread has
+/// seccomp on, such a syscall is sent back through the entry code ([`recheck`]), as the
+/// re-run after a stop is, and seccomp filters it as changed (a ptracer's changes at its
+/// entry stop are filtered the same way: seccomp runs after ptrace).
+///
 /// # Safety
 ///
 /// Called by the tracepoint, with its arguments.
@@ -66,11 +73,15 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
     // The re-run of a syscall after a syscall-entry stop is reported as resumed (a signal
     // handler may run its own syscalls first: they are told apart by return address).
     // SAFETY: `regs` are current's user registers.
-    let flags = if ut.take_resumed_at(unsafe { arch::syscall_return_ip(regs) }) {
-        abi::SYSCALL_RESUMED
-    } else {
-        0
+    let flags = match ut.take_rerun_at(unsafe { arch::syscall_return_ip(regs) }) {
+        SyscallStop::Resumed => abi::SYSCALL_RESUMED,
+        // Sent back through seccomp after an engine changed it: reported already.
+        SyscallStop::Rechecked => return,
+        _ => 0,
     };
+    // What seccomp filtered.
+    // SAFETY: `regs` are current's user registers, at syscall entry.
+    let filtered = unsafe { arch::call(regs) };
     let out = report::report_list_flagged(
         &list,
         abi::EVENT_SYSCALL_ENTRY,
@@ -82,23 +93,54 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
     let abort = out.bits & abi::SYSCALL_MASK == abi::SYSCALL_ABORT;
     if out.action == abi::STOP {
         // The probe cannot sleep: skip the syscall and stop in TWA_SIGNAL task_work, which
-        // puts it back to run again after the stop (`arch.rs`).
+        // puts it back to run again after the stop (`arch.rs`); the re-run goes through
+        // seccomp again, so what engines change here or during the stop is filtered.
         // SAFETY: `regs` are current's user registers, at syscall entry.
-        let nr = unsafe { arch::skip_for_stop(regs) };
-        if work::queue_entry_stop(ut, nr, abort).is_ok() {
+        let skipped = unsafe { arch::skip_for_stop(regs) };
+        if work::queue_entry_stop(ut, skipped, abort, true).is_ok() {
             ut.set_syscall_stop(SyscallStop::Skipped);
             return;
         }
         // No memory for the stop: run the syscall unstopped rather than lose it.
         pr_warn_once!("utrace: no memory for a syscall-entry stop; not stopping\n");
         // SAFETY: as above; undo the skip.
-        unsafe { arch::entry_stop_begin(regs, nr) };
+        unsafe { arch::entry_stop_begin(regs, skipped) };
     }
     if abort {
         // SAFETY: `regs` are current's user registers, at syscall entry.
         unsafe { arch::abort_syscall(regs) };
+    // SAFETY: as above.
+    } else if unsafe { arch::call(regs) } != filtered && seccomp_active() {
+        // SAFETY: as above.
+        unsafe { recheck(ut, regs) };
     }
     finish(&list, out.action, Site::ReturnToUser);
+}
+
+/// Whether current has a seccomp mode (strict or filter): set once, never cleared.
+fn seccomp_active() -> bool {
+    // SAFETY: reads current's seccomp mode.
+    unsafe { glue::utrace_glue_seccomp_active() }
+}
+
+/// An engine changed the syscall at `sys_enter`, after seccomp filtered it: skip it and put
+/// it back (`TWA_SIGNAL` task_work, no stop) so that it enters again and seccomp filters
+/// the changed call; that entry is not reported again (`SyscallStop::Rechecked`). Without
+/// memory for the item the changed syscall is refused: it fails with `-ENOMEM`.
+///
+/// # Safety
+///
+/// `regs` are current's user registers, at syscall entry.
+unsafe fn recheck(ut: &Arc<UtraceTask>, regs: *mut bindings::pt_regs) {
+    // SAFETY: per the function's safety requirements.
+    let skipped = unsafe { arch::skip_for_stop(regs) };
+    if work::queue_entry_stop(ut, skipped, false, false).is_ok() {
+        ut.set_syscall_stop(SyscallStop::Skipped);
+        return;
+    }
+    pr_warn_once!("utrace: no memory to send a changed syscall back through seccomp; failing it\n");
+    // SAFETY: per the function's safety requirements.
+    unsafe { arch::fail_syscall(regs, bindings::ENOMEM as c_long) };
 }
 
 /// The `sys_exit` probe.
@@ -110,17 +152,22 @@ pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt
     // A stepped syscall instruction ends here (`step.rs`).
     // SAFETY: `regs` are current's user registers, at sys_exit.
     unsafe { crate::step::syscall_exit(regs) };
-    let Some(list) = current_wanting(abi::EVENT_SYSCALL_EXIT) else {
+    let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT) else {
         return;
     };
-    if let Some(ut) = list.utrace() {
-        // The skipped pass of a syscall-entry stop: not a syscall exit.
-        if ut.syscall_stop() == SyscallStop::Skipped {
-            return;
-        }
-        // A re-run whose entry was not reported (events changed meanwhile) ends here.
-        // SAFETY: `regs` are current's user registers.
-        ut.take_resumed_at(unsafe { arch::syscall_return_ip(regs) });
+    let Some(ut) = list.utrace() else {
+        return;
+    };
+    // The skipped pass of a syscall-entry stop: not a syscall exit.
+    if ut.syscall_stop() == SyscallStop::Skipped {
+        return;
+    }
+    // A re-run whose entry was not reported (events changed meanwhile, or seccomp refused
+    // it before the tracepoint) ends here: a later syscall from the same place is not it.
+    // SAFETY: `regs` are current's user registers.
+    ut.take_rerun_at(unsafe { arch::syscall_return_ip(regs) });
+    if ut.events() & abi::EVENT_SYSCALL_EXIT == 0 {
+        return;
     }
     let out = report::report_list(
         &list,

@@ -90,4 +90,7 @@ bool utrace_glue_blockstep_set(void);
 bool utrace_glue_rseq_ip_in_cs(unsigned long ip);
 bool utrace_glue_current_exiting(void);
 
+/* The syscall-entry path (rust/probes.rs, rust/arch.rs). */
+bool utrace_glue_seccomp_active(void);
+
 #endif /* _UTRACE_GLUE_H */
