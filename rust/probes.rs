@@ -24,11 +24,12 @@ use kernel::task::Task;
 
 use crate::abi;
 use crate::arch;
+use crate::entrymask;
 use crate::glue;
 use crate::report::{self, Order, Site};
 use crate::stop::SyscallStop;
 use crate::task::{EngineList, UtraceTask};
-use crate::work;
+use crate::work::{self, EntryKind};
 use kernel::sync::Arc;
 
 /// `PF_KTHREAD | PF_IO_WORKER`: tasks that never return to user mode.
@@ -64,6 +65,14 @@ fn finish(list: &EngineList, action: u32, site: Site) {
 ///
 /// Called by the tracepoint, with its arguments.
 pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
+    // A syscall that entered with the masks of an entry stop's re-run: they are set back;
+    // if it is not that re-run, seccomp and ptrace must see it.
+    // SAFETY: `regs` are current's user registers, at syscall entry.
+    if let Some(ut) = unsafe { entrymask::on_sys_enter(regs) } {
+        // SAFETY: as above.
+        unsafe { resend(&ut, regs, EntryKind::Unmasked) };
+        return;
+    }
     let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY) else {
         return;
     };
@@ -81,7 +90,7 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
     };
     // What seccomp filtered.
     // SAFETY: `regs` are current's user registers, at syscall entry.
-    let filtered = unsafe { arch::call(regs) };
+    let filtered = unsafe { entrymask::expected_now(regs) };
     let out = report::report_list_flagged(
         &list,
         abi::EVENT_SYSCALL_ENTRY,
@@ -97,8 +106,12 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
         // seccomp again, so what engines change here or during the stop is filtered.
         // SAFETY: `regs` are current's user registers, at syscall entry.
         let skipped = unsafe { arch::skip_for_stop(regs) };
-        if work::queue_entry_stop(ut, skipped, abort, true).is_ok() {
+        if work::queue_entry_stop(ut, skipped, abort, EntryKind::Stop).is_ok() {
             ut.set_syscall_stop(SyscallStop::Skipped);
+            // Neither the skipped pass's exit nor the re-run's entry is shown to ptrace,
+            // nor the re-run to seccomp if the call is unchanged then (`entrymask.rs`).
+            ut.entry_mask.set_filtered(filtered);
+            entrymask::mask_exit(ut);
             return;
         }
         // No memory for the stop: run the syscall unstopped rather than lose it.
@@ -110,9 +123,9 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
         // SAFETY: `regs` are current's user registers, at syscall entry.
         unsafe { arch::abort_syscall(regs) };
     // SAFETY: as above.
-    } else if unsafe { arch::call(regs) } != filtered && seccomp_active() {
+    } else if unsafe { arch::call(regs) } != filtered.call() && seccomp_active() {
         // SAFETY: as above.
-        unsafe { recheck(ut, regs) };
+        unsafe { resend(ut, regs, EntryKind::Recheck) };
     }
     finish(&list, out.action, Site::ReturnToUser);
 }
@@ -123,22 +136,30 @@ fn seccomp_active() -> bool {
     unsafe { glue::utrace_glue_seccomp_active() }
 }
 
-/// An engine changed the syscall at `sys_enter`, after seccomp filtered it: skip it and put
-/// it back (`TWA_SIGNAL` task_work, no stop) so that it enters again and seccomp filters
-/// the changed call; that entry is not reported again (`SyscallStop::Rechecked`). Without
-/// memory for the item the changed syscall is refused: it fails with `-ENOMEM`.
+/// Sends the syscall at `sys_enter` back through the entry code: skip it and put it back
+/// (`TWA_SIGNAL` task_work, no stop), so that it enters again and seccomp filters it:
+/// - `EntryKind::Recheck`: an engine changed it at its report, after seccomp filtered it;
+///   the new entry is not reported again (`SyscallStop::Rechecked`);
+/// - `EntryKind::Unmasked`: it entered with the masks of another call's re-run, so neither
+///   seccomp nor ptrace saw it; the skipped pass's exit is hidden from ptrace, the new entry
+///   is reported and traced as any.
+///
+/// Without memory for the item the syscall is refused: it fails with `-ENOMEM`.
 ///
 /// # Safety
 ///
 /// `regs` are current's user registers, at syscall entry.
-unsafe fn recheck(ut: &Arc<UtraceTask>, regs: *mut bindings::pt_regs) {
+unsafe fn resend(ut: &Arc<UtraceTask>, regs: *mut bindings::pt_regs, kind: EntryKind) {
     // SAFETY: per the function's safety requirements.
     let skipped = unsafe { arch::skip_for_stop(regs) };
-    if work::queue_entry_stop(ut, skipped, false, false).is_ok() {
+    if work::queue_entry_stop(ut, skipped, false, kind).is_ok() {
         ut.set_syscall_stop(SyscallStop::Skipped);
+        if kind == EntryKind::Unmasked {
+            entrymask::mask_exit(ut);
+        }
         return;
     }
-    pr_warn_once!("utrace: no memory to send a changed syscall back through seccomp; failing it\n");
+    pr_warn_once!("utrace: no memory to send a syscall back through seccomp; failing it\n");
     // SAFETY: per the function's safety requirements.
     unsafe { arch::fail_syscall(regs, bindings::ENOMEM as c_long) };
 }
@@ -149,6 +170,8 @@ unsafe fn recheck(ut: &Arc<UtraceTask>, regs: *mut bindings::pt_regs) {
 ///
 /// Called by the tracepoint, with its arguments.
 pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
+    // A re-run that never reached sys_enter sets its masks back here.
+    entrymask::on_sys_exit();
     // A stepped syscall instruction ends here (`step.rs`).
     // SAFETY: `regs` are current's user registers, at sys_exit.
     unsafe { crate::step::syscall_exit(regs) };
@@ -304,6 +327,8 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     info: *mut bindings::kernel_siginfo,
     ka: *mut bindings::k_sigaction,
 ) {
+    // A signal delivered before an entry stop's re-run: its masks go (`entrymask.rs`).
+    entrymask::on_signal_deliver();
     // SAFETY: `ka` is the signal's action in current's sighand, under siglock.
     let event = unsafe { glue::utrace_glue_signal_event(sig, ka) } as usize;
     // SAFETY: current's user registers, before the signal frame is set up.

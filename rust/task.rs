@@ -171,6 +171,8 @@ pub(crate) struct UtraceTask {
     pub(crate) step: crate::step::StepState,
     /// The syscall-entry stop's task_work item (`work.rs`): no allocation on that path.
     pub(crate) entry_stop: crate::work::EntryStopWork,
+    /// The syscall_work bits masked around a syscall-entry stop's restart (`entrymask.rs`).
+    pub(crate) entry_mask: crate::entrymask::EntryMask,
 }
 
 /// Whether the caller may sleep (see `utrace_glue_can_sleep`).
@@ -223,6 +225,7 @@ impl UtraceTask {
                 wake_deferred: AtomicBool::new(false),
                 step: crate::step::StepState::new(),
                 entry_stop: crate::work::EntryStopWork::new(),
+                entry_mask: crate::entrymask::EntryMask::new(),
             }),
             gfp,
         )?;
@@ -583,10 +586,11 @@ impl UtraceTask {
                 continue;
             }
             self.recompute_events(&new);
-            if new.engines.is_empty() && self.step.active() {
+            if new.engines.is_empty() && (self.step.active() || self.entry_mask.active()) {
                 // utrace's trap flag may still be live in the thread's registers: its trap
                 // must find this state. The thread removes it when the step ends (`step.rs`;
-                // it changes the step state under this lock).
+                // it changes the step state under this lock). The same for a syscall_work
+                // mask, set back at the thread's next syscall (`entrymask.rs`).
                 self.publish(&inner, Some(new));
             } else if new.engines.is_empty() {
                 self.publish(&inner, None);
@@ -623,6 +627,7 @@ impl UtraceTask {
         self.events.store(0, Ordering::Release);
         self.remove_from_table();
         crate::step::forget(self);
+        crate::entrymask::forget(self);
     }
 
     /// Before calling `engine`: publish it as the one being reported to, then check that it

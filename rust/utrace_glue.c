@@ -19,7 +19,6 @@
 #include <linux/stddef.h>
 #include <linux/kdebug.h>
 #include <linux/kernel.h>
-#include <linux/seccomp.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/regset.h>
@@ -704,9 +703,3 @@ int utrace_barrier_pid(struct pid *pid, struct utrace_engine *engine)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(utrace_barrier_pid);
-
-/* Current has a seccomp mode (strict or filter); it is never cleared. */
-bool utrace_glue_seccomp_active(void)
-{
-	return READ_ONCE(current->seccomp.mode) != SECCOMP_MODE_DISABLED;
-}

@@ -23,7 +23,7 @@
 //! [`PENDING`] and module unload waits for the count to drop to zero: no queued item can
 //! point into freed module code.
 
-use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -49,12 +49,12 @@ enum Kind {
     /// Nothing: queued with `TWA_SIGNAL` to break an interruptible sleep for a queued
     /// `Report` (see [`queue_report`]).
     Kick,
-    /// A stop at syscall entry (`park`), or a pass back through the entry code for seccomp
-    /// (`!park`): the syscall was skipped; re-run it after the stop, unless `abort`.
+    /// A stop at syscall entry, or a pass back through the entry code for seccomp (see
+    /// [`EntryKind`]): the syscall was skipped; re-run it after the stop, unless `abort`.
     EntryStop {
         skipped: arch::Skipped,
         abort: bool,
-        park: bool,
+        kind: EntryKind,
     },
     /// In `exit_task_work()`: the exit stop if `report_exit` asked for one
     /// (`ExitState::stop`), then the death report.
@@ -222,19 +222,43 @@ pub(crate) fn queue_stop(ut: &Arc<UtraceTask>, signal: bool) -> Result {
     queue(ut, Kind::Stop, mode(signal))
 }
 
+/// What a syscall-entry item does before the syscall enters again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum EntryKind {
+    /// The syscall-entry stop.
+    Stop = 0,
+    /// No stop: an engine changed the syscall at its report; seccomp must filter it. The
+    /// new entry is not reported again.
+    Recheck = 1,
+    /// No stop: the syscall entered with utrace's masks meant for another call
+    /// (`entrymask.rs`); seccomp and ptrace must see it. The new entry is reported.
+    Unmasked = 2,
+}
+
+impl EntryKind {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => EntryKind::Recheck,
+            2 => EntryKind::Unmasked,
+            _ => EntryKind::Stop,
+        }
+    }
+}
+
 /// Queues the stop of a syscall-entry stop (the caller, the thread itself at `sys_enter`,
 /// skipped the syscall: `skipped`). The per-task embedded item serves it: a thread has one
 /// entry stop at a time, which runs before it returns to user mode. (Only an entry stop
 /// abandoned by an exit before its item ran could leave it queued: then an allocated item
 /// serves.)
 ///
-/// With `park` false there is no stop: the item only puts the syscall back, so that it
-/// enters again and seccomp filters it as an engine changed it (`probes::sys_enter`).
+/// Other `kind`s make no stop: the item only puts the syscall back, so that it enters again
+/// and seccomp (and ptrace) see it (`probes::sys_enter`).
 pub(crate) fn queue_entry_stop(
     ut: &Arc<UtraceTask>,
     skipped: arch::Skipped,
     abort: bool,
-    park: bool,
+    kind: EntryKind,
 ) -> Result {
     let w = &ut.entry_stop;
     let signal = bindings::task_work_notify_mode_TWA_SIGNAL;
@@ -242,7 +266,7 @@ pub(crate) fn queue_entry_stop(
         w.nr.store(skipped.nr, Ordering::Relaxed);
         w.ax.store(skipped.ax, Ordering::Relaxed);
         w.abort.store(abort, Ordering::Relaxed);
-        w.park.store(park, Ordering::Relaxed);
+        w.kind.store(kind as u8, Ordering::Relaxed);
         if w.work.queue(ut, run_entry_stop, signal)? {
             return Ok(());
         }
@@ -252,7 +276,7 @@ pub(crate) fn queue_entry_stop(
         Kind::EntryStop {
             skipped,
             abort,
-            park,
+            kind,
         },
         signal,
     )
@@ -266,7 +290,7 @@ pub(crate) struct EntryStopWork {
     nr: AtomicIsize,
     ax: AtomicUsize,
     abort: AtomicBool,
-    park: AtomicBool,
+    kind: AtomicU8,
 }
 
 impl EntryStopWork {
@@ -276,7 +300,7 @@ impl EntryStopWork {
             nr: AtomicIsize::new(0),
             ax: AtomicUsize::new(0),
             abort: AtomicBool::new(false),
-            park: AtomicBool::new(false),
+            kind: AtomicU8::new(0),
         }
     }
 }
@@ -299,21 +323,23 @@ unsafe extern "C" fn run_entry_stop(head: *mut bindings::callback_head) {
         ax: w.ax.load(Ordering::Relaxed),
     };
     let abort = w.abort.load(Ordering::Relaxed);
-    let park = w.park.load(Ordering::Relaxed);
-    entry_stop(&ut, skipped, abort, park);
+    let kind = EntryKind::from_u8(w.kind.load(Ordering::Relaxed));
+    entry_stop(&ut, skipped, abort, kind);
     drop(ut);
     PENDING.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// The syscall-entry stop, in its task_work: registers as at entry, the stop, then the
-/// syscall put back to run again (or aborted). Without `park`, only the putting back: the
-/// syscall enters again (and seccomp filters it), and that entry is not reported again.
-fn entry_stop(ut: &Arc<UtraceTask>, skipped: arch::Skipped, abort: bool, park: bool) {
+/// syscall put back to run again (or aborted). Without a stop (`kind`), only the putting
+/// back: the syscall enters again and seccomp filters it.
+fn entry_stop(ut: &Arc<UtraceTask>, skipped: arch::Skipped, abort: bool, kind: EntryKind) {
+    // Nothing between the skipped pass's exit and here can stop the thread for ptrace.
+    crate::entrymask::unmask_exit(ut);
     // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
     let regs = unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) };
     // SAFETY: current's user registers, in its own task_work after the skipped pass.
     unsafe { arch::entry_stop_begin(regs, skipped) };
-    if park {
+    if kind == EntryKind::Stop {
         ut.set_syscall_stop(SyscallStop::Stopped);
         stop::park(ut);
     }
@@ -324,12 +350,20 @@ fn entry_stop(ut: &Arc<UtraceTask>, skipped: arch::Skipped, abort: bool, park: b
     // SAFETY: as above.
     if abort || unsafe { arch::syscall_aborted(regs) } {
         ut.set_syscall_stop(SyscallStop::None);
-    } else if park {
-        ut.set_rerun_at(ip, SyscallStop::Resumed);
     } else {
-        ut.set_rerun_at(ip, SyscallStop::Rechecked);
+        match kind {
+            EntryKind::Stop => {
+                ut.set_rerun_at(ip, SyscallStop::Resumed);
+                if let Some(filtered) = ut.entry_mask.take_filtered() {
+                    // SAFETY: as above, the syscall put back.
+                    unsafe { crate::entrymask::mask_rerun(ut, regs, filtered) };
+                }
+            }
+            EntryKind::Recheck => ut.set_rerun_at(ip, SyscallStop::Rechecked),
+            EntryKind::Unmasked => ut.set_syscall_stop(SyscallStop::None),
+        }
     }
-    if park {
+    if kind == EntryKind::Stop {
         crate::step::resume(ut);
     }
 }
@@ -368,8 +402,8 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         Kind::EntryStop {
             skipped,
             abort,
-            park,
-        } => entry_stop(&item.ut, skipped, abort, park),
+            kind,
+        } => entry_stop(&item.ut, skipped, abort, kind),
         Kind::Exit => {
             // `stop` and `group_dead` were recorded by the exit probe, which ran before
             // exit_task_work() even when a late DEATH queued this item before it.

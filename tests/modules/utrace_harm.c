@@ -7,10 +7,10 @@
  * the child before it runs) and stays through exec.
  *
  *   follow               every event (QUIESCE first), every answer UTRACE_RESUME
- *   stopall              the same, but every syscall entry answers UTRACE_STOP; a kernel
- *                        thread (the resumer) resumes it, after utrace_barrier(), with
- *                        utrace_control(UTRACE_RESUME); the re-run (UTRACE_SYSCALL_RESUMED)
- *                        is let through
+ *   stopall [MS]         the same, but every syscall entry answers UTRACE_STOP; a kernel
+ *                        thread (the resumer) resumes it, after utrace_barrier() (and MS
+ *                        milliseconds), with utrace_control(UTRACE_RESUME); the re-run
+ *                        (UTRACE_SYSCALL_RESUMED) is let through
  *   rewrite FROM TO      syscall FROM is changed into TO in report_syscall_entry, without
  *                        stopping
  *   rewrite FROM TO stop syscall FROM stops; the resumer changes it into TO while the
@@ -280,6 +280,8 @@ static int harm_resume_thread(void *unused)
 			continue;
 		/* The callback that asked for the stop has returned. */
 		utrace_barrier(h->task, h->engine);
+		if (h->mode == HARM_STOPALL && h->from > 0)
+			msleep(h->from);
 		if (h->rewrite_pending) {
 			h->rewrite_pending = false;
 			harm_rewrite_stopped(h);
@@ -307,7 +309,7 @@ static ssize_t harm_self_write(struct file *file, const char __user *ubuf, size_
 	n = sscanf(buf, "%15s %ld %ld %7s", word, &from, &to, stop);
 	if (n >= 1 && !strcmp(word, "follow"))
 		mode = HARM_FOLLOW;
-	else if (n >= 1 && !strcmp(word, "stopall"))
+	else if (n >= 1 && !strcmp(word, "stopall") && n <= 2 && from >= 0 && from <= 10000)
 		mode = HARM_STOPALL;
 	else if (n >= 3 && !strcmp(word, "rewrite"))
 		mode = HARM_REWRITE;
