@@ -80,6 +80,7 @@ bool utrace_glue_restore_trace(struct task_struct *task, struct task_struct *tra
 	if (task->exit_code == UTRACE_TRACE_MASKED) {
 		task->exit_code = 0;
 		set_task_syscall_work(task, SYSCALL_TRACE);
+		/* Pairs with the tracer's PF_EXITING before __ptrace_unlink(): see above. */
 		smp_mb__after_atomic();
 		rcu_read_lock();
 		restored = (task->ptrace & PT_PTRACED) &&
