@@ -58,12 +58,14 @@ pub(crate) struct Skipped {
 }
 
 /// Skips the syscall at `sys_enter` so that the thread can stop (or go back through the
-/// entry code) before running it. Returns what to put back.
+/// entry code) before running it. Returns what to put back. The skipped pass's exit shows
+/// `-ERESTARTNOINTR` in `ax`, unless `aborted`: a syscall that will not run again (number
+/// `-1`, or aborted by an engine) keeps its return value, and that exit is its real one.
 ///
 /// # Safety
 ///
 /// `regs` are current's user registers, at `sys_enter`.
-pub(crate) unsafe fn skip_for_stop(regs: *mut bindings::pt_regs) -> Skipped {
+pub(crate) unsafe fn skip_for_stop(regs: *mut bindings::pt_regs, aborted: bool) -> Skipped {
     // SAFETY: per the function's safety requirements.
     let r = unsafe { &mut *regs };
     let skipped = Skipped {
@@ -71,8 +73,21 @@ pub(crate) unsafe fn skip_for_stop(regs: *mut bindings::pt_regs) -> Skipped {
         ax: r.ax,
     };
     r.orig_ax = NO_SYSCALL;
-    r.ax = (-ERESTARTNOINTR) as usize;
+    if !aborted {
+        r.ax = (-ERESTARTNOINTR) as usize;
+    }
     skipped
+}
+
+/// Whether the syscall at `sys_enter` is already aborted (number `-1`: a ptracer or an
+/// earlier engine set it).
+///
+/// # Safety
+///
+/// `regs` are current's user registers, at `sys_enter`.
+pub(crate) unsafe fn entry_aborted(regs: *const bindings::pt_regs) -> bool {
+    // SAFETY: per the function's safety requirements.
+    unsafe { (*regs).orig_ax == NO_SYSCALL }
 }
 
 /// Aborts the syscall at `sys_enter` (`UTRACE_SYSCALL_ABORT`): it returns `ax` (`-ENOSYS`

@@ -104,14 +104,20 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
         // The probe cannot sleep: skip the syscall and stop in TWA_SIGNAL task_work, which
         // puts it back to run again after the stop (`arch.rs`); the re-run goes through
         // seccomp again, so what engines change here or during the stop is filtered.
+        // A syscall aborted already (number -1) or by this pass does not run again: its
+        // skipped pass's exit is its real exit, shown as it is.
         // SAFETY: `regs` are current's user registers, at syscall entry.
-        let skipped = unsafe { arch::skip_for_stop(regs) };
+        let aborted = abort || unsafe { arch::entry_aborted(regs) };
+        // SAFETY: as above.
+        let skipped = unsafe { arch::skip_for_stop(regs, aborted) };
         if work::queue_entry_stop(ut, skipped, abort, EntryKind::Stop).is_ok() {
             ut.set_syscall_stop(SyscallStop::Skipped);
-            // Neither the skipped pass's exit nor the re-run's entry is shown to ptrace,
-            // nor the re-run to seccomp if the call is unchanged then (`entrymask.rs`).
-            ut.entry_mask.set_filtered(filtered);
-            entrymask::mask_exit(ut);
+            if !aborted {
+                // Neither the skipped pass's exit nor the re-run's entry is shown to ptrace,
+                // nor the re-run to seccomp if the call is unchanged (`entrymask.rs`).
+                ut.entry_mask.set_filtered(filtered);
+                entrymask::mask_exit(ut);
+            }
             return;
         }
         // No memory for the stop: run the syscall unstopped rather than lose it.
@@ -122,8 +128,11 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
     if abort {
         // SAFETY: `regs` are current's user registers, at syscall entry.
         unsafe { arch::abort_syscall(regs) };
+    // An engine that set the number to -1 runs nothing: nothing to filter.
     // SAFETY: as above.
-    } else if unsafe { arch::call(regs) } != filtered.call() && seccomp_active() {
+    } else if unsafe { !arch::entry_aborted(regs) && arch::call(regs) != filtered.call() }
+        && seccomp_active()
+    {
         // SAFETY: as above.
         unsafe { resend(ut, regs, EntryKind::Recheck) };
     }
@@ -151,7 +160,7 @@ fn seccomp_active() -> bool {
 /// `regs` are current's user registers, at syscall entry.
 unsafe fn resend(ut: &Arc<UtraceTask>, regs: *mut bindings::pt_regs, kind: EntryKind) {
     // SAFETY: per the function's safety requirements.
-    let skipped = unsafe { arch::skip_for_stop(regs) };
+    let skipped = unsafe { arch::skip_for_stop(regs, false) };
     if work::queue_entry_stop(ut, skipped, false, kind).is_ok() {
         ut.set_syscall_stop(SyscallStop::Skipped);
         if kind == EntryKind::Unmasked {

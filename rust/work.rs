@@ -335,6 +335,8 @@ unsafe extern "C" fn run_entry_stop(head: *mut bindings::callback_head) {
 fn entry_stop(ut: &Arc<UtraceTask>, skipped: arch::Skipped, abort: bool, kind: EntryKind) {
     // Nothing between the skipped pass's exit and here can stop the thread for ptrace.
     crate::entrymask::unmask_exit(ut);
+    // Set (at `sys_enter`) only when that exit was hidden: then the re-run's entry is too.
+    let filtered = ut.entry_mask.take_filtered();
     // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
     let regs = unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) };
     // SAFETY: current's user registers, in its own task_work after the skipped pass.
@@ -354,7 +356,7 @@ fn entry_stop(ut: &Arc<UtraceTask>, skipped: arch::Skipped, abort: bool, kind: E
         match kind {
             EntryKind::Stop => {
                 ut.set_rerun_at(ip, SyscallStop::Resumed);
-                if let Some(filtered) = ut.entry_mask.take_filtered() {
+                if let Some(filtered) = filtered {
                     // SAFETY: as above, the syscall put back.
                     unsafe { crate::entrymask::mask_rerun(ut, regs, filtered) };
                 }

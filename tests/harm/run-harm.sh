@@ -15,7 +15,7 @@
 # explained in Documentation/testing.md). Differences are printed as "#" lines.
 #
 # The selftests' own output stays in /tmp/harm (it would be counted as ours otherwise);
-# a differing test's outputs are printed with a "#|" prefix.
+# a differing test's failure lines and the end of its output are printed with a "#|" prefix.
 LIST=$1
 ST=/utrace/st
 T=/utrace/tests
@@ -49,7 +49,8 @@ run_mode() {
 		# SIGKILL: a thread stopped by utrace sleeps killable, not interruptible.
 		# shellcheck disable=SC2086
 		timeout -s KILL "$to" $T/harm_launch "$mode" $ST/"$name" $args >"$out.out" 2>&1 </dev/null
-		echo "EXIT $?" >>"$out.out"
+		rc=$?
+		printf '\nEXIT %s\n' "$rc" >>"$out.out"
 		summarize "$out.out" >"$out.sum"
 	done <"$LIST"
 }
@@ -89,7 +90,12 @@ while read -r name to args; do
 		else
 			echo "not ok $i harm.$mode.$name"
 		fi
-		diff $R/bare.$name.sum $R/$mode.$name.sum | grep '^[<>]' | sed 's/^/# /'
-		[ -n "$why" ] || sed 's/^/#| /' $R/$mode.$name.out | tail -n 60
+		diff -U0 $R/bare.$name.sum $R/$mode.$name.sum | grep -v '^\(---\|+++\|@@\)' |
+			sed 's/^-/# bare:   /; s/^+/# '"$mode"': /'
+		if [ -z "$why" ]; then
+			grep -E 'not ok|FAIL|Expected|timeout|Killed|:[0-9]+:' $R/$mode.$name.out |
+				head -n 60 | sed 's/^/#| /'
+			tail -n 15 $R/$mode.$name.out | sed 's/^/#| /'
+		fi
 	done
 done <"$LIST"
