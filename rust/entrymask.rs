@@ -199,11 +199,12 @@ pub(crate) unsafe fn mask_rerun(
     // SAFETY: only this thread touches `expected`.
     unsafe { *m.expected.get() = Some(now) };
     m.rerun_tracer.store(tracer, Ordering::Relaxed);
-    // Published under the task lock, where `prune` reads it: either the state stays in the
-    // table while the mask is held, or it was removed before and the mask is undone.
+    // Published under the task lock, where `prune` and `shutdown` read it: either the state
+    // stays in the table while the mask is held (and unload finds it), or it was removed (or
+    // unload began) before, and the mask is undone.
     let kept = {
         let _g = ut.lock();
-        let kept = bits != 0 && !ut.is_removed();
+        let kept = bits != 0 && !ut.is_removed() && !SHUTDOWN.load(Ordering::Acquire);
         if kept {
             m.rerun.store(bits, Ordering::Release);
         }
@@ -358,6 +359,7 @@ fn put_task(t: *mut bindings::task_struct) {
 /// Unload, probes still registered: mask nothing more, and set every held re-run mask back
 /// from here (the threads may be stopped anywhere: unload cannot wait for them).
 pub(crate) fn shutdown() {
+    // A thread publishing a mask checks this under its task lock, which the walk takes.
     SHUTDOWN.store(true, Ordering::Release);
     // SAFETY: `unmask_remote` has the walker's prototype.
     unsafe { glue::utrace_glue_table_walk(Some(unmask_remote), core::ptr::null_mut()) };

@@ -41,6 +41,13 @@ summarize() {
 	END { print "EXIT", ex; print "FAILS", fails + 0 }' "$1" | sort
 }
 
+# A summary without the cases listed in $R/cases (and then without the exit status and the
+# [FAIL] count, which they change).
+drop() {
+	awk -v cf=$R/cases 'BEGIN { while ((getline l < cf) > 0) { c[l] = 1; n++ } }
+	     !($2 in c) && !(n && ($1 == "EXIT" || $1 == "FAILS"))' "$1"
+}
+
 run_mode() {
 	mode=$1
 	while read -r name to args; do
@@ -80,19 +87,22 @@ while read -r name to args; do
 	fi
 	for mode in follow stopall; do
 		i=$((i + 1))
+		# Documented differences: "MODE NAME CASE reason" leaves CASE out of both.
+		awk -v m="$mode" -v n="$name" '$1 == m && $2 == n { print $3 }' "$DIFFS" >$R/cases
+		drop $R/bare.$name.sum >$R/b.sum
+		drop $R/$mode.$name.sum >$R/m.sum
 		if cmp -s $R/bare.$name.sum $R/$mode.$name.sum; then
 			echo "ok $i harm.$mode.$name"
 			continue
 		fi
-		why=$(awk -v m="$mode" -v n="$name" '$1 == m && $2 == n { $1 = ""; $2 = ""; sub(/^  /, ""); print; exit }' "$DIFFS")
-		if [ -n "$why" ]; then
-			echo "ok $i harm.$mode.$name # documented difference: $why"
+		if cmp -s $R/b.sum $R/m.sum; then
+			echo "ok $i harm.$mode.$name # documented difference: $(tr '\n' ' ' <$R/cases)"
 		else
 			echo "not ok $i harm.$mode.$name"
 		fi
 		diff -U0 $R/bare.$name.sum $R/$mode.$name.sum | grep -v '^\(---\|+++\|@@\)' |
 			sed 's/^-/# bare:   /; s/^+/# '"$mode"': /'
-		if [ -z "$why" ]; then
+		if ! cmp -s $R/b.sum $R/m.sum; then
 			grep -E 'not ok|FAIL|Expected|timeout|Killed|:[0-9]+:' $R/$mode.$name.out |
 				head -n 60 | sed 's/^/#| /'
 			tail -n 15 $R/$mode.$name.out | sed 's/^/#| /'
