@@ -12,7 +12,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # LLVM toolchain suffix; the test kernel is built with clang-19.
 LLVM ?= -19
 
-.PHONY: all setup kernel modules tests check demo bench clippy fmt fmt-check clean help
+.PHONY: all setup kernel modules tests check harm demo bench clippy fmt fmt-check clean help
 
 all: modules
 
@@ -34,6 +34,12 @@ tests:
 
 check: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/run-tests
+
+# The do-no-harm comparison with every selftest (make check runs tests/harm/quick.list).
+harm: setup
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/build-modules
+	KDIR='$(KDIR)' $(ROOT)/scripts/build-tests
+	KDIR='$(KDIR)' $(ROOT)/scripts/run-harm $(ROOT)/tests/harm/full.list
 
 demo: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/demo

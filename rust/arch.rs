@@ -11,7 +11,8 @@
 //!    syscall is not run; it still passes `sys_exit` (the skipped pass, not reported).
 //! 2. [`entry_stop_begin`] in the `TWA_SIGNAL` task_work (inside `get_signal()`, before any
 //!    signal is dequeued): the registers are made to look like a syscall-entry stop
-//!    (`orig_ax` = the number, `ax = -ENOSYS`) for engines that examine or change them.
+//!    (`orig_ax` = the number, `ax` as at entry: `-ENOSYS`) for engines that examine or
+//!    change them.
 //! 3. [`entry_stop_end`] after the stop: `ax = -ERESTARTNOINTR` with the (maybe changed)
 //!    number in `orig_ax`. `arch_do_signal_or_restart()` then restarts the syscall
 //!    (`ax = orig_ax; ip -= 2`), after a handler if a signal arrived during the stop: as if
@@ -22,24 +23,71 @@ use kernel::ffi::c_long;
 
 /// `-ERESTARTNOINTR` (include/linux/errno.h; not in the UAPI headers bindgen sees).
 const ERESTARTNOINTR: c_long = 513;
-/// `-ENOSYS`, what the entry code presets `ax` to.
-const ENOSYS: c_long = bindings::ENOSYS as c_long;
 /// The "no syscall" number.
 const NO_SYSCALL: usize = usize::MAX;
 
-/// Skips the syscall at `sys_enter` so that the thread can stop before running it. Returns
-/// the syscall number to put back.
+/// The syscall as seccomp filters it (`struct seccomp_data` less the arch and the IP): its
+/// number and six arguments, as the registers hold them at `sys_enter`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Call {
+    nr: usize,
+    args: [usize; 6],
+}
+
+/// The syscall current is making.
 ///
 /// # Safety
 ///
 /// `regs` are current's user registers, at `sys_enter`.
-pub(crate) unsafe fn skip_for_stop(regs: *mut bindings::pt_regs) -> c_long {
+pub(crate) unsafe fn call(regs: *const bindings::pt_regs) -> Call {
+    // SAFETY: per the function's safety requirements.
+    let r = unsafe { &*regs };
+    Call {
+        nr: r.orig_ax,
+        args: [r.di, r.si, r.dx, r.r10, r.r8, r.r9],
+    }
+}
+
+/// What [`skip_for_stop`] took out of the registers, for [`entry_stop_begin`] to put back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    /// The syscall number (`-1` if it was already aborted, e.g. by a ptracer).
+    pub(crate) nr: c_long,
+    /// `ax`: `-ENOSYS`, or what a ptracer or engine stored for a syscall it aborts.
+    pub(crate) ax: usize,
+}
+
+/// Skips the syscall at `sys_enter` so that the thread can stop (or go back through the
+/// entry code) before running it. Returns what to put back. The skipped pass's exit shows
+/// `-ERESTARTNOINTR` in `ax`, unless `aborted`: a syscall that will not run again (number
+/// `-1`, or aborted by an engine) keeps its return value, and that exit is its real one.
+///
+/// # Safety
+///
+/// `regs` are current's user registers, at `sys_enter`.
+pub(crate) unsafe fn skip_for_stop(regs: *mut bindings::pt_regs, aborted: bool) -> Skipped {
     // SAFETY: per the function's safety requirements.
     let r = unsafe { &mut *regs };
-    let nr = r.orig_ax as c_long;
+    let skipped = Skipped {
+        nr: r.orig_ax as c_long,
+        ax: r.ax,
+    };
     r.orig_ax = NO_SYSCALL;
-    r.ax = (-ERESTARTNOINTR) as usize;
-    nr
+    if !aborted {
+        r.ax = (-ERESTARTNOINTR) as usize;
+    }
+    skipped
+}
+
+/// Whether the syscall at `sys_enter` is already aborted (number `-1`: a ptracer or an
+/// earlier engine set it).
+///
+/// # Safety
+///
+/// `regs` are current's user registers, at `sys_enter`.
+pub(crate) unsafe fn entry_aborted(regs: *const bindings::pt_regs) -> bool {
+    // SAFETY: per the function's safety requirements.
+    unsafe { (*regs).orig_ax == NO_SYSCALL }
 }
 
 /// Aborts the syscall at `sys_enter` (`UTRACE_SYSCALL_ABORT`): it returns `ax` (`-ENOSYS`
@@ -53,16 +101,30 @@ pub(crate) unsafe fn abort_syscall(regs: *mut bindings::pt_regs) {
     unsafe { (*regs).orig_ax = NO_SYSCALL };
 }
 
-/// Makes a skipped syscall's registers look like a syscall-entry stop, for the stop.
+/// Fails the syscall at `sys_enter` with `-errno` without running it.
+///
+/// # Safety
+///
+/// `regs` are current's user registers, at `sys_enter`.
+pub(crate) unsafe fn fail_syscall(regs: *mut bindings::pt_regs, errno: c_long) {
+    // SAFETY: per the function's safety requirements.
+    let r = unsafe { &mut *regs };
+    r.orig_ax = NO_SYSCALL;
+    r.ax = (-errno) as usize;
+}
+
+/// Makes a skipped syscall's registers look like a syscall-entry stop, for the stop:
+/// the number back in `orig_ax`, and `ax` as it was (`-ENOSYS`, or the return value a
+/// ptracer or an engine chose for a syscall it aborted).
 ///
 /// # Safety
 ///
 /// `regs` are current's user registers, in the syscall-entry stop's task_work.
-pub(crate) unsafe fn entry_stop_begin(regs: *mut bindings::pt_regs, nr: c_long) {
+pub(crate) unsafe fn entry_stop_begin(regs: *mut bindings::pt_regs, skipped: Skipped) {
     // SAFETY: per the function's safety requirements.
     let r = unsafe { &mut *regs };
-    r.orig_ax = nr as usize;
-    r.ax = (-ENOSYS) as usize;
+    r.orig_ax = skipped.nr as usize;
+    r.ax = skipped.ax;
 }
 
 /// After a syscall-entry stop: re-run the syscall (whose number and arguments engines may
@@ -80,6 +142,16 @@ pub(crate) unsafe fn entry_stop_end(regs: *mut bindings::pt_regs, abort: bool) {
     } else {
         r.ax = (-ERESTARTNOINTR) as usize;
     }
+}
+
+/// Whether the syscall is aborted: after [`entry_stop_end`], no re-run comes.
+///
+/// # Safety
+///
+/// `regs` are current's user registers.
+pub(crate) unsafe fn syscall_aborted(regs: *const bindings::pt_regs) -> bool {
+    // SAFETY: per the function's safety requirements.
+    unsafe { (*regs).orig_ax == NO_SYSCALL }
 }
 
 /// Where a syscall returns to (just after its instruction): it identifies the re-run of a

@@ -104,6 +104,26 @@ extern "C" {
     pub(crate) fn utrace_glue_blockstep_set() -> bool;
     pub(crate) fn utrace_glue_rseq_ip_in_cs(ip: c_ulong) -> bool;
     pub(crate) fn utrace_glue_current_exiting() -> bool;
+
+    /// Current has a seccomp mode (strict or filter).
+    pub(crate) fn utrace_glue_seccomp_active() -> bool;
+    /// Current's syscall is a compat (32-bit) one.
+    pub(crate) fn utrace_glue_in_compat_syscall() -> bool;
+    /// Clears current's `SYSCALL_WORK_SYSCALL_TRACE` if a ptracer set it; `*tracer` gets a
+    /// reference on the ptracer. See `entry_glue.c`.
+    pub(crate) fn utrace_glue_mask_trace(tracer: *mut *mut bindings::task_struct) -> bool;
+    /// Undoes `utrace_glue_mask_trace` unless the ptracer acted since; drops `tracer`.
+    pub(crate) fn utrace_glue_restore_trace(
+        task: *mut bindings::task_struct,
+        tracer: *mut bindings::task_struct,
+        siglock_held: bool,
+    ) -> bool;
+    /// Clears current's `SYSCALL_WORK_SECCOMP`; false if it was clear.
+    pub(crate) fn utrace_glue_mask_seccomp() -> bool;
+    /// Sets `task`'s `SYSCALL_WORK_SECCOMP` again if it has a seccomp mode.
+    pub(crate) fn utrace_glue_restore_seccomp(task: *mut bindings::task_struct);
+    /// `put_task_struct()`.
+    pub(crate) fn utrace_glue_put_task(task: *mut bindings::task_struct);
 }
 
 /// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.

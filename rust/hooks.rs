@@ -39,6 +39,10 @@ pub(crate) const ATTACHED: usize = 1 << (usize::BITS - 1);
 /// that end a step or clean up after it must stay registered.
 pub(crate) const STEPPING: usize = 1 << (usize::BITS - 2);
 
+/// A pseudo event bit: a thread holds a syscall_work mask (`entrymask.rs`): the probes that
+/// set it back must stay registered.
+pub(crate) const MASKED: usize = 1 << (usize::BITS - 3);
+
 /// One hooked tracepoint.
 pub(crate) struct HookDef {
     pub(crate) name: &'static CStr,
@@ -52,13 +56,16 @@ pub(crate) struct HookDef {
 pub(crate) const HOOKS: &[HookDef] = &[
     HookDef {
         name: c"sys_enter",
-        events: abi::EVENT_SYSCALL_ENTRY,
-        feeds: "SYSCALL_ENTRY",
+        events: abi::EVENT_SYSCALL_ENTRY | MASKED,
+        feeds: "SYSCALL_ENTRY, entry masks",
     },
     HookDef {
         name: c"sys_exit",
-        events: abi::EVENT_SYSCALL_EXIT | STEPPING,
-        feeds: "SYSCALL_EXIT, stepping",
+        // SYSCALL_ENTRY too: a re-run that never reaches `sys_enter` (seccomp refused it)
+        // is forgotten at its exit, so that a later syscall from the same place is not
+        // taken for it.
+        events: abi::EVENT_SYSCALL_EXIT | abi::EVENT_SYSCALL_ENTRY | STEPPING | MASKED,
+        feeds: "SYSCALL_EXIT, SYSCALL_ENTRY re-runs, stepping, entry masks",
     },
     HookDef {
         name: c"task_newtask",
@@ -92,8 +99,11 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"signal_deliver",
-        events: abi::EVENT_SIGNAL_ALL | STEPPING,
-        feeds: "SIGNAL_*, stepping",
+        // SYSCALL_ENTRY too: a signal delivered before an entry stop's re-run sets the
+        // re-run's masks back (`entrymask.rs`); registered with the engines that can stop
+        // there, MASKED does not register and unregister it at every stop.
+        events: abi::EVENT_SIGNAL_ALL | abi::EVENT_SYSCALL_ENTRY | STEPPING | MASKED,
+        feeds: "SIGNAL_*, stepping, entry masks",
     },
 ];
 

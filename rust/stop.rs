@@ -56,6 +56,10 @@ pub(crate) enum SyscallStop {
     Stopped = 2,
     /// Stopped and resumed: the next `sys_enter` is the re-run, `UTRACE_SYSCALL_RESUMED`.
     Resumed = 3,
+    /// Sent back through the entry code without a stop, because an engine changed the
+    /// syscall and seccomp must filter it (`probes::sys_enter`): the next `sys_enter` is
+    /// the re-run, already reported.
+    Rechecked = 4,
 }
 
 impl SyscallStop {
@@ -64,6 +68,7 @@ impl SyscallStop {
             1 => SyscallStop::Skipped,
             2 => SyscallStop::Stopped,
             3 => SyscallStop::Resumed,
+            4 => SyscallStop::Rechecked,
             _ => SyscallStop::None,
         }
     }

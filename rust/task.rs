@@ -161,7 +161,8 @@ pub(crate) struct UtraceTask {
     /// Where the thread is in a syscall-entry stop (`stop::SyscallStop`); only the thread
     /// itself reads or writes it.
     pub(crate) syscall_stop: AtomicU8,
-    /// With `syscall_stop == Resumed`: the return address of the syscall to be re-run.
+    /// With `syscall_stop == Resumed` or `Rechecked`: the return address of the syscall to
+    /// be re-run.
     pub(crate) resume_ip: AtomicUsize,
     /// `utrace_wake_up()` deferred something (the list is under `inner`); only the thread
     /// itself sets it, so the end of a pass can skip the lock when it is clear.
@@ -170,6 +171,8 @@ pub(crate) struct UtraceTask {
     pub(crate) step: crate::step::StepState,
     /// The syscall-entry stop's task_work item (`work.rs`): no allocation on that path.
     pub(crate) entry_stop: crate::work::EntryStopWork,
+    /// The syscall_work bits masked around a syscall-entry stop's restart (`entrymask.rs`).
+    pub(crate) entry_mask: crate::entrymask::EntryMask,
 }
 
 /// Whether the caller may sleep (see `utrace_glue_can_sleep`).
@@ -222,6 +225,7 @@ impl UtraceTask {
                 wake_deferred: AtomicBool::new(false),
                 step: crate::step::StepState::new(),
                 entry_stop: crate::work::EntryStopWork::new(),
+                entry_mask: crate::entrymask::EntryMask::new(),
             }),
             gfp,
         )?;
@@ -332,22 +336,26 @@ impl UtraceTask {
         crate::stop::SyscallStop::from_u8(self.syscall_stop.load(Ordering::Relaxed))
     }
 
-    /// After an entry stop: the syscall returning to `ip` is the re-run.
-    pub(crate) fn set_resumed_at(&self, ip: usize) {
+    /// After an entry stop (`Resumed`) or a pass back through seccomp (`Rechecked`): the
+    /// syscall returning to `ip` is the re-run.
+    pub(crate) fn set_rerun_at(&self, ip: usize, s: crate::stop::SyscallStop) {
         self.resume_ip.store(ip, Ordering::Relaxed);
-        self.set_syscall_stop(crate::stop::SyscallStop::Resumed);
+        self.set_syscall_stop(s);
     }
 
-    /// Whether the syscall returning to `ip` is the re-run after an entry stop; if so, the
-    /// re-run is consumed. A signal handler's syscalls in between do not match.
-    pub(crate) fn take_resumed_at(&self, ip: usize) -> bool {
-        if self.syscall_stop() == crate::stop::SyscallStop::Resumed
+    /// Whether the syscall returning to `ip` is the re-run after an entry stop (`Resumed`)
+    /// or a pass back through seccomp (`Rechecked`), or neither (`None`); a re-run is
+    /// consumed. A signal handler's syscalls in between do not match.
+    pub(crate) fn take_rerun_at(&self, ip: usize) -> crate::stop::SyscallStop {
+        use crate::stop::SyscallStop;
+        let s = self.syscall_stop();
+        if matches!(s, SyscallStop::Resumed | SyscallStop::Rechecked)
             && self.resume_ip.load(Ordering::Relaxed) == ip
         {
-            self.set_syscall_stop(crate::stop::SyscallStop::None);
-            return true;
+            self.set_syscall_stop(SyscallStop::None);
+            return s;
         }
-        false
+        SyscallStop::None
     }
 
     /// Whether the state has left the table (reap, last detach, unload).
@@ -578,10 +586,11 @@ impl UtraceTask {
                 continue;
             }
             self.recompute_events(&new);
-            if new.engines.is_empty() && self.step.active() {
+            if new.engines.is_empty() && (self.step.active() || self.entry_mask.active()) {
                 // utrace's trap flag may still be live in the thread's registers: its trap
                 // must find this state. The thread removes it when the step ends (`step.rs`;
-                // it changes the step state under this lock).
+                // it changes the step state under this lock). The same for a syscall_work
+                // mask, set back at the thread's next syscall (`entrymask.rs`).
                 self.publish(&inner, Some(new));
             } else if new.engines.is_empty() {
                 self.publish(&inner, None);
@@ -618,6 +627,7 @@ impl UtraceTask {
         self.events.store(0, Ordering::Release);
         self.remove_from_table();
         crate::step::forget(self);
+        crate::entrymask::forget(self);
     }
 
     /// Before calling `engine`: publish it as the one being reported to, then check that it

@@ -90,4 +90,14 @@ bool utrace_glue_blockstep_set(void);
 bool utrace_glue_rseq_ip_in_cs(unsigned long ip);
 bool utrace_glue_current_exiting(void);
 
+/* The syscall-entry path (rust/probes.rs, rust/entrymask.rs; rust/entry_glue.c). */
+bool utrace_glue_seccomp_active(void);
+bool utrace_glue_in_compat_syscall(void);
+bool utrace_glue_mask_trace(struct task_struct **tracer);
+bool utrace_glue_restore_trace(struct task_struct *task, struct task_struct *tracer,
+			       bool siglock_held);
+bool utrace_glue_mask_seccomp(void);
+void utrace_glue_restore_seccomp(struct task_struct *task);
+void utrace_glue_put_task(struct task_struct *task);
+
 #endif /* _UTRACE_GLUE_H */

@@ -13,6 +13,7 @@
 //! - [`probes`]: the tracepoint probes, where each event enters.
 //! - [`work`]: task_work for the reports that must run at a safe point.
 //! - [`step`]: single- and block-stepping: the trap flag, the die notifier, rseq.
+//! - [`entrymask`]: keeps the syscall-entry stop's restart out of ptrace's and seccomp's sight.
 //! - [`hooks`]: the tracepoints, found by name, registered on demand.
 //! - [`modwatch`]: engines left attached by an engine module that went away.
 //! - [`layout`]: the `kernel::bindings` struct layout check against the C compiler.
@@ -33,6 +34,7 @@ mod api;
 mod arch;
 mod debugfs;
 mod engine;
+mod entrymask;
 mod examine;
 mod glue;
 mod hooks;
@@ -123,6 +125,8 @@ fn teardown(hooks: &hooks::Hooks) {
     // 0. No thread may keep utrace's trap flag: while probes, table and die notifier still
     //    work, arm no more steps and wait until every armed thread took its TF back.
     step::shutdown();
+    //    No thread may keep a syscall_work bit masked by utrace (`entrymask.rs`).
+    entrymask::shutdown();
     modwatch::unregister();
     // 1. No probe registered or running: nothing reports or queues task_work any more.
     hooks.shutdown();

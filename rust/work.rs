@@ -23,7 +23,7 @@
 //! [`PENDING`] and module unload waits for the count to drop to zero: no queued item can
 //! point into freed module code.
 
-use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -34,7 +34,6 @@ use crate::glue;
 use crate::report::{self, Order, Site};
 use crate::stop::{self, SyscallStop};
 use crate::task::{gfp_for_context, UtraceTask};
-use kernel::ffi::c_long;
 use kernel::task::Task;
 use kernel::types::Opaque;
 
@@ -50,9 +49,13 @@ enum Kind {
     /// Nothing: queued with `TWA_SIGNAL` to break an interruptible sleep for a queued
     /// `Report` (see [`queue_report`]).
     Kick,
-    /// A stop at syscall entry: the syscall `nr` was skipped; re-run it after the stop,
-    /// unless `abort`.
-    EntryStop { nr: c_long, abort: bool },
+    /// A stop at syscall entry, or a pass back through the entry code for seccomp (see
+    /// [`EntryKind`]): the syscall was skipped; re-run it after the stop, unless `abort`.
+    EntryStop {
+        skipped: arch::Skipped,
+        abort: bool,
+        kind: EntryKind,
+    },
     /// In `exit_task_work()`: the exit stop if `report_exit` asked for one
     /// (`ExitState::stop`), then the death report.
     Exit,
@@ -219,30 +222,75 @@ pub(crate) fn queue_stop(ut: &Arc<UtraceTask>, signal: bool) -> Result {
     queue(ut, Kind::Stop, mode(signal))
 }
 
+/// What a syscall-entry item does before the syscall enters again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum EntryKind {
+    /// The syscall-entry stop.
+    Stop = 0,
+    /// No stop: an engine changed the syscall at its report; seccomp must filter it. The
+    /// new entry is not reported again.
+    Recheck = 1,
+    /// No stop: the syscall entered with utrace's masks meant for another call
+    /// (`entrymask.rs`); seccomp and ptrace must see it. The new entry is reported.
+    Unmasked = 2,
+}
+
+impl EntryKind {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => EntryKind::Recheck,
+            2 => EntryKind::Unmasked,
+            _ => EntryKind::Stop,
+        }
+    }
+}
+
 /// Queues the stop of a syscall-entry stop (the caller, the thread itself at `sys_enter`,
-/// skipped syscall `nr`). The per-task embedded item serves it: a thread has one entry stop
-/// at a time, which runs before it returns to user mode. (Only an entry stop abandoned by an
-/// exit before its item ran could leave it queued: then an allocated item serves.)
-pub(crate) fn queue_entry_stop(ut: &Arc<UtraceTask>, nr: c_long, abort: bool) -> Result {
+/// skipped the syscall: `skipped`). The per-task embedded item serves it: a thread has one
+/// entry stop at a time, which runs before it returns to user mode. (Only an entry stop
+/// abandoned by an exit before its item ran could leave it queued: then an allocated item
+/// serves.)
+///
+/// Other `kind`s make no stop: the item only puts the syscall back, so that it enters again
+/// and seccomp (and ptrace) see it (`probes::sys_enter`).
+pub(crate) fn queue_entry_stop(
+    ut: &Arc<UtraceTask>,
+    skipped: arch::Skipped,
+    abort: bool,
+    kind: EntryKind,
+) -> Result {
     let w = &ut.entry_stop;
     let signal = bindings::task_work_notify_mode_TWA_SIGNAL;
     if !w.work.queued.load(Ordering::Acquire) {
-        w.nr.store(nr, Ordering::Relaxed);
+        w.nr.store(skipped.nr, Ordering::Relaxed);
+        w.ax.store(skipped.ax, Ordering::Relaxed);
         w.abort.store(abort, Ordering::Relaxed);
+        w.kind.store(kind as u8, Ordering::Relaxed);
         if w.work.queue(ut, run_entry_stop, signal)? {
             return Ok(());
         }
     }
-    queue(ut, Kind::EntryStop { nr, abort }, signal)
+    queue(
+        ut,
+        Kind::EntryStop {
+            skipped,
+            abort,
+            kind,
+        },
+        signal,
+    )
 }
 
 /// The embedded syscall-entry-stop item (`UtraceTask::entry_stop`): the syscall skipped at
-/// `sys_enter` and whether to abort it. Written by the thread before queueing, read by it
-/// when the item runs.
+/// `sys_enter`, whether to abort it, whether to stop. Written by the thread before queueing,
+/// read by it when the item runs.
 pub(crate) struct EntryStopWork {
     work: EmbeddedWork,
     nr: AtomicIsize,
+    ax: AtomicUsize,
     abort: AtomicBool,
+    kind: AtomicU8,
 }
 
 impl EntryStopWork {
@@ -250,7 +298,9 @@ impl EntryStopWork {
         EntryStopWork {
             work: EmbeddedWork::new(),
             nr: AtomicIsize::new(0),
+            ax: AtomicUsize::new(0),
             abort: AtomicBool::new(false),
+            kind: AtomicU8::new(0),
         }
     }
 }
@@ -267,31 +317,57 @@ unsafe extern "C" fn run_entry_stop(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the entry-stop work's head of a `UtraceTask`, queued by
     // `queue_entry_stop`.
     let ut = unsafe { EmbeddedWork::take(head, off) };
-    let nr = ut.entry_stop.nr.load(Ordering::Relaxed);
-    let abort = ut.entry_stop.abort.load(Ordering::Relaxed);
-    entry_stop(&ut, nr, abort);
+    let w = &ut.entry_stop;
+    let skipped = arch::Skipped {
+        nr: w.nr.load(Ordering::Relaxed),
+        ax: w.ax.load(Ordering::Relaxed),
+    };
+    let abort = w.abort.load(Ordering::Relaxed);
+    let kind = EntryKind::from_u8(w.kind.load(Ordering::Relaxed));
+    entry_stop(&ut, skipped, abort, kind);
     drop(ut);
     PENDING.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// The syscall-entry stop, in its task_work: registers as at entry, the stop, then the
-/// syscall put back to run again (or aborted).
-fn entry_stop(ut: &Arc<UtraceTask>, nr: c_long, abort: bool) {
+/// syscall put back to run again (or aborted). Without a stop (`kind`), only the putting
+/// back: the syscall enters again and seccomp filters it.
+fn entry_stop(ut: &Arc<UtraceTask>, skipped: arch::Skipped, abort: bool, kind: EntryKind) {
+    // Nothing between the skipped pass's exit and here can stop the thread for ptrace.
+    crate::entrymask::unmask_exit(ut);
+    // Set (at `sys_enter`) only when that exit was hidden: then the re-run's entry is too.
+    let filtered = ut.entry_mask.take_filtered();
     // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
     let regs = unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) };
     // SAFETY: current's user registers, in its own task_work after the skipped pass.
-    unsafe { arch::entry_stop_begin(regs, nr) };
-    ut.set_syscall_stop(SyscallStop::Stopped);
-    stop::park(ut);
+    unsafe { arch::entry_stop_begin(regs, skipped) };
+    if kind == EntryKind::Stop {
+        ut.set_syscall_stop(SyscallStop::Stopped);
+        stop::park(ut);
+    }
     // SAFETY: as above.
     unsafe { arch::entry_stop_end(regs, abort) };
-    if abort {
+    // SAFETY: as above.
+    let ip = unsafe { arch::syscall_return_ip(regs) };
+    // SAFETY: as above.
+    if abort || unsafe { arch::syscall_aborted(regs) } {
         ut.set_syscall_stop(SyscallStop::None);
     } else {
-        // SAFETY: as above.
-        ut.set_resumed_at(unsafe { arch::syscall_return_ip(regs) });
+        match kind {
+            EntryKind::Stop => {
+                ut.set_rerun_at(ip, SyscallStop::Resumed);
+                if let Some(filtered) = filtered {
+                    // SAFETY: as above, the syscall put back.
+                    unsafe { crate::entrymask::mask_rerun(ut, regs, filtered) };
+                }
+            }
+            EntryKind::Recheck => ut.set_rerun_at(ip, SyscallStop::Rechecked),
+            EntryKind::Unmasked => ut.set_syscall_stop(SyscallStop::None),
+        }
     }
-    crate::step::resume(ut);
+    if kind == EntryKind::Stop {
+        crate::step::resume(ut);
+    }
 }
 
 /// Queues the exit item (the exit stop if one was asked, then the death report); it runs in
@@ -325,7 +401,11 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
             crate::step::resume(&item.ut);
         }
         Kind::Kick => {}
-        Kind::EntryStop { nr, abort } => entry_stop(&item.ut, nr, abort),
+        Kind::EntryStop {
+            skipped,
+            abort,
+            kind,
+        } => entry_stop(&item.ut, skipped, abort, kind),
         Kind::Exit => {
             // `stop` and `group_dead` were recorded by the exit probe, which ran before
             // exit_task_work() even when a late DEATH queued this item before it.
