@@ -80,6 +80,12 @@ extern "C" {
     pub(crate) fn utrace_glue_group_dead() -> bool;
     pub(crate) fn utrace_glue_in_task() -> bool;
     pub(crate) fn utrace_glue_wake_up(wq: *mut bindings::wait_queue_head);
+    pub(crate) fn utrace_glue_barrier_wake();
+    pub(crate) fn utrace_glue_barrier_wait(
+        done: Option<unsafe extern "C" fn(arg: *const c_void) -> bool>,
+        arg: *const c_void,
+        interruptible: bool,
+    ) -> c_int;
     pub(crate) fn utrace_glue_task_on_cpu(task: *const bindings::task_struct) -> bool;
     pub(crate) fn utrace_glue_task_switches(task: *const bindings::task_struct) -> c_ulong;
     pub(crate) fn utrace_glue_regset_get(

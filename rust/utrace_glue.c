@@ -444,6 +444,39 @@ void utrace_glue_wake_up(struct wait_queue_head *wq)
 }
 
 /*
+ * utrace_barrier() (rust/api.rs) sleeps here until no callback of its engine runs and, for a
+ * detached engine, until utrace's attached reference is dropped. One queue for every
+ * barrier: it is woken whenever a callback ends and whenever an attached reference has been
+ * dropped, and each waiter rechecks its own condition (barriers are rare; a callback's end
+ * costs one load of the queue's list head when nobody waits).
+ */
+static DECLARE_WAIT_QUEUE_HEAD(utrace_barrier_wq);
+
+/*
+ * Wakes the barrier waiters. The caller has made the change they wait for and then passed a
+ * full barrier (smp_mb()), which pairs with the one in prepare_to_wait()'s
+ * set_current_state(): either this sees the waiter queued, or the waiter sees the change.
+ */
+void utrace_glue_barrier_wake(void)
+{
+	/* Lock-free check: the caller's smp_mb() orders it (see above). */
+	if (waitqueue_active(&utrace_barrier_wq))
+		wake_up_all(&utrace_barrier_wq);
+}
+
+/*
+ * Sleeps until @done(@arg). Interruptible: -ERESTARTSYS when a signal is pending first;
+ * otherwise uninterruptible and always 0 (for callers that must not fail: module exit).
+ */
+int utrace_glue_barrier_wait(bool (*done)(const void *arg), const void *arg, bool interruptible)
+{
+	if (interruptible)
+		return wait_event_interruptible(utrace_barrier_wq, done(arg));
+	wait_event(utrace_barrier_wq, done(arg));
+	return 0;
+}
+
+/*
  * Examining a stopped thread (rust/examine.rs): wait_task_inactive() is not exported, so
  * "off its CPU" is read from on_cpu, and "has not run since" from its context-switch counts.
  */
@@ -644,6 +677,7 @@ UTRACE_EXPORT_RUST(utrace_engine_put);
 UTRACE_EXPORT_RUST(utrace_set_events);
 UTRACE_EXPORT_RUST(utrace_control);
 UTRACE_EXPORT_RUST(utrace_barrier);
+UTRACE_EXPORT_RUST(utrace_barrier_uninterruptible);
 UTRACE_EXPORT_RUST(utrace_wake_up);
 UTRACE_EXPORT_RUST(utrace_prepare_examine);
 UTRACE_EXPORT_RUST(utrace_finish_examine);

@@ -69,6 +69,8 @@ bool utrace_glue_fatal_pending(void);
 bool utrace_glue_group_dead(void);
 bool utrace_glue_in_task(void);
 void utrace_glue_wake_up(struct wait_queue_head *wq);
+void utrace_glue_barrier_wake(void);
+int utrace_glue_barrier_wait(bool (*done)(const void *arg), const void *arg, bool interruptible);
 bool utrace_glue_task_on_cpu(const struct task_struct *task);
 unsigned long utrace_glue_task_switches(const struct task_struct *task);
 int utrace_glue_regset_get(struct task_struct *task, unsigned int which, void *buf,

@@ -323,18 +323,33 @@ int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32
  * @engine:	engine with a reference the caller holds
  *
  * Waits until no callback of @engine is running on @target. Returns at once when @target is
- * current.
+ * current. The caller sleeps (interruptibly) until the callback in flight ends: utrace wakes
+ * it then, it does not poll.
  *
  * For a detached engine it also waits until utrace has dropped the engine's attached
  * reference, so that release() cannot run in utrace's context after this returns. An
  * engine module's exit must therefore, for every engine it attached: utrace_control(DETACH)
- * (whatever it returns), then utrace_barrier(), then utrace_engine_put().
+ * (whatever it returns), then utrace_barrier_uninterruptible(), then utrace_engine_put().
  *
  * Return: 0 no callback is in progress; -ESRCH @engine is fully detached (no callback in
  * progress either, and utrace holds no reference any more); -ERESTARTSYS a signal is
- * pending for the caller.
+ * pending for the caller (the wait ended early: retrying at once while the signal stays
+ * pending returns at once again).
  */
 int utrace_barrier(struct task_struct *target, struct utrace_engine *engine);
+
+/**
+ * utrace_barrier_uninterruptible - utrace_barrier() that signals do not end
+ * @target:	thread the engine is (or was) attached to
+ * @engine:	engine with a reference the caller holds
+ *
+ * The same wait, for callers that must not fail, such as an engine module's exit (which
+ * may run with a signal pending: rmmod killed while it waits). It sleeps until the callback
+ * in flight ends, however long that is; callbacks must not wait for external events.
+ *
+ * Return: 0 or -ESRCH, as for utrace_barrier(); never -ERESTARTSYS.
+ */
+int utrace_barrier_uninterruptible(struct task_struct *target, struct utrace_engine *engine);
 
 /**
  * utrace_wake_up - wake_up() that a callback may use for a tracer waiting on @wq

@@ -249,6 +249,7 @@ extern "C" {
     fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
     fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
     fn utrace_barrier(target: *mut bindings::task_struct, engine: E) -> c_int;
+    fn utrace_barrier_uninterruptible(target: *mut bindings::task_struct, engine: E) -> c_int;
     fn utrace_wake_up(wq: *mut bindings::wait_queue_head);
     fn utrace_prepare_examine(
         target: *mut bindings::task_struct,
@@ -772,19 +773,29 @@ impl<T: Engine> Attached<T> {
         Ok(n as usize)
     }
 
-    /// `utrace_barrier()`.
+    /// `utrace_barrier()`: sleeps until no callback of this engine runs; `ERESTARTSYS` if a
+    /// signal is pending first.
     pub fn barrier(&self) -> Result {
         // SAFETY: we hold references on the engine and the task.
         to_result(unsafe { utrace_barrier(self.task.as_ptr(), self.engine.as_ptr()) })
+    }
+
+    /// `utrace_barrier_uninterruptible()`: the same wait, which signals do not end.
+    pub fn barrier_uninterruptible(&self) -> Result {
+        // SAFETY: we hold references on the engine and the task.
+        to_result(unsafe {
+            utrace_barrier_uninterruptible(self.task.as_ptr(), self.engine.as_ptr())
+        })
     }
 }
 
 impl<T: Engine> Drop for Attached<T> {
     fn drop(&mut self) {
         let _ = self.control(ResumeAction::Detach);
-        // Waits for an in-flight callback and for utrace's own reference to go; retried if a
-        // signal interrupts the wait, since returning early could leave a callback running.
-        while self.barrier() == Err(ERESTARTSYS) {}
+        // Waits (sleeping, whatever signal is pending: returning early could leave a
+        // callback running, and retrying an interruptible barrier with a signal pending
+        // would spin) for an in-flight callback and for utrace's own reference to go.
+        let _ = self.barrier_uninterruptible();
         // SAFETY: this is the reference `attach` got; nothing uses it after this.
         unsafe { utrace_engine_put(self.engine.as_ptr()) };
     }
