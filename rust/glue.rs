@@ -87,6 +87,7 @@ extern "C" {
         interruptible: bool,
     ) -> c_int;
     pub(crate) fn utrace_glue_task_on_cpu(task: *const bindings::task_struct) -> bool;
+    pub(crate) fn utrace_glue_task_inactive(task: *const bindings::task_struct) -> bool;
     pub(crate) fn utrace_glue_task_switches(task: *const bindings::task_struct) -> c_ulong;
     pub(crate) fn utrace_glue_regset_get(
         task: *mut bindings::task_struct,

@@ -485,6 +485,21 @@ bool utrace_glue_task_on_cpu(const struct task_struct *task)
 	return READ_ONCE(task->on_cpu);
 }
 
+/*
+ * Whether @task is off its CPU and off the runqueue: asleep, so it cannot run again without
+ * a wake-up. A task preempted between committing to sleep and calling schedule() is off
+ * its CPU but still queued, and runs again to get into schedule(). A sleeper whose dequeue
+ * the fair class delays (sched_delayed) stays queued but is not runnable: it is dequeued,
+ * not run, when picked. wait_task_inactive() decides the same under the runqueue lock; this
+ * is the lock-free reading of it, made again by the caller until it holds.
+ */
+bool utrace_glue_task_inactive(const struct task_struct *task)
+{
+	if (READ_ONCE(task->on_cpu))
+		return false;
+	return !READ_ONCE(task->on_rq) || READ_ONCE(task->se.sched_delayed);
+}
+
 unsigned long utrace_glue_task_switches(const struct task_struct *task)
 {
 	return READ_ONCE(task->nvcsw) + READ_ONCE(task->nivcsw);

@@ -72,6 +72,7 @@ void utrace_glue_wake_up(struct wait_queue_head *wq);
 void utrace_glue_barrier_wake(void);
 int utrace_glue_barrier_wait(bool (*done)(const void *arg), const void *arg, bool interruptible);
 bool utrace_glue_task_on_cpu(const struct task_struct *task);
+bool utrace_glue_task_inactive(const struct task_struct *task);
 unsigned long utrace_glue_task_switches(const struct task_struct *task);
 int utrace_glue_regset_get(struct task_struct *task, unsigned int which, void *buf,
 			   unsigned int size);

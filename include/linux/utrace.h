@@ -384,9 +384,15 @@ struct utrace_examiner {
  * Call before examining @target's user state (regsets, memory) from another thread; then
  * utrace_finish_examine() says whether what was read is coherent. 0 for current.
  *
- * Return: 0 stopped and off its CPU; -EINVAL @engine does not want it stopped (or bad
- * arguments); -EAGAIN not parked (yet, or no more: e.g. killed); -ESRCH @engine detached,
- * or @target past its death (death report begun, or a zombie).
+ * A thread that committed to its stop but is not asleep yet (still switching out, or
+ * preempted before it could call schedule()) is waited for, without a time bound; the wait
+ * ends early only if the thread leaves the stop. A tracer woken by utrace_wake_up() from the
+ * callback that asked for the stop therefore always gets 0.
+ *
+ * Return: 0 stopped and asleep (off its CPU and off the runqueue); -EINVAL @engine does
+ * not want it stopped (or bad arguments); -EAGAIN not parked (yet, or no more: e.g.
+ * killed); -ESRCH @engine detached, or @target past its death (death report begun, or a
+ * zombie).
  */
 int utrace_prepare_examine(struct task_struct *target, struct utrace_engine *engine,
 			   struct utrace_examiner *exam);
