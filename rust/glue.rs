@@ -60,6 +60,18 @@ extern "C" {
     pub(crate) fn utrace_glue_schedule_sync();
     pub(crate) fn utrace_glue_cancel_sync();
 
+    pub(crate) fn utrace_glue_task_work_cancel_all(
+        cancel: Option<unsafe extern "C" fn(work: *mut bindings::callback_head) -> bool>,
+    ) -> *mut bindings::callback_head;
+    pub(crate) fn utrace_glue_call_if_stopped(
+        task: *mut bindings::task_struct,
+        f: Option<
+            unsafe extern "C" fn(arg: *mut c_void, regs: *mut bindings::pt_regs, off_cpu: bool),
+        >,
+        arg: *mut c_void,
+    ) -> bool;
+    pub(crate) fn utrace_glue_clear_blockstep_of(task: *mut bindings::task_struct);
+
     pub(crate) fn utrace_glue_task_pt_regs(
         task: *mut bindings::task_struct,
     ) -> *mut bindings::pt_regs;

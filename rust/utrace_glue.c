@@ -343,6 +343,122 @@ void utrace_glue_rcu_barrier(void)
 	rcu_barrier();
 }
 
+/*
+ * Unload: take utrace's task_work items out of the queues of threads that will not run them
+ * soon (a thread in a job-control or ptrace stop, or blocked in a long syscall with a
+ * TWA_RESUME report queued), so that unloading never waits for a stopped thread to run.
+ *
+ * task_work_cancel_match() is not exported; this is its protocol (kernel/task_work.c):
+ * under the task's pi_lock, walk ->task_works and unlink an item with a cmpxchg of the link
+ * that points to it. task_work_run() takes the whole list with a cmpxchg of the head (so an
+ * unlink of the head fails and is retried on the new head), then takes pi_lock before it
+ * runs anything: an item unlinked under pi_lock is never run, and an item this walk can
+ * still reach is neither run nor freed until pi_lock is dropped. An exited task's list is
+ * the kernel's work_exited marker (func NULL, next NULL), which @cancel never takes.
+ *
+ * @cancel(work) decides under pi_lock (it must not sleep) whether to take an item: utrace's
+ * own, of a kind that may be dropped. The taken items are linked through ->next into the
+ * returned list, for the caller to free outside the locks and RCU.
+ */
+static void utrace_cancel_task_works(struct task_struct *t,
+				     bool (*cancel)(struct callback_head *work),
+				     struct callback_head **taken)
+{
+	struct callback_head **pprev = &t->task_works;
+	struct callback_head *work;
+	unsigned long flags;
+
+	if (!READ_ONCE(t->task_works))
+		return;
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	work = READ_ONCE(*pprev);
+	while (work) {
+		if (!cancel(work)) {
+			pprev = &work->next;
+			work = READ_ONCE(*pprev);
+		} else if (try_cmpxchg(pprev, &work, work->next)) {
+			work->next = *taken;
+			*taken = work;
+			work = READ_ONCE(*pprev);
+		}
+		/* else: @work was reloaded from *pprev (an add at the head, or a run) */
+	}
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+}
+
+/*
+ * Every thread's queue: for_each_process_thread() under RCU (a thread created meanwhile is
+ * missed: none gets utrace work any more once probes and engines are gone).
+ */
+struct callback_head *utrace_glue_task_work_cancel_all(bool (*cancel)(struct callback_head *work))
+{
+	struct callback_head *taken = NULL;
+	struct task_struct *g, *t;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t)
+		utrace_cancel_task_works(t, cancel, &taken);
+	rcu_read_unlock();
+	return taken;
+}
+
+/*
+ * lock_task_sighand() is not exported: the same protocol (kernel/signal.c). Returns false
+ * if the task has no sighand any more (released).
+ */
+static bool utrace_lock_task_sighand(struct task_struct *t, struct sighand_struct **sh,
+				     unsigned long *flags)
+{
+	struct sighand_struct *sighand;
+
+	rcu_read_lock();
+	for (;;) {
+		sighand = rcu_dereference(t->sighand);
+		if (!sighand)
+			break;
+		spin_lock_irqsave(&sighand->siglock, *flags);
+		if (likely(sighand == rcu_access_pointer(t->sighand)))
+			break;
+		spin_unlock_irqrestore(&sighand->siglock, *flags);
+	}
+	rcu_read_unlock();
+	*sh = sighand;
+	return sighand;
+}
+
+/*
+ * Unload, stepping (rust/step.rs): if @t is in a job-control or ptrace stop, call @fn(@arg,
+ * pt_regs of @t, whether @t is off its CPU) with its siglock held and return true. Leaving
+ * either stop takes siglock (SIGCONT, SIGKILL, ptrace resume and detach clear
+ * JOBCTL_STOPPED/JOBCTL_TRACED and wake it under it), so @t cannot return to user mode while
+ * @fn runs, and it does not touch its user registers in the stop.
+ */
+bool utrace_glue_call_if_stopped(struct task_struct *t,
+				 void (*fn)(void *arg, struct pt_regs *regs, bool off_cpu),
+				 void *arg)
+{
+	struct sighand_struct *sh;
+	unsigned long flags;
+	bool stopped;
+
+	if (!utrace_lock_task_sighand(t, &sh, &flags))
+		return false;
+	stopped = READ_ONCE(t->jobctl) & (JOBCTL_STOPPED | JOBCTL_TRACED);
+	if (stopped)
+		fn(arg, task_pt_regs(t), !READ_ONCE(t->on_cpu));
+	spin_unlock_irqrestore(&sh->siglock, flags);
+	return stopped;
+}
+
+/*
+ * Clears TIF_BLOCKSTEP of a stopped, switched-out task (its BTF is loaded from it when it
+ * is switched in again: __switch_to_xtra()).
+ */
+void utrace_glue_clear_blockstep_of(struct task_struct *t)
+{
+	clear_tsk_thread_flag(t, TIF_BLOCKSTEP);
+}
+
 struct pt_regs *utrace_glue_task_pt_regs(struct task_struct *task)
 {
 	return task_pt_regs(task);

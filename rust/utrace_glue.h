@@ -53,6 +53,14 @@ void utrace_rust_sync_probes(void);
 void utrace_rust_table_release(void *utrace);
 void utrace_rust_table_get(void *utrace);
 
+/* Unload: utrace's task_work stranded on threads that do not run (rust/work.rs, step.rs). */
+struct callback_head;
+struct callback_head *utrace_glue_task_work_cancel_all(bool (*cancel)(struct callback_head *work));
+bool utrace_glue_call_if_stopped(struct task_struct *t,
+				 void (*fn)(void *arg, struct pt_regs *regs, bool off_cpu),
+				 void *arg);
+void utrace_glue_clear_blockstep_of(struct task_struct *t);
+
 /* Small inline kernel helpers that have no Rust binding. */
 struct pt_regs *utrace_glue_task_pt_regs(struct task_struct *task);
 bool utrace_glue_pid_alive(const struct task_struct *task);
