@@ -296,9 +296,15 @@ int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
  * UTRACE_STOP makes @engine want the thread stopped: it parks at its next safe point, after
  * a report_quiesce(0) to engines with UTRACE_EVENT(QUIESCE) (whose answer, STOP or not,
  * replaces the request), and stays parked until no attached engine wants it stopped. Every
- * action other than STOP, and detaching, withdraws @engine's stop. SIGKILL always ends a
- * stop. A stopped thread sleeps killable, outside the load average, invisible to the
- * hung-task detector, and freezable.
+ * action other than STOP, and detaching, withdraws @engine's stop. SIGKILL ends a stop
+ * whenever the kernel delivers it to the thread: always, except at an exit stop (see
+ * report_exit) after a group exit (exit_group(), a fatal signal: the kernel drops every
+ * later signal to the process) or of the last thread of its process, which only the
+ * engines end (resume, detach, their module or utrace going away), as ptrace's exit stop.
+ * A stopped thread sleeps killable, outside the load average, invisible to the hung-task
+ * detector, and freezable by the system freezer; a cgroup v2 freeze (cgroup.freeze) does
+ * not complete while it is parked (see Documentation/design.md, "The stop and the
+ * freezers").
  *
  * UTRACE_SINGLESTEP (like a callback answering it) lets the thread go, as RESUME does, and
  * makes it run one user instruction when it next returns to user mode; the step ends with a
