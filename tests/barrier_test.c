@@ -120,7 +120,7 @@ static void end_tracee(struct __test_metadata *_metadata, struct ut_tracee *t, i
  * A barrier waits while the callback runs (it must not return early) and returns 0 once it
  * ended.
  */
-TEST_F_TIMEOUT(wait, barrier_returns_when_callback_ends, 120)
+TEST_F_TIMEOUT(wait, barrier_returns_when_callback_ends, 300)
 {
 	struct ut_tracee t = { 0 };
 	pid_t b;
@@ -142,7 +142,7 @@ TEST_F_TIMEOUT(wait, barrier_returns_when_callback_ends, 120)
 }
 
 /* SIGKILL ends an interruptible barrier wait: the waiter dies while the callback runs. */
-TEST_F_TIMEOUT(wait, sigkill_ends_barrier_wait, 120)
+TEST_F_TIMEOUT(wait, sigkill_ends_barrier_wait, 300)
 {
 	struct ut_tracee t = { 0 };
 	pid_t b;
@@ -166,7 +166,7 @@ static void on_usr1(int sig)
 {
 }
 
-TEST_F_TIMEOUT(wait, signal_interrupts_barrier_wait, 120)
+TEST_F_TIMEOUT(wait, signal_interrupts_barrier_wait, 300)
 {
 	struct ut_tracee t = { 0 };
 	pid_t b;
@@ -193,7 +193,7 @@ TEST_F_TIMEOUT(wait, signal_interrupts_barrier_wait, 120)
  * The Rust handle's drop (detach, barrier, put) with a signal pending: it sleeps
  * uninterruptibly until the callback ends, then returns; it never spins (state R).
  */
-TEST_F_TIMEOUT(wait, rust_drop_with_signal_pending_sleeps, 120)
+TEST_F_TIMEOUT(wait, rust_drop_with_signal_pending_sleeps, 300)
 {
 	struct ut_tracee t = { 0 };
 	int st, running = 0, n = 0;
@@ -302,7 +302,7 @@ TEST_F_TIMEOUT(wait, killed_kbench_writer_ends_it, 180)
  * "attach S" on an occupied slot detaches the engine it replaces: it calls back no more,
  * and no engine is left attached when the slot is emptied.
  */
-TEST_F_TIMEOUT(wait, attach_on_occupied_slot_detaches_old_engine, 120)
+TEST_F_TIMEOUT(wait, attach_on_occupied_slot_detaches_old_engine, 300)
 {
 	struct ut_tracee t = { 0 };
 	char state[512];
@@ -343,7 +343,7 @@ static int scenario_fork_once(struct ut_tracee *t)
  * cannot take the control lock, nor wait for the old engine): the child is not stopped,
  * and slot 1 keeps its engine.
  */
-TEST_F_TIMEOUT(wait, callback_does_not_replace_slot, 120)
+TEST_F_TIMEOUT(wait, callback_does_not_replace_slot, 300)
 {
 	struct ut_tracee t = { 0 }, other = { 0 };
 	char state[512];
