@@ -18,13 +18,16 @@
 //! setnr NR          change the stopped thread's syscall number
 //! resume            utrace_control(RESUME)
 //! detach            drop the handle: detach, barrier, put
+//! gate              the next report_syscall_entry (after it logged) blocks until "open"
+//!                   (30 s at most)
+//! open              release a gated callback (works while another command waits for it)
 //! clear             empty the log
 //! ```
 //!
 //! `log` lists the callbacks in the C test engine's format, with slot 0.
 
 use core::fmt;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use kernel::debugfs::{Dir, File};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLockIrq};
@@ -172,8 +175,15 @@ impl Log {
 struct Waiter {
     #[pin]
     wq: WaitQueue,
-    /// Stops the engine asked for and the tracer has not waited for yet.
-    stops: AtomicUsize,
+    /// Wake-ups the tracer has waited for: the next stop is the one after the delivered
+    /// wake-up number `seen + 1` (a counter the callback increments would be seen before the
+    /// thread has stopped).
+    seen: AtomicUsize,
+    /// The next `report_syscall_entry` waits on `gate_wq` until `open` ("gate", "open").
+    gated: AtomicBool,
+    open: AtomicBool,
+    #[pin]
+    gate_wq: WaitQueue,
 }
 
 /// The engine: one per attachment, dropped by utrace's release callback.
@@ -216,8 +226,14 @@ impl Engine for Tracer {
             *v = regs.arg(i) as i64;
         }
         self.log.push(Kind::Entry, action.0, a);
+        let w = &self.waiter;
+        if w.gated.swap(false, Ordering::AcqRel) {
+            // A test's long callback: interrupted by a signal to the tracee, or after 30 s.
+            let _ = w
+                .gate_wq
+                .wait_interruptible_timeout(|| w.open.load(Ordering::Acquire), 30_000);
+        }
         if regs.nr() == self.stop_nr && !action.syscall_resumed() {
-            self.waiter.stops.fetch_add(1, Ordering::AcqRel);
             // Delivered once the thread is parked: the tracer then finds it stopped.
             utrace::wake_up(&self.waiter.wq);
             return Action::STOP;
@@ -274,6 +290,8 @@ struct Shared {
     #[pin]
     control: Mutex<Control>,
     log: Arc<Log>,
+    /// The same as `Control::waiter`, for "open" (which must not take the control lock).
+    waiter: Arc<Waiter>,
 }
 
 fn parse_hex(s: Option<&str>) -> Result<u64> {
@@ -292,6 +310,13 @@ impl Shared {
         let mut words = text.split_whitespace();
         let cmd = words.next().ok_or(EINVAL)?;
         let arg = words.next();
+        if cmd == "open" {
+            // Without the control lock: "detach" may hold it while it waits for the callback.
+            let w = &self.waiter;
+            w.open.store(true, Ordering::Release);
+            w.gate_wq.wake_up();
+            return Ok(());
+        }
         let mut c = self.control.lock();
         match cmd {
             "attach" => {
@@ -337,6 +362,12 @@ impl Shared {
                 c.attached.take().ok_or(ENOENT)?;
                 Ok(())
             }
+            "gate" => {
+                let w = &self.waiter;
+                w.open.store(false, Ordering::Release);
+                w.gated.store(true, Ordering::Release);
+                Ok(())
+            }
             "clear" => {
                 self.log.clear();
                 Ok(())
@@ -352,8 +383,9 @@ impl Shared {
     fn wait_stop(&self, c: &Control) -> Result {
         let a = c.attached()?;
         let w = &c.waiter;
-        w.wq.wait_interruptible_timeout(|| w.stops.load(Ordering::Acquire) > 0, 10_000)?;
-        w.stops.fetch_sub(1, Ordering::AcqRel);
+        let seen = w.seen.load(Ordering::Acquire);
+        w.wq.wait_interruptible_timeout(|| w.wq.delivered() > seen, 10_000)?;
+        w.seen.store(seen + 1, Ordering::Release);
         // The wake-up came after the stop was committed: this must succeed at once.
         let x = a.prepare_examine()?;
         let regs = a.user_regs()?;
@@ -394,6 +426,16 @@ struct RustTest {
     _shared: Arc<Shared>,
 }
 
+impl Drop for RustTest {
+    /// Before the fields: a gated callback is let go, so that the handle's drop does not
+    /// wait for the gate's time-out.
+    fn drop(&mut self) {
+        let w = &self._shared.waiter;
+        w.open.store(true, Ordering::Release);
+        w.gate_wq.wake_up();
+    }
+}
+
 impl kernel::Module for RustTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let recs = KVec::with_capacity(LOG_MAX, GFP_KERNEL)?;
@@ -405,10 +447,14 @@ impl kernel::Module for RustTest {
         let waiter = Arc::pin_init(
             pin_init!(Waiter {
                 wq <- WaitQueue::new(c"utrace_rust_test", kernel::static_lock_class!()),
-                stops: AtomicUsize::new(0),
+                seen: AtomicUsize::new(0),
+                gated: AtomicBool::new(false),
+                open: AtomicBool::new(false),
+                gate_wq <- WaitQueue::new(c"utrace_rust_test_gate", kernel::static_lock_class!()),
             }),
             GFP_KERNEL,
         )?;
+        let shared_waiter = waiter.clone();
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 control <- new_mutex!(Control {
@@ -418,6 +464,7 @@ impl kernel::Module for RustTest {
                     waiter,
                 }),
                 log: shared_log,
+                waiter: shared_waiter,
             }),
             GFP_KERNEL,
         )?;

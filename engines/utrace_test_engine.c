@@ -6,6 +6,7 @@
  * the command's result (a negative errno fails the write with that errno):
  *
  *   attach S TID FLAGS      utrace_attach_task(TID, FLAGS, &ops, slot S); S holds the ref
+ *                           (an engine already in slot S is detached first)
  *   attach_null_ops S TID   utrace_attach_task with ops == NULL (must fail)
  *   lookup S TID FLAGS      attach without CREATE; must find slot S's engine (extra ref put)
  *   events S MASK           utrace_set_events (MASK in hex)
@@ -19,7 +20,8 @@
  *   only_nr S NR            slot S's syscall_entry answer applies only to syscall NR
  *                           (other syscalls get UTRACE_RESUME)
  *   chain S TO              slot S's next syscall_entry callback attaches slot TO to the
- *                           same task, with slot TO's events set to syscall entry+exit
+ *                           same task, with slot TO's events set to syscall entry+exit,
+ *                           if slot TO is empty (a callback never replaces an engine)
  *   count S                 slot S's syscall callbacks only count, in counts (bench)
  *   gate S                  slot S's next syscall_entry callback blocks until "open S"
  *   open S                  release a gated callback
@@ -27,7 +29,7 @@
  *   ret S resumed VALUE     what a UTRACE_SYSCALL_RESUMED syscall_entry returns (default
  *                           UTRACE_RESUME, so that a re-run syscall is not stopped again)
  *   clone_stop S TO         slot S's next report_clone attaches slot TO to the child and
- *                           asks utrace_control(child, UTRACE_STOP)
+ *                           asks utrace_control(child, UTRACE_STOP), if slot TO is empty
  *   wake S 0|1              slot S's syscall and quiesce callbacks call utrace_wake_up()
  *                           on the slot's wait queue before returning
  *   wait_stop S N           wait (10 s at most) until N wake-ups of slot S were delivered,
@@ -36,9 +38,11 @@
  *   setreg S REG VALUE      utrace_regset_set of REG (orig_ax, ax, di) to VALUE (decimal)
  *   nolog S 0|1             slot S's syscall_entry callbacks log nothing (bench)
  *   kbench S N [CPU]        an in-kernel tracer, a kernel thread (bound to CPU if given),
- *                           runs N rounds of: RESUME the stopped thread, wait for its next
- *                           stop's wake-up, prepare_examine (the stop benchmark without
- *                           user-space round trips); the write returns when it is done
+ *                           runs N rounds of: RESUME the stopped thread, wait (10 s at
+ *                           most: -ETIMEDOUT) for its next stop's wake-up, prepare_examine
+ *                           (the stop benchmark without user-space round trips); the
+ *                           write returns when it is done, or -EINTR if the writer is
+ *                           killed
  *   prepare S               utrace_prepare_examine(), keeping the examiner in the slot
  *   finish S                utrace_finish_examine() with the examiner of the last prepare
  *   steplog S 0|1           slot S's report_quiesce(0) (a step report, among others) logs
@@ -107,6 +111,13 @@ struct rec {
 	char str[32];
 };
 
+/*
+ * A slot's engine and task change under slot_lock: commands (under control_lock) fill, empty
+ * and replace slots; callbacks (report_clone's clone_stop, report_syscall_entry's chain)
+ * only fill an empty one, and cannot take control_lock (a command may hold it while it
+ * waits for their callback: barrier, gate). So a command that sees an engine in a slot
+ * can use it until it empties the slot itself.
+ */
 struct slot {
 	struct utrace_engine *engine;	/* our reference, or NULL */
 	struct task_struct *task;	/* held while we hold the engine */
@@ -144,6 +155,7 @@ static bool test_leak_engines;
 module_param(test_leak_engines, bool, 0444);
 MODULE_PARM_DESC(test_leak_engines, "Test only: leave engines attached at exit");
 static DEFINE_MUTEX(control_lock);	/* serialises commands */
+static DEFINE_SPINLOCK(slot_lock);	/* slots' engine and task (see struct slot) */
 
 static DEFINE_SPINLOCK(log_lock);	/* callbacks log from any context */
 static struct rec *log_buf;
@@ -244,8 +256,8 @@ static u32 t_quiesce(u32 action, struct utrace_engine *engine, unsigned long eve
 }
 
 static const struct utrace_engine_ops test_ops;
-static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
-			    const struct utrace_engine_ops *ops);
+static struct utrace_engine *cb_attach(struct slot *s, struct task_struct *task,
+				       unsigned long events);
 
 static u32 t_clone(u32 action, struct utrace_engine *engine, unsigned long clone_flags,
 		   struct task_struct *child)
@@ -259,11 +271,12 @@ static u32 t_clone(u32 action, struct utrace_engine *engine, unsigned long clone
 	r.a[1] = task_pid_vnr(child);
 	log_rec(&r);
 	if (to >= 0) {
-		struct slot *t = &slots[to];
+		struct utrace_engine *e;
 
 		get_task_struct(child);
-		if (!cmd_attach_task(t, child, UTRACE_ATTACH_CREATE, &test_ops))
-			utrace_control(child, t->engine, UTRACE_STOP);
+		e = cb_attach(&slots[to], child, 0);
+		if (!IS_ERR(e))
+			utrace_control(child, e, UTRACE_STOP);
 	}
 	return answer(engine, REC_CLONE);
 }
@@ -303,8 +316,7 @@ static void chain_attach(struct slot *s)
 		return;
 	t = &slots[to];
 	get_task_struct(current);
-	if (!cmd_attach_task(t, current, UTRACE_ATTACH_CREATE, &test_ops))
-		utrace_set_events(t->task, t->engine, UTRACE_EVENT_SYSCALL);
+	cb_attach(t, current, UTRACE_EVENT_SYSCALL);
 }
 
 static u32 t_syscall_entry(u32 action, struct utrace_engine *engine, struct pt_regs *regs)
@@ -449,17 +461,68 @@ static struct task_struct *task_by_tid(pid_t tid)
 	return task;
 }
 
+/* Empties slot @s (a command, under control_lock): drops our references. */
 static void slot_drop(struct slot *s)
 {
-	if (s->engine)
-		utrace_engine_put(s->engine);
-	if (s->task)
-		put_task_struct(s->task);
+	struct utrace_engine *engine;
+	struct task_struct *task;
+
+	spin_lock(&slot_lock);
+	engine = s->engine;
+	task = s->task;
 	s->engine = NULL;
 	s->task = NULL;
+	spin_unlock(&slot_lock);
+	if (engine)
+		utrace_engine_put(engine);
+	if (task)
+		put_task_struct(task);
 }
 
-/* Attach slot @s to @task (whose reference we take over). */
+/* Fills slot @s with @engine and @task (our references) if it is empty. */
+static bool slot_fill(struct slot *s, struct utrace_engine *engine, struct task_struct *task)
+{
+	bool filled = false;
+
+	spin_lock(&slot_lock);
+	if (!s->engine) {
+		s->task = task;
+		/*
+		 * A command seeing the engine (slot_engine(), without the lock) sees the task
+		 * too: pairs with its smp_load_acquire().
+		 */
+		smp_store_release(&s->engine, engine);
+		filled = true;
+	}
+	spin_unlock(&slot_lock);
+	return filled;
+}
+
+/* A command: slot @s's engine (NULL if empty), stable until the command empties it. */
+static struct utrace_engine *slot_engine(struct slot *s)
+{
+	/* Pairs with slot_fill()'s smp_store_release(). */
+	return smp_load_acquire(&s->engine);
+}
+
+/*
+ * Detaches slot @s's engine, waits until none of its callbacks runs, and empties the slot
+ * (a command, under control_lock).
+ */
+static void slot_detach(struct slot *s)
+{
+	if (!slot_engine(s))
+		return;
+	utrace_control(s->task, s->engine, UTRACE_DETACH);
+	utrace_barrier_uninterruptible(s->task, s->engine);
+	slot_drop(s);
+}
+
+/*
+ * Attach slot @s to @task (whose reference we take over), from a command. An engine
+ * already in the slot is detached first: dropping only our reference to it would leave it
+ * attached, calling back with this slot as its data, and out of reach of every command.
+ */
 static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
 			    const struct utrace_engine_ops *ops)
 {
@@ -470,7 +533,10 @@ static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
 		put_task_struct(task);
 		return PTR_ERR(engine);
 	}
-	if (!(flags & UTRACE_ATTACH_CREATE)) {
+	if (flags & UTRACE_ATTACH_CREATE) {
+		/* The new engine has no events: no callback of it can run before it is filled. */
+		slot_detach(s);
+	} else {
 		/* A lookup: it must find slot S's own engine. */
 		long ret = engine == s->engine ? 0 : -EBADSLT;
 
@@ -478,10 +544,41 @@ static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
 		put_task_struct(task);
 		return ret;
 	}
-	slot_drop(s);
-	s->engine = engine;
-	s->task = task;
+	if (!slot_fill(s, engine, task)) {
+		/* A callback (clone_stop, chain) filled it meanwhile. No events: no callback. */
+		utrace_control(task, engine, UTRACE_DETACH);
+		utrace_engine_put(engine);
+		put_task_struct(task);
+		return -EBUSY;
+	}
 	return 0;
+}
+
+/*
+ * Attach slot @s to @task (whose reference we take over) from a callback, with @events, if
+ * the slot is empty; otherwise the new engine is detached again (a callback cannot wait
+ * for the old one's callbacks, nor take control_lock). Returns the engine or an ERR_PTR().
+ */
+static struct utrace_engine *cb_attach(struct slot *s, struct task_struct *task,
+				       unsigned long events)
+{
+	struct utrace_engine *engine;
+
+	engine = utrace_attach_task(task, UTRACE_ATTACH_CREATE, &test_ops, s);
+	if (IS_ERR(engine)) {
+		put_task_struct(task);
+		return engine;
+	}
+	if (events)
+		utrace_set_events(task, engine, events);
+	if (!slot_fill(s, engine, task)) {
+		/* No callback of it can have run: it has no events, or @task is current. */
+		utrace_control(task, engine, UTRACE_DETACH);
+		utrace_engine_put(engine);
+		put_task_struct(task);
+		return ERR_PTR(-EBUSY);
+	}
+	return engine;
 }
 
 /* Log the stopped task's registers, read between prepare and finish examine. */
@@ -539,14 +636,18 @@ static long cmd_wait_stop(struct slot *s, long n)
 		return left;
 	if (!left)
 		return -ETIMEDOUT;
-	if (!s->engine)
+	if (!slot_engine(s))
 		return -ENOENT;
 	return utrace_prepare_examine(s->task, s->engine, &exam);
 }
 
 /*
  * N stop round trips driven from the kernel: slot @s's thread is stopped now and stops again
- * after each resume (its callback answers STOP and calls utrace_wake_up()).
+ * after each resume (its callback answers STOP and calls utrace_wake_up()). Each wait ends
+ * when the wake-up is delivered (utrace delivers it whatever happens: a stop, or the
+ * thread's death or detach, which prepare_examine then reports), when the thread is not
+ * stopped again within 10 s (-ETIMEDOUT: e.g. its callback stopped answering STOP), or when
+ * the command's writer was killed (kthread_stop(): -EINTR).
  */
 static long kbench_loop(struct slot *s, long rounds)
 {
@@ -554,17 +655,17 @@ static long kbench_loop(struct slot *s, long rounds)
 	struct utrace_examiner exam;
 	long i, ret;
 
-	if (!s->engine)
-		return -ENOENT;
 	for (i = 0; i < rounds; i++, next++) {
 		ret = utrace_control(s->task, s->engine, UTRACE_RESUME);
 		if (ret)
 			return ret;
-		/*
-		 * No time-out needed: utrace delivers the wake-up whatever happens (a stop, or
-		 * the thread's death or detach, which prepare_examine then reports).
-		 */
-		wait_event(s->wq, atomic_long_read(&s->wake_delivered) >= next);
+		ret = wait_event_interruptible_timeout(s->wq,
+				atomic_long_read(&s->wake_delivered) >= next ||
+				kthread_should_stop(), 10 * HZ);
+		if (kthread_should_stop())
+			return -EINTR;
+		if (!ret)
+			return -ETIMEDOUT;
 		ret = utrace_prepare_examine(s->task, s->engine, &exam);
 		if (ret)
 			return ret;
@@ -591,14 +692,16 @@ static int kbench_thread(void *arg)
 /*
  * kbench_loop() in a kernel thread, as an engine that does its work in the kernel would run
  * it: it has no mm of its own, so switching between it and the tracee switches no address
- * space (on @cpu, if >= 0).
+ * space (on @cpu, if >= 0). The writer waits killably: killed, it stops the thread, whose
+ * waits end at once (kthread_stop() wakes it), and returns -EINTR.
  */
 static long cmd_kbench(struct slot *s, long rounds, long cpu)
 {
 	struct kbench b = { .s = s, .rounds = rounds };
 	struct task_struct *t;
+	long ret;
 
-	if (!s->engine)
+	if (!slot_engine(s))
 		return -ENOENT;
 	if (cpu >= (long)nr_cpu_ids)
 		return -EINVAL;
@@ -606,11 +709,13 @@ static long cmd_kbench(struct slot *s, long rounds, long cpu)
 	t = kthread_create(kbench_thread, &b, "utrace_kbench");
 	if (IS_ERR(t))
 		return PTR_ERR(t);
+	get_task_struct(t);
 	if (cpu >= 0)
 		kthread_bind(t, cpu);
 	wake_up_process(t);
-	wait_for_completion(&b.done);
-	return b.ret;
+	ret = wait_for_completion_killable(&b.done);
+	kthread_stop_put(t);
+	return ret ? -EINTR : b.ret;
 }
 
 static long run_command(char *buf)
@@ -657,7 +762,7 @@ static long run_command(char *buf)
 		int from, flags = UTRACE_ATTACH_CREATE;
 
 		if (argc < 3 || kstrtoint(argv[2], 10, &from) || from < 0 || from >= NSLOTS ||
-		    !slots[from].task)
+		    !slot_engine(&slots[from]))
 			return -EINVAL;
 		if (argc > 3 && kstrtoint(argv[3], 0, &flags))
 			return -EINVAL;
@@ -710,7 +815,7 @@ static long run_command(char *buf)
 		return cmd_wait_stop(s, val);
 	}
 	if (!strcmp(argv[0], "put")) {
-		if (!s->engine)
+		if (!slot_engine(s))
 			return -ENOENT;
 		slot_drop(s);
 		return 0;
@@ -742,7 +847,7 @@ static long run_command(char *buf)
 		WRITE_ONCE(s->set_code, true);
 		return 0;
 	}
-	if (!s->engine)
+	if (!slot_engine(s))
 		return -ENOENT;
 	if (!strcmp(argv[0], "events")) {
 		if (argc < 3 || kstrtoul(argv[2], 16, &v))
@@ -813,7 +918,9 @@ static ssize_t control_write(struct file *file, const char __user *ubuf, size_t 
 		complete_all(&slots[slot].gate);
 		return len;
 	}
-	mutex_lock(&control_lock);
+	/* Killable: a command may wait long (barrier, kbench, wait_stop) with the lock held. */
+	if (mutex_lock_killable(&control_lock))
+		return -EINTR;
 	ret = run_command(buf);
 	mutex_unlock(&control_lock);
 	return ret < 0 ? ret : len;
@@ -962,12 +1069,7 @@ static void __exit utrace_test_engine_exit(void)
 		struct slot *s = &slots[i];
 
 		complete_all(&s->gate);
-		if (!s->engine)
-			continue;
-		utrace_control(s->task, s->engine, UTRACE_DETACH);
-		while (utrace_barrier(s->task, s->engine) == -ERESTARTSYS)
-			;
-		slot_drop(s);
+		slot_detach(s);
 	}
 	kvfree(log_buf);
 }

@@ -15,7 +15,7 @@ use kernel::task::Task;
 
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
 use crate::engine::Engine;
-use crate::glue::to_err_ptr;
+use crate::glue::{self, to_err_ptr};
 use crate::hooks;
 use crate::step;
 use crate::stop;
@@ -263,7 +263,7 @@ fn control(e: &Engine, action: u32) -> Result {
     }
 }
 
-/// `utrace_barrier()`.
+/// `utrace_barrier()`: interruptible, `ERESTARTSYS` when a signal is pending first.
 ///
 /// # Safety
 ///
@@ -274,18 +274,62 @@ pub(crate) unsafe extern "C" fn utrace_barrier(
     engine: *mut utrace_engine,
 ) -> c_int {
     // SAFETY: per the function's safety requirements.
-    errno(unsafe { checked(target, engine) }.and_then(|e| barrier(&e)))
+    errno(unsafe { checked(target, engine) }.and_then(|e| barrier(&e, true)))
 }
 
-fn barrier(e: &Engine) -> Result {
+/// `utrace_barrier_uninterruptible()`: the same, for callers that must not fail (an engine
+/// module's exit, `Attached::drop`): signals do not end the wait.
+///
+/// # Safety
+///
+/// As for [`utrace_barrier`].
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_barrier_uninterruptible(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+) -> c_int {
+    // SAFETY: per the function's safety requirements.
+    errno(unsafe { checked(target, engine) }.and_then(|e| barrier(&e, false)))
+}
+
+/// What a barrier waits for: no callback of the engine in flight and, once it is detached,
+/// the attached reference's drop (and a `release` it may make) completed, wherever it runs
+/// (reporter, reap, detacher). Both are signalled on the glue's barrier queue: by
+/// `UtraceTask::finish_callback` (and `start_callback`'s detached path) after `reporting` is
+/// cleared, and by `Engine::drop_attach_ref` after the drop.
+fn barrier_done(e: &Engine) -> bool {
+    !e.utrace().is_reporting(e) && (e.is_attached() || e.is_fully_detached())
+}
+
+/// # Safety
+///
+/// `arg` is the `&Engine` [`barrier`] passed, alive during the wait.
+unsafe extern "C" fn barrier_done_raw(arg: *const c_void) -> bool {
+    // SAFETY: per the function's safety requirements.
+    barrier_done(unsafe { &*arg.cast::<Engine>() })
+}
+
+fn barrier(e: &Engine, interruptible: bool) -> Result {
     if core::ptr::eq(e.task(), Task::current_raw()) {
         return Ok(());
     }
-    let ut = e.utrace();
     loop {
-        // Attached: no callback in flight. Detached: also the attached reference's drop (and
-        // a `release` it may make) has completed, wherever it runs (reporter, reap, detacher).
-        if !ut.is_reporting(e) {
+        // A sleep on the barrier queue, not a poll: woken when a callback ends or an attached
+        // reference is dropped.
+        // SAFETY: `barrier_done_raw` has the callback's prototype; `e` outlives the wait (the
+        // caller holds a reference).
+        let ret = unsafe {
+            glue::utrace_glue_barrier_wait(
+                Some(barrier_done_raw),
+                core::ptr::from_ref(e).cast(),
+                interruptible,
+            )
+        };
+        if ret != 0 {
+            return Err(Error::from_errno(ret));
+        }
+        // Decided on one reading: a detach (or a new callback) since the wake-up waits again.
+        if !e.utrace().is_reporting(e) {
             if e.is_attached() {
                 return Ok(());
             }
@@ -293,10 +337,5 @@ fn barrier(e: &Engine) -> Result {
                 return Err(ESRCH);
             }
         }
-        if kernel::current!().signal_pending() {
-            return Err(ERESTARTSYS);
-        }
-        // SAFETY: sleeping for a jiffy in process context (barrier may sleep).
-        unsafe { bindings::schedule_timeout_interruptible(1) };
     }
 }

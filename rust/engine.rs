@@ -224,6 +224,10 @@ impl Engine {
         {
             self.put_user();
             self.attach_ref.store(REF_DROPPED, Ordering::Release);
+            // `utrace_barrier` on a detached engine sleeps until this drop completed.
+            fence(Ordering::SeqCst);
+            // SAFETY: after the full barrier above, as the glue requires.
+            unsafe { crate::glue::utrace_glue_barrier_wake() };
         }
     }
 

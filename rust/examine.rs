@@ -7,8 +7,10 @@
 //! derived from utrace's own stop bookkeeping and the scheduler's public fields:
 //! - "stopped": the thread committed to its stop (`stop.rs`, under the task's lock) and an
 //!   engine (the caller) wants it stopped, so only SIGKILL can wake it for good;
-//! - "off its CPU": `on_cpu` is clear (the context switch away from it has completed, so
-//!   its user registers are all saved in `pt_regs` and the regsets);
+//! - "asleep": off its CPU (`on_cpu` clear: the context switch away from it has completed,
+//!   so its user registers are all saved in `pt_regs` and the regsets) and off the runqueue
+//!   (not merely preempted between committing to the stop and `schedule()`, which it would
+//!   run again to reach), waited for without a time bound as `wait_task_inactive()` does;
 //! - "has not run since": its context-switch count (`nvcsw + nivcsw`) is unchanged between
 //!   prepare and finish; any wake-up that let it run (even one that stopped it again)
 //!   switches it in and out and changes the count.
@@ -35,10 +37,12 @@ pub(crate) struct utrace_examiner {
 /// Bit set in a recorded switch count so that it is never 0 (0 means "not recorded").
 const NCSW_VALID: c_ulong = 1 << (c_ulong::BITS - 1);
 
-/// How long prepare waits for a thread that committed to its stop to get off its CPU: spins
-/// first, then 10 us sleeps.
-const OFF_CPU_SPINS: u32 = 10_000;
-const OFF_CPU_SLEEPS: u32 = 1000;
+/// Spins on a thread still on its CPU before sleeping between looks (a woken tracer
+/// typically gets here while the thread is inside `schedule()` on another CPU).
+const OFF_CPU_SPINS: u32 = 1000;
+/// The longest sleep between two looks at a thread that is not asleep yet (the sleeps grow
+/// from 10 us to this).
+const MAX_NAP_US: i64 = 1000;
 
 /// The engine wants the thread stopped and the thread is parked in its stop.
 fn stopped_by(e: &Engine) -> Result {
@@ -58,30 +62,52 @@ fn stopped_by(e: &Engine) -> Result {
     Ok(())
 }
 
+/// Waits until the thread, stopped by `e`, is asleep: off its CPU and off the runqueue
+/// (`utrace_glue_task_inactive`). No time bound: a thread that committed to its stop gets
+/// there unless it leaves the stop (SIGKILL, another wake-up that lets it go), which ends
+/// the wait with the error `stopped_by` gives. A thread preempted after committing (its
+/// wake-up of this tracer, on the same CPU, is a typical cause) runs again only to call
+/// `schedule()`: the tracer sleeps meanwhile, so that it can.
+fn wait_asleep(e: &Engine) -> Result {
+    let task = e.task();
+    let mut spins = 0;
+    let mut nap = 10;
+    loop {
+        // SAFETY: the engine's task state holds a reference on the task.
+        if unsafe { glue::utrace_glue_task_inactive(task) } {
+            return Ok(());
+        }
+        stopped_by(e)?;
+        // SAFETY: as above.
+        if spins < OFF_CPU_SPINS && unsafe { glue::utrace_glue_task_on_cpu(task) } {
+            spins += 1;
+            core::hint::spin_loop();
+            continue;
+        }
+        kernel::time::delay::fsleep(kernel::time::Delta::from_micros(nap));
+        nap = (nap * 2).min(MAX_NAP_US);
+    }
+}
+
 fn prepare(e: &Engine, exam: &mut utrace_examiner) -> Result {
     stopped_by(e)?;
     let task = e.task();
-    let mut tries = 0;
-    // SAFETY: the engine's task state holds a reference on the task.
-    while unsafe { glue::utrace_glue_task_on_cpu(task) } {
-        tries += 1;
-        if tries > OFF_CPU_SPINS + OFF_CPU_SLEEPS {
-            return Err(EAGAIN);
+    let ncsw = loop {
+        wait_asleep(e)?;
+        // SAFETY: the engine's task state holds a reference on the task.
+        let ncsw = unsafe { glue::utrace_glue_task_switches(task) };
+        // Still asleep after the count was read: it is the count of this sleep (a wake-up
+        // in between queues or runs the thread, and it is read again).
+        // SAFETY: as above.
+        if unsafe { glue::utrace_glue_task_inactive(task) } {
+            break ncsw;
         }
-        // Committed to sleep but still switching out: usually a spin's worth (a woken
-        // tracer typically gets here while the thread is inside schedule()).
-        if tries <= OFF_CPU_SPINS {
-            core::hint::spin_loop();
-        } else {
-            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(10));
-        }
-    }
-    // Still stopped after it got off its CPU (it may have been SIGKILLed meanwhile).
+    };
+    // Still stopped (it may have been SIGKILLed meanwhile).
     stopped_by(e)?;
     arch::make_regs_coherent(task.cast_mut());
     exam.state = 0;
-    // SAFETY: as above.
-    exam.ncsw = unsafe { glue::utrace_glue_task_switches(task) } | NCSW_VALID;
+    exam.ncsw = ncsw | NCSW_VALID;
     Ok(())
 }
 

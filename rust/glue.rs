@@ -60,6 +60,18 @@ extern "C" {
     pub(crate) fn utrace_glue_schedule_sync();
     pub(crate) fn utrace_glue_cancel_sync();
 
+    pub(crate) fn utrace_glue_task_work_cancel_all(
+        cancel: Option<unsafe extern "C" fn(work: *mut bindings::callback_head) -> bool>,
+    ) -> *mut bindings::callback_head;
+    pub(crate) fn utrace_glue_call_if_stopped(
+        task: *mut bindings::task_struct,
+        f: Option<
+            unsafe extern "C" fn(arg: *mut c_void, regs: *mut bindings::pt_regs, off_cpu: bool),
+        >,
+        arg: *mut c_void,
+    ) -> bool;
+    pub(crate) fn utrace_glue_clear_blockstep_of(task: *mut bindings::task_struct);
+
     pub(crate) fn utrace_glue_task_pt_regs(
         task: *mut bindings::task_struct,
     ) -> *mut bindings::pt_regs;
@@ -80,7 +92,14 @@ extern "C" {
     pub(crate) fn utrace_glue_group_dead() -> bool;
     pub(crate) fn utrace_glue_in_task() -> bool;
     pub(crate) fn utrace_glue_wake_up(wq: *mut bindings::wait_queue_head);
+    pub(crate) fn utrace_glue_barrier_wake();
+    pub(crate) fn utrace_glue_barrier_wait(
+        done: Option<unsafe extern "C" fn(arg: *const c_void) -> bool>,
+        arg: *const c_void,
+        interruptible: bool,
+    ) -> c_int;
     pub(crate) fn utrace_glue_task_on_cpu(task: *const bindings::task_struct) -> bool;
+    pub(crate) fn utrace_glue_task_inactive(task: *const bindings::task_struct) -> bool;
     pub(crate) fn utrace_glue_task_switches(task: *const bindings::task_struct) -> c_ulong;
     pub(crate) fn utrace_glue_regset_get(
         task: *mut bindings::task_struct,

@@ -34,7 +34,7 @@
 //! its TF back, then the die notifier goes last ([`unregister`]).
 
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
@@ -48,7 +48,7 @@ use crate::hooks;
 use crate::report::{self, Order, Site};
 use crate::stop::SyscallStop;
 use crate::task::UtraceTask;
-use crate::work::{EmbeddedWork, PENDING};
+use crate::work::{is_fn, EmbeddedWork, WorkFn, PENDING};
 
 const IDLE: u8 = 0;
 /// utrace's TF is (or is about to be) in the thread's user registers.
@@ -254,6 +254,17 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     };
     if prev == IDLE {
         ACTIVE.fetch_add(1, Ordering::AcqRel);
+    }
+    // Unload began after `leaving()` above: [`shutdown`] stores SHUTDOWN and then looks for
+    // ARMED threads, this stored ARMED and now looks at SHUTDOWN (full barriers between):
+    // either it finds this thread armed, or this sees it and arms nothing.
+    fence(Ordering::SeqCst);
+    if SHUTDOWN.load(Ordering::Acquire) {
+        if prev == ARMED {
+            take_back(ut, regs);
+        }
+        abandon(ut);
+        return false;
     }
     // SAFETY: current's user registers.
     let had_tf = unsafe { arch::set_tf(regs) };
@@ -527,7 +538,7 @@ fn kick(ut: &Arc<UtraceTask>) {
 unsafe extern "C" fn collect_armed(p: *mut c_void, arg: *mut c_void) {
     // SAFETY: per the function's safety requirements.
     let ut = unsafe { ArcBorrow::<UtraceTask>::from_raw(p.cast()) };
-    if ut.step.state.load(Ordering::Acquire) != ARMED || ut.step.kicked.load(Ordering::Acquire) {
+    if ut.step.state.load(Ordering::Acquire) != ARMED {
         return;
     }
     // SAFETY: `arg` is the caller's vector, used only during the walk.
@@ -536,32 +547,140 @@ unsafe extern "C" fn collect_armed(p: *mut c_void, arg: *mut c_void) {
     let _ = v.push(ut.into(), GFP_ATOMIC);
 }
 
+/// What [`take_back_stopped`] did, under the stopped thread's siglock.
+struct TakeBack<'a> {
+    ut: &'a UtraceTask,
+    /// The thread is no longer ARMED (its TF was taken back, or it was not armed).
+    done: bool,
+}
+
+/// # Safety
+///
+/// Called by `utrace_glue_call_if_stopped` with the [`TakeBack`] of [`take_back_stopped`]
+/// and the user registers of its thread, which is in a job-control or ptrace stop and
+/// cannot leave it meanwhile (siglock held).
+unsafe extern "C" fn take_back_locked(arg: *mut c_void, regs: *mut bindings::pt_regs, off: bool) {
+    // SAFETY: per the function's safety requirements.
+    let tb = unsafe { &mut *arg.cast::<TakeBack<'_>>() };
+    let st = &tb.ut.step;
+    if st.state.load(Ordering::Acquire) != ARMED {
+        tb.done = true;
+        return;
+    }
+    if st.block.load(Ordering::Acquire) {
+        // TIF_BLOCKSTEP decides the CPU's BTF when the thread is switched in or out: only
+        // once it is off its CPU (it is about to be; the next round retries).
+        if !off {
+            return;
+        }
+        // SAFETY: the thread is stopped and switched out.
+        unsafe { glue::utrace_glue_clear_blockstep_of(tb.ut.task_ptr()) };
+        st.block.store(false, Ordering::Release);
+    }
+    if st.forced.load(Ordering::Acquire) {
+        // SAFETY: the stopped thread's user registers; it does not touch them in its stop
+        // and cannot leave it while this runs.
+        unsafe { arch::clear_tf(regs) };
+    }
+    if st
+        .state
+        .compare_exchange(ARMED, IDLE, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
+        ACTIVE.fetch_sub(1, Ordering::AcqRel);
+    }
+    tb.done = true;
+}
+
+/// Unload: if the thread is in a job-control or ptrace stop (it runs its kick only when it is
+/// continued, which may be never), take utrace's TF out of its registers from here and end
+/// its step. Returns whether it is no longer armed.
+fn take_back_stopped(ut: &UtraceTask) -> bool {
+    let mut tb = TakeBack { ut, done: false };
+    // SAFETY: `take_back_locked` has the callback's prototype and does not sleep; `tb` lives
+    // across the call; the task is kept alive by `ut`.
+    let stopped = unsafe {
+        glue::utrace_glue_call_if_stopped(
+            ut.task_ptr(),
+            Some(take_back_locked),
+            (&raw mut tb).cast::<c_void>(),
+        )
+    };
+    if stopped && tb.done {
+        release_need(ut);
+    }
+    stopped && tb.done
+}
+
 /// Unload, first step (probes, table and die notifier still live): arm nothing more, and
-/// wait until no thread has utrace's TF or a pending step report. A thread armed in a
-/// blocking syscall is kicked out of it (it restarts, as for `UTRACE_INTERRUPT`); one
-/// stopped by job control is waited for (logged).
+/// wait until no thread has utrace's TF. A thread in a job-control or ptrace stop has it
+/// taken back from here ([`take_back_stopped`]); any other is kicked (`TWA_SIGNAL`: out of an
+/// interruptible sleep too, its syscall restarting as for `UTRACE_INTERRUPT`) and takes it
+/// back in the kick's task_work. Threads whose step ended (DONE: TF already gone) are not
+/// waited for: their step work is run or dropped by the task_work drain. Only a thread
+/// armed over a syscall that sleeps uninterruptibly for good (a `vfork()` whose child never
+/// execs or exits) is waited for, and logged: its registers cannot be changed safely from
+/// here while it may wake at any moment and return to user mode.
 pub(crate) fn shutdown() {
     SHUTDOWN.store(true, Ordering::Release);
+    // Pairs with the fence in `arm` (see there).
+    fence(Ordering::SeqCst);
     let mut waited = 0u32;
-    while ACTIVE.load(Ordering::Acquire) != 0 {
+    loop {
         let mut armed: KVec<Arc<UtraceTask>> = KVec::new();
         // SAFETY: `collect_armed` has the walk callback's prototype and does not sleep;
         // `armed` outlives the call.
         unsafe {
             glue::utrace_glue_table_walk(Some(collect_armed), (&raw mut armed).cast::<c_void>())
         };
-        for ut in armed.iter() {
-            kick(ut);
+        if armed.is_empty() {
+            return;
         }
+        for ut in armed.iter() {
+            if !take_back_stopped(ut) {
+                kick(ut);
+            }
+        }
+        let left = armed.len();
         drop(armed);
         if waited % 5000 == 0 && waited != 0 {
             pr_info!(
                 "unload waits for {} stepping thread(s) to take their trap flag back\n",
-                ACTIVE.load(Ordering::Relaxed)
+                left
             );
         }
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
         waited += 10;
+    }
+}
+
+/// Unload: whether a queued task_work item with `func` is one of this file's, which may be
+/// dropped instead of run (`work::cancellable`): the step work (a pending step report or
+/// arming: no engine is left) and the kicks.
+pub(crate) fn work_cancellable(func: Option<WorkFn>) -> bool {
+    is_fn(func, run) || is_fn(func, run_kick)
+}
+
+/// Frees an item [`work_cancellable`] accepted, taken out of its queue at unload.
+///
+/// # Safety
+///
+/// `head` was queued by this file and unlinked from its task's list: it will never run.
+pub(crate) unsafe fn drop_cancelled(head: *mut bindings::callback_head) {
+    // SAFETY: per the function's safety requirements.
+    let func = unsafe { (*head).func };
+    if is_fn(func, run) {
+        let off = core::mem::offset_of!(UtraceTask, step)
+            + core::mem::offset_of!(StepState, work)
+            + EmbeddedWork::head_offset();
+        // SAFETY: the step work's head of a `UtraceTask`, queued by `queue`.
+        let ut = unsafe { EmbeddedWork::take(head, off) };
+        // Its step report will not come: end the session (a no-op once unload's detach
+        // forgot it).
+        abandon(&ut);
+    } else {
+        // SAFETY: the head of a `KBox<Kick>` leaked by `kick`.
+        drop(unsafe { KBox::from_raw(head.cast::<Kick>()) });
     }
 }
 

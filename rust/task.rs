@@ -645,6 +645,8 @@ impl UtraceTask {
         // needed, and `reporting` is cleared at once.)
         self.reporting.store(ptr::null_mut(), Ordering::Release);
         fence(Ordering::SeqCst);
+        // SAFETY: after the full barrier above, as the glue requires.
+        unsafe { glue::utrace_glue_barrier_wake() };
         engine.drop_attach_ref();
         false
     }
@@ -663,6 +665,9 @@ impl UtraceTask {
         }
         self.reporting.store(ptr::null_mut(), Ordering::Release);
         fence(Ordering::SeqCst);
+        // `utrace_barrier` sleeps until `reporting` no longer names its engine.
+        // SAFETY: after the full barrier above, as the glue requires.
+        unsafe { glue::utrace_glue_barrier_wake() };
         // A detacher that saw this callback in flight left the attached reference to us.
         // `utrace_barrier` waits for the drop to complete (see `Engine::attach_ref`).
         if !engine.is_attached() {

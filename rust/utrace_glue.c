@@ -343,6 +343,122 @@ void utrace_glue_rcu_barrier(void)
 	rcu_barrier();
 }
 
+/*
+ * Unload: take utrace's task_work items out of the queues of threads that will not run them
+ * soon (a thread in a job-control or ptrace stop, or blocked in a long syscall with a
+ * TWA_RESUME report queued), so that unloading never waits for a stopped thread to run.
+ *
+ * task_work_cancel_match() is not exported; this is its protocol (kernel/task_work.c):
+ * under the task's pi_lock, walk ->task_works and unlink an item with a cmpxchg of the link
+ * that points to it. task_work_run() takes the whole list with a cmpxchg of the head (so an
+ * unlink of the head fails and is retried on the new head), then takes pi_lock before it
+ * runs anything: an item unlinked under pi_lock is never run, and an item this walk can
+ * still reach is neither run nor freed until pi_lock is dropped. An exited task's list is
+ * the kernel's work_exited marker (func NULL, next NULL), which @cancel never takes.
+ *
+ * @cancel(work) decides under pi_lock (it must not sleep) whether to take an item: utrace's
+ * own, of a kind that may be dropped. The taken items are linked through ->next into the
+ * returned list, for the caller to free outside the locks and RCU.
+ */
+static void utrace_cancel_task_works(struct task_struct *t,
+				     bool (*cancel)(struct callback_head *work),
+				     struct callback_head **taken)
+{
+	struct callback_head **pprev = &t->task_works;
+	struct callback_head *work;
+	unsigned long flags;
+
+	if (!READ_ONCE(t->task_works))
+		return;
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	work = READ_ONCE(*pprev);
+	while (work) {
+		if (!cancel(work)) {
+			pprev = &work->next;
+			work = READ_ONCE(*pprev);
+		} else if (try_cmpxchg(pprev, &work, work->next)) {
+			work->next = *taken;
+			*taken = work;
+			work = READ_ONCE(*pprev);
+		}
+		/* else: @work was reloaded from *pprev (an add at the head, or a run) */
+	}
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+}
+
+/*
+ * Every thread's queue: for_each_process_thread() under RCU (a thread created meanwhile is
+ * missed: none gets utrace work any more once probes and engines are gone).
+ */
+struct callback_head *utrace_glue_task_work_cancel_all(bool (*cancel)(struct callback_head *work))
+{
+	struct callback_head *taken = NULL;
+	struct task_struct *g, *t;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t)
+		utrace_cancel_task_works(t, cancel, &taken);
+	rcu_read_unlock();
+	return taken;
+}
+
+/*
+ * lock_task_sighand() is not exported: the same protocol (kernel/signal.c). Returns false
+ * if the task has no sighand any more (released).
+ */
+static bool utrace_lock_task_sighand(struct task_struct *t, struct sighand_struct **sh,
+				     unsigned long *flags)
+{
+	struct sighand_struct *sighand;
+
+	rcu_read_lock();
+	for (;;) {
+		sighand = rcu_dereference(t->sighand);
+		if (!sighand)
+			break;
+		spin_lock_irqsave(&sighand->siglock, *flags);
+		if (likely(sighand == rcu_access_pointer(t->sighand)))
+			break;
+		spin_unlock_irqrestore(&sighand->siglock, *flags);
+	}
+	rcu_read_unlock();
+	*sh = sighand;
+	return sighand;
+}
+
+/*
+ * Unload, stepping (rust/step.rs): if @t is in a job-control or ptrace stop, call @fn(@arg,
+ * pt_regs of @t, whether @t is off its CPU) with its siglock held and return true. Leaving
+ * either stop takes siglock (SIGCONT, SIGKILL, ptrace resume and detach clear
+ * JOBCTL_STOPPED/JOBCTL_TRACED and wake it under it), so @t cannot return to user mode while
+ * @fn runs, and it does not touch its user registers in the stop.
+ */
+bool utrace_glue_call_if_stopped(struct task_struct *t,
+				 void (*fn)(void *arg, struct pt_regs *regs, bool off_cpu),
+				 void *arg)
+{
+	struct sighand_struct *sh;
+	unsigned long flags;
+	bool stopped;
+
+	if (!utrace_lock_task_sighand(t, &sh, &flags))
+		return false;
+	stopped = READ_ONCE(t->jobctl) & (JOBCTL_STOPPED | JOBCTL_TRACED);
+	if (stopped)
+		fn(arg, task_pt_regs(t), !READ_ONCE(t->on_cpu));
+	spin_unlock_irqrestore(&sh->siglock, flags);
+	return stopped;
+}
+
+/*
+ * Clears TIF_BLOCKSTEP of a stopped, switched-out task (its BTF is loaded from it when it
+ * is switched in again: __switch_to_xtra()).
+ */
+void utrace_glue_clear_blockstep_of(struct task_struct *t)
+{
+	clear_tsk_thread_flag(t, TIF_BLOCKSTEP);
+}
+
 struct pt_regs *utrace_glue_task_pt_regs(struct task_struct *task)
 {
 	return task_pt_regs(task);
@@ -444,12 +560,60 @@ void utrace_glue_wake_up(struct wait_queue_head *wq)
 }
 
 /*
+ * utrace_barrier() (rust/api.rs) sleeps here until no callback of its engine runs and, for a
+ * detached engine, until utrace's attached reference is dropped. One queue for every
+ * barrier: it is woken whenever a callback ends and whenever an attached reference has been
+ * dropped, and each waiter rechecks its own condition (barriers are rare; a callback's end
+ * costs one load of the queue's list head when nobody waits).
+ */
+static DECLARE_WAIT_QUEUE_HEAD(utrace_barrier_wq);
+
+/*
+ * Wakes the barrier waiters. The caller has made the change they wait for and then passed a
+ * full barrier (smp_mb()), which pairs with the one in prepare_to_wait()'s
+ * set_current_state(): either this sees the waiter queued, or the waiter sees the change.
+ */
+void utrace_glue_barrier_wake(void)
+{
+	/* Lock-free check: the caller's smp_mb() orders it (see above). */
+	if (waitqueue_active(&utrace_barrier_wq))
+		wake_up_all(&utrace_barrier_wq);
+}
+
+/*
+ * Sleeps until @done(@arg). Interruptible: -ERESTARTSYS when a signal is pending first;
+ * otherwise uninterruptible and always 0 (for callers that must not fail: module exit).
+ */
+int utrace_glue_barrier_wait(bool (*done)(const void *arg), const void *arg, bool interruptible)
+{
+	if (interruptible)
+		return wait_event_interruptible(utrace_barrier_wq, done(arg));
+	wait_event(utrace_barrier_wq, done(arg));
+	return 0;
+}
+
+/*
  * Examining a stopped thread (rust/examine.rs): wait_task_inactive() is not exported, so
  * "off its CPU" is read from on_cpu, and "has not run since" from its context-switch counts.
  */
 bool utrace_glue_task_on_cpu(const struct task_struct *task)
 {
 	return READ_ONCE(task->on_cpu);
+}
+
+/*
+ * Whether @task is off its CPU and off the runqueue: asleep, so it cannot run again without
+ * a wake-up. A task preempted between committing to sleep and calling schedule() is off
+ * its CPU but still queued, and runs again to get into schedule(). A sleeper whose dequeue
+ * the fair class delays (sched_delayed) stays queued but is not runnable: it is dequeued,
+ * not run, when picked. wait_task_inactive() decides the same under the runqueue lock; this
+ * is the lock-free reading of it, made again by the caller until it holds.
+ */
+bool utrace_glue_task_inactive(const struct task_struct *task)
+{
+	if (READ_ONCE(task->on_cpu))
+		return false;
+	return !READ_ONCE(task->on_rq) || READ_ONCE(task->se.sched_delayed);
 }
 
 unsigned long utrace_glue_task_switches(const struct task_struct *task)
@@ -644,6 +808,7 @@ UTRACE_EXPORT_RUST(utrace_engine_put);
 UTRACE_EXPORT_RUST(utrace_set_events);
 UTRACE_EXPORT_RUST(utrace_control);
 UTRACE_EXPORT_RUST(utrace_barrier);
+UTRACE_EXPORT_RUST(utrace_barrier_uninterruptible);
 UTRACE_EXPORT_RUST(utrace_wake_up);
 UTRACE_EXPORT_RUST(utrace_prepare_examine);
 UTRACE_EXPORT_RUST(utrace_finish_examine);

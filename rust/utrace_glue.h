@@ -53,6 +53,14 @@ void utrace_rust_sync_probes(void);
 void utrace_rust_table_release(void *utrace);
 void utrace_rust_table_get(void *utrace);
 
+/* Unload: utrace's task_work stranded on threads that do not run (rust/work.rs, step.rs). */
+struct callback_head;
+struct callback_head *utrace_glue_task_work_cancel_all(bool (*cancel)(struct callback_head *work));
+bool utrace_glue_call_if_stopped(struct task_struct *t,
+				 void (*fn)(void *arg, struct pt_regs *regs, bool off_cpu),
+				 void *arg);
+void utrace_glue_clear_blockstep_of(struct task_struct *t);
+
 /* Small inline kernel helpers that have no Rust binding. */
 struct pt_regs *utrace_glue_task_pt_regs(struct task_struct *task);
 bool utrace_glue_pid_alive(const struct task_struct *task);
@@ -69,7 +77,10 @@ bool utrace_glue_fatal_pending(void);
 bool utrace_glue_group_dead(void);
 bool utrace_glue_in_task(void);
 void utrace_glue_wake_up(struct wait_queue_head *wq);
+void utrace_glue_barrier_wake(void);
+int utrace_glue_barrier_wait(bool (*done)(const void *arg), const void *arg, bool interruptible);
 bool utrace_glue_task_on_cpu(const struct task_struct *task);
+bool utrace_glue_task_inactive(const struct task_struct *task);
 unsigned long utrace_glue_task_switches(const struct task_struct *task);
 int utrace_glue_regset_get(struct task_struct *task, unsigned int which, void *buf,
 			   unsigned int size);

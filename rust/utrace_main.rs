@@ -143,13 +143,22 @@ fn teardown(hooks: &hooks::Hooks) {
         let ut = unsafe { Arc::<task::UtraceTask>::from_raw(p.cast()) };
         ut.detach_all();
     }
-    // 3. Task_work queued earlier points into this module and cannot be cancelled: wait
-    //    for it to run (parked threads were woken above and leave their stop now).
+    // 3. Task_work queued earlier points into this module. Items no engine needs any more
+    //    are taken back out of the queues of threads that may never run them (stopped by
+    //    job control or ptrace, blocked in a syscall with a report queued); the others (a
+    //    syscall-entry stop's, which the thread runs before it can stop or sleep, and items
+    //    being run, parked threads having been woken above) are waited for.
     let mut waited = 0u32;
-    while work::PENDING.load(Ordering::Acquire) != 0 {
+    loop {
+        if waited % 100 == 0 {
+            work::cancel_stranded();
+        }
+        if work::PENDING.load(Ordering::Acquire) == 0 {
+            break;
+        }
         if waited % 5000 == 0 && waited != 0 {
             pr_info!(
-                "unload waits for {} queued report(s) to run\n",
+                "unload waits for {} queued task_work item(s) to run\n",
                 work::PENDING.load(Ordering::Relaxed)
             );
         }

@@ -18,10 +18,15 @@
 //! should not (every syscall-entry stop) allocate: those use an [`EmbeddedWork`] inside the
 //! per-task state.
 //!
-//! Each queued item holds a reference on the `UtraceTask`. Queued task_work cannot be
-//! cancelled by a module (`task_work_cancel` is not exported), so every item is counted in
-//! [`PENDING`] and module unload waits for the count to drop to zero: no queued item can
-//! point into freed module code.
+//! Each queued item holds a reference on the `UtraceTask`, and is counted in [`PENDING`].
+//! Module unload waits for the count to drop to zero, so that no queued item can point into
+//! freed module code; it does not wait for a thread that may never run its items (stopped
+//! by job control or ptrace, blocked in a long syscall with a `TWA_RESUME` report queued):
+//! it takes those items back out of the queues ([`cancel_stranded`]; the glue re-implements
+//! `task_work_cancel_match()`, which is not exported) and frees them. Every kind may be
+//! dropped once no engine is left, except the syscall-entry stop's, which puts the skipped
+//! syscall back: that one always runs before the thread can stop or sleep (see
+//! [`cancellable`]).
 
 use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicUsize, Ordering};
 use kernel::bindings;
@@ -437,4 +442,80 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
     }
     drop(item);
     PENDING.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// A task_work callback as a queued item holds it.
+pub(crate) type WorkFn = unsafe extern "C" fn(*mut bindings::callback_head);
+
+/// Whether the `func` of a queued item is `f`. Both are this crate's own pointer to the
+/// same function (the item was queued with `Some(f)`), and no two of utrace's task_work
+/// callbacks have the same code, so the address identifies the callback.
+pub(crate) fn is_fn(func: Option<WorkFn>, f: WorkFn) -> bool {
+    func.is_some_and(|g| core::ptr::fn_addr_eq(g, f))
+}
+
+/// Unload, after probes are gone and every engine is detached: whether the queued item
+/// `head` is utrace's and may be dropped instead of run. Called by the glue under the task's
+/// `pi_lock` (no sleeping; the item can be neither run nor freed meanwhile).
+///
+/// Dropped: a report, a stop, a kick, the exit item (no engine is left to report to or to
+/// stop for), the step work and unload's step kicks (`step.rs`). Never dropped: a
+/// syscall-entry stop, which puts the skipped syscall back (`orig_ax` is -1 and `ax`
+/// -ERESTARTNOINTR until it runs: dropped, the syscall would not run and user space would
+/// see -ENOSYS). It needs no dropping either: it is queued (`TWA_SIGNAL`) by the thread
+/// itself at `sys_enter` of a skipped syscall, and runs before the thread can stop or sleep:
+/// the exit-to-user loop calls `get_signal()`, which runs task_work before it dequeues a
+/// stop signal, and a ptrace syscall-exit stop (`ptrace_notify()`) runs task_work first too.
+///
+/// # Safety
+///
+/// `head` is an item on some task's task_work list, read under that task's `pi_lock`.
+unsafe extern "C" fn cancellable(head: *mut bindings::callback_head) -> bool {
+    // SAFETY: per the function's safety requirements, `head` is a valid queued item.
+    let func = unsafe { (*head).func };
+    if is_fn(func, run) {
+        // SAFETY: an item with our `run` is the head of an `Item` (`queue`), still queued.
+        let kind = unsafe { (*head.cast::<Item>()).kind };
+        return !matches!(kind, Kind::EntryStop { .. });
+    }
+    crate::step::work_cancellable(func)
+}
+
+/// Frees an item [`cancellable`] took out of a queue: it is ours, and will never run.
+///
+/// # Safety
+///
+/// `head` was queued by this module and unlinked from its task's list under `pi_lock`.
+unsafe fn drop_cancelled(head: *mut bindings::callback_head) {
+    // SAFETY: per the function's safety requirements.
+    let func = unsafe { (*head).func };
+    if is_fn(func, run) {
+        // SAFETY: the head of a `KBox<Item>` leaked by `queue`; it will not run, so we own it.
+        let item = unsafe { KBox::from_raw(head.cast::<Item>()) };
+        if item.kind == Kind::Report {
+            item.ut.report_queued.store(0, Ordering::Release);
+        }
+        drop(item);
+    } else {
+        // SAFETY: per the function's safety requirements, one of step.rs's items.
+        unsafe { crate::step::drop_cancelled(head) };
+    }
+    PENDING.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// Unload: takes every droppable item of utrace out of every thread's task_work queue and
+/// frees it ([`cancellable`]). Returns how many were dropped. Process context.
+pub(crate) fn cancel_stranded() -> usize {
+    // SAFETY: `cancellable` has the callback's prototype and does not sleep.
+    let mut head = unsafe { glue::utrace_glue_task_work_cancel_all(Some(cancellable)) };
+    let mut n = 0;
+    while !head.is_null() {
+        // SAFETY: the glue linked the taken items through `next`; each is ours now.
+        let next = unsafe { (*head).next };
+        // SAFETY: taken out of its queue by the glue, after `cancellable` accepted it.
+        unsafe { drop_cancelled(head) };
+        head = next;
+        n += 1;
+    }
+    n
 }

@@ -49,7 +49,7 @@ static int scenario_few_syscalls_then_exit(struct ut_tracee *t)
  * callback was running; then barrier), -EALREADY (report_death is running: the engine stays
  * attached until the reap), or -ESRCH (already reaped, engine detached by utrace).
  */
-TEST_F(race, detach_vs_syscalls_exit_and_reap)
+TEST_F_TIMEOUT(race, detach_vs_syscalls_exit_and_reap, 900)
 {
 	int outcome[4] = { 0 };
 
@@ -83,7 +83,7 @@ TEST_F(race, detach_vs_syscalls_exit_and_reap)
 }
 
 /* Flip events on and off while the tracee runs and exits: every answer is documented. */
-TEST_F(race, set_events_vs_exit_and_reap)
+TEST_F_TIMEOUT(race, set_events_vs_exit_and_reap, 900)
 {
 	for (int i = 0; i < ROUNDS; i++) {
 		struct ut_tracee t = { 0 };
@@ -106,7 +106,7 @@ TEST_F(race, set_events_vs_exit_and_reap)
 }
 
 /* Two engines on one tracee detached at once, while it exits, from two processes. */
-TEST_F(race, two_detachers_vs_exit)
+TEST_F_TIMEOUT(race, two_detachers_vs_exit, 900)
 {
 	for (int i = 0; i < ROUNDS / 3; i++) {
 		struct ut_tracee t = { 0 };

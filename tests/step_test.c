@@ -745,7 +745,7 @@ static int scenario_rseq_threads(struct ut_tracee *t)
  * stop a context switch that aborts a critical section it interrupts), while another
  * thread increments the same per-CPU counters: the counts are exact.
  */
-TEST_F_TIMEOUT(step, rseq_counts_exact_under_stops, 300)
+TEST_F_TIMEOUT(step, rseq_counts_exact_under_stops, 900)
 {
 	struct ut_tracee t = { 0 };
 	long done, sum, aborts;
@@ -801,7 +801,7 @@ static int scenario_rseq_stepped(struct ut_tracee *t)
  * reported inside a critical section (utrace steps through it silently), so each section
  * commits; the counts are exact.
  */
-TEST_F_TIMEOUT(step, rseq_stepping_terminates, 300)
+TEST_F_TIMEOUT(step, rseq_stepping_terminates, 900)
 {
 	struct ut_tracee t = { 0 };
 	long done, sum, traps, steps = 0, inrange = -1;

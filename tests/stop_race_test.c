@@ -23,8 +23,9 @@ static struct ut_shared *sh;
 static char logbuf[1 << 16];
 
 /*
- * The loops take 5-15 s each under TCG; the harness's default of 30 s per test would make
- * a loaded host look like a hang. 120 s is the deadline for a real one.
+ * The loops take 5-15 s each under TCG on the bench kernel, and up to minutes on the debug
+ * kernel (KASAN, lockdep) on a loaded host; the harness's default of 30 s per test would
+ * make that look like a hang. 900 s is the deadline for a real one.
  */
 
 FIXTURE(srace) {
@@ -78,7 +79,7 @@ static int scenario_write_byte(struct ut_tracee *t)
  * write never happens (the pipe stays empty), the tracee dies of SIGKILL, and the
  * report_death the engine asked for arrives, once.
  */
-TEST_F_TIMEOUT(srace, sigkill_vs_entry_stop_no_side_effect, 120)
+TEST_F_TIMEOUT(srace, sigkill_vs_entry_stop_no_side_effect, 900)
 {
 	int parked = 0;
 
@@ -145,7 +146,7 @@ static int scenario_getppid_loop(struct ut_tracee *t)
  * barrier then completes it), the thread always goes on, and the detached engine gets no
  * callback afterwards.
  */
-TEST_F_TIMEOUT(srace, detach_vs_stop, 120)
+TEST_F_TIMEOUT(srace, detach_vs_stop, 900)
 {
 	int outcome[2] = { 0 };
 	struct ut_counts c;
@@ -350,12 +351,12 @@ static void stop_vs_other_thread(struct __test_metadata *_metadata, int exec)
 	TH_LOG("%d rounds with the thread parked", parked);
 }
 
-TEST_F_TIMEOUT(srace, stop_vs_exec_of_other_thread, 120)
+TEST_F_TIMEOUT(srace, stop_vs_exec_of_other_thread, 900)
 {
 	stop_vs_other_thread(_metadata, 1);
 }
 
-TEST_F_TIMEOUT(srace, stop_vs_group_exit_of_other_thread, 120)
+TEST_F_TIMEOUT(srace, stop_vs_group_exit_of_other_thread, 900)
 {
 	stop_vs_other_thread(_metadata, 0);
 }
@@ -366,7 +367,7 @@ TEST_F_TIMEOUT(srace, stop_vs_group_exit_of_other_thread, 120)
  * still parked for the other engine and has run no user instruction; after the second it
  * runs to its next getppid() and stops again.
  */
-TEST_F_TIMEOUT(srace, two_engines_resume_in_both_orders, 120)
+TEST_F_TIMEOUT(srace, two_engines_resume_in_both_orders, 900)
 {
 	struct ut_tracee t = { 0 };
 	struct ut_counts c;

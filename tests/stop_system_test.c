@@ -8,6 +8,8 @@
  * it runs no user instruction.
  */
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "kselftest_harness.h"
@@ -237,6 +239,80 @@ TEST_F(sys, freezer_freezes_and_thaws_stopped_threads)
 	EXPECT_TRUE(ut_progresses(&sh->progress));
 	EXPECT_TRUE(ut_reaches(&sh->value[0], pb + 1));
 	end_two(_metadata, &a, &b);
+}
+
+#define CGROOT "/sys/fs/cgroup"
+#define CG CGROOT "/utrace_freeze"
+
+/* Mounts cgroup2 if needed and makes a child cgroup. Returns 0 or -errno. */
+static int cg_setup(void)
+{
+	if (!ut_path_exists(CGROOT "/cgroup.procs") &&
+	    mount("none", CGROOT, "cgroup2", 0, NULL) && errno != EBUSY)
+		return -errno;
+	if (mkdir(CG, 0755) && errno != EEXIST)
+		return -errno;
+	return ut_path_exists(CG "/cgroup.freeze") ? 0 : -ENOENT;
+}
+
+/* "frozen 1" in cgroup.events within @ms (polled: a deadline, or a "not within"). */
+static int cg_frozen_within(int ms)
+{
+	char buf[256];
+
+	for (int i = 0; i <= ms / 10; i++) {
+		if (ut_read_file(CG "/cgroup.events", buf, sizeof(buf)) > 0 &&
+		    strstr(buf, "frozen 1"))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * The cgroup v2 freezer and a utrace stop. cgroup.freeze only counts a thread frozen once
+ * it sleeps in the kernel's own freezer trap or job-control/ptrace stop (get_signal(),
+ * cgroup_enter_frozen(), not exported), and wakes only interruptible sleepers to get it
+ * there: a thread parked in utrace's (killable) stop is neither woken nor counted, so the
+ * freeze does not complete while it is parked ("frozen 0"). It stays stopped meanwhile
+ * (examine works, no user instruction runs). Once the engine resumes it, it goes straight
+ * into the freezer trap (no user instruction either): "frozen 1". Thawed, it runs.
+ */
+TEST_F(sys, cgroup_freeze_waits_for_stopped_thread)
+{
+	struct ut_tracee a = { 0 };
+	char pid[16];
+	long p;
+	int r;
+
+	r = cg_setup();
+	if (r)
+		SKIP(return, "no cgroup v2 freezer here: %s", strerror(-r));
+	sh->progress = 0;
+	ASSERT_EQ(0, ut_tracee_start(&a, scenario_spin));
+	snprintf(pid, sizeof(pid), "%d", a.pid);
+	ASSERT_EQ(0, write_str(CG "/cgroup.procs", pid));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", a.pid));
+	ut_tracee_go(&a);
+	ASSERT_TRUE(ut_progresses(&sh->progress));
+	ASSERT_EQ(0, ut_stop_now(0));
+	p = sh->progress;
+	ASSERT_EQ(0, write_str(CG "/cgroup.freeze", "1"));
+	/* Not frozen while parked (2 s: a "not within", not a timing verdict on speed). */
+	EXPECT_FALSE(cg_frozen_within(2000));
+	EXPECT_EQ(0, ut_cmd("examine 0"));
+	EXPECT_EQ('I', ut_proc_state(a.pid));
+	EXPECT_EQ(p, sh->progress);
+	/* Resumed, it enters the freezer trap: frozen, still no user instruction. */
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	EXPECT_TRUE(cg_frozen_within(10000));
+	EXPECT_EQ(p, sh->progress);
+	ASSERT_EQ(0, write_str(CG "/cgroup.freeze", "0"));
+	EXPECT_TRUE(ut_progresses(&sh->progress));
+	kill(a.pid, SIGKILL);
+	ut_tracee_wait(&a);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+	rmdir(CG);
 }
 
 TEST_HARNESS_MAIN

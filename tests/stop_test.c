@@ -511,6 +511,55 @@ TEST_F(stop, sigkill_ends_thread_exit_stop)
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
+/* The only thread of its process exits alone (SYS_exit, not exit_group()), with 3. */
+static int scenario_sys_exit3(struct ut_tracee *t)
+{
+	syscall(SYS_exit, 3);
+	return 99;
+}
+
+/*
+ * Where SIGKILL cannot reach the thread, it does not end an exit stop: after a group exit
+ * (exit_group(): the kernel drops every further signal to the process) and for the last
+ * thread of its process exiting alone (no thread can take the signal: it stays pending in
+ * the process's queue). The thread stays stopped until the engine lets it go; then it dies
+ * with its own exit code.
+ */
+static void sigkill_vs_exit_stop(struct __test_metadata *_metadata, int (*fn)(struct ut_tracee *))
+{
+	struct ut_tracee t = { 0 };
+	int status;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, fn));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("ret 0 exit %x", UTRACE_STOP));
+	ASSERT_EQ(0, ut_cmd("wake 0 1"));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(EXIT)));
+	ut_tracee_go(&t);
+	ASSERT_EQ(0, ut_cmd("wait_stop 0 1"));
+	ASSERT_EQ(0, kill(t.pid, SIGKILL));
+	/* It would be dead within this deadline if the kill had reached it. */
+	for (int i = 0; i < 100; i++) {
+		EXPECT_EQ(0, waitpid(t.pid, &status, WNOHANG));
+		usleep(10000);
+	}
+	EXPECT_EQ(0, ut_cmd("examine 0"));
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	status = ut_tracee_wait(&t);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) TH_LOG("status %x", status);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+TEST_F(stop, sigkill_does_not_end_group_exit_stop)
+{
+	sigkill_vs_exit_stop(_metadata, scenario_exit3);
+}
+
+TEST_F(stop, sigkill_does_not_end_last_thread_exit_stop)
+{
+	sigkill_vs_exit_stop(_metadata, scenario_sys_exit3);
+}
+
 /*
  * A zombie is past its death for utrace: DEATH set now gets -EALREADY (no report can come:
  * the exit probe was not even registered when it exited, nobody wanted EXIT or DEATH), and

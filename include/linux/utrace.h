@@ -296,9 +296,15 @@ int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
  * UTRACE_STOP makes @engine want the thread stopped: it parks at its next safe point, after
  * a report_quiesce(0) to engines with UTRACE_EVENT(QUIESCE) (whose answer, STOP or not,
  * replaces the request), and stays parked until no attached engine wants it stopped. Every
- * action other than STOP, and detaching, withdraws @engine's stop. SIGKILL always ends a
- * stop. A stopped thread sleeps killable, outside the load average, invisible to the
- * hung-task detector, and freezable.
+ * action other than STOP, and detaching, withdraws @engine's stop. SIGKILL ends a stop
+ * whenever the kernel delivers it to the thread: always, except at an exit stop (see
+ * report_exit) after a group exit (exit_group(), a fatal signal: the kernel drops every
+ * later signal to the process) or of the last thread of its process, which only the
+ * engines end (resume, detach, their module or utrace going away), as ptrace's exit stop.
+ * A stopped thread sleeps killable, outside the load average, invisible to the hung-task
+ * detector, and freezable by the system freezer; a cgroup v2 freeze (cgroup.freeze) does
+ * not complete while it is parked (see Documentation/design.md, "The stop and the
+ * freezers").
  *
  * UTRACE_SINGLESTEP (like a callback answering it) lets the thread go, as RESUME does, and
  * makes it run one user instruction when it next returns to user mode; the step ends with a
@@ -323,18 +329,33 @@ int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32
  * @engine:	engine with a reference the caller holds
  *
  * Waits until no callback of @engine is running on @target. Returns at once when @target is
- * current.
+ * current. The caller sleeps (interruptibly) until the callback in flight ends: utrace wakes
+ * it then, it does not poll.
  *
  * For a detached engine it also waits until utrace has dropped the engine's attached
  * reference, so that release() cannot run in utrace's context after this returns. An
  * engine module's exit must therefore, for every engine it attached: utrace_control(DETACH)
- * (whatever it returns), then utrace_barrier(), then utrace_engine_put().
+ * (whatever it returns), then utrace_barrier_uninterruptible(), then utrace_engine_put().
  *
  * Return: 0 no callback is in progress; -ESRCH @engine is fully detached (no callback in
  * progress either, and utrace holds no reference any more); -ERESTARTSYS a signal is
- * pending for the caller.
+ * pending for the caller (the wait ended early: retrying at once while the signal stays
+ * pending returns at once again).
  */
 int utrace_barrier(struct task_struct *target, struct utrace_engine *engine);
+
+/**
+ * utrace_barrier_uninterruptible - utrace_barrier() that signals do not end
+ * @target:	thread the engine is (or was) attached to
+ * @engine:	engine with a reference the caller holds
+ *
+ * The same wait, for callers that must not fail, such as an engine module's exit (which
+ * may run with a signal pending: rmmod killed while it waits). It sleeps until the callback
+ * in flight ends, however long that is; callbacks must not wait for external events.
+ *
+ * Return: 0 or -ESRCH, as for utrace_barrier(); never -ERESTARTSYS.
+ */
+int utrace_barrier_uninterruptible(struct task_struct *target, struct utrace_engine *engine);
 
 /**
  * utrace_wake_up - wake_up() that a callback may use for a tracer waiting on @wq
@@ -369,9 +390,15 @@ struct utrace_examiner {
  * Call before examining @target's user state (regsets, memory) from another thread; then
  * utrace_finish_examine() says whether what was read is coherent. 0 for current.
  *
- * Return: 0 stopped and off its CPU; -EINVAL @engine does not want it stopped (or bad
- * arguments); -EAGAIN not parked (yet, or no more: e.g. killed); -ESRCH @engine detached,
- * or @target past its death (death report begun, or a zombie).
+ * A thread that committed to its stop but is not asleep yet (still switching out, or
+ * preempted before it could call schedule()) is waited for, without a time bound; the wait
+ * ends early only if the thread leaves the stop. A tracer woken by utrace_wake_up() from the
+ * callback that asked for the stop therefore always gets 0.
+ *
+ * Return: 0 stopped and asleep (off its CPU and off the runqueue); -EINVAL @engine does
+ * not want it stopped (or bad arguments); -EAGAIN not parked (yet, or no more: e.g.
+ * killed); -ESRCH @engine detached, or @target past its death (death report begun, or a
+ * zombie).
  */
 int utrace_prepare_examine(struct task_struct *target, struct utrace_engine *engine,
 			   struct utrace_examiner *exam);

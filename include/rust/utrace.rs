@@ -249,6 +249,7 @@ extern "C" {
     fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
     fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
     fn utrace_barrier(target: *mut bindings::task_struct, engine: E) -> c_int;
+    fn utrace_barrier_uninterruptible(target: *mut bindings::task_struct, engine: E) -> c_int;
     fn utrace_wake_up(wq: *mut bindings::wait_queue_head);
     fn utrace_prepare_examine(
         target: *mut bindings::task_struct,
@@ -468,10 +469,41 @@ impl<T: Engine> Vtable<T> {
 /// always finds it stopped ([`Attached::prepare_examine`] succeeds) and its
 /// [`Attached::control`]`(Resume)` always ends that stop. If the thread does not stop after
 /// all (SIGKILL, exit, detach), the wake-up is still delivered.
-#[pin_data]
+///
+/// What a tracer waits for must be the *delivery* of the wake-up, not something the callback
+/// sets before returning (that is true before the thread has stopped): the queue counts its
+/// delivered wake-ups ([`WaitQueue::delivered`]) for that.
+#[pin_data(PinnedDrop)]
 pub struct WaitQueue {
     #[pin]
-    head: Opaque<bindings::wait_queue_head>,
+    raw: Opaque<RawWaitQueue>,
+}
+
+/// The queue head and, first on it, the entry that counts delivered wake-ups.
+#[repr(C)]
+struct RawWaitQueue {
+    head: bindings::wait_queue_head,
+    counter: bindings::wait_queue_entry,
+    delivered: core::sync::atomic::AtomicUsize,
+}
+
+/// The counter entry's wake function: runs under the queue's lock for every wake-up.
+///
+/// # Safety
+///
+/// `entry` is the `counter` of a [`RawWaitQueue`], called by `__wake_up()`.
+unsafe extern "C" fn count_wake(
+    entry: *mut bindings::wait_queue_entry,
+    _mode: c_uint,
+    _flags: c_int,
+    _key: *mut c_void,
+) -> c_int {
+    let off = core::mem::offset_of!(RawWaitQueue, counter);
+    // SAFETY: per the function's safety requirements, `entry` is inside a `RawWaitQueue`.
+    let raw = unsafe { &*entry.byte_sub(off).cast::<RawWaitQueue>() };
+    raw.delivered
+        .fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+    0
 }
 
 // SAFETY: a wait queue head is made to be used from any thread; it has its own lock.
@@ -479,19 +511,45 @@ unsafe impl Send for WaitQueue {}
 // SAFETY: see `Send`.
 unsafe impl Sync for WaitQueue {}
 
+#[pinned_drop]
+impl PinnedDrop for WaitQueue {
+    fn drop(self: Pin<&mut Self>) {
+        let raw = self.raw.get();
+        // SAFETY: the counter was added to the head by `new`; both are still valid.
+        unsafe { bindings::remove_wait_queue(&raw mut (*raw).head, &raw mut (*raw).counter) };
+    }
+}
+
 impl WaitQueue {
     /// A new wait queue; `key` is its lock class (`kernel::static_lock_class!()`).
     pub fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self> {
         pin_init!(Self {
-            // SAFETY: `slot` is valid while the closure runs; `name` and `key` are static.
-            head <- Opaque::ffi_init(|slot| unsafe {
-                bindings::__init_waitqueue_head(slot, name.as_char_ptr(), key.as_ptr())
+            // SAFETY: `slot` is valid and pinned while the closure runs and after; `name`
+            // and `key` are static; the counter entry is initialised before it is queued,
+            // first (a priority entry: it sees every wake-up, and returns 0 so that the
+            // waiters after it are woken too).
+            raw <- Opaque::ffi_init(|slot: *mut RawWaitQueue| unsafe {
+                let head = &raw mut (*slot).head;
+                let counter = &raw mut (*slot).counter;
+                (&raw mut (*slot).delivered).write(core::sync::atomic::AtomicUsize::new(0));
+                bindings::__init_waitqueue_head(head, name.as_char_ptr(), key.as_ptr());
+                bindings::init_wait(counter);
+                (*counter).func = Some(count_wake);
+                bindings::add_wait_queue_priority(head, counter);
             }),
         })
     }
 
     fn raw(&self) -> *mut bindings::wait_queue_head {
-        self.head.get()
+        // SAFETY: `raw` is initialised by `new`; taking the address of a field.
+        unsafe { &raw mut (*self.raw.get()).head }
+    }
+
+    /// How many wake-ups were delivered on this queue so far (counted when delivered: a
+    /// wake-up that [`wake_up`] holds back until a stop is committed counts then).
+    pub fn delivered(&self) -> usize {
+        // SAFETY: `raw` is initialised by `new`; the counter is an atomic.
+        unsafe { &(*self.raw.get()).delivered }.load(core::sync::atomic::Ordering::Acquire)
     }
 
     /// Sleeps until `cond()` is true (checked before each sleep and after each wake-up), at
@@ -772,19 +830,29 @@ impl<T: Engine> Attached<T> {
         Ok(n as usize)
     }
 
-    /// `utrace_barrier()`.
+    /// `utrace_barrier()`: sleeps until no callback of this engine runs; `ERESTARTSYS` if a
+    /// signal is pending first.
     pub fn barrier(&self) -> Result {
         // SAFETY: we hold references on the engine and the task.
         to_result(unsafe { utrace_barrier(self.task.as_ptr(), self.engine.as_ptr()) })
+    }
+
+    /// `utrace_barrier_uninterruptible()`: the same wait, which signals do not end.
+    pub fn barrier_uninterruptible(&self) -> Result {
+        // SAFETY: we hold references on the engine and the task.
+        to_result(unsafe {
+            utrace_barrier_uninterruptible(self.task.as_ptr(), self.engine.as_ptr())
+        })
     }
 }
 
 impl<T: Engine> Drop for Attached<T> {
     fn drop(&mut self) {
         let _ = self.control(ResumeAction::Detach);
-        // Waits for an in-flight callback and for utrace's own reference to go; retried if a
-        // signal interrupts the wait, since returning early could leave a callback running.
-        while self.barrier() == Err(ERESTARTSYS) {}
+        // Waits (sleeping, whatever signal is pending: returning early could leave a
+        // callback running, and retrying an interruptible barrier with a signal pending
+        // would spin) for an in-flight callback and for utrace's own reference to go.
+        let _ = self.barrier_uninterruptible();
         // SAFETY: this is the reference `attach` got; nothing uses it after this.
         unsafe { utrace_engine_put(self.engine.as_ptr()) };
     }

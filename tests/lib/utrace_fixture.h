@@ -9,6 +9,15 @@
 
 #include "utrace_test_util.h"
 
+/*
+ * The harness's default deadline per test is 30 s. On the debug kernel (KASAN, lockdep)
+ * under TCG, on a loaded 2-core host, a loop of a few hundred tracee rounds takes longer:
+ * a slow run must not read as a hang. 300 s is the deadline for a real one. (Used when the
+ * TEST() and TEST_F() macros expand, after this header.)
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 300
+
 /* Loads @mods in order (a NULL-terminated list starting with "utrace"). */
 static inline void ut_fixture_load(struct __test_metadata *_metadata, const char *const *mods)
 {
