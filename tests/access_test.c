@@ -21,6 +21,9 @@
 #endif
 #define IORING_SETUP_SQPOLL	(1U << 1)
 
+/* A deadline for each test, fixture included (module loads take seconds under TCG). */
+#define ACCESS_TEST(name) TEST_F_TIMEOUT(access, name, 600)
+
 static char logbuf[256 * 1024];
 static char lines[256][256];
 
@@ -79,7 +82,7 @@ static pid_t start_target(struct __test_metadata *_metadata, struct ut_target *t
 }
 
 /* uid 1000 traces its own processes: its child, and (no Yama) another of its processes. */
-TEST_F(access, user_attaches_own_process)
+ACCESS_TEST(user_attaches_own_process)
 {
 	pid_t kid, sib;
 
@@ -93,7 +96,7 @@ TEST_F(access, user_attaches_own_process)
 }
 
 /* uid 1000 is refused root's processes: uids differ, and it has no CAP_SYS_PTRACE. */
-TEST_F(access, user_refused_root_process)
+ACCESS_TEST(user_refused_root_process)
 {
 	pid_t root;
 
@@ -105,7 +108,7 @@ TEST_F(access, user_refused_root_process)
 }
 
 /* A non-dumpable process (PR_SET_DUMPABLE 0) of the same user is refused. */
-TEST_F(access, user_refused_nondumpable)
+ACCESS_TEST(user_refused_nondumpable)
 {
 	pid_t kid, sib;
 
@@ -119,11 +122,29 @@ TEST_F(access, user_refused_nondumpable)
 }
 
 /*
+ * ptrace's attach rule judges the real uid and gid, not the fs ones (which follow the
+ * effective ones): a tracer with real uid 1000 and effective uid 1001 may not trace uid
+ * 1001's process, and may trace one whose ids are its real ones.
+ */
+ACCESS_TEST(real_ids_not_fs_ids)
+{
+	pid_t u1001, own;
+
+	u1001 = start_target(_metadata, &self->t[0], UT_USER1001, 0, 0);
+	own = start_target(_metadata, &self->t[1], UT_U1000_G1001, 0, 0);
+	ASSERT_LT(0, u1001);
+	ASSERT_LT(0, own);
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_MIXED));
+	expect_all(_metadata, &self->tr, u1001, -EPERM, "target's ids are the tracer's fs ids");
+	expect_all(_metadata, &self->tr, own, 0, "target's ids are the tracer's real ids");
+}
+
+/*
  * Root without CAP_SYS_PTRACE: refused for another uid's process, and for a root process
  * with more capabilities than it has (commoncap's rule); allowed for a root process with no
  * more. Root with the capability is allowed everywhere.
  */
-TEST_F(access, root_without_cap_sys_ptrace)
+ACCESS_TEST(root_without_cap_sys_ptrace)
 {
 	pid_t user, root, weak;
 
@@ -148,7 +169,7 @@ TEST_F(access, root_without_cap_sys_ptrace)
  * Yama ptrace_scope 1 (relational): a descendant, or a process that named the tracer with
  * PR_SET_PTRACER (or PR_SET_PTRACER_ANY); not a sibling; CAP_SYS_PTRACE overrides.
  */
-TEST_F(access, yama_scope_1_relational)
+ACCESS_TEST(yama_scope_1_relational)
 {
 	pid_t kid, sib, named, any;
 
@@ -175,7 +196,7 @@ TEST_F(access, yama_scope_1_relational)
 }
 
 /* Yama ptrace_scope 2 (admin only): CAP_SYS_PTRACE needed, even for one's own child. */
-TEST_F(access, yama_scope_2_admin)
+ACCESS_TEST(yama_scope_2_admin)
 {
 	pid_t kid, user, weak;
 
@@ -204,7 +225,7 @@ TEST_F(access, yama_scope_2_admin)
  * The caller's own thread group is refused (ptrace refuses it too), itself included, unless
  * UTRACE_ACCESS_OWN_GROUP asks for it.
  */
-TEST_F(access, own_thread_group)
+ACCESS_TEST(own_thread_group)
 {
 	int tid;
 
@@ -218,7 +239,7 @@ TEST_F(access, own_thread_group)
 }
 
 /* Kernel threads are refused, whatever the flags; unknown flags are an error. */
-TEST_F(access, kernel_threads_and_bad_flags)
+ACCESS_TEST(kernel_threads_and_bad_flags)
 {
 	pid_t kid;
 
@@ -235,7 +256,7 @@ TEST_F(access, kernel_threads_and_bad_flags)
 }
 
 /* The lookup and the attach to another slot's task are checked too. */
-TEST_F(access, lookup_and_attach_task_are_checked)
+ACCESS_TEST(lookup_and_attach_task_are_checked)
 {
 	pid_t root;
 
@@ -260,7 +281,7 @@ TEST_F(access, lookup_and_attach_task_are_checked)
 }
 
 /* PF_USER_WORKER threads (an io_uring SQPOLL thread here) only with the flag. */
-TEST_F(access, user_worker_needs_flag)
+ACCESS_TEST(user_worker_needs_flag)
 {
 	struct { unsigned int sq_entries, cq_entries, flags, sq_thread_cpu, sq_thread_idle,
 		 features, wq_fd, resv[3]; unsigned long long off[10]; } p;
@@ -317,7 +338,7 @@ static int last_is_execve_entry(const char *log, pid_t pid)
  * runs with euid 0 (utrace cannot withhold the privilege as ptrace does). An exec that gains
  * nothing keeps them.
  */
-TEST_F(access, setuid_exec_detaches_unprivileged_engines)
+ACCESS_TEST(setuid_exec_detaches_unprivileged_engines)
 {
 	char nr[32], line[256];
 	int kmsg, st;
@@ -380,7 +401,7 @@ TEST_F(access, setuid_exec_detaches_unprivileged_engines)
  * The same exec, traced by an engine root attached (CAP_SYS_PTRACE): it stays attached, is
  * told (secure=1) and follows the new program to its death.
  */
-TEST_F(access, setuid_exec_keeps_privileged_engines)
+ACCESS_TEST(setuid_exec_keeps_privileged_engines)
 {
 	char nr[32];
 	pid_t t;
@@ -406,7 +427,7 @@ TEST_F(access, setuid_exec_keeps_privileged_engines)
  * kernel withhold the privilege (the program runs with euid 1000, still traced); a tracer
  * with CAP_SYS_PTRACE does not. Untraced, the program gets euid 0.
  */
-TEST_F(access, setuid_exec_under_ptrace_for_comparison)
+ACCESS_TEST(setuid_exec_under_ptrace_for_comparison)
 {
 	pid_t t;
 
@@ -434,7 +455,7 @@ static int scenario_getppid_loop(struct ut_tracee *t)
  * Attached::read_memory() reads only a thread this engine stopped: refused (-EINVAL, the
  * engine does not stop it) while the thread runs, the right value once it is stopped.
  */
-TEST_F(access, rust_read_memory_needs_stop)
+ACCESS_TEST(rust_read_memory_needs_stop)
 {
 	struct ut_tracee t = { 0 };
 	char want[128];
@@ -459,7 +480,19 @@ TEST_F(access, rust_read_memory_needs_stop)
 }
 
 /* Without its procfs mount (test parameter), utrace refuses every check, saying why. */
-TEST(no_procfs_fails_closed)
+FIXTURE(noproc) {
+	int dummy;
+};
+
+FIXTURE_SETUP(noproc)
+{
+}
+
+FIXTURE_TEARDOWN(noproc)
+{
+}
+
+TEST_F_TIMEOUT(noproc, no_procfs_fails_closed, 600)
 {
 	struct ut_target t = { 0 };
 	char line[256];

@@ -35,7 +35,7 @@ static void expect_refused(struct __test_metadata *_metadata, struct ut_tracer *
 	EXPECT_EQ(-EPERM, ut_tracer_do(tr, OP_RATTACH, pid, 0)) TH_LOG("%s: Rust engine", what);
 }
 
-TEST_F(scope3, nobody_attaches)
+TEST_F_TIMEOUT(scope3, nobody_attaches, 600)
 {
 	pid_t kid;
 	int tid;

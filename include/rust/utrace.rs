@@ -165,7 +165,9 @@ pub trait Engine: Send + Sync + Sized + 'static {
     fn report_clone(&self, _action: Action, _clone_flags: u64, _child: &Task) -> Action {
         Action::RESUME
     }
-    /// The thread completed an exec.
+    /// The thread completed an exec. After an exec that gained privilege (setuid, setgid,
+    /// file capabilities), only engines attached by a task with `CAP_SYS_PTRACE` are still
+    /// attached to get it: the others were detached before the new program ran.
     fn report_exec(&self, _action: Action) -> Action {
         Action::RESUME
     }

@@ -33,7 +33,18 @@ enum ut_who {
 	UT_ROOT,		/* root with every capability */
 	UT_ROOT_NO_PTRACE,	/* root without CAP_SYS_PTRACE */
 	UT_USER1000,		/* uid/gid 1000, no capability */
+	UT_USER1001,		/* uid/gid 1001, no capability */
+	UT_U1000_G1001,		/* uid 1000, gid 1001 */
+	UT_MIXED,		/* real uid 1000, effective (so fs) uid 1001, gid 1001 */
 };
+
+static inline int ut_set_ids(uid_t ruid, uid_t euid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(ruid, euid, euid))
+		return -errno;
+	/* Changing uid made the process non-dumpable: a user's ordinary process is. */
+	return prctl(PR_SET_DUMPABLE, 1) ? -errno : 0;
+}
 
 /* Drops current's privileges to @who's. Returns 0 or -errno. */
 static inline int ut_become(enum ut_who who)
@@ -52,11 +63,13 @@ static inline int ut_become(enum ut_who who)
 		d[0].inheritable &= ~(1U << CAP_SYS_PTRACE);
 		return syscall(SYS_capset, &h, d) ? -errno : 0;
 	case UT_USER1000:
-		if (setgroups(0, NULL) || setresgid(UT_USER, UT_USER, UT_USER) ||
-		    setresuid(UT_USER, UT_USER, UT_USER))
-			return -errno;
-		/* Changing uid made the process non-dumpable: a user's ordinary process is. */
-		return prctl(PR_SET_DUMPABLE, 1) ? -errno : 0;
+		return ut_set_ids(UT_USER, UT_USER, UT_USER);
+	case UT_USER1001:
+		return ut_set_ids(UT_USER + 1, UT_USER + 1, UT_USER + 1);
+	case UT_U1000_G1001:
+		return ut_set_ids(UT_USER, UT_USER, UT_USER + 1);
+	case UT_MIXED:
+		return ut_set_ids(UT_USER, UT_USER + 1, UT_USER + 1);
 	}
 	return -EINVAL;
 }
@@ -236,19 +249,31 @@ static inline void ut_tracer_serve(int req, int resp, int ctl, int rctl)
 		case OP_PTRACE:
 			ret = ut_try_ptrace(r.a);
 			break;
-		case OP_SPAWN:
-			if (nkids == UT_MAX_KIDS)
+		case OP_SPAWN: {
+			int p[2];
+			char c;
+
+			if (nkids == UT_MAX_KIDS || pipe(p))
 				break;
 			ret = fork();
 			if (!ret) {
 				if (r.a)
 					prctl(PR_SET_DUMPABLE, 0);
+				if (write(p[1], "k", 1) != 1)
+					_exit(1);
 				for (;;)
 					pause();
 			}
-			if (ret > 0)
+			if (ret > 0) {
 				kids[nkids++] = ret;
+				/* Set up before the tracer answers. */
+				if (read(p[0], &c, 1) != 1)
+					ret = -EIO;
+			}
+			close(p[0]);
+			close(p[1]);
 			break;
+		}
 		case OP_THREAD: {
 			pthread_t th;
 
