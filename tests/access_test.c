@@ -459,6 +459,7 @@ ACCESS_TEST(rust_read_memory_needs_stop)
 {
 	struct ut_tracee t = { 0 };
 	char want[128];
+	int ret;
 
 	ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_loop));
 	ASSERT_EQ(0, ut_rcmd("stop_nr %d", SYS_getppid));
@@ -467,8 +468,20 @@ ACCESS_TEST(rust_read_memory_needs_stop)
 	EXPECT_EQ(-EINVAL, ut_rcmd("peek %lx", (unsigned long)&marker));
 	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
 	ut_tracee_go(&t);
-	ASSERT_EQ(0, ut_rcmd("wait_stop"));
-	EXPECT_EQ(0, ut_rcmd("peek %lx", (unsigned long)&marker));
+	/*
+	 * wait_stop examines the stopped thread too; its -EAGAIN (prepare_examine's bounded
+	 * wait for the thread to leave its CPU ran out on a slow virtual CPU) is not what this
+	 * test is about: the thread is stopped all the same, and peek is retried (deadline).
+	 */
+	ret = ut_rcmd("wait_stop");
+	ASSERT_TRUE(ret == 0 || ret == -EAGAIN) TH_LOG("wait_stop: %d", ret);
+	for (int i = 0; i < 1000; i++) {
+		ret = ut_rcmd("peek %lx", (unsigned long)&marker);
+		if (ret != -EAGAIN)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, ret);
 	ASSERT_LT(0, ut_rlog(logbuf, sizeof(logbuf)));
 	snprintf(want, sizeof(want), "mem 0 %d addr=%#lx val=0x1122334455667788", t.pid,
 		 (unsigned long)&marker);
