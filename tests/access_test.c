@@ -445,7 +445,7 @@ static volatile long marker = 0x1122334455667788;
 
 static int scenario_getppid_loop(struct ut_tracee *t)
 {
-	/* The Rust engine's wait_stop reads the memory the first argument points to. */
+	/* A valid pointer as first argument, like the other Rust engine tests. */
 	for (;;)
 		syscall(SYS_getppid, &marker);
 	return 0;
@@ -469,15 +469,14 @@ ACCESS_TEST(rust_read_memory_needs_stop)
 	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
 	ut_tracee_go(&t);
 	/*
-	 * wait_stop examines the stopped thread too; its -EAGAIN (prepare_examine's bounded
-	 * wait for the thread to leave its CPU ran out on a slow virtual CPU) is not what this
-	 * test is about: the thread is stopped all the same, and peek is retried (deadline).
+	 * Polled until the stop is made (deadline): -EINVAL until the engine's STOP answer is
+	 * folded, -EAGAIN until the thread is parked and off its CPU. (Not the engine's
+	 * wait_stop: its condition, a count bumped inside the callback, can be true before
+	 * the answer is folded.)
 	 */
-	ret = ut_rcmd("wait_stop");
-	ASSERT_TRUE(ret == 0 || ret == -EAGAIN) TH_LOG("wait_stop: %d", ret);
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 2000; i++) {
 		ret = ut_rcmd("peek %lx", (unsigned long)&marker);
-		if (ret != -EAGAIN)
+		if (ret != -EAGAIN && ret != -EINVAL)
 			break;
 		usleep(10000);
 	}
