@@ -61,9 +61,8 @@ pub(crate) fn prelude(task: &Task, flags: c_int) -> Result<Verdict> {
         return Err(EPERM);
     }
     // SAFETY: as above.
-    if flags & abi::ACCESS_USER_WORKER == 0
-        && unsafe { glue::utrace_glue_user_worker(task.as_ptr()) }
-    {
+    let user_worker = unsafe { glue::utrace_glue_user_worker(task.as_ptr()) };
+    if user_worker && flags & abi::ACCESS_USER_WORKER == 0 {
         return Err(EPERM);
     }
     // SAFETY: as above; compares thread-group pointers.
