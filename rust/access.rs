@@ -143,8 +143,9 @@ pub(crate) unsafe extern "C" fn utrace_may_trace(
 /// whatever task was interrupted.
 ///
 /// An engine attached from a callback (a child followed from `report_clone`) gets the
-/// credentials of the thread running the callback, the traced one: never more privilege
-/// than the engine's own tracer had, since that tracer was allowed to trace it.
+/// credentials of the thread running the callback, the traced one: normally no more
+/// privilege than the engine's own tracer had, since that tracer was allowed to trace it
+/// (an exception: a thread that gained privilege by an exec its privileged tracer followed).
 pub(crate) fn attacher_cred() -> Option<ARef<Credential>> {
     // SAFETY: reads the preempt count.
     if !unsafe { glue::utrace_glue_in_task() } {
