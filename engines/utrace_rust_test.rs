@@ -8,7 +8,10 @@
 //! command fails the write with its errno):
 //!
 //! ```text
-//! attach TID        attach a new engine to thread TID (replacing the previous one)
+//! attach TID        attach a new engine to thread TID (replacing the previous one), if the
+//!                   writer may trace it (`Attached::attach_checked`: ptrace's rule; the
+//!                   control file is root-only, the access tests write to it after
+//!                   dropping their privileges)
 //! events MASK       set its events (hex UTRACE_EVENT() bits)
 //! ret_entry VALUE   what report_syscall_entry answers (hex action)
 //! stop_nr NR        engines attached from now on stop at the entry of syscall NR (not at
@@ -16,6 +19,8 @@
 //! wait_stop         wait (10 s at most) for such a stop, then examine the stopped thread:
 //!                   log its registers and the 8 bytes at its first syscall argument
 //! setnr NR          change the stopped thread's syscall number
+//! peek ADDR         read 8 bytes at ADDR (hex) with `read_memory` (only of a thread this
+//!                   engine stopped) and log them
 //! resume            utrace_control(RESUME)
 //! detach            drop the handle: detach, barrier, put
 //! gate              the next report_syscall_entry (after it logged) blocks until "open"
@@ -38,7 +43,7 @@ use kernel::{new_mutex, new_spinlock_irq};
 #[path = "../include/rust/utrace.rs"]
 mod utrace;
 
-use utrace::{Action, Attached, Engine, Events, ResumeAction, SyscallRegs, WaitQueue};
+use utrace::{Access, Action, Attached, Engine, Events, ResumeAction, SyscallRegs, WaitQueue};
 
 module! {
     type: RustTest,
@@ -63,6 +68,7 @@ enum Kind {
     Reap,
     Release,
     Regs,
+    Mem,
 }
 
 struct Rec {
@@ -159,6 +165,7 @@ impl Log {
                 Kind::Signal => writeln!(f, "signal 0 {t} in={:#x} sig={}", r.action, a[0]),
                 Kind::Reap => writeln!(f, "reap 0 {t}"),
                 Kind::Release => writeln!(f, "release 0 {t}"),
+                Kind::Mem => writeln!(f, "mem 0 {t} addr={:#x} val={:#x}", a[0], a[1]),
                 Kind::Regs => writeln!(
                     f,
                     "regs 0 {t} orig_ax={} ax={} di={:#x} mem={:#x}",
@@ -333,7 +340,12 @@ impl Shared {
                 )?;
                 // Dropping the previous handle detaches it first.
                 c.attached = None;
-                c.attached = Some(Attached::attach(&task, tracer, false)?);
+                c.attached = Some(Attached::attach_checked(
+                    &task,
+                    tracer,
+                    false,
+                    Access::DEFAULT,
+                )?);
                 Ok(())
             }
             "events" => {
@@ -356,6 +368,20 @@ impl Shared {
                 regs.orig_ax = arg.ok_or(EINVAL)?.parse::<i64>().map_err(|_| EINVAL)? as u64;
                 a.set_user_regs(&regs)?;
                 a.finish_examine(x)
+            }
+            "peek" => {
+                let a = c.attached()?;
+                let addr = parse_hex(arg)? as usize;
+                let mut mem = [0u8; 8];
+                a.read_memory(addr, &mut mem)?;
+                let r = [addr as i64, i64::from_ne_bytes(mem), 0, 0, 0, 0, 0];
+                self.log.push_rec(Rec {
+                    kind: Kind::Mem,
+                    tid: a.task().pid(),
+                    action: 0,
+                    a: r,
+                });
+                Ok(())
             }
             "resume" => c.attached()?.control(ResumeAction::Resume),
             "detach" => {

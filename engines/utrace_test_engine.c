@@ -9,6 +9,7 @@
  *                           (an engine already in slot S is detached first)
  *   attach_null_ops S TID   utrace_attach_task with ops == NULL (must fail)
  *   lookup S TID FLAGS      attach without CREATE; must find slot S's engine (extra ref put)
+ *   may TID FLAGS           utrace_may_trace(TID, FLAGS) (FLAGS 0 if not given)
  *   events S MASK           utrace_set_events (MASK in hex)
  *   ret S EVENT VALUE       what callback EVENT of slot S returns (hex); EVENT is one of
  *                           quiesce clone exec exit death syscall_entry syscall_exit signal
@@ -52,6 +53,15 @@
  *   stepyield S 0|1         slot S's report_quiesce(0) sleeps a jiffy (a context switch)
  *   steprange S LO HI       count slot S's report_quiesce(0) calls with IP in [LO, HI)
  *                           (hex), in steps
+ *
+ * Every attach requested by a command (attach, attach_null_ops, lookup, attach_task) is
+ * made with UTRACE_ATTACH_CHECK_ACCESS: the writer of the command must be allowed to trace
+ * the thread, as for ptrace(PTRACE_ATTACH) (the access bits UTRACE_ACCESS_* may be given in
+ * FLAGS). The writer, not the opener, is judged: the control file is root-only (0200 in a
+ * debugfs that only root can enter), so a less privileged writer is a root process that
+ * dropped its privileges after opening it, as the access tests do. The attaches made from
+ * callbacks (clone_stop: the new child of a traced thread; chain: current) are not checked:
+ * they follow a thread the engine was allowed to trace, as ptrace's auto-attach does.
  *
  * /sys/kernel/debug/utrace_test/log lists every callback since the last clear, one line
  * each, with the exact values the callback saw (see log_show()); counts has the per-slot
@@ -289,6 +299,7 @@ static u32 t_exec(u32 action, struct utrace_engine *engine, const struct linux_b
 	rec_init(&r, REC_EXEC, engine, action);
 	r.a[0] = task_tgid_vnr(current);
 	r.a[1] = regs == current_pt_regs();
+	r.a[2] = bprm->secureexec;
 	strscpy(r.str, kbasename(bprm->filename), sizeof(r.str));
 	log_rec(&r);
 	return answer(engine, REC_EXEC);
@@ -718,6 +729,24 @@ static long cmd_kbench(struct slot *s, long rounds, long cpu)
 	return ret ? -EINTR : b.ret;
 }
 
+/* "may TID [FLAGS]": utrace_may_trace() for the writer and thread TID. */
+static long cmd_may(int argc, char **argv)
+{
+	struct task_struct *task;
+	int tid, flags = 0;
+	long ret;
+
+	if (argc < 2 || kstrtoint(argv[1], 10, &tid) ||
+	    (argc > 2 && kstrtoint(argv[2], 0, &flags)))
+		return -EINVAL;
+	task = task_by_tid(tid);
+	if (!task)
+		return -ESRCH;
+	ret = utrace_may_trace(task, flags);
+	put_task_struct(task);
+	return ret;
+}
+
 static long run_command(char *buf)
 {
 	struct task_struct *task;
@@ -739,6 +768,8 @@ static long run_command(char *buf)
 		spin_unlock_irq(&log_lock);
 		return 0;
 	}
+	if (!strcmp(argv[0], "may"))
+		return cmd_may(argc, argv);
 	if (argc < 2 || kstrtoint(argv[1], 10, &slot) || slot < 0 || slot >= NSLOTS)
 		return -EINVAL;
 	s = &slots[slot];
@@ -756,7 +787,8 @@ static long run_command(char *buf)
 			return -ESRCH;
 		if (argv[0][0] == 'l' && argc <= 3)
 			flags = UTRACE_ATTACH_MATCH_OPS | UTRACE_ATTACH_MATCH_DATA;
-		return cmd_attach_task(s, task, flags, argv[0][6] == '_' ? NULL : &test_ops);
+		return cmd_attach_task(s, task, flags | UTRACE_ATTACH_CHECK_ACCESS,
+				       argv[0][6] == '_' ? NULL : &test_ops);
 	}
 	if (!strcmp(argv[0], "attach_task")) {
 		int from, flags = UTRACE_ATTACH_CREATE;
@@ -767,7 +799,8 @@ static long run_command(char *buf)
 		if (argc > 3 && kstrtoint(argv[3], 0, &flags))
 			return -EINVAL;
 		get_task_struct(slots[from].task);
-		return cmd_attach_task(s, slots[from].task, flags, &test_ops);
+		return cmd_attach_task(s, slots[from].task, flags | UTRACE_ATTACH_CHECK_ACCESS,
+				       &test_ops);
 	}
 	if (!strcmp(argv[0], "clone_stop")) {
 		if (argc < 3 || kstrtol(argv[2], 10, &val) || val < 0 || val >= NSLOTS)
@@ -937,7 +970,7 @@ static const struct file_operations control_fops = {
  *   syscall_entry S TID in=ACTION nr=N args=A0,A1,A2,A3,A4,A5
  *   syscall_exit S TID in=ACTION nr=N ret=R
  *   clone S TID in=ACTION flags=0xF child=C
- *   exec S TID in=ACTION tgid=G regs_ok=1 file=NAME
+ *   exec S TID in=ACTION tgid=G regs_ok=1 file=NAME secure=0|1 (bprm->secureexec)
  *   exit S TID in=ACTION orig=C code=C
  *   death S TID group_dead=G signal=N
  *   reap S TID
@@ -971,8 +1004,8 @@ static int log_show(struct seq_file *m, void *v)
 			seq_printf(m, " in=0x%x flags=0x%lx child=%ld", r->in_action, r->a[0], r->a[1]);
 			break;
 		case REC_EXEC:
-			seq_printf(m, " in=0x%x tgid=%ld regs_ok=%ld file=%s", r->in_action,
-				   r->a[0], r->a[1], r->str);
+			seq_printf(m, " in=0x%x tgid=%ld regs_ok=%ld file=%s secure=%ld", r->in_action,
+				   r->a[0], r->a[1], r->str, r->a[2]);
 			break;
 		case REC_EXIT:
 			seq_printf(m, " in=0x%x orig=%ld code=%ld", r->in_action, r->a[0], r->a[1]);

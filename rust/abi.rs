@@ -45,8 +45,11 @@ pub(crate) const ATTACH_MATCH_OPS: c_int = 0x1;
 pub(crate) const ATTACH_MATCH_DATA: c_int = 0x2;
 pub(crate) const ATTACH_CREATE: c_int = 0x10;
 pub(crate) const ATTACH_EXCLUSIVE: c_int = 0x20;
+pub(crate) const ATTACH_CHECK_ACCESS: c_int = 0x40;
+pub(crate) const ACCESS_OWN_GROUP: c_int = 0x100;
+pub(crate) const ACCESS_USER_WORKER: c_int = 0x200;
 /// Every valid attach flag.
-pub(crate) const ATTACH_ALL: c_int = 0x3f;
+pub(crate) const ATTACH_ALL: c_int = 0x7f | ACCESS_OWN_GROUP | ACCESS_USER_WORKER;
 
 /// `struct utrace_engine`: the part of an engine that engines may read.
 #[repr(C)]

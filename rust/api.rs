@@ -14,6 +14,7 @@ use kernel::prelude::*;
 use kernel::task::Task;
 
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
+use crate::access;
 use crate::engine::Engine;
 use crate::glue::{self, to_err_ptr};
 use crate::hooks;
@@ -60,6 +61,29 @@ fn attach(
     ops: *const utrace_engine_ops,
     data: *mut c_void,
 ) -> Result<*mut utrace_engine> {
+    if flags & abi::ATTACH_CREATE != 0 && ops.is_null() {
+        return Err(EINVAL);
+    }
+    let access = flags & (abi::ACCESS_OWN_GROUP | abi::ACCESS_USER_WORKER);
+    if flags & abi::ATTACH_CHECK_ACCESS == 0 {
+        if access != 0 {
+            // The access bits only make sense with the check.
+            return Err(EINVAL);
+        }
+    } else if flags & abi::ATTACH_CREATE == 0 {
+        access::may_trace(task, access)?;
+    } else {
+        // The check and the attach under the target's cred_guard_mutex, as ptrace_attach():
+        // no exec can commit new credentials between them.
+        return match access::prelude(task, access)? {
+            access::Verdict::OwnGroup => attach_new(task, flags, ops, data),
+            access::Verdict::AskKernel => {
+                let guard = access::ExecGuard::lock(task)?;
+                guard.check()?;
+                attach_new(task, flags, ops, data)
+            }
+        };
+    }
     if flags & abi::ATTACH_CREATE == 0 {
         let ut = UtraceTask::lookup(task.as_ptr()).ok_or(ENOENT)?;
         let list = ut.snapshot().ok_or(ENOENT)?;
@@ -71,6 +95,16 @@ fn attach(
         Engine::get(e.as_arc_borrow());
         return Ok(Engine::as_raw(e));
     }
+    attach_new(task, flags, ops, data)
+}
+
+/// Attaches a new engine (`UTRACE_ATTACH_CREATE`).
+fn attach_new(
+    task: &Task,
+    flags: c_int,
+    ops: *const utrace_engine_ops,
+    data: *mut c_void,
+) -> Result<*mut utrace_engine> {
     if ops.is_null() {
         return Err(EINVAL);
     }
@@ -79,9 +113,10 @@ fn attach(
         return Err(EPERM);
     }
     let gfp = gfp_for_context();
+    let cred = access::attacher_cred();
     loop {
         let ut = UtraceTask::lookup_or_create(task, gfp)?;
-        let engine = Engine::new(&ut, ops, data, gfp)?;
+        let engine = Engine::new(&ut, ops, data, cred.clone(), gfp)?;
         let exclusive = flags & abi::ATTACH_EXCLUSIVE != 0;
         match ut.add_engine(&engine, gfp, |list| {
             if exclusive && list.engines.iter().any(|e| e.matches(flags, ops, data)) {

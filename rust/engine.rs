@@ -24,8 +24,10 @@ use core::ffi::c_void;
 use core::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use kernel::alloc::Flags;
 use kernel::bindings;
+use kernel::cred::Credential;
 use kernel::ffi::{c_int, c_long, c_ulong};
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, ArcBorrow};
 
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
@@ -58,6 +60,10 @@ pub(crate) struct Engine {
     step: AtomicU8,
     /// The per-task state of the task attached to (kept after detach, for barrier).
     ut: Arc<UtraceTask>,
+    /// The credentials of the task that attached the engine (None: attached outside task
+    /// context), as ptrace records its tracer's: an exec that gains privilege detaches the
+    /// engine unless they hold `CAP_SYS_PTRACE` over the new credentials (`access.rs`).
+    tracer_cred: Option<ARef<Credential>>,
 }
 
 const REF_HELD: u8 = 0;
@@ -90,6 +96,7 @@ impl Engine {
         ut: &Arc<UtraceTask>,
         ops: *const utrace_engine_ops,
         data: *mut c_void,
+        tracer_cred: Option<ARef<Credential>>,
         flags: Flags,
     ) -> Result<Arc<Self>> {
         let e = Arc::new(
@@ -106,6 +113,7 @@ impl Engine {
                 wants_stop: AtomicBool::new(false),
                 step: AtomicU8::new(0),
                 ut: ut.clone(),
+                tracer_cred,
             },
             flags,
         )?;
@@ -184,6 +192,11 @@ impl Engine {
     /// The per-task state of that task.
     pub(crate) fn utrace(&self) -> &Arc<UtraceTask> {
         &self.ut
+    }
+
+    /// The credentials the engine was attached with (see `tracer_cred`).
+    pub(crate) fn tracer_cred(&self) -> Option<&Credential> {
+        self.tracer_cred.as_deref()
     }
 
     /// Detached, and the attached reference dropped (its `release`, if it was the last

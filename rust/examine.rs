@@ -151,14 +151,16 @@ unsafe fn examine_call(
     if exam.is_null() {
         return EINVAL.to_errno();
     }
-    if core::ptr::eq(target, Task::current_raw()) {
-        return 0;
-    }
     // SAFETY: per the function's safety requirements.
     let e = match unsafe { checked(target, engine) } {
         Ok(e) => e,
         Err(err) => return err.to_errno(),
     };
+    // Current, from its own callbacks: nothing to wait for, as long as the engine is still
+    // attached (a detached engine, e.g. after a privileged exec, examines nothing).
+    if core::ptr::eq(target, Task::current_raw()) {
+        return if e.is_attached() { 0 } else { ESRCH.to_errno() };
+    }
     // SAFETY: per the function's safety requirements, `exam` is valid and writable.
     errno(f(&e, unsafe { &mut *exam }))
 }
@@ -195,7 +197,7 @@ pub(crate) unsafe extern "C" fn utrace_finish_examine(
 }
 
 /// Register access is allowed on current (from its own callbacks) or on a thread stopped
-/// by the engine.
+/// by the engine, in both cases only while the engine is attached.
 ///
 /// # Safety
 ///
@@ -204,7 +206,7 @@ unsafe fn may_access(target: *mut bindings::task_struct, engine: *mut utrace_eng
     // SAFETY: per the function's safety requirements.
     let e = unsafe { checked(target, engine) }?;
     if core::ptr::eq(target, Task::current_raw()) {
-        return Ok(());
+        return if e.is_attached() { Ok(()) } else { Err(ESRCH) };
     }
     stopped_by(&e)
 }

@@ -143,6 +143,18 @@ extern "C" {
     pub(crate) fn utrace_glue_restore_seccomp(task: *mut bindings::task_struct);
     /// `put_task_struct()`.
     pub(crate) fn utrace_glue_put_task(task: *mut bindings::task_struct);
+
+    pub(crate) fn utrace_glue_access_init(test_no_procfs: bool);
+    pub(crate) fn utrace_glue_access_exit();
+    pub(crate) fn utrace_glue_same_thread_group(task: *mut bindings::task_struct) -> bool;
+    pub(crate) fn utrace_glue_user_worker(task: *const bindings::task_struct) -> bool;
+    pub(crate) fn utrace_glue_cred_guard_lock(task: *mut bindings::task_struct) -> c_int;
+    pub(crate) fn utrace_glue_cred_guard_unlock(task: *mut bindings::task_struct);
+    pub(crate) fn utrace_glue_access_check(task: *mut bindings::task_struct) -> c_int;
+    pub(crate) fn utrace_glue_cred_ptrace_capable(cred: *const bindings::cred) -> bool;
+    pub(crate) fn utrace_glue_get_current_cred() -> *const bindings::cred;
+    pub(crate) fn utrace_glue_bprm_secureexec(bprm: *const bindings::linux_binprm) -> bool;
+    pub(crate) fn utrace_glue_note_secure_exec(detached: c_int);
 }
 
 /// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.

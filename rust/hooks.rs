@@ -43,6 +43,13 @@ pub(crate) const STEPPING: usize = 1 << (usize::BITS - 2);
 /// set it back must stay registered.
 pub(crate) const MASKED: usize = 1 << (usize::BITS - 3);
 
+/// A pseudo event bit: needed as long as utrace is loaded (taken once by
+/// [`Hooks::activate`]). The exec probe carries it: an exec that gains privilege must detach
+/// the engines not allowed to follow it (`access.rs`) whatever the engines' events, and a
+/// probe registered on demand could still be pending (registration deferred from an atomic
+/// context) when the exec comes.
+pub(crate) const PERMANENT: usize = 1 << (usize::BITS - 4);
+
 /// One hooked tracepoint.
 pub(crate) struct HookDef {
     pub(crate) name: &'static CStr,
@@ -79,8 +86,8 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"sched_process_exec",
-        events: abi::EVENT_EXEC,
-        feeds: "EXEC",
+        events: abi::EVENT_EXEC | PERMANENT,
+        feeds: "EXEC, privileged-exec policy (always)",
     },
     HookDef {
         name: c"sched_process_exit",
@@ -255,6 +262,8 @@ impl Hooks {
     /// Makes the hooks the active ones: probes get registered as engines need them.
     pub(crate) fn activate(this: &Arc<Self>) {
         ACTIVE.store(Arc::as_ptr(this).cast_mut(), Ordering::Release);
+        // Registered now (module init can sleep), unregistered by `shutdown`.
+        engine_events_changed(0, PERMANENT);
     }
 
     /// Number of tracepoints found.

@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | `sys_enter`, `sys_exit` | the task, syscall entry/exit (faultable tracepoint) | yes, may fault |
 //! | `task_newtask` | the parent, end of `copy_process()`, child not yet woken | yes |
-//! | `sched_process_exec` | the task, `exec_binprm()` after the new image is set up | yes |
+//! | `sched_process_exec` | the task, `exec_binprm()` after the new image is set up (always registered: privileged-exec policy) | yes |
 //! | `sched_process_exit` | the task, `do_exit()` after `PF_EXITING`, mm still there | yes |
 //! | `sched_process_free` | RCU callback (softirq) when the task_struct goes | no |
 //! | `signal_deliver` | the task, `get_signal()`, siglock held, irqs off | no |
@@ -256,6 +256,15 @@ pub(crate) unsafe extern "C" fn sched_process_exec(
     _old_pid: bindings::pid_t,
     bprm: *mut bindings::linux_binprm,
 ) {
+    // An exec that gained privilege: engines without CAP_SYS_PTRACE over the new credentials
+    // go first, before any callback in the new image (`access.rs`). This probe is registered
+    // as long as utrace is loaded, so no such exec is missed.
+    // SAFETY: `bprm` is the exec's, valid during the tracepoint.
+    if unsafe { glue::utrace_glue_bprm_secureexec(bprm) } {
+        if let Some(ut) = UtraceTask::lookup(Task::current_raw()) {
+            crate::access::secure_exec(&ut);
+        }
+    }
     let Some(list) = current_wanting(abi::EVENT_EXEC) else {
         return;
     };

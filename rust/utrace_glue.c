@@ -814,6 +814,7 @@ UTRACE_EXPORT_RUST(utrace_prepare_examine);
 UTRACE_EXPORT_RUST(utrace_finish_examine);
 UTRACE_EXPORT_RUST(utrace_regset_get);
 UTRACE_EXPORT_RUST(utrace_regset_set);
+UTRACE_EXPORT_RUST(utrace_may_trace);
 
 /* The *_pid variants: resolve the pid, hold the task across the call. */
 struct utrace_engine *utrace_attach_pid(struct pid *pid, int flags,

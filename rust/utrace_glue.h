@@ -111,4 +111,19 @@ bool utrace_glue_mask_seccomp(void);
 void utrace_glue_restore_seccomp(struct task_struct *task);
 void utrace_glue_put_task(struct task_struct *task);
 
+/* Who may trace whom (rust/access.rs, rust/utrace_access.c). */
+struct cred;
+struct linux_binprm;
+void utrace_glue_access_init(bool test_no_procfs);
+void utrace_glue_access_exit(void);
+bool utrace_glue_same_thread_group(struct task_struct *task);
+bool utrace_glue_user_worker(const struct task_struct *task);
+int utrace_glue_cred_guard_lock(struct task_struct *task);
+void utrace_glue_cred_guard_unlock(struct task_struct *task);
+int utrace_glue_access_check(struct task_struct *task);
+bool utrace_glue_cred_ptrace_capable(const struct cred *cred);
+const struct cred *utrace_glue_get_current_cred(void);
+bool utrace_glue_bprm_secureexec(const struct linux_binprm *bprm);
+void utrace_glue_note_secure_exec(int detached);
+
 #endif /* _UTRACE_GLUE_H */

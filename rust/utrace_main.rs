@@ -7,6 +7,7 @@
 //!
 //! - [`abi`]: the engine ABI of `include/linux/utrace.h`, mirrored.
 //! - [`api`]: the exported engine API (`utrace_attach_task()` and friends).
+//! - [`access`]: who may trace whom: `utrace_may_trace()`, the privileged-exec policy.
 //! - [`engine`]: engines, their references, and every call into engine code.
 //! - [`task`]: per-task state, its table, and the copy-on-write engine lists.
 //! - [`report`]: one reporting pass: engine order, quiesce, folding of the answers.
@@ -30,6 +31,7 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 mod abi;
+mod access;
 mod api;
 mod arch;
 mod debugfs;
@@ -57,6 +59,10 @@ module! {
         test_layout_skew: i32 {
             default: 0,
             description: "Test only: add this many bytes to the expected offset of task_struct.pid, so the layout check must refuse to load",
+        },
+        test_no_procfs: bool {
+            default: false,
+            description: "Test only: make no procfs mount, so every access check must refuse",
         },
         test_missing_tracepoint: bool {
             default: false,
@@ -88,6 +94,10 @@ impl kernel::Module for UtraceModule {
             pr_err!("could not set up the per-task table: error {}\n", ret);
             return Err(Error::from_errno(ret));
         }
+        // The procfs mount of the access checks, before any engine can ask for one.
+        // SAFETY: called once, in process context; never fails (a failure is logged, and
+        // every check then refuses).
+        unsafe { glue::utrace_glue_access_init(module_parameters::test_no_procfs.value()) };
         hooks::Hooks::activate(&hooks);
         if let Err(e) = step::init() {
             teardown(&hooks);
@@ -185,6 +195,9 @@ fn teardown(hooks: &hooks::Hooks) {
         glue::utrace_glue_rcu_barrier();
         glue::utrace_glue_table_destroy();
     }
+    // 6. No engine module is left to ask for an access check: the procfs mount goes.
+    // SAFETY: process context; called once, after `utrace_glue_access_init`.
+    unsafe { glue::utrace_glue_access_exit() };
 }
 
 impl Drop for UtraceModule {

@@ -246,7 +246,8 @@ TEST_F(engine, exec)
 	st = run_traced(_metadata, scenario_exec_true, &t, UTRACE_EVENT(EXEC));
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
-	snprintf(want[0], 256, "exec 0 %d in=0x5 tgid=%d regs_ok=1 file=true", t.pid, t.pid);
+	snprintf(want[0], 256, "exec 0 %d in=0x5 tgid=%d regs_ok=1 file=true secure=0",
+		 t.pid, t.pid);
 	check_slot(_metadata, 0, want, 1);
 }
 
@@ -314,7 +315,8 @@ TEST_F(engine, exec_from_non_leader_thread)
 	snprintf(want[1], 256, "death 0 %d group_dead=0 signal=%d", t.pid, SIGCHLD);
 	snprintf(want[2], 256, "reap 0 %d", tid);
 	check_slot(_metadata, 0, want, 3);
-	snprintf(want[0], 256, "exec 1 %d in=0x5 tgid=%d regs_ok=1 file=true", t.pid, t.pid);
+	snprintf(want[0], 256, "exec 1 %d in=0x5 tgid=%d regs_ok=1 file=true secure=0",
+		 t.pid, t.pid);
 	snprintf(want[1], 256, "exit 1 %d in=0x5 orig=0 code=0", t.pid);
 	check_slot(_metadata, 1, want, 2);
 }

@@ -17,6 +17,14 @@
  *
  * An engine is attached to one thread. utrace holds no reference on the task for the
  * engine: a caller passing a task_struct must keep it alive itself.
+ *
+ * Permissions (Documentation/api.md, "Security"): utrace_attach_task() itself refuses only
+ * kernel threads; an engine that attaches on behalf of a user (a request through a file, a
+ * syscall...) must pass UTRACE_ATTACH_CHECK_ACCESS, or call utrace_may_trace(), in the
+ * requester's context: they apply ptrace's attach rule (uid/gid, CAP_SYS_PTRACE, dumpable,
+ * the LSMs and so Yama). Whatever the engine does, an exec that gains privilege (setuid,
+ * setgid, file capabilities) detaches every engine not attached by a task with
+ * CAP_SYS_PTRACE before the new program runs (see report_exec below).
  */
 #ifndef _LINUX_UTRACE_H
 #define _LINUX_UTRACE_H
@@ -99,6 +107,14 @@
 #define UTRACE_ATTACH_MATCH_MASK	0x000f
 #define UTRACE_ATTACH_CREATE		0x0010	/* attach a new engine */
 #define UTRACE_ATTACH_EXCLUSIVE		0x0020	/* refuse if existing match */
+#define UTRACE_ATTACH_CHECK_ACCESS	0x0040	/* current must be allowed to trace it */
+
+/*
+ * utrace_may_trace() flags, also valid with UTRACE_ATTACH_CHECK_ACCESS: what the check lets
+ * through that it refuses by default.
+ */
+#define UTRACE_ACCESS_OWN_GROUP		0x0100	/* a thread of current's own thread group */
+#define UTRACE_ACCESS_USER_WORKER	0x0200	/* a PF_USER_WORKER thread (io_uring, vhost) */
 
 #ifdef __KERNEL__
 
@@ -178,7 +194,12 @@ struct utrace_engine {
  *			@child here and set its events.
  * @report_jctl:	reserved; never called (as in the final original utrace).
  * @report_exec:	the thread completed an exec; @regs are the new image's. @fmt is
- *			NULL (not available at the hook).
+ *			NULL (not available at the hook). When the exec gained privilege
+ *			(@bprm->secureexec: setuid, setgid, file capabilities, an LSM
+ *			transition), only engines whose attaching task had CAP_SYS_PTRACE over
+ *			the new credentials are still attached and get this report; every
+ *			other engine was detached before it, with no callback from the new
+ *			image (utrace cannot withhold the privilege as ptrace does).
  * @report_syscall_entry: the thread entered a system call; @regs may be changed.
  *			UTRACE_SYSCALL_ABORT skips the call (it returns regs->ax, preset to
  *			-ENOSYS).
@@ -226,11 +247,24 @@ struct utrace_engine_ops {
  * engine with no events set, unless %UTRACE_ATTACH_EXCLUSIVE is given and a matching
  * engine exists.
  *
+ * With %UTRACE_ATTACH_CHECK_ACCESS (and optionally %UTRACE_ACCESS_OWN_GROUP,
+ * %UTRACE_ACCESS_USER_WORKER), current must be allowed to trace @target, as
+ * utrace_may_trace() decides; with %UTRACE_ATTACH_CREATE the check and the attach are made
+ * under @target's cred_guard_mutex, as ptrace_attach() does, so that no exec changes its
+ * credentials in between. Such an attach must be made where the caller can sleep.
+ *
+ * The new engine records current's credentials (those of the thread running the callback,
+ * when attached from one): they decide whether it stays attached across an exec that gains
+ * privilege (see @report_exec). An engine attached outside task context counts as having
+ * no privilege.
+ *
  * Return: the engine, with a reference the caller must drop with utrace_engine_put() (a
  * new engine also holds a second reference for being attached, dropped at detach), or an
  * ERR_PTR(): -ENOENT no matching engine (lookup); -EINVAL @ops is NULL or @flags has
- * unknown bits; -EPERM @target is a kernel thread; -EEXIST a matching engine exists
- * (EXCLUSIVE); -ESRCH @target has died and been released; -ENOMEM out of memory.
+ * unknown bits (or ACCESS bits without CHECK_ACCESS); -EPERM @target is a kernel thread,
+ * or the access check refused; -EEXIST a matching engine exists (EXCLUSIVE); -ESRCH
+ * @target has died and been released; -ENOMEM out of memory; -ERESTARTNOINTR a signal
+ * interrupted the wait for @target's exec (CHECK_ACCESS).
  */
 struct utrace_engine *utrace_attach_task(struct task_struct *target, int flags,
 					 const struct utrace_engine_ops *ops, void *data);
@@ -246,6 +280,33 @@ struct utrace_engine *utrace_attach_task(struct task_struct *target, int flags,
  */
 struct utrace_engine *utrace_attach_pid(struct pid *pid, int flags,
 					const struct utrace_engine_ops *ops, void *data);
+
+/**
+ * utrace_may_trace - may the current task trace this thread?
+ * @target:	thread to be traced; the caller keeps it alive
+ * @flags:	0, or %UTRACE_ACCESS_OWN_GROUP and/or %UTRACE_ACCESS_USER_WORKER
+ *
+ * The kernel's own rule for ptrace(PTRACE_ATTACH), what ptrace_may_access(@target,
+ * PTRACE_MODE_ATTACH_REALCREDS) decides: current's real uid and gid equal @target's real,
+ * effective and saved ones, or current has CAP_SYS_PTRACE in @target's user namespace;
+ * @target is dumpable, or current has CAP_SYS_PTRACE over it; and the LSMs agree (Yama's
+ * ptrace_scope and PR_SET_PTRACER exceptions included). The kernel itself runs the check
+ * (utrace_access.c says how; ptrace_may_access() is not exported). Besides, as
+ * ptrace_attach() does, kernel threads and threads of current's own thread group are refused
+ * (a stop of a thread of its own group can deadlock the caller), and so are
+ * PF_USER_WORKER threads (io_uring workers, vhost), unless @flags allows them.
+ *
+ * The answer is for current at the moment of the call. To attach, pass
+ * %UTRACE_ATTACH_CHECK_ACCESS to utrace_attach_task() instead, which holds off an exec of
+ * @target between the check and the attach. Call it in the context of the task whose
+ * request it is (a write() to an engine's control file: the writer), where it can sleep.
+ *
+ * Return: 0 allowed; -EPERM refused (also when utrace could not set up its procfs mount at
+ * load: it fails closed, saying so in the kernel log); -ESRCH @target has been released;
+ * -EINVAL @target is NULL, unknown @flags, or called where it cannot sleep; -ENOMEM;
+ * -ERESTARTNOINTR or -EINTR interrupted by a signal.
+ */
+int utrace_may_trace(struct task_struct *target, int flags);
 
 /**
  * utrace_engine_get - acquire a reference on a &struct utrace_engine
@@ -388,7 +449,13 @@ struct utrace_examiner {
  * @exam:	state for utrace_finish_examine()
  *
  * Call before examining @target's user state (regsets, memory) from another thread; then
- * utrace_finish_examine() says whether what was read is coherent. 0 for current.
+ * utrace_finish_examine() says whether what was read is coherent. 0 for current (from its
+ * own callbacks) while @engine is attached.
+ *
+ * This is also the rule for reading or writing @target's memory (access_process_vm()):
+ * do it only between a successful prepare and finish (or from @target itself), and discard
+ * what was read when the finish fails. A stopped thread cannot exec, so the memory is that
+ * of the image the engine was allowed to trace.
  *
  * A thread that committed to its stop but is not asleep yet (still switching out, or
  * preempted before it could call schedule()) is waited for, without a time bound; the wait
@@ -418,7 +485,7 @@ int utrace_finish_examine(struct task_struct *target, struct utrace_engine *engi
 
 /**
  * utrace_regset_get - read a user regset of a stopped thread
- * @target:	thread stopped by @engine, or current
+ * @target:	thread stopped by @engine, or current (while @engine is attached)
  * @engine:	attached engine
  * @which:	index in task_user_regset_view(@target) (0: general registers on x86_64,
  *		struct user_regs_struct)

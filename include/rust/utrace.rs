@@ -165,7 +165,9 @@ pub trait Engine: Send + Sync + Sized + 'static {
     fn report_clone(&self, _action: Action, _clone_flags: u64, _child: &Task) -> Action {
         Action::RESUME
     }
-    /// The thread completed an exec.
+    /// The thread completed an exec. After an exec that gained privilege (setuid, setgid,
+    /// file capabilities), only engines attached by a task with `CAP_SYS_PTRACE` are still
+    /// attached to get it: the others were detached before the new program ran.
     fn report_exec(&self, _action: Action) -> Action {
         Action::RESUME
     }
@@ -246,6 +248,7 @@ extern "C" {
         data: *mut c_void,
     ) -> *mut RawEngine;
     fn utrace_engine_put(engine: *mut RawEngine);
+    fn utrace_may_trace(target: *mut bindings::task_struct, flags: c_int) -> c_int;
     fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
     fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
     fn utrace_barrier(target: *mut bindings::task_struct, engine: E) -> c_int;
@@ -667,6 +670,37 @@ fn to_result(ret: c_int) -> Result {
     }
 }
 
+/// What the access check ([`may_trace`], [`Attached::attach_checked`]) lets through besides
+/// ptrace's rule; by default it refuses both.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Access(c_int);
+
+impl Access {
+    /// Nothing more than ptrace's attach rule allows.
+    pub const DEFAULT: Access = Access(0);
+    /// Threads of the caller's own thread group (`UTRACE_ACCESS_OWN_GROUP`): a stop of one of
+    /// them can deadlock the caller.
+    pub const OWN_GROUP: Access = Access(0x100);
+    /// `PF_USER_WORKER` threads: io_uring workers, vhost (`UTRACE_ACCESS_USER_WORKER`).
+    pub const USER_WORKER: Access = Access(0x200);
+
+    /// Both sets.
+    pub const fn with(self, other: Access) -> Access {
+        Access(self.0 | other.0)
+    }
+}
+
+/// `utrace_may_trace()`: may the current task trace `task`, by ptrace's attach rule (uid and
+/// gid, `CAP_SYS_PTRACE`, dumpable, the LSMs and so Yama), plus utrace's refusals (kernel
+/// threads; the caller's thread group and `PF_USER_WORKER` threads unless `allow` says so)?
+/// `EPERM` if not. Call it in the context of the task whose request it is; it may sleep.
+/// To attach, use [`Attached::attach_checked`], which also holds off the target's exec
+/// between the check and the attach.
+pub fn may_trace(task: &Task, allow: Access) -> Result {
+    // SAFETY: `task` is valid for the call.
+    to_result(unsafe { utrace_may_trace(task.as_ptr(), allow.0) })
+}
+
 /// The thread with thread id `tid` in the caller's pid namespace, if any.
 pub fn task_by_tid(tid: i32) -> Option<ARef<Task>> {
     // SAFETY: `find_get_pid` takes a reference on the pid we drop below; `get_pid_task`
@@ -701,10 +735,31 @@ unsafe impl<T: Engine> Sync for Attached<T> {}
 impl<T: Engine> Attached<T> {
     /// Attaches a new engine `this` to `task`, with no events set. With `exclusive`, fails
     /// with `EEXIST` if an engine of the same type is attached already.
+    ///
+    /// No permission check: for engines acting on their own. An engine acting for a user
+    /// (a request through a file) uses [`Attached::attach_checked`].
     pub fn attach(task: &Task, this: Arc<T>, exclusive: bool) -> Result<Self> {
+        Self::attach_flags(task, this, exclusive, 0)
+    }
+
+    /// [`Attached::attach`], if the current task may trace `task` ([`may_trace`] with
+    /// `allow`); `EPERM` if not. The check and the attach are made under the target's
+    /// `cred_guard_mutex`, as `ptrace_attach()` does: no exec changes its credentials in
+    /// between. Call it in the context of the task whose request it is; it may sleep.
+    pub fn attach_checked(
+        task: &Task,
+        this: Arc<T>,
+        exclusive: bool,
+        allow: Access,
+    ) -> Result<Self> {
+        const CHECK_ACCESS: c_int = 0x40;
+        Self::attach_flags(task, this, exclusive, CHECK_ACCESS | allow.0)
+    }
+
+    fn attach_flags(task: &Task, this: Arc<T>, exclusive: bool, extra: c_int) -> Result<Self> {
         const CREATE: c_int = 0x10;
         const EXCLUSIVE_MATCH_OPS: c_int = 0x20 | 0x1;
-        let flags = CREATE | if exclusive { EXCLUSIVE_MATCH_OPS } else { 0 };
+        let flags = CREATE | extra | if exclusive { EXCLUSIVE_MATCH_OPS } else { 0 };
         let data = Arc::into_raw(this).cast_mut().cast::<c_void>();
         // SAFETY: `task` is valid for the call; `Vtable::<T>::OPS` is a promoted constant in
         // static memory; `data` is an `Arc<T>` reference that utrace owns on success and
@@ -812,8 +867,18 @@ impl<T: Engine> Attached<T> {
 
     /// Reads the thread's memory at user address `addr` into `buf` (`access_process_vm()`,
     /// with `FOLL_FORCE` as ptrace does). Returns the bytes read; `EIO` if none could be.
+    ///
+    /// The rules of the register access: the thread is stopped by this engine (and off its
+    /// CPU), or it is the current thread (a callback of this engine); and the engine is
+    /// attached. The read is bracketed by [`Attached::prepare_examine`] and
+    /// [`Attached::finish_examine`]: a stopped thread cannot exec, so what is read belongs to
+    /// the image this engine was allowed to trace; if the thread ran meanwhile, `buf` is
+    /// zeroed and the error returned. Errors: `EINVAL` this engine does not want the thread
+    /// stopped, `EAGAIN` not stopped (or it ran), `ESRCH` detached (e.g. by an exec that
+    /// gained privilege) or the thread is dead.
     pub fn read_memory(&self, addr: usize, buf: &mut [u8]) -> Result<usize> {
         let len = c_int::try_from(buf.len()).map_err(|_| EINVAL)?;
+        let x = self.prepare_examine()?;
         // SAFETY: the task is alive (our reference); `buf` is writable for `len` bytes.
         let n = unsafe {
             bindings::access_process_vm(
@@ -824,6 +889,10 @@ impl<T: Engine> Attached<T> {
                 bindings::FOLL_FORCE,
             )
         };
+        if let Err(e) = self.finish_examine(x) {
+            buf.fill(0);
+            return Err(e);
+        }
         if n <= 0 {
             return Err(EIO);
         }
