@@ -716,9 +716,11 @@ static long run_command(char *buf)
 		return 0;
 	}
 	if (!strcmp(argv[0], "ret") && argc == 4 && !strcmp(argv[2], "resumed")) {
-		if (kstrtoul(argv[3], 16, &v))
+		u32 ret;
+
+		if (kstrtou32(argv[3], 16, &ret))
 			return -EINVAL;
-		WRITE_ONCE(s->resumed_ret, v);
+		WRITE_ONCE(s->resumed_ret, ret);
 		return 0;
 	}
 	if (!strcmp(argv[0], "wake")) {
@@ -729,10 +731,11 @@ static long run_command(char *buf)
 	}
 	if (!strcmp(argv[0], "ret")) {
 		int ev = argc == 4 ? event_index(argv[2]) : -1;
+		u32 ret;
 
-		if (ev < 0 || kstrtoul(argv[3], 16, &v))
+		if (ev < 0 || kstrtou32(argv[3], 16, &ret))
 			return -EINVAL;
-		WRITE_ONCE(s->ret[ev], v);
+		WRITE_ONCE(s->ret[ev], ret);
 		return 0;
 	}
 	if (!strcmp(argv[0], "exitcode")) {
@@ -750,9 +753,12 @@ static long run_command(char *buf)
 		return utrace_set_events(s->task, s->engine, v);
 	}
 	if (!strcmp(argv[0], "control")) {
-		if (argc < 3 || kstrtoul(argv[2], 10, &v))
+		u32 action;
+
+		/* utrace_control() takes a u32: refuse what does not fit, never truncate. */
+		if (argc < 3 || kstrtou32(argv[2], 10, &action))
 			return -EINVAL;
-		return utrace_control(s->task, s->engine, v);
+		return utrace_control(s->task, s->engine, action);
 	}
 	if (!strcmp(argv[0], "barrier"))
 		return utrace_barrier(s->task, s->engine);

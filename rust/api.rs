@@ -15,7 +15,7 @@ use kernel::task::Task;
 
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
 use crate::engine::Engine;
-use crate::glue::to_err_ptr;
+use crate::glue::{is_err_or_null, to_err_ptr};
 use crate::hooks;
 use crate::step;
 use crate::stop;
@@ -42,7 +42,22 @@ pub(crate) unsafe extern "C" fn utrace_attach_task(
     ops: *const utrace_engine_ops,
     data: *mut c_void,
 ) -> *mut utrace_engine {
-    if target.is_null() || flags & !abi::ATTACH_ALL != 0 {
+    if is_err_or_null(target) {
+        pr_err_rl!(
+            "utrace_attach_task: target {} is not a task\n",
+            crate::glue::PtrKind::of(target)
+        );
+        return to_err_ptr(EINVAL);
+    }
+    if flags & !abi::ATTACH_ALL != 0 {
+        pr_err_rl!("utrace_attach_task: unknown flags {:#x}\n", flags);
+        return to_err_ptr(EINVAL);
+    }
+    if flags & abi::ATTACH_CREATE != 0 && is_err_or_null(ops) {
+        pr_err_rl!(
+            "utrace_attach_task: ops {} is not a callback table\n",
+            crate::glue::PtrKind::of(ops)
+        );
         return to_err_ptr(EINVAL);
     }
     // SAFETY: `Task` is a transparent wrapper of `task_struct`, and the caller keeps
@@ -62,17 +77,7 @@ fn attach(
 ) -> Result<*mut utrace_engine> {
     if flags & abi::ATTACH_CREATE == 0 {
         let ut = UtraceTask::lookup(task.as_ptr()).ok_or(ENOENT)?;
-        let list = ut.snapshot().ok_or(ENOENT)?;
-        let e = list
-            .engines
-            .iter()
-            .find(|e| e.matches(flags, ops, data))
-            .ok_or(ENOENT)?;
-        Engine::get(e.as_arc_borrow());
-        return Ok(Engine::as_raw(e));
-    }
-    if ops.is_null() {
-        return Err(EINVAL);
+        return ut.find_engine(flags, ops, data).ok_or(ENOENT);
     }
     // SAFETY: the caller keeps `task` alive; `flags` is a plain field.
     if unsafe { (*task.as_ptr()).flags } & bindings::PF_KTHREAD != 0 {
@@ -81,6 +86,7 @@ fn attach(
     let gfp = gfp_for_context();
     loop {
         let ut = UtraceTask::lookup_or_create(task, gfp)?;
+        crate::testing::delay(crate::testing::Window::Attach);
         let engine = Engine::new(&ut, ops, data, gfp)?;
         let exclusive = flags & abi::ATTACH_EXCLUSIVE != 0;
         match ut.add_engine(&engine, gfp, |list| {
@@ -108,12 +114,17 @@ fn attach(
 /// `engine` is an engine the caller holds a reference on.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_engine_get(engine: *mut utrace_engine) {
-    if engine.is_null() {
-        pr_err!("utrace_engine_get(NULL)\n");
+    if is_err_or_null(engine) {
+        pr_err_rl!(
+            "utrace_engine_get({}): not an engine\n",
+            crate::glue::PtrKind::of(engine)
+        );
         return;
     }
     // SAFETY: per the function's safety requirements.
-    Engine::get(unsafe { Engine::from_api(engine) });
+    if Engine::try_get(unsafe { Engine::from_api(engine) }).is_none() {
+        pr_err_rl!("utrace_engine_get() on a released engine (no reference held)\n");
+    }
 }
 
 /// `utrace_engine_put()`.
@@ -123,8 +134,11 @@ pub(crate) unsafe extern "C" fn utrace_engine_get(engine: *mut utrace_engine) {
 /// `engine` is an engine the caller holds a reference on, which it gives up.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_engine_put(engine: *mut utrace_engine) {
-    if engine.is_null() {
-        pr_err!("utrace_engine_put(NULL)\n");
+    if is_err_or_null(engine) {
+        pr_err_rl!(
+            "utrace_engine_put({}): not an engine\n",
+            crate::glue::PtrKind::of(engine)
+        );
         return;
     }
     // SAFETY: per the function's safety requirements.
@@ -135,18 +149,23 @@ pub(crate) unsafe extern "C" fn utrace_engine_put(engine: *mut utrace_engine) {
 ///
 /// # Safety
 ///
-/// `engine` is NULL or an engine the caller holds a reference on.
+/// `engine` is NULL, an `ERR_PTR()`, or an engine the caller holds a reference on.
 pub(crate) unsafe fn checked<'a>(
     target: *mut bindings::task_struct,
     engine: *mut utrace_engine,
 ) -> Result<kernel::sync::ArcBorrow<'a, Engine>> {
-    if target.is_null() || engine.is_null() {
+    if is_err_or_null(target) || is_err_or_null(engine) {
+        pr_err_rl!(
+            "engine API called with task {}, engine {}: not a task and an engine\n",
+            crate::glue::PtrKind::of(target),
+            crate::glue::PtrKind::of(engine)
+        );
         return Err(EINVAL);
     }
     // SAFETY: per the function's safety requirements.
     let e = unsafe { Engine::from_api(engine) };
     if !core::ptr::eq(e.task(), target) {
-        pr_err!("engine passed with a task it is not attached to\n");
+        pr_err_rl!("engine passed with a task it is not attached to\n");
         return Err(EINVAL);
     }
     Ok(e)
@@ -207,7 +226,10 @@ pub(crate) unsafe extern "C" fn utrace_control(
 }
 
 fn control(e: &Engine, action: u32) -> Result {
+    // Every u32 is checked: an engine parsing a wider number must refuse what does not fit
+    // (a truncated 2^32 + 5 would arrive here as a valid RESUME).
     if action >= abi::RESUME_MAX {
+        pr_err_rl!("utrace_control: bad action {}\n", action);
         return Err(EINVAL);
     }
     let ut = e.utrace();
@@ -238,6 +260,10 @@ fn control(e: &Engine, action: u32) -> Result {
         abi::REPORT | abi::INTERRUPT | abi::SINGLESTEP | abi::BLOCKSTEP
             if e.events() & abi::EVENT_QUIESCE == 0 =>
         {
+            pr_err_rl!(
+                "utrace_control: action {} needs UTRACE_EVENT(QUIESCE)\n",
+                action
+            );
             Err(EINVAL)
         }
         abi::SINGLESTEP | abi::BLOCKSTEP => {

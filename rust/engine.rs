@@ -113,11 +113,6 @@ impl Engine {
         Ok(e)
     }
 
-    /// The pointer handed to engines (and back from them).
-    pub(crate) fn as_raw(this: &Arc<Self>) -> *mut utrace_engine {
-        Arc::as_ptr(this).cast_mut().cast()
-    }
-
     /// Turns one API reference into an `Arc`-owned raw pointer for the caller.
     pub(crate) fn into_api_ref(this: Arc<Self>) -> *mut utrace_engine {
         Arc::into_raw(this).cast_mut().cast()
@@ -135,11 +130,17 @@ impl Engine {
         unsafe { ArcBorrow::from_raw(ptr.cast::<Engine>()) }
     }
 
-    /// `utrace_engine_get`: one more API reference.
-    pub(crate) fn get(this: ArcBorrow<'_, Self>) {
-        this.users.fetch_add(1, Ordering::Relaxed);
+    /// One more API reference, as a raw pointer for the caller, unless the count already
+    /// dropped to zero (the engine was released: it must never be handed out again, or its
+    /// `release` would run a second time). `None` then.
+    pub(crate) fn try_get(this: ArcBorrow<'_, Self>) -> Option<*mut utrace_engine> {
+        this.users
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |u| {
+                (u != 0).then_some(u + 1)
+            })
+            .ok()?;
         let arc: Arc<Self> = this.into();
-        let _ = Arc::into_raw(arc);
+        Some(Self::into_api_ref(arc))
     }
 
     /// `utrace_engine_put`: drops one API reference; the last one calls `release(data)`.

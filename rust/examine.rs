@@ -22,7 +22,7 @@ use crate::abi::utrace_engine;
 use crate::api::{checked, errno};
 use crate::arch;
 use crate::engine::Engine;
-use crate::glue;
+use crate::glue::{self, is_err_or_null};
 use crate::stop;
 
 /// `struct utrace_examiner` of the header.
@@ -87,7 +87,7 @@ fn prepare(e: &Engine, exam: &mut utrace_examiner) -> Result {
 
 fn finish(e: &Engine, exam: &utrace_examiner) -> Result {
     if exam.ncsw & NCSW_VALID == 0 {
-        pr_err!("utrace_finish_examine without a successful utrace_prepare_examine\n");
+        pr_err_rl!("utrace_finish_examine without a successful utrace_prepare_examine\n");
         return Err(EINVAL);
     }
     if !e.is_attached() {
@@ -122,17 +122,21 @@ unsafe fn examine_call(
     exam: *mut utrace_examiner,
     f: impl FnOnce(&Engine, &mut utrace_examiner) -> Result,
 ) -> c_int {
-    if exam.is_null() {
-        return EINVAL.to_errno();
-    }
-    if core::ptr::eq(target, Task::current_raw()) {
-        return 0;
-    }
     // SAFETY: per the function's safety requirements.
     let e = match unsafe { checked(target, engine) } {
         Ok(e) => e,
         Err(err) => return err.to_errno(),
     };
+    if is_err_or_null(exam) {
+        pr_err_rl!(
+            "utrace_prepare/finish_examine: exam {} is not a pointer\n",
+            crate::glue::PtrKind::of(exam)
+        );
+        return EINVAL.to_errno();
+    }
+    if core::ptr::eq(target, Task::current_raw()) {
+        return 0;
+    }
     // SAFETY: per the function's safety requirements, `exam` is valid and writable.
     errno(f(&e, unsafe { &mut *exam }))
 }

@@ -104,6 +104,38 @@ extern "C" {
     pub(crate) fn utrace_glue_blockstep_set() -> bool;
     pub(crate) fn utrace_glue_rseq_ip_in_cs(ip: c_ulong) -> bool;
     pub(crate) fn utrace_glue_current_exiting() -> bool;
+    pub(crate) fn utrace_glue_ratelimit() -> bool;
+}
+
+/// Whether a rate-limited message may be printed now (`pr_err_rl!`).
+pub(crate) fn ratelimit() -> bool {
+    // SAFETY: `__ratelimit()` on the glue's static state; any context.
+    unsafe { utrace_glue_ratelimit() }
+}
+
+/// Whether `p` is NULL or an `ERR_PTR()`: not a pointer an engine may pass.
+pub(crate) fn is_err_or_null<T>(p: *const T) -> bool {
+    p.is_null() || (p as usize) >= (-(bindings::MAX_ERRNO as isize)) as usize
+}
+
+/// What a pointer argument is, for an error message, without printing a kernel address:
+/// `NULL`, `ERR_PTR(-N)`, or `valid`.
+pub(crate) struct PtrKind(isize);
+
+impl PtrKind {
+    pub(crate) fn of<T>(p: *const T) -> Self {
+        PtrKind(p as isize)
+    }
+}
+
+impl kernel::fmt::Display for PtrKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            0 => f.write_str("NULL"),
+            v if (-(bindings::MAX_ERRNO as isize)..0).contains(&v) => write!(f, "ERR_PTR({v})"),
+            _ => f.write_str("valid"),
+        }
+    }
 }
 
 /// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.

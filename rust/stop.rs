@@ -36,7 +36,6 @@ use core::ptr;
 use core::sync::atomic::Ordering;
 use kernel::bindings;
 use kernel::pr_warn_once;
-use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::task::Task;
 
@@ -250,8 +249,11 @@ pub(crate) fn flush_deferred(ut: &UtraceTask) {
 /// delivered (at the latest when the engine is detached and `utrace_barrier` returned).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_wake_up(wq: *mut bindings::wait_queue_head) {
-    if wq.is_null() {
-        pr_err!("utrace_wake_up(NULL)\n");
+    if crate::glue::is_err_or_null(wq) {
+        pr_err_rl!(
+            "utrace_wake_up({}): not a wait queue\n",
+            crate::glue::PtrKind::of(wq)
+        );
         return;
     }
     // Deferred only from a callback in the traced thread itself (task context).

@@ -33,6 +33,7 @@ use core::sync::atomic::{
 };
 use kernel::alloc::Flags;
 use kernel::bindings;
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, SpinLockIrq};
@@ -473,6 +474,28 @@ impl UtraceTask {
 
     pub(crate) fn is_dead(&self) -> bool {
         self.dead.load(Ordering::Acquire)
+    }
+
+    /// The attach lookup (`utrace_attach_task()` without CREATE): the first attached engine
+    /// matching `flags`/`ops`/`data`, with a new API reference for the caller.
+    ///
+    /// Found and referenced under the lock: an engine is marked detached under this lock
+    /// (`mark_engine_detached`) before its attached reference is dropped, so one seen
+    /// attached here still holds that reference, its count is not zero and it has not been
+    /// released. (Checked and counted without the lock, a detach plus the owner's last put
+    /// could release it in between: the lookup then handed out a released engine whose
+    /// later put called `release` a second time.)
+    pub(crate) fn find_engine(
+        &self,
+        flags: c_int,
+        ops: *const crate::abi::utrace_engine_ops,
+        data: *mut c_void,
+    ) -> Option<*mut crate::abi::utrace_engine> {
+        let _inner = self.inner.lock();
+        let list = self.snapshot()?;
+        let e = list.engines.iter().find(|e| e.matches(flags, ops, data))?;
+        crate::testing::delay(crate::testing::Window::Lookup);
+        Engine::try_get(e.as_arc_borrow())
     }
 
     /// Adds `engine` at the end of the list, unless `refuse` (called under the lock with the

@@ -21,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
+#include <linux/ratelimit.h>
 #include <linux/regset.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
@@ -354,12 +355,24 @@ bool utrace_glue_pid_alive(const struct task_struct *task)
 }
 
 /*
- * Whether the caller may sleep. Not reliable inside rcu_read_lock() with PREEMPT_RCU (the
- * API documents that it must not be called there).
+ * Whether the caller may sleep: preemption and interrupts enabled, and not inside
+ * rcu_read_lock() (with PREEMPT_RCU a read-side section leaves preemption enabled, and
+ * sleeping there is a bug all the same).
  */
 bool utrace_glue_can_sleep(void)
 {
-	return preemptible();
+	return preemptible() && !rcu_preempt_depth();
+}
+
+/*
+ * One budget for the rate-limited error messages of the engine API (bad arguments, which
+ * an engine may pass on behalf of user space at any rate).
+ */
+bool utrace_glue_ratelimit(void)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
+
+	return __ratelimit(&rs);
 }
 
 /*
@@ -650,15 +663,27 @@ UTRACE_EXPORT_RUST(utrace_finish_examine);
 UTRACE_EXPORT_RUST(utrace_regset_get);
 UTRACE_EXPORT_RUST(utrace_regset_set);
 
-/* The *_pid variants: resolve the pid, hold the task across the call. */
+/*
+ * The *_pid variants: resolve the pid, hold the task across the call. A NULL pid has no
+ * task (-ESRCH, as get_pid_task() says); an ERR_PTR() is refused before it is dereferenced.
+ */
+static struct task_struct *utrace_pid_task(struct pid *pid, const char *fn)
+{
+	if (IS_ERR(pid)) {
+		pr_err_ratelimited("utrace: %s: pid %ld is an error pointer, not a pid\n", fn, PTR_ERR(pid));
+		return ERR_PTR(-EINVAL);
+	}
+	return get_pid_task(pid, PIDTYPE_PID) ?: ERR_PTR(-ESRCH);
+}
+
 struct utrace_engine *utrace_attach_pid(struct pid *pid, int flags,
 					const struct utrace_engine_ops *ops, void *data)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct task_struct *task = utrace_pid_task(pid, __func__);
 	struct utrace_engine *engine;
 
-	if (!task)
-		return ERR_PTR(-ESRCH);
+	if (IS_ERR(task))
+		return ERR_CAST(task);
 	engine = utrace_attach_task(task, flags, ops, data);
 	put_task_struct(task);
 	return engine;
@@ -667,11 +692,11 @@ EXPORT_SYMBOL_GPL(utrace_attach_pid);
 
 int utrace_set_events_pid(struct pid *pid, struct utrace_engine *engine, unsigned long events)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct task_struct *task = utrace_pid_task(pid, __func__);
 	int ret;
 
-	if (!task)
-		return -ESRCH;
+	if (IS_ERR(task))
+		return PTR_ERR(task);
 	ret = utrace_set_events(task, engine, events);
 	put_task_struct(task);
 	return ret;
@@ -680,11 +705,11 @@ EXPORT_SYMBOL_GPL(utrace_set_events_pid);
 
 int utrace_control_pid(struct pid *pid, struct utrace_engine *engine, u32 action)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct task_struct *task = utrace_pid_task(pid, __func__);
 	int ret;
 
-	if (!task)
-		return -ESRCH;
+	if (IS_ERR(task))
+		return PTR_ERR(task);
 	ret = utrace_control(task, engine, action);
 	put_task_struct(task);
 	return ret;
@@ -693,11 +718,11 @@ EXPORT_SYMBOL_GPL(utrace_control_pid);
 
 int utrace_barrier_pid(struct pid *pid, struct utrace_engine *engine)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct task_struct *task = utrace_pid_task(pid, __func__);
 	int ret;
 
-	if (!task)
-		return -ESRCH;
+	if (IS_ERR(task))
+		return PTR_ERR(task);
 	ret = utrace_barrier(task, engine);
 	put_task_struct(task);
 	return ret;

@@ -57,6 +57,7 @@ void utrace_rust_table_get(void *utrace);
 struct pt_regs *utrace_glue_task_pt_regs(struct task_struct *task);
 bool utrace_glue_pid_alive(const struct task_struct *task);
 bool utrace_glue_can_sleep(void);
+bool utrace_glue_ratelimit(void);
 unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka);
 void utrace_glue_tracepoint_sync(void);
 void utrace_glue_set_exit_code(struct task_struct *task, int code, bool group_dead);
