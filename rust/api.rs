@@ -188,14 +188,14 @@ pub(crate) unsafe extern "C" fn utrace_set_events(
 
 fn set_events(e: &Engine, events: usize) -> Result {
     if events & !abi::EVENT_ALL != 0 {
+        pr_err_rl!("utrace_set_events: unknown event bits {:#x}\n", events);
         return Err(EINVAL);
     }
     let ut = e.utrace();
-    // The new mask's probes first (registered before this returns when the caller can
-    // sleep), the old mask's given back after: a thread that reaches a tracepoint after the
-    // engine's events changed finds the probe there (`set_engine_events` relies on it for
-    // DEATH on an exiting thread).
-    hooks::engine_events_changed(0, events | hooks::ATTACHED);
+    // The new mask's probes first (see `hooks::engine_events_changed` for when they are
+    // registered before this returns), the old mask's given back after. DEATH on an exiting
+    // thread (`set_engine_events`) relies on the exit probe, which is always registered.
+    let pending = hooks::engine_events_changed(0, events | hooks::ATTACHED);
     let old = match ut.set_engine_events(e, events) {
         Ok(old) => old,
         Err(err) => {
@@ -204,6 +204,11 @@ fn set_events(e: &Engine, events: usize) -> Result {
         }
     };
     hooks::engine_events_changed(old | hooks::ATTACHED, 0);
+    if pending {
+        // A probe could not be registered here: the thread registers it before it next
+        // returns to user mode (the workqueue may do it sooner).
+        work::queue_sync_probes(ut);
+    }
     if old & !events != 0 && !core::ptr::eq(e.task(), Task::current_raw()) && ut.is_reporting(e) {
         return Err(EINPROGRESS);
     }

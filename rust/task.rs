@@ -169,8 +169,21 @@ pub(crate) struct UtraceTask {
     pub(crate) wake_deferred: AtomicBool,
     /// Single- and block-stepping (`step.rs`).
     pub(crate) step: crate::step::StepState,
+    /// The thread is inside one of utrace's probes on a non-faultable tracepoint, whose
+    /// callbacks run in the tracepoint's SRCU read section (`hooks.rs`: no probe may be
+    /// registered there). Only the thread itself reads or writes it.
+    in_tracepoint: AtomicU32,
     /// The syscall-entry stop's task_work item (`work.rs`): no allocation on that path.
     pub(crate) entry_stop: crate::work::EntryStopWork,
+}
+
+/// See [`UtraceTask::enter_tracepoint`].
+pub(crate) struct InTracepoint<'a>(&'a UtraceTask);
+
+impl Drop for InTracepoint<'_> {
+    fn drop(&mut self) {
+        self.0.in_tracepoint.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Whether the caller may sleep (see `utrace_glue_can_sleep`).
@@ -222,6 +235,7 @@ impl UtraceTask {
                 resume_ip: AtomicUsize::new(0),
                 wake_deferred: AtomicBool::new(false),
                 step: crate::step::StepState::new(),
+                in_tracepoint: AtomicU32::new(0),
                 entry_stop: crate::work::EntryStopWork::new(),
             }),
             gfp,
@@ -296,7 +310,9 @@ impl UtraceTask {
         }
         // Order the insertion before the check: either `sched_process_free` (which runs a
         // grace period after `release_task` detached the pid) finds our entry, or we see
-        // the pid detached here and take the entry back out ourselves.
+        // the pid detached here and take the entry back out ourselves. The probe is
+        // registered from load to unload (`Hooks::start`): taken with the first engine's
+        // need, after this check, a reap in between went unseen and the state leaked.
         fence(Ordering::SeqCst);
         // SAFETY: `task` is valid (the caller's reference); `pid_alive` only reads it.
         if !unsafe { glue::utrace_glue_pid_alive(task.as_ptr()) } {
@@ -304,6 +320,18 @@ impl UtraceTask {
             return Err(ESRCH);
         }
         Ok(new)
+    }
+
+    /// Marks the thread (current) as inside a probe on a non-faultable tracepoint until the
+    /// guard is dropped (see `in_tracepoint`).
+    pub(crate) fn enter_tracepoint(&self) -> InTracepoint<'_> {
+        self.in_tracepoint.fetch_add(1, Ordering::Relaxed);
+        InTracepoint(self)
+    }
+
+    /// Whether the thread (current) is inside such a probe.
+    pub(crate) fn in_tracepoint(&self) -> bool {
+        self.in_tracepoint.load(Ordering::Relaxed) != 0
     }
 
     pub(crate) fn task_ptr(&self) -> *mut bindings::task_struct {
@@ -554,7 +582,7 @@ impl UtraceTask {
         if new_bits & crate::abi::EVENT_DEATH != 0 && !x.queued && self.exiting_locked(x) {
             // Allocated with GFP_ATOMIC under the lock; task_work_add() is lock-free and
             // fails once the task is past exit_task_work(): too late for the report.
-            crate::work::queue_exit(self).map_err(|_| EALREADY)?;
+            crate::work::queue_exit(self).map_err(|e| if e == ESRCH { EALREADY } else { e })?;
             x.queued = true;
         }
         engine.set_events_locked(events);

@@ -111,6 +111,10 @@ impl kernel::Module for UtraceModule {
             return Err(Error::from_errno(ret));
         }
         hooks::Hooks::activate(&hooks);
+        if let Err(e) = hooks.start() {
+            teardown(&hooks);
+            return Err(e);
+        }
         if let Err(e) = step::init() {
             teardown(&hooks);
             return Err(e);
