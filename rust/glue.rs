@@ -77,6 +77,14 @@ extern "C" {
     pub(crate) fn utrace_glue_stop_prepare();
     pub(crate) fn utrace_glue_stop_finish();
     pub(crate) fn utrace_glue_fatal_pending() -> bool;
+    pub(crate) fn utrace_glue_stop_prepare_held();
+    pub(crate) fn utrace_glue_task_fatal_pending(task: *mut bindings::task_struct) -> bool;
+    pub(crate) fn utrace_glue_lock_sighand(
+        task: *mut bindings::task_struct,
+        flags: *mut c_ulong,
+    ) -> *mut bindings::sighand_struct;
+    pub(crate) fn utrace_glue_unlock_sighand(task: *mut bindings::task_struct, flags: *mut c_ulong);
+    pub(crate) fn utrace_glue_kill_freeze(task: *mut bindings::task_struct, on: bool) -> bool;
     pub(crate) fn utrace_glue_group_dead() -> bool;
     pub(crate) fn utrace_glue_in_task() -> bool;
     pub(crate) fn utrace_glue_wake_up(wq: *mut bindings::wait_queue_head);

@@ -440,6 +440,72 @@ bool utrace_glue_fatal_pending(void)
 	return fatal_signal_pending(current);
 }
 
+/*
+ * A parked thread whose register access is in progress (rust/examine.rs), let go meanwhile:
+ * it stays until the access is done, in a sleep SIGKILL does not end (TASK_KILLABLE would
+ * not sleep at all with SIGKILL pending).
+ */
+void utrace_glue_stop_prepare_held(void)
+{
+	set_current_state(TASK_UNINTERRUPTIBLE | TASK_NOLOAD | TASK_FREEZABLE);
+}
+
+bool utrace_glue_task_fatal_pending(struct task_struct *task)
+{
+	return __fatal_signal_pending(task);
+}
+
+/*
+ * @task's siglock, or NULL if it has none any more (released): lock_task_sighand(), which
+ * is not exported. The sighand slab is SLAB_TYPESAFE_BY_RCU, so the lock of a sighand
+ * found under RCU can be taken even if it was freed meanwhile; it is ours only if @task
+ * still points to it after.
+ */
+struct sighand_struct *utrace_glue_lock_sighand(struct task_struct *task, unsigned long *flags)
+{
+	struct sighand_struct *sighand;
+
+	rcu_read_lock();
+	for (;;) {
+		sighand = rcu_dereference(task->sighand);
+		if (!sighand)
+			break;
+		spin_lock_irqsave(&sighand->siglock, *flags);
+		if (sighand == rcu_access_pointer(task->sighand))
+			break;
+		spin_unlock_irqrestore(&sighand->siglock, *flags);
+	}
+	rcu_read_unlock();
+	return sighand;
+}
+
+void utrace_glue_unlock_sighand(struct task_struct *task, unsigned long *flags)
+{
+	unlock_task_sighand(task, flags);
+}
+
+/*
+ * Hold off SIGKILL's wake-up of @task, parked in a utrace stop, while its registers are
+ * accessed (@on), or end that (!@on). JOBCTL_PTRACE_FROZEN is what ptrace sets for the same
+ * purpose (ptrace_freeze_traced()): signal_wake_up() then does not wake a TASK_WAKEKILL
+ * sleeper for a fatal signal; whoever clears it wakes the thread if one is pending. Only
+ * ptrace sets it otherwise, and only on a thread in a ptrace stop (TASK_TRACED), which a
+ * thread parked by utrace is not. With @on, returns whether this call set it (a flag found
+ * set is left alone). Caller holds @task's siglock.
+ */
+bool utrace_glue_kill_freeze(struct task_struct *task, bool on)
+{
+	lockdep_assert_held(&task->sighand->siglock);
+	if (!on) {
+		task->jobctl &= ~JOBCTL_PTRACE_FROZEN;
+		return false;
+	}
+	if (task->jobctl & JOBCTL_PTRACE_FROZEN)
+		return false;
+	task->jobctl |= JOBCTL_PTRACE_FROZEN;
+	return true;
+}
+
 /* Current is exiting and no thread of its group is alive any more (do_exit()'s count). */
 bool utrace_glue_group_dead(void)
 {
