@@ -313,6 +313,13 @@ fn barrier(e: &Engine) -> Result {
         return Ok(());
     }
     let ut = e.utrace();
+    // Called from the engine's own report_reap (softirq; e.g. a Rust handle dropped there):
+    // the callback in flight is the caller's, and waiting for it would never end. As for
+    // current, return at once: no other callback of the engine can start (the reap is the
+    // last one), and its attached reference is dropped when the callback returns.
+    if ut.is_reporting(e) && ut.reaped_by_current() {
+        return Ok(());
+    }
     loop {
         // Attached: no callback in flight. Detached: also the attached reference's drop (and
         // a `release` it may make) has completed, wherever it runs (reporter, reap, detacher).

@@ -57,6 +57,10 @@ extern "C" {
         module: *const bindings::module,
     ) -> bool;
     pub(crate) fn utrace_glue_module_name(module: *const bindings::module) -> *const c_char;
+    pub(crate) fn utrace_glue_module_of(addr: *const c_void) -> *mut bindings::module;
+    pub(crate) fn utrace_glue_module_live(module: *const bindings::module) -> bool;
+    pub(crate) fn utrace_glue_schedule_release();
+    pub(crate) fn utrace_glue_flush_release();
     pub(crate) fn utrace_glue_schedule_sync();
     pub(crate) fn utrace_glue_cancel_sync();
 

@@ -253,9 +253,11 @@ pub(crate) unsafe extern "C" fn sched_process_free(
         return;
     };
     if ut.events() & abi::EVENT_REAP != 0 {
+        ut.set_reaper(true);
         report::report(&ut, abi::EVENT_REAP, Order::Attach, false, |e, _| {
             e.report_reap(task)
         });
+        ut.set_reaper(false);
     }
     ut.detach_all();
 }

@@ -173,6 +173,10 @@ pub(crate) struct UtraceTask {
     /// callbacks run in the tracepoint's SRCU read section (`hooks.rs`: no probe may be
     /// registered there). Only the thread itself reads or writes it.
     in_tracepoint: AtomicU32,
+    /// During the reap pass (`sched_process_free`, softirq): the task that was current when
+    /// it began, so that `utrace_barrier` called from a `report_reap` callback (a handle
+    /// dropped there) does not wait for that very callback.
+    reaper: AtomicPtr<bindings::task_struct>,
     /// The syscall-entry stop's task_work item (`work.rs`): no allocation on that path.
     pub(crate) entry_stop: crate::work::EntryStopWork,
 }
@@ -236,6 +240,7 @@ impl UtraceTask {
                 wake_deferred: AtomicBool::new(false),
                 step: crate::step::StepState::new(),
                 in_tracepoint: AtomicU32::new(0),
+                reaper: AtomicPtr::new(ptr::null_mut()),
                 entry_stop: crate::work::EntryStopWork::new(),
             }),
             gfp,
@@ -327,6 +332,22 @@ impl UtraceTask {
     pub(crate) fn enter_tracepoint(&self) -> InTracepoint<'_> {
         self.in_tracepoint.fetch_add(1, Ordering::Relaxed);
         InTracepoint(self)
+    }
+
+    /// Marks the reap pass as made by current (`None`: over). See `reaper`.
+    pub(crate) fn set_reaper(&self, reaping: bool) {
+        let p = if reaping {
+            Task::current_raw()
+        } else {
+            ptr::null_mut()
+        };
+        self.reaper.store(p, Ordering::Release);
+    }
+
+    /// Whether current is making the reap pass (so is inside a `report_reap` callback if
+    /// one is in progress).
+    pub(crate) fn reaped_by_current(&self) -> bool {
+        ptr::eq(self.reaper.load(Ordering::Acquire), Task::current_raw())
     }
 
     /// Whether the thread (current) is inside such a probe.
@@ -678,7 +699,16 @@ impl UtraceTask {
             .store(core::ptr::from_ref(engine).cast_mut(), Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if engine.is_attached() {
-            return true;
+            // Not into a module whose exit has begun (it may have torn down what the
+            // callback uses; its GOING notifier, which orphans the engine, comes only after
+            // the exit). Read while `reporting` names the engine: the notifier waits for
+            // that before the module is freed.
+            if engine.module_live() {
+                return true;
+            }
+            self.reporting.store(ptr::null_mut(), Ordering::Release);
+            fence(Ordering::SeqCst);
+            return false;
         }
         // Detached meanwhile. A detacher that saw `reporting == engine` just now returned
         // -EINPROGRESS and left the attached reference to us: drop it on the way out. (No

@@ -294,13 +294,94 @@ void utrace_glue_table_walk(void (*fn)(void *utrace, void *arg), void *arg)
 }
 
 /*
- * Module notifier: when a module goes away (after its exit function, or after a failed
- * init), utrace detaches any engine it left attached (rust/modwatch.rs).
+ * The modules that came after utrace (every engine module does: it links against utrace's
+ * exports), so that an engine can be told which module its callbacks live in
+ * (utrace_glue_module_of(), at attach; __module_address() is not exported) and utrace can
+ * check, before calling into it, that the module's exit has not begun (rust/modwatch.rs).
+ * Entries go at MODULE_STATE_GOING, after the module's engines were orphaned.
+ */
+struct utrace_mod {
+	struct list_head list;
+	struct module *mod;
+};
+
+static LIST_HEAD(utrace_mods);
+static DEFINE_SPINLOCK(utrace_mods_lock);
+
+static void utrace_mods_add(struct module *mod)
+{
+	struct utrace_mod *m = kzalloc_obj(*m, GFP_KERNEL);
+	unsigned long flags;
+
+	if (!m) {
+		pr_warn("utrace: no memory to track module %s: its engines' calls are not checked against its exit\n",
+			mod->name);
+		return;
+	}
+	m->mod = mod;
+	spin_lock_irqsave(&utrace_mods_lock, flags);
+	list_add(&m->list, &utrace_mods);
+	spin_unlock_irqrestore(&utrace_mods_lock, flags);
+}
+
+static void utrace_mods_forget(struct module *mod)
+{
+	struct utrace_mod *m, *found = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&utrace_mods_lock, flags);
+	list_for_each_entry(m, &utrace_mods, list) {
+		if (m->mod == mod) {
+			list_del(&m->list);
+			found = m;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&utrace_mods_lock, flags);
+	kfree(found);
+}
+
+/* The module (that came after utrace) whose memory holds @addr, or NULL. Any context. */
+struct module *utrace_glue_module_of(const void *addr)
+{
+	struct module *found = NULL;
+	struct utrace_mod *m;
+	unsigned long flags;
+
+	spin_lock_irqsave(&utrace_mods_lock, flags);
+	list_for_each_entry(m, &utrace_mods, list) {
+		if (within_module((unsigned long)addr, m->mod)) {
+			found = m->mod;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&utrace_mods_lock, flags);
+	return found;
+}
+
+/*
+ * Whether @mod's exit has not begun: delete_module() sets MODULE_STATE_GOING before it
+ * calls the exit function (the GOING notifier only runs after it). @mod is a tracked
+ * module, valid until its GOING notifier returns.
+ */
+bool utrace_glue_module_live(const struct module *mod)
+{
+	return READ_ONCE(mod->state) != MODULE_STATE_GOING;
+}
+
+/*
+ * Module notifier: track the modules that come; when one goes away (after its exit
+ * function, or after a failed init), utrace detaches any engine it left attached
+ * (rust/modwatch.rs), then forgets it.
  */
 static int utrace_module_notify(struct notifier_block *nb, unsigned long action, void *data)
 {
-	if (action == MODULE_STATE_GOING)
+	if (action == MODULE_STATE_COMING) {
+		utrace_mods_add(data);
+	} else if (action == MODULE_STATE_GOING) {
 		utrace_rust_module_going(data);
+		utrace_mods_forget(data);
+	}
 	return NOTIFY_DONE;
 }
 
@@ -315,7 +396,36 @@ int utrace_glue_module_notifier_register(void)
 
 void utrace_glue_module_notifier_unregister(void)
 {
+	struct utrace_mod *m, *next;
+
 	unregister_module_notifier(&utrace_module_nb);
+	list_for_each_entry_safe(m, next, &utrace_mods, list) {
+		list_del(&m->list);
+		kfree(m);
+	}
+}
+
+/*
+ * The deferred release() calls (rust/engine.rs): a release that utrace's own reference
+ * drop would make where the caller cannot sleep (the reap, in softirq; a detach under
+ * siglock) runs here instead, in process context.
+ */
+static void utrace_release_work_fn(struct work_struct *work)
+{
+	utrace_rust_release_deferred();
+}
+
+static DECLARE_WORK(utrace_release_work, utrace_release_work_fn);
+
+void utrace_glue_schedule_release(void)
+{
+	schedule_work(&utrace_release_work);
+}
+
+/* Waits until every release deferred so far has run. Process context. */
+void utrace_glue_flush_release(void)
+{
+	flush_work(&utrace_release_work);
 }
 
 bool utrace_glue_within_module(const void *addr, const struct module *mod)

@@ -40,6 +40,13 @@ void utrace_glue_module_notifier_unregister(void);
 bool utrace_glue_within_module(const void *addr, const struct module *mod);
 const char *utrace_glue_module_name(const struct module *mod);
 void utrace_rust_module_going(struct module *mod);
+struct module *utrace_glue_module_of(const void *addr);
+bool utrace_glue_module_live(const struct module *mod);
+
+/* Deferred release() calls: a work item that calls utrace_rust_release_deferred(). */
+void utrace_glue_schedule_release(void);
+void utrace_glue_flush_release(void);
+void utrace_rust_release_deferred(void);
 
 /* Deferred probe (un)registration: a work item that calls utrace_rust_sync_probes(). */
 void utrace_glue_schedule_sync(void);

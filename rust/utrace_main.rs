@@ -191,6 +191,9 @@ fn teardown(hooks: &hooks::Hooks) {
     //    `step::forget` in step 2) queues it again: cancel it now that nothing can.
     // SAFETY: cancelling our own static work item; process context.
     unsafe { glue::utrace_glue_cancel_sync() };
+    //    Releases deferred to process context (reap, detach in atomic context) run module
+    //    code too: wait for them (no engine is left to defer one any more).
+    engine::flush_deferred_releases();
     // 4. No thread has utrace's TF and no step work is queued: the die notifier can go
     //    (unregistering waits for a running call to finish).
     step::unregister();
