@@ -22,10 +22,10 @@
 //! Unsafe-free: only the safe API of `include/rust/utrace.rs`.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
+use kernel::new_spinlock_irq;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLockIrq};
 use kernel::task::Task;
-use kernel::new_spinlock_irq;
 
 #[path = "../../include/rust/utrace.rs"]
 mod utrace;
@@ -129,7 +129,9 @@ impl Engine for Follower {
 
     fn report_reap(&self, _task: &Task) {
         // Softirq: take this thread's handle out of its parent's list and drop it here.
-        let Some(siblings) = &self.siblings else { return };
+        let Some(siblings) = &self.siblings else {
+            return;
+        };
         let handle = {
             let mut list = siblings.list.lock();
             let i = list.iter().position(|h| h.task().pid() == self.pid);
