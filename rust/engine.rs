@@ -64,7 +64,14 @@ pub(crate) struct Engine {
     module: *mut bindings::module,
     /// Link in the list of releases deferred to process context ([`RELEASES`]).
     next_release: AtomicPtr<Engine>,
+    /// Link in the list of orphaned engines utrace keeps until it unloads ([`ORPHANS`]).
+    next_orphan: AtomicPtr<Engine>,
 }
+
+/// Engines orphaned by their module's going away (`modwatch.rs`), each with one `Arc`
+/// reference: kept (not leaked into the void, where kmemleak would rightly report them)
+/// until utrace unloads, which frees them ([`free_orphans`]).
+static ORPHANS: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Engines whose `release` utrace's attached-reference drop deferred to process context
 /// (a lock-free stack; each entry holds one `Arc` reference), run by the glue's work item
@@ -121,6 +128,7 @@ impl Engine {
                 // SAFETY: only compares the address with the tracked modules' ranges.
                 module: unsafe { crate::glue::utrace_glue_module_of(ops.cast()) },
                 next_release: AtomicPtr::new(core::ptr::null_mut()),
+                next_orphan: AtomicPtr::new(core::ptr::null_mut()),
             },
             flags,
         )?;
@@ -191,8 +199,8 @@ impl Engine {
 
     /// `release` after utrace's own (attached) reference was the last: not if the engine
     /// was orphaned, nor once its module's exit has begun (`module_live`: the module is
-    /// going away and may have torn down what `release` uses; its memory is leaked, as
-    /// for an orphan).
+    /// going away and may have torn down what `release` uses; what `release` would free is
+    /// leaked, as for an orphan).
     fn release_from_utrace(&self) {
         if self.orphaned.load(Ordering::Acquire) || !self.module_live() {
             return;
@@ -462,4 +470,38 @@ pub(crate) extern "C" fn utrace_rust_release_deferred() {
 pub(crate) fn flush_deferred_releases() {
     // SAFETY: flushing our own static work item; process context.
     unsafe { crate::glue::utrace_glue_flush_release() };
+}
+
+/// Keeps an engine orphaned by its module's going away (after `detach_orphan`), until
+/// utrace unloads. Process context.
+pub(crate) fn keep_orphan(e: &Arc<Engine>) {
+    let p = Arc::into_raw(e.clone()).cast_mut();
+    let mut head = ORPHANS.load(Ordering::Acquire);
+    loop {
+        e.next_orphan.store(head, Ordering::Relaxed);
+        match ORPHANS.compare_exchange_weak(head, p, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => break,
+            Err(h) => head = h,
+        }
+    }
+}
+
+/// Unload: frees the orphaned engines. Their module is gone, so the API references it held
+/// (`users`: its attached reference was dropped when it was orphaned) can never be put or
+/// used: they are dropped here, each the `Arc` reference it owned, and `release` is not
+/// called (orphaned).
+pub(crate) fn free_orphans() {
+    let mut p = ORPHANS.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    while !p.is_null() {
+        // SAFETY: `keep_orphan` pushed an `Arc` reference; the swap made it ours.
+        let e = unsafe { Arc::from_raw(p) };
+        p = e.next_orphan.load(Ordering::Relaxed);
+        let leaked = e.users.swap(0, Ordering::AcqRel);
+        let raw = Arc::as_ptr(&e);
+        for _ in 0..leaked {
+            // SAFETY: each API reference owns one `Arc` reference (`into_api_ref`,
+            // `try_get`); the module that held these is gone and nothing else can use them.
+            drop(unsafe { Arc::from_raw(raw) });
+        }
+    }
 }

@@ -8,8 +8,9 @@
 //! after the module's exit function, or after a failed init, while its code is still mapped)
 //! and, for every attached engine whose callback table lies in that module: marks it
 //! orphaned (utrace never calls into it again, not even `release`), detaches it, and waits
-//! until no callback of it is running. Its memory is leaked (the module kept references it
-//! can no longer drop), and utrace says so in the kernel log.
+//! until no callback of it is running. The references the module kept can never be put:
+//! utrace keeps the engine (`engine::keep_orphan`) and frees it when it unloads, and says
+//! so in the kernel log.
 //!
 //! The notifier comes only after the exit function. To not call into a module whose exit
 //! has begun, utrace also tracks the modules that come after it (the glue's list: every
@@ -149,6 +150,7 @@ pub(crate) unsafe extern "C" fn utrace_rust_module_going(module: *mut bindings::
                 let ours = unsafe { glue::utrace_glue_within_module(e.ops_ptr().cast(), module) };
                 if ours && e.set_orphaned() {
                     ut.detach_orphan(e);
+                    crate::engine::keep_orphan(e);
                     found += 1;
                 }
             }
@@ -163,7 +165,8 @@ pub(crate) unsafe extern "C" fn utrace_rust_module_going(module: *mut bindings::
         let name = unsafe { core::ffi::CStr::from_char_ptr(glue::utrace_glue_module_name(module)) };
         pr_warn!(
             "module {:?} went away with {} engine(s) still attached: detached them; \
-             their memory is leaked (an engine module must detach, barrier and put)\n",
+             their memory is kept until utrace unloads (an engine module must detach, \
+             barrier and put)\n",
             name,
             orphaned
         );

@@ -194,6 +194,8 @@ fn teardown(hooks: &hooks::Hooks) {
     //    Releases deferred to process context (reap, detach in atomic context) run module
     //    code too: wait for them (no engine is left to defer one any more).
     engine::flush_deferred_releases();
+    //    Engines orphaned by modules that went away: no module can use them any more.
+    engine::free_orphans();
     // 4. No thread has utrace's TF and no step work is queued: the die notifier can go
     //    (unregistering waits for a running call to finish).
     step::unregister();

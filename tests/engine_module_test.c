@@ -90,7 +90,7 @@ static void kill_tree(pid_t pgid)
  * attached and takes 300 ms, during which its data counts as gone. Callbacks starting in
  * that time were made (hundreds) before utrace checked the module's state; now at most
  * the one in flight per thread when the exit began can still run. Then every engine is
- * detached by utrace (their memory is leaked on purpose: no fixture leak check here).
+ * detached by utrace, which keeps them until it unloads (no fixture leak check here).
  */
 TEST(leaky_module_exit_window)
 {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * utrace_test_badargs: calls every entry point of the engine API with NULL and ERR_PTR()
- * arguments at load time (on current, the insmod process), then one bad call 1000 times.
+ * arguments at load time (on current, the insmod process), then one bad call 1000 times,
+ * then attaches and sets syscall events inside rcu_read_lock() (with PREEMPT_RCU
+ * preemptible() is true there, but nothing may sleep: no GFP_KERNEL allocation, no probe
+ * registration).
  * Each call must fail with the documented errno, without an oops, and utrace's error
  * messages must be rate-limited. The load fails with -EINVAL if any answer was wrong (each
  * wrong one is logged: "utrace_test_badargs: CALL returned R, expected E"); a clean load
@@ -10,6 +13,7 @@
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/utrace.h>
 #include <linux/wait.h>
@@ -84,6 +88,17 @@ static int __init badargs_init(void)
 	for (i = 0; i < 1000; i++)
 		utrace_control(current, engine, UTRACE_RESUME_MAX + i);
 
+	EXPECT(utrace_control(current, engine, UTRACE_DETACH), 0);
+	utrace_engine_put(engine);
+
+	/* A legitimate attach and set_events where the caller cannot sleep. */
+	rcu_read_lock();
+	engine = utrace_attach_task(current, UTRACE_ATTACH_CREATE, &badargs_ops, NULL);
+	if (!IS_ERR(engine))
+		EXPECT(utrace_set_events(current, engine, UTRACE_EVENT_SYSCALL), 0);
+	rcu_read_unlock();
+	if (IS_ERR(engine))
+		return PTR_ERR(engine);
 	EXPECT(utrace_control(current, engine, UTRACE_DETACH), 0);
 	utrace_engine_put(engine);
 	if (failed)
