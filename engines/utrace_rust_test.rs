@@ -353,7 +353,8 @@ impl Shared {
                 c.attached.as_ref().ok_or(ENOENT)?.set_events(events)
             }
             "ret_entry" => {
-                c.answer_entry = parse_hex(arg)? as u32;
+                // An action is a u32: refuse what does not fit, never truncate.
+                c.answer_entry = u32::try_from(parse_hex(arg)?).map_err(|_| EINVAL)?;
                 Ok(())
             }
             "stop_nr" => {

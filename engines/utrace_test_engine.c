@@ -53,6 +53,15 @@
  *   stepyield S 0|1         slot S's report_quiesce(0) sleeps a jiffy (a context switch)
  *   steprange S LO HI       count slot S's report_quiesce(0) calls with IP in [LO, HI)
  *                           (hex), in steps
+ *   sigevents S MASK        slot S's report_signal adds MASK (hex) to its events with
+ *                           utrace_set_events() (atomic context) and logs the result
+ *                           ("setev" line)
+ *   clone_flip S B MASK     slot S's next report_clone detaches slot B, waits 300 ms (the
+ *                           probes B needed are unregistered meanwhile), then adds MASK (hex)
+ *                           to S's events and logs the result ("setev" line): a probe
+ *                           registered again from inside the clone tracepoint
+ *   deathregs S 0|1         slot S's report_death also logs the dying thread's registers
+ *                           ("regs" line)
  *
  * Every attach requested by a command (attach, attach_null_ops, lookup, attach_task) is
  * made with UTRACE_ATTACH_CHECK_ACCESS: the writer of the command must be allowed to trace
@@ -71,6 +80,7 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/ptrace.h>
@@ -94,7 +104,7 @@
 
 enum rec_kind {
 	REC_QUIESCE, REC_CLONE, REC_EXEC, REC_EXIT, REC_DEATH, REC_SYSCALL_ENTRY,
-	REC_SYSCALL_EXIT, REC_SIGNAL, REC_REAP, REC_RELEASE, REC_REGS, REC_STEP,
+	REC_SYSCALL_EXIT, REC_SIGNAL, REC_REAP, REC_RELEASE, REC_REGS, REC_STEP, REC_SETEV,
 };
 
 static const char *const rec_names[] = {
@@ -110,6 +120,7 @@ static const char *const rec_names[] = {
 	[REC_RELEASE] = "release",
 	[REC_REGS] = "regs",
 	[REC_STEP] = "step",
+	[REC_SETEV] = "setev",
 };
 
 struct rec {
@@ -156,6 +167,10 @@ struct slot {
 	unsigned long range_lo, range_hi;
 	atomic_long_t steps;		/* report_quiesce(0) calls */
 	atomic_long_t steps_in_range;	/* ... with the IP in [range_lo, range_hi) */
+	unsigned long sig_events;	/* report_signal adds these events */
+	int flip_detach;		/* report_clone detaches this slot (-1: none)... */
+	unsigned long flip_events;	/* ... then adds these events */
+	bool death_regs;		/* report_death logs the registers too */
 };
 
 static struct slot slots[NSLOTS];
@@ -196,6 +211,17 @@ static void rec_init(struct rec *r, enum rec_kind kind, struct utrace_engine *en
 	r->slot = slot_of(engine) - slots;
 	r->tid = task_pid_vnr(current);
 	r->in_action = in;
+}
+
+/* Adds @events to @engine's, on current, and logs what utrace_set_events() returned. */
+static void add_events_logged(struct utrace_engine *engine, unsigned long events)
+{
+	struct rec r;
+
+	rec_init(&r, REC_SETEV, engine, 0);
+	r.a[0] = utrace_set_events(current, engine, READ_ONCE(engine->flags) | events);
+	r.a[1] = events;
+	log_rec(&r);
 }
 
 static u32 answer(struct utrace_engine *engine, enum rec_kind kind)
@@ -275,11 +301,22 @@ static u32 t_clone(u32 action, struct utrace_engine *engine, unsigned long clone
 	struct rec r;
 
 	int to = xchg(&slot_of(engine)->clone_stop_to, -1);
+	int flip = xchg(&slot_of(engine)->flip_detach, -1);
 
 	rec_init(&r, REC_CLONE, engine, action);
 	r.a[0] = clone_flags;
 	r.a[1] = task_pid_vnr(child);
 	log_rec(&r);
+	if (flip >= 0 && slots[flip].engine) {
+		/*
+		 * Inside the task_newtask tracepoint (its SRCU read section): the probes only
+		 * slot @flip needed go 1 -> 0 (unregistered by utrace's workqueue during the
+		 * sleep), then back to 1 from here.
+		 */
+		utrace_control(slots[flip].task, slots[flip].engine, UTRACE_DETACH);
+		msleep(300);
+		add_events_logged(engine, READ_ONCE(slot_of(engine)->flip_events));
+	}
 	if (to >= 0) {
 		struct utrace_engine *e;
 
@@ -397,6 +434,15 @@ static u32 t_death(struct utrace_engine *engine, bool group_dead, int signal)
 	r.a[0] = group_dead;
 	r.a[1] = signal;
 	log_rec(&r);
+	if (READ_ONCE(slot_of(engine)->death_regs)) {
+		struct pt_regs *regs = current_pt_regs();
+
+		rec_init(&r, REC_REGS, engine, 0);
+		r.a[0] = regs->orig_ax;
+		r.a[1] = regs->ax;
+		r.a[2] = regs->di;
+		log_rec(&r);
+	}
 	return answer(engine, REC_DEATH);
 }
 
@@ -421,6 +467,8 @@ static u32 t_signal(u32 action, struct utrace_engine *engine, struct pt_regs *re
 		 orig_ka->sa.sa_handler == SIG_IGN ? 1 : 2;
 	r.a[2] = utrace_signal_action(action);
 	log_rec(&r);
+	if (READ_ONCE(slot_of(engine)->sig_events))
+		add_events_logged(engine, READ_ONCE(slot_of(engine)->sig_events));
 	return answer(engine, REC_SIGNAL);
 }
 
@@ -818,6 +866,26 @@ static long run_command(char *buf)
 			WRITE_ONCE(s->only_nr, val);
 		return 0;
 	}
+	if (!strcmp(argv[0], "sigevents")) {
+		if (argc < 3 || kstrtoul(argv[2], 16, &v))
+			return -EINVAL;
+		WRITE_ONCE(s->sig_events, v);
+		return 0;
+	}
+	if (!strcmp(argv[0], "clone_flip")) {
+		if (argc < 4 || kstrtol(argv[2], 10, &val) || val < 0 || val >= NSLOTS ||
+		    kstrtoul(argv[3], 16, &v))
+			return -EINVAL;
+		WRITE_ONCE(s->flip_events, v);
+		WRITE_ONCE(s->flip_detach, val);
+		return 0;
+	}
+	if (!strcmp(argv[0], "deathregs")) {
+		if (argc < 3 || kstrtoul(argv[2], 10, &v))
+			return -EINVAL;
+		WRITE_ONCE(s->death_regs, v != 0);
+		return 0;
+	}
 	if (!strcmp(argv[0], "count")) {
 		WRITE_ONCE(s->count_only, true);
 		return 0;
@@ -854,9 +922,11 @@ static long run_command(char *buf)
 		return 0;
 	}
 	if (!strcmp(argv[0], "ret") && argc == 4 && !strcmp(argv[2], "resumed")) {
-		if (kstrtoul(argv[3], 16, &v))
+		u32 ret;
+
+		if (kstrtou32(argv[3], 16, &ret))
 			return -EINVAL;
-		WRITE_ONCE(s->resumed_ret, v);
+		WRITE_ONCE(s->resumed_ret, ret);
 		return 0;
 	}
 	if (!strcmp(argv[0], "wake")) {
@@ -867,10 +937,11 @@ static long run_command(char *buf)
 	}
 	if (!strcmp(argv[0], "ret")) {
 		int ev = argc == 4 ? event_index(argv[2]) : -1;
+		u32 ret;
 
-		if (ev < 0 || kstrtoul(argv[3], 16, &v))
+		if (ev < 0 || kstrtou32(argv[3], 16, &ret))
 			return -EINVAL;
-		WRITE_ONCE(s->ret[ev], v);
+		WRITE_ONCE(s->ret[ev], ret);
 		return 0;
 	}
 	if (!strcmp(argv[0], "exitcode")) {
@@ -888,9 +959,12 @@ static long run_command(char *buf)
 		return utrace_set_events(s->task, s->engine, v);
 	}
 	if (!strcmp(argv[0], "control")) {
-		if (argc < 3 || kstrtoul(argv[2], 10, &v))
+		u32 action;
+
+		/* utrace_control() takes a u32: refuse what does not fit, never truncate. */
+		if (argc < 3 || kstrtou32(argv[2], 10, &action))
 			return -EINVAL;
-		return utrace_control(s->task, s->engine, v);
+		return utrace_control(s->task, s->engine, action);
 	}
 	if (!strcmp(argv[0], "barrier"))
 		return utrace_barrier(s->task, s->engine);
@@ -978,6 +1052,7 @@ static const struct file_operations control_fops = {
  *   release S TID
  *   regs S TID orig_ax=N ax=N di=N
  *   step S TID ip=0xIP tf=0|1
+ *   setev S TID ret=R events=0xMASK
  */
 static int log_show(struct seq_file *m, void *v)
 {
@@ -1022,6 +1097,9 @@ static int log_show(struct seq_file *m, void *v)
 			break;
 		case REC_STEP:
 			seq_printf(m, " ip=0x%lx tf=%ld", r->a[0], r->a[1]);
+			break;
+		case REC_SETEV:
+			seq_printf(m, " ret=%ld events=0x%lx", r->a[0], r->a[1]);
 			break;
 		default:
 			break;
@@ -1078,6 +1156,7 @@ static int __init utrace_test_engine_init(void)
 		slots[i].only_nr = -1;
 		slots[i].chain_to = -1;
 		slots[i].clone_stop_to = -1;
+		slots[i].flip_detach = -1;
 		slots[i].resumed_ret = UTRACE_RESUME;
 		init_completion(&slots[i].gate);
 		init_waitqueue_head(&slots[i].wq);

@@ -85,3 +85,18 @@ srow "utrace, tracer in user space (debugfs writes)" "$s_utrace" "$o_utrace"
 srow "utrace, tracer a kernel thread of the engine" "$s_kutrace" "$o_kutrace"
 srow "ptrace: PTRACE_SYSCALL + waitpid" "$s_ptrace" "$o_ptrace"
 srow "seccomp user notification, CONTINUE" "$s_seccomp" "$o_seccomp"
+
+# A thread's birth and end: utrace keeps its sched_process_exit and sched_process_free probes
+# registered from load to unload (each returns after one filter load for an untraced task).
+F=/utrace/tests/fork_bench
+f_base=$($F)
+insmod /utrace/utrace.ko
+f_loaded=$($F)
+rmmod utrace
+f_last=$($F)
+[ "$(awk "BEGIN { print ($f_last < $f_base) }")" = 1 ] && f_base=$f_last
+echo
+printf '%-52s %8s    %6s\n' "fork + _exit + waitpid" "us" "ratio"
+printf '%-52s %8s    %6s\n' "no module (best of first and last)" "$f_base" "1.00"
+printf '%-52s %8s    %6s\n' "utrace loaded, no engine" "$f_loaded" \
+	"$(awk "BEGIN { printf \"%.2f\", $f_loaded / $f_base }")"

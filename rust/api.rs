@@ -16,7 +16,7 @@ use kernel::task::Task;
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
 use crate::access;
 use crate::engine::Engine;
-use crate::glue::{self, to_err_ptr};
+use crate::glue::{self, is_err_or_null, to_err_ptr};
 use crate::hooks;
 use crate::step;
 use crate::stop;
@@ -43,7 +43,22 @@ pub(crate) unsafe extern "C" fn utrace_attach_task(
     ops: *const utrace_engine_ops,
     data: *mut c_void,
 ) -> *mut utrace_engine {
-    if target.is_null() || flags & !abi::ATTACH_ALL != 0 {
+    if is_err_or_null(target) {
+        pr_err_rl!(
+            "utrace_attach_task: target {} is not a task\n",
+            crate::glue::PtrKind::of(target)
+        );
+        return to_err_ptr(EINVAL);
+    }
+    if flags & !abi::ATTACH_ALL != 0 {
+        pr_err_rl!("utrace_attach_task: unknown flags {:#x}\n", flags);
+        return to_err_ptr(EINVAL);
+    }
+    if flags & abi::ATTACH_CREATE != 0 && is_err_or_null(ops) {
+        pr_err_rl!(
+            "utrace_attach_task: ops {} is not a callback table\n",
+            crate::glue::PtrKind::of(ops)
+        );
         return to_err_ptr(EINVAL);
     }
     // SAFETY: `Task` is a transparent wrapper of `task_struct`, and the caller keeps
@@ -86,14 +101,7 @@ fn attach(
     }
     if flags & abi::ATTACH_CREATE == 0 {
         let ut = UtraceTask::lookup(task.as_ptr()).ok_or(ENOENT)?;
-        let list = ut.snapshot().ok_or(ENOENT)?;
-        let e = list
-            .engines
-            .iter()
-            .find(|e| e.matches(flags, ops, data))
-            .ok_or(ENOENT)?;
-        Engine::get(e.as_arc_borrow());
-        return Ok(Engine::as_raw(e));
+        return ut.find_engine(flags, ops, data).ok_or(ENOENT);
     }
     attach_new(task, flags, ops, data)
 }
@@ -116,6 +124,7 @@ fn attach_new(
     let cred = access::attacher_cred();
     loop {
         let ut = UtraceTask::lookup_or_create(task, gfp)?;
+        crate::testing::delay(crate::testing::Window::Attach);
         let engine = Engine::new(&ut, ops, data, cred.clone(), gfp)?;
         let exclusive = flags & abi::ATTACH_EXCLUSIVE != 0;
         match ut.add_engine(&engine, gfp, |list| {
@@ -143,12 +152,17 @@ fn attach_new(
 /// `engine` is an engine the caller holds a reference on.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_engine_get(engine: *mut utrace_engine) {
-    if engine.is_null() {
-        pr_err!("utrace_engine_get(NULL)\n");
+    if is_err_or_null(engine) {
+        pr_err_rl!(
+            "utrace_engine_get({}): not an engine\n",
+            crate::glue::PtrKind::of(engine)
+        );
         return;
     }
     // SAFETY: per the function's safety requirements.
-    Engine::get(unsafe { Engine::from_api(engine) });
+    if Engine::try_get(unsafe { Engine::from_api(engine) }).is_none() {
+        pr_err_rl!("utrace_engine_get() on a released engine (no reference held)\n");
+    }
 }
 
 /// `utrace_engine_put()`.
@@ -158,8 +172,11 @@ pub(crate) unsafe extern "C" fn utrace_engine_get(engine: *mut utrace_engine) {
 /// `engine` is an engine the caller holds a reference on, which it gives up.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_engine_put(engine: *mut utrace_engine) {
-    if engine.is_null() {
-        pr_err!("utrace_engine_put(NULL)\n");
+    if is_err_or_null(engine) {
+        pr_err_rl!(
+            "utrace_engine_put({}): not an engine\n",
+            crate::glue::PtrKind::of(engine)
+        );
         return;
     }
     // SAFETY: per the function's safety requirements.
@@ -170,18 +187,23 @@ pub(crate) unsafe extern "C" fn utrace_engine_put(engine: *mut utrace_engine) {
 ///
 /// # Safety
 ///
-/// `engine` is NULL or an engine the caller holds a reference on.
+/// `engine` is NULL, an `ERR_PTR()`, or an engine the caller holds a reference on.
 pub(crate) unsafe fn checked<'a>(
     target: *mut bindings::task_struct,
     engine: *mut utrace_engine,
 ) -> Result<kernel::sync::ArcBorrow<'a, Engine>> {
-    if target.is_null() || engine.is_null() {
+    if is_err_or_null(target) || is_err_or_null(engine) {
+        pr_err_rl!(
+            "engine API called with task {}, engine {}: not a task and an engine\n",
+            crate::glue::PtrKind::of(target),
+            crate::glue::PtrKind::of(engine)
+        );
         return Err(EINVAL);
     }
     // SAFETY: per the function's safety requirements.
     let e = unsafe { Engine::from_api(engine) };
     if !core::ptr::eq(e.task(), target) {
-        pr_err!("engine passed with a task it is not attached to\n");
+        pr_err_rl!("engine passed with a task it is not attached to\n");
         return Err(EINVAL);
     }
     Ok(e)
@@ -204,14 +226,14 @@ pub(crate) unsafe extern "C" fn utrace_set_events(
 
 fn set_events(e: &Engine, events: usize) -> Result {
     if events & !abi::EVENT_ALL != 0 {
+        pr_err_rl!("utrace_set_events: unknown event bits {:#x}\n", events);
         return Err(EINVAL);
     }
     let ut = e.utrace();
-    // The new mask's probes first (registered before this returns when the caller can
-    // sleep), the old mask's given back after: a thread that reaches a tracepoint after the
-    // engine's events changed finds the probe there (`set_engine_events` relies on it for
-    // DEATH on an exiting thread).
-    hooks::engine_events_changed(0, events | hooks::ATTACHED);
+    // The new mask's probes first (see `hooks::engine_events_changed` for when they are
+    // registered before this returns), the old mask's given back after. DEATH on an exiting
+    // thread (`set_engine_events`) relies on the exit probe, which is always registered.
+    let pending = hooks::engine_events_changed(0, events | hooks::ATTACHED);
     let old = match ut.set_engine_events(e, events) {
         Ok(old) => old,
         Err(err) => {
@@ -220,6 +242,11 @@ fn set_events(e: &Engine, events: usize) -> Result {
         }
     };
     hooks::engine_events_changed(old | hooks::ATTACHED, 0);
+    if pending {
+        // A probe could not be registered here: the thread registers it before it next
+        // returns to user mode (the workqueue may do it sooner).
+        work::queue_sync_probes(ut);
+    }
     if old & !events != 0 && !core::ptr::eq(e.task(), Task::current_raw()) && ut.is_reporting(e) {
         return Err(EINPROGRESS);
     }
@@ -242,7 +269,10 @@ pub(crate) unsafe extern "C" fn utrace_control(
 }
 
 fn control(e: &Engine, action: u32) -> Result {
+    // Every u32 is checked: an engine parsing a wider number must refuse what does not fit
+    // (a truncated 2^32 + 5 would arrive here as a valid RESUME).
     if action >= abi::RESUME_MAX {
+        pr_err_rl!("utrace_control: bad action {}\n", action);
         return Err(EINVAL);
     }
     let ut = e.utrace();
@@ -273,6 +303,10 @@ fn control(e: &Engine, action: u32) -> Result {
         abi::REPORT | abi::INTERRUPT | abi::SINGLESTEP | abi::BLOCKSTEP
             if e.events() & abi::EVENT_QUIESCE == 0 =>
         {
+            pr_err_rl!(
+                "utrace_control: action {} needs UTRACE_EVENT(QUIESCE)\n",
+                action
+            );
             Err(EINVAL)
         }
         abi::SINGLESTEP | abi::BLOCKSTEP => {
@@ -346,6 +380,14 @@ unsafe extern "C" fn barrier_done_raw(arg: *const c_void) -> bool {
 
 fn barrier(e: &Engine, interruptible: bool) -> Result {
     if core::ptr::eq(e.task(), Task::current_raw()) {
+        return Ok(());
+    }
+    let ut = e.utrace();
+    // Called from the engine's own report_reap (softirq; e.g. a Rust handle dropped there):
+    // the callback in flight is the caller's, and waiting for it would never end. As for
+    // current, return at once: no other callback of the engine can start (the reap is the
+    // last one), and its attached reference is dropped when the callback returns.
+    if ut.is_reporting(e) && ut.reaped_by_current() {
         return Ok(());
     }
     loop {

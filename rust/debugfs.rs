@@ -35,6 +35,9 @@ impl Summary {
         writeln!(f, "tasks {}", crate::task::live_count())?;
         writeln!(f, "engines {}", crate::engine::live_count())?;
         writeln!(f, "stepping {}", crate::step::active_count())?;
+        if let Some(n) = crate::testing::entered() {
+            writeln!(f, "test_windows {}", n)?;
+        }
         writeln!(
             f,
             "blockstep {}",

@@ -21,7 +21,7 @@
 //! sees the flag and makes no callback. This file holds every call into engine code.
 
 use core::ffi::c_void;
-use core::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::cred::Credential;
@@ -64,7 +64,25 @@ pub(crate) struct Engine {
     /// context), as ptrace records its tracer's: an exec that gains privilege detaches the
     /// engine unless they hold `CAP_SYS_PTRACE` over the new credentials (`access.rs`).
     tracer_cred: Option<ARef<Credential>>,
+    /// The module `ops` lives in (one that came after utrace, `modwatch.rs`), or null if
+    /// unknown. Dereferenced only while the engine is not orphaned: the module's GOING
+    /// notifier orphans its engines before the module is freed.
+    module: *mut bindings::module,
+    /// Link in the list of releases deferred to process context ([`RELEASES`]).
+    next_release: AtomicPtr<Engine>,
+    /// Link in the list of orphaned engines utrace keeps until it unloads ([`ORPHANS`]).
+    next_orphan: AtomicPtr<Engine>,
 }
+
+/// Engines orphaned by their module's going away (`modwatch.rs`), each with one `Arc`
+/// reference: kept (not leaked into the void, where kmemleak would rightly report them)
+/// until utrace unloads, which frees them ([`free_orphans`]).
+static ORPHANS: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Engines whose `release` utrace's attached-reference drop deferred to process context
+/// (a lock-free stack; each entry holds one `Arc` reference), run by the glue's work item
+/// (`utrace_rust_release_deferred`).
+static RELEASES: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
 
 const REF_HELD: u8 = 0;
 const REF_DROPPING: u8 = 1;
@@ -84,7 +102,8 @@ impl Drop for Engine {
 }
 
 // SAFETY: the raw pointers are an immutable callback table and engine data owned by the
-// engine module, which the C API lets any thread use; everything mutable is atomic.
+// engine module, which the C API lets any thread use, and the module's `struct module`,
+// only read; everything mutable is atomic.
 unsafe impl Send for Engine {}
 // SAFETY: see `Send`.
 unsafe impl Sync for Engine {}
@@ -114,16 +133,15 @@ impl Engine {
                 step: AtomicU8::new(0),
                 ut: ut.clone(),
                 tracer_cred,
+                // SAFETY: only compares the address with the tracked modules' ranges.
+                module: unsafe { crate::glue::utrace_glue_module_of(ops.cast()) },
+                next_release: AtomicPtr::new(core::ptr::null_mut()),
+                next_orphan: AtomicPtr::new(core::ptr::null_mut()),
             },
             flags,
         )?;
         LIVE.fetch_add(1, Ordering::Relaxed);
         Ok(e)
-    }
-
-    /// The pointer handed to engines (and back from them).
-    pub(crate) fn as_raw(this: &Arc<Self>) -> *mut utrace_engine {
-        Arc::as_ptr(this).cast_mut().cast()
     }
 
     /// Turns one API reference into an `Arc`-owned raw pointer for the caller.
@@ -143,11 +161,17 @@ impl Engine {
         unsafe { ArcBorrow::from_raw(ptr.cast::<Engine>()) }
     }
 
-    /// `utrace_engine_get`: one more API reference.
-    pub(crate) fn get(this: ArcBorrow<'_, Self>) {
-        this.users.fetch_add(1, Ordering::Relaxed);
+    /// One more API reference, as a raw pointer for the caller, unless the count already
+    /// dropped to zero (the engine was released: it must never be handed out again, or its
+    /// `release` would run a second time). `None` then.
+    pub(crate) fn try_get(this: ArcBorrow<'_, Self>) -> Option<*mut utrace_engine> {
+        this.users
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |u| {
+                (u != 0).then_some(u + 1)
+            })
+            .ok()?;
         let arc: Arc<Self> = this.into();
-        let _ = Arc::into_raw(arc);
+        Some(Self::into_api_ref(arc))
     }
 
     /// `utrace_engine_put`: drops one API reference; the last one calls `release(data)`.
@@ -162,6 +186,8 @@ impl Engine {
         this.put_user();
     }
 
+    /// The engine's own put (`utrace_engine_put`): the last one calls `release` right here,
+    /// in the engine's context, as the original did.
     fn put_user(&self) {
         if self.users.fetch_sub(1, Ordering::Release) != 1 {
             return;
@@ -173,9 +199,35 @@ impl Engine {
         if let Some(release) = self.ops().release {
             // SAFETY: the last API reference is gone, so nothing else can call the engine's
             // code with `data` any more; `release` is the engine's own callback for exactly
-            // this moment, and the engine module is still loaded (not orphaned).
+            // this moment, and the engine module is still loaded (not orphaned; it is the
+            // caller).
             unsafe { release(self.public.data) };
         }
+    }
+
+    /// `release` after utrace's own (attached) reference was the last: not if the engine
+    /// was orphaned, nor once its module's exit has begun (`module_live`: the module is
+    /// going away and may have torn down what `release` uses; what `release` would free is
+    /// leaked, as for an orphan).
+    fn release_from_utrace(&self) {
+        if self.orphaned.load(Ordering::Acquire) || !self.module_live() {
+            return;
+        }
+        if let Some(release) = self.ops().release {
+            // SAFETY: as in `put_user`: the last reference is gone, the engine is not
+            // orphaned and its module's exit has not begun (it cannot complete before this
+            // returns: its GOING notifier waits for `attach_ref` to be dropped).
+            unsafe { release(self.public.data) };
+        }
+    }
+
+    /// Whether the engine's module has not begun its exit (true if the module is unknown).
+    /// The caller makes sure the engine is not orphaned and cannot be while it looks (a
+    /// callback in flight, or an attached reference being dropped: the module's GOING
+    /// notifier waits for both), so the module is not freed.
+    pub(crate) fn module_live(&self) -> bool {
+        // SAFETY: see above: a non-null `module` is a live module here.
+        self.module.is_null() || unsafe { crate::glue::utrace_glue_module_live(self.module) }
     }
 
     pub(crate) fn ops(&self) -> &utrace_engine_ops {
@@ -229,19 +281,57 @@ impl Engine {
 
     /// Drops the attached API reference, once, after the engine was marked detached and no
     /// callback of it can be in progress.
+    ///
+    /// If it was the last reference, `release` runs here when the caller can sleep, and
+    /// otherwise (the reap, in softirq; a detach under siglock from `report_signal`; an
+    /// engine detaching from an atomic context) from a work item, in process context: a
+    /// `release` may sleep (a Rust engine value owning an `Attached` handle waits in
+    /// `utrace_barrier` when it is dropped). `attach_ref` stays DROPPING until it has run,
+    /// so `utrace_barrier` and the module notifier wait for it.
     pub(crate) fn drop_attach_ref(&self) {
         if self
             .attach_ref
             .compare_exchange(REF_HELD, REF_DROPPING, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+            .is_err()
         {
-            self.put_user();
-            self.attach_ref.store(REF_DROPPED, Ordering::Release);
-            // `utrace_barrier` on a detached engine sleeps until this drop completed.
-            fence(Ordering::SeqCst);
-            // SAFETY: after the full barrier above, as the glue requires.
-            unsafe { crate::glue::utrace_glue_barrier_wake() };
+            return;
         }
+        if self.users.fetch_sub(1, Ordering::Release) == 1 {
+            fence(Ordering::Acquire);
+            if !crate::task::can_sleep() {
+                self.defer_release();
+                return;
+            }
+            self.release_from_utrace();
+        }
+        self.mark_ref_dropped();
+    }
+
+    /// The attached reference's drop has completed: `utrace_barrier` on a detached engine
+    /// sleeps until then, so wake it.
+    fn mark_ref_dropped(&self) {
+        self.attach_ref.store(REF_DROPPED, Ordering::Release);
+        fence(Ordering::SeqCst);
+        // SAFETY: after the full barrier above, as the glue requires.
+        unsafe { crate::glue::utrace_glue_barrier_wake() };
+    }
+
+    /// Queues the release for [`utrace_rust_release_deferred`]. Any context.
+    fn defer_release(&self) {
+        // SAFETY: every engine lives in an `Arc`; this takes one more reference, which the
+        // list owns until the work item takes it back.
+        let arc: Arc<Self> = unsafe { ArcBorrow::from_raw(core::ptr::from_ref(self)) }.into();
+        let p = Arc::into_raw(arc).cast_mut();
+        let mut head = RELEASES.load(Ordering::Acquire);
+        loop {
+            self.next_release.store(head, Ordering::Relaxed);
+            match RELEASES.compare_exchange_weak(head, p, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(h) => head = h,
+            }
+        }
+        // SAFETY: queueing our own static work item is valid in any context.
+        unsafe { crate::glue::utrace_glue_schedule_release() };
     }
 
     /// Whether the engine wants the thread stopped (see `stop.rs`).
@@ -381,5 +471,59 @@ impl Engine {
         let f = self.ops().report_signal?;
         // SAFETY: see the impl block; `info` (may be null) and `ka` are the signal's.
         Some(unsafe { f(action, self.raw(), regs, info, ka, core::ptr::null_mut()) })
+    }
+}
+
+/// The work item of deferred releases (`Engine::drop_attach_ref`): runs them in process
+/// context, then marks each attached reference dropped.
+#[no_mangle]
+pub(crate) extern "C" fn utrace_rust_release_deferred() {
+    let mut p = RELEASES.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    while !p.is_null() {
+        // SAFETY: `defer_release` pushed an `Arc` reference; the swap made it ours.
+        let e = unsafe { Arc::from_raw(p) };
+        p = e.next_release.load(Ordering::Relaxed);
+        e.release_from_utrace();
+        e.mark_ref_dropped();
+    }
+}
+
+/// Waits until every release deferred so far has run (module notifier, unload).
+pub(crate) fn flush_deferred_releases() {
+    // SAFETY: flushing our own static work item; process context.
+    unsafe { crate::glue::utrace_glue_flush_release() };
+}
+
+/// Keeps an engine orphaned by its module's going away (after `detach_orphan`), until
+/// utrace unloads. Process context.
+pub(crate) fn keep_orphan(e: &Arc<Engine>) {
+    let p = Arc::into_raw(e.clone()).cast_mut();
+    let mut head = ORPHANS.load(Ordering::Acquire);
+    loop {
+        e.next_orphan.store(head, Ordering::Relaxed);
+        match ORPHANS.compare_exchange_weak(head, p, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => break,
+            Err(h) => head = h,
+        }
+    }
+}
+
+/// Unload: frees the orphaned engines. Their module is gone, so the API references it held
+/// (`users`: its attached reference was dropped when it was orphaned) can never be put or
+/// used: they are dropped here, each the `Arc` reference it owned, and `release` is not
+/// called (orphaned).
+pub(crate) fn free_orphans() {
+    let mut p = ORPHANS.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    while !p.is_null() {
+        // SAFETY: `keep_orphan` pushed an `Arc` reference; the swap made it ours.
+        let e = unsafe { Arc::from_raw(p) };
+        p = e.next_orphan.load(Ordering::Relaxed);
+        let leaked = e.users.swap(0, Ordering::AcqRel);
+        let raw = Arc::as_ptr(&e);
+        for _ in 0..leaked {
+            // SAFETY: each API reference owns one `Arc` reference (`into_api_ref`,
+            // `try_get`); the module that held these is gone and nothing else can use them.
+            drop(unsafe { Arc::from_raw(raw) });
+        }
     }
 }

@@ -24,7 +24,7 @@ use crate::abi::utrace_engine;
 use crate::api::{checked, errno};
 use crate::arch;
 use crate::engine::Engine;
-use crate::glue;
+use crate::glue::{self, is_err_or_null};
 use crate::stop;
 
 /// `struct utrace_examiner` of the header.
@@ -46,17 +46,22 @@ const MAX_NAP_US: i64 = 1000;
 
 /// The engine wants the thread stopped and the thread is parked in its stop.
 fn stopped_by(e: &Engine) -> Result {
+    stopped_by_with(e, || stop::is_stopped(e.utrace()))
+}
+
+/// [`stopped_by`], with `stopped` saying whether the thread is parked (the caller may hold
+/// the lock that says it).
+fn stopped_by_with(e: &Engine, stopped: impl FnOnce() -> bool) -> Result {
     if !e.is_attached() {
         return Err(ESRCH);
     }
     if !e.wants_stop() {
         return Err(EINVAL);
     }
-    let ut = e.utrace();
-    if ut.is_gone() {
+    if e.utrace().is_gone() {
         return Err(ESRCH);
     }
-    if !stop::is_stopped(ut) {
+    if !stopped() {
         return Err(EAGAIN);
     }
     Ok(())
@@ -89,6 +94,115 @@ fn wait_asleep(e: &Engine) -> Result {
     }
 }
 
+/// Waits until `task`, committed to its stop, is off its CPU (its context switch is over:
+/// every register is saved where the regsets read it). No time bound: a thread held in its
+/// stop ([`Hold`]) cannot be woken for good, so it gets off its CPU (a spurious wake-up
+/// puts it back to sleep). Spins first, then sleeps 10 us at a time if the caller can.
+fn wait_off_cpu(task: *const bindings::task_struct) {
+    let mut spins = 0u32;
+    // SAFETY: the engine's task state holds a reference on the task.
+    while unsafe { glue::utrace_glue_task_on_cpu(task) } {
+        if spins < OFF_CPU_SPINS || !crate::task::can_sleep() {
+            spins = spins.saturating_add(1);
+            core::hint::spin_loop();
+        } else {
+            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(10));
+        }
+    }
+}
+
+/// A register access to a thread its engine stopped, in progress: while the hold lives the
+/// thread stays in its stop (whatever lets it go: resume, detach, SIGKILL) and off its CPU,
+/// as ptrace freezes its tracee for `PTRACE_GETREGS`/`SETREGS` (`ptrace_freeze_traced`).
+///
+/// - The count of accesses is in the stop state (`StopState::examiners`); `park` does not
+///   leave while it is not zero, and the releasers (`stop::release`, a detach) leave the
+///   wake-up to the last access.
+/// - SIGKILL would still wake the thread (`TASK_KILLABLE`), and a woken thread runs, if
+///   only to go back to sleep: a register written while it is on a CPU is lost (the FS/GS
+///   bases are saved at the next switch) and it could go on to exit (its stack freed under
+///   the write). So the first access sets `JOBCTL_PTRACE_FROZEN`, as ptrace does, which
+///   makes `signal_wake_up()` leave it asleep; the last one clears it and wakes the thread
+///   if it must go.
+/// - Then the access waits for the thread to be off its CPU, without a time bound.
+///
+/// Before this, only `stopped` was checked: SIGKILL during the access let the thread exit
+/// and free its stack while `putreg()` wrote to it (an oops, with the race window widened
+/// by `lifetime_race_test`'s `regset_window`).
+struct Hold<'a> {
+    ut: &'a crate::task::UtraceTask,
+}
+
+impl<'a> Hold<'a> {
+    fn new(e: &'a Engine) -> Result<Self> {
+        let ut = e.utrace();
+        let task = ut.task_ptr();
+        let mut flags: c_ulong = 0;
+        // Lock order: siglock, then the task's lock.
+        // SAFETY: the state holds a reference on the task; `flags` is ours.
+        if unsafe { glue::utrace_glue_lock_sighand(task, &mut flags) }.is_null() {
+            return Err(ESRCH);
+        }
+        let r = {
+            let mut g = ut.lock();
+            let stopped = g.stop_stopped();
+            stopped_by_with(e, || stopped).and_then(|()| {
+                // Already killed: it is on its way out (its wake-up came before the hold).
+                // SAFETY: the task is alive; siglock held.
+                if unsafe { glue::utrace_glue_task_fatal_pending(task) } {
+                    return Err(EAGAIN);
+                }
+                if g.stop.examiners == 0 {
+                    // SAFETY: siglock held, as the glue requires.
+                    g.stop.froze = unsafe { glue::utrace_glue_kill_freeze(task, true) };
+                }
+                g.stop.examiners += 1;
+                Ok(())
+            })
+        };
+        // SAFETY: the siglock taken above.
+        unsafe { glue::utrace_glue_unlock_sighand(task, &mut flags) };
+        r?;
+        let hold = Hold { ut };
+        wait_off_cpu(task);
+        crate::testing::delay(crate::testing::Window::Regset);
+        Ok(hold)
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        let ut = self.ut;
+        let task = ut.task_ptr();
+        let mut flags: c_ulong = 0;
+        // SAFETY: as in `new`; the held thread cannot have exited (it is in its stop).
+        let locked = !unsafe { glue::utrace_glue_lock_sighand(task, &mut flags) }.is_null();
+        let wake = {
+            let mut g = ut.lock();
+            g.stop.examiners -= 1;
+            if g.stop.examiners != 0 {
+                false
+            } else {
+                if g.stop.froze && locked {
+                    // SAFETY: siglock held.
+                    unsafe { glue::utrace_glue_kill_freeze(task, false) };
+                }
+                g.stop.froze = false;
+                // Let go while held (it sleeps uninterruptibly), or killed, resumed or
+                // detached meanwhile (its wake-up was held back): it goes now.
+                g.stop.held || stop::let_go(ut, &g)
+            }
+        };
+        if locked {
+            // SAFETY: the siglock taken above.
+            unsafe { glue::utrace_glue_unlock_sighand(task, &mut flags) };
+        }
+        if wake {
+            ut.task().wake_up();
+        }
+    }
+}
+
 fn prepare(e: &Engine, exam: &mut utrace_examiner) -> Result {
     stopped_by(e)?;
     let task = e.task();
@@ -113,7 +227,7 @@ fn prepare(e: &Engine, exam: &mut utrace_examiner) -> Result {
 
 fn finish(e: &Engine, exam: &utrace_examiner) -> Result {
     if exam.ncsw & NCSW_VALID == 0 {
-        pr_err!("utrace_finish_examine without a successful utrace_prepare_examine\n");
+        pr_err_rl!("utrace_finish_examine without a successful utrace_prepare_examine\n");
         return Err(EINVAL);
     }
     if !e.is_attached() {
@@ -148,14 +262,18 @@ unsafe fn examine_call(
     exam: *mut utrace_examiner,
     f: impl FnOnce(&Engine, &mut utrace_examiner) -> Result,
 ) -> c_int {
-    if exam.is_null() {
-        return EINVAL.to_errno();
-    }
     // SAFETY: per the function's safety requirements.
     let e = match unsafe { checked(target, engine) } {
         Ok(e) => e,
         Err(err) => return err.to_errno(),
     };
+    if is_err_or_null(exam) {
+        pr_err_rl!(
+            "utrace_prepare/finish_examine: exam {} is not a pointer\n",
+            crate::glue::PtrKind::of(exam)
+        );
+        return EINVAL.to_errno();
+    }
     // Current, from its own callbacks: nothing to wait for, as long as the engine is still
     // attached (a detached engine, e.g. after a privileged exec, examines nothing).
     if core::ptr::eq(target, Task::current_raw()) {
@@ -197,18 +315,35 @@ pub(crate) unsafe extern "C" fn utrace_finish_examine(
 }
 
 /// Register access is allowed on current (from its own callbacks) or on a thread stopped
-/// by the engine, in both cases only while the engine is attached.
+/// by the engine, which is held in its stop ([`Hold`]) while `f` accesses it; in both cases
+/// only while the engine is attached.
 ///
 /// # Safety
 ///
 /// As for [`checked`].
-unsafe fn may_access(target: *mut bindings::task_struct, engine: *mut utrace_engine) -> Result {
+unsafe fn with_access(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+    f: impl FnOnce() -> c_int,
+) -> c_int {
     // SAFETY: per the function's safety requirements.
-    let e = unsafe { checked(target, engine) }?;
+    let e = match unsafe { checked(target, engine) } {
+        Ok(e) => e,
+        Err(err) => return err.to_errno(),
+    };
     if core::ptr::eq(target, Task::current_raw()) {
-        return if e.is_attached() { Ok(()) } else { Err(ESRCH) };
+        if !e.is_attached() {
+            return ESRCH.to_errno();
+        }
+        arch::make_regs_coherent(target);
+        return f();
     }
-    stopped_by(&e)
+    let _hold = match Hold::new(&e) {
+        Ok(h) => h,
+        Err(err) => return err.to_errno(),
+    };
+    arch::make_regs_coherent(target);
+    f()
 }
 
 /// `utrace_regset_get()`: copies regset `which` of the thread into `buf`. Returns the bytes
@@ -226,16 +361,20 @@ pub(crate) unsafe extern "C" fn utrace_regset_get(
     buf: *mut c_void,
     size: c_uint,
 ) -> c_int {
-    if buf.is_null() {
+    if is_err_or_null(buf) {
+        pr_err_rl!(
+            "utrace_regset_get: buf {} is not a pointer\n",
+            crate::glue::PtrKind::of(buf)
+        );
         return EINVAL.to_errno();
     }
-    // SAFETY: per the function's safety requirements.
-    if let Err(e) = unsafe { may_access(target, engine) } {
-        return e.to_errno();
+    // SAFETY: per the function's safety requirements; `target` is held in its stop (or is
+    // current) during the access, and `buf` is writable for `size` bytes.
+    unsafe {
+        with_access(target, engine, || {
+            glue::utrace_glue_regset_get(target, which, buf, size)
+        })
     }
-    arch::make_regs_coherent(target);
-    // SAFETY: `target` is stopped (or current); `buf` is writable for `size` bytes.
-    unsafe { glue::utrace_glue_regset_get(target, which, buf, size) }
 }
 
 /// `utrace_regset_set()`: writes `size` bytes at byte `pos` of regset `which` from `buf`.
@@ -253,14 +392,18 @@ pub(crate) unsafe extern "C" fn utrace_regset_set(
     buf: *const c_void,
     size: c_uint,
 ) -> c_int {
-    if buf.is_null() {
+    if is_err_or_null(buf) {
+        pr_err_rl!(
+            "utrace_regset_set: buf {} is not a pointer\n",
+            crate::glue::PtrKind::of(buf)
+        );
         return EINVAL.to_errno();
     }
-    // SAFETY: per the function's safety requirements.
-    if let Err(e) = unsafe { may_access(target, engine) } {
-        return e.to_errno();
+    // SAFETY: per the function's safety requirements; `target` is held in its stop (or is
+    // current) during the access, and `buf` is readable for `size` bytes.
+    unsafe {
+        with_access(target, engine, || {
+            glue::utrace_glue_regset_set(target, which, pos, buf, size)
+        })
     }
-    arch::make_regs_coherent(target);
-    // SAFETY: `target` is stopped (or current); `buf` is readable for `size` bytes.
-    unsafe { glue::utrace_glue_regset_set(target, which, pos, buf, size) }
 }

@@ -57,6 +57,10 @@ extern "C" {
         module: *const bindings::module,
     ) -> bool;
     pub(crate) fn utrace_glue_module_name(module: *const bindings::module) -> *const c_char;
+    pub(crate) fn utrace_glue_module_of(addr: *const c_void) -> *mut bindings::module;
+    pub(crate) fn utrace_glue_module_live(module: *const bindings::module) -> bool;
+    pub(crate) fn utrace_glue_schedule_release();
+    pub(crate) fn utrace_glue_flush_release();
     pub(crate) fn utrace_glue_schedule_sync();
     pub(crate) fn utrace_glue_cancel_sync();
 
@@ -89,6 +93,14 @@ extern "C" {
     pub(crate) fn utrace_glue_stop_prepare();
     pub(crate) fn utrace_glue_stop_finish();
     pub(crate) fn utrace_glue_fatal_pending() -> bool;
+    pub(crate) fn utrace_glue_stop_prepare_held();
+    pub(crate) fn utrace_glue_task_fatal_pending(task: *mut bindings::task_struct) -> bool;
+    pub(crate) fn utrace_glue_lock_sighand(
+        task: *mut bindings::task_struct,
+        flags: *mut c_ulong,
+    ) -> *mut bindings::sighand_struct;
+    pub(crate) fn utrace_glue_unlock_sighand(task: *mut bindings::task_struct, flags: *mut c_ulong);
+    pub(crate) fn utrace_glue_kill_freeze(task: *mut bindings::task_struct, on: bool) -> bool;
     pub(crate) fn utrace_glue_group_dead() -> bool;
     pub(crate) fn utrace_glue_in_task() -> bool;
     pub(crate) fn utrace_glue_wake_up(wq: *mut bindings::wait_queue_head);
@@ -155,6 +167,39 @@ extern "C" {
     pub(crate) fn utrace_glue_get_current_cred() -> *const bindings::cred;
     pub(crate) fn utrace_glue_bprm_secureexec(bprm: *const bindings::linux_binprm) -> bool;
     pub(crate) fn utrace_glue_note_secure_exec(detached: c_int);
+
+    pub(crate) fn utrace_glue_ratelimit() -> bool;
+}
+
+/// Whether a rate-limited message may be printed now (`pr_err_rl!`).
+pub(crate) fn ratelimit() -> bool {
+    // SAFETY: `__ratelimit()` on the glue's static state; any context.
+    unsafe { utrace_glue_ratelimit() }
+}
+
+/// Whether `p` is NULL or an `ERR_PTR()`: not a pointer an engine may pass.
+pub(crate) fn is_err_or_null<T>(p: *const T) -> bool {
+    p.is_null() || (p as usize) >= (-(bindings::MAX_ERRNO as isize)) as usize
+}
+
+/// What a pointer argument is, for an error message, without printing a kernel address:
+/// `NULL`, `ERR_PTR(-N)`, or `valid`.
+pub(crate) struct PtrKind(isize);
+
+impl PtrKind {
+    pub(crate) fn of<T>(p: *const T) -> Self {
+        PtrKind(p as isize)
+    }
+}
+
+impl kernel::fmt::Display for PtrKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            0 => f.write_str("NULL"),
+            v if (-(bindings::MAX_ERRNO as isize)..0).contains(&v) => write!(f, "ERR_PTR({v})"),
+            _ => f.write_str("valid"),
+        }
+    }
 }
 
 /// Decodes an `ERR_PTR()`: the error it carries, or `None` for a real pointer.

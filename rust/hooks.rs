@@ -13,11 +13,29 @@
 //! engine asking for syscall events, `sys_enter`/`sys_exit` carry no probe of ours. The
 //! reap probe is needed by every attached engine, to clean up when its task is freed.
 //!
-//! Registration takes a mutex and may sleep. When an engine's new events need a probe that
-//! is not registered yet, it is registered before `utrace_set_events()` returns if the caller
-//! can sleep (every callback but `report_signal` and `report_reap`, and any process context);
-//! otherwise from a workqueue, soon after (documented). Unregistration is always deferred
-//! to the workqueue: a probe with nothing to report costs one table lookup meanwhile.
+//! The probes of a thread's end, `sched_process_exit` (EXIT, DEATH) and `sched_process_free`
+//! (REAP, cleanup), are registered from load to unload ([`Hooks::start`]): what needs them
+//! (the first attach, DEATH set from `report_signal`) may come where no probe can be
+//! registered, and then could not be lost.
+//!
+//! Registration takes a mutex and may sleep, and must not happen inside a tracepoint's read
+//! section: `tracepoint_add_func()` (a 0->1 after a 1->0, of any tracepoint: the snapshot is
+//! global) waits for an SRCU grace period of `tracepoint_srcu`, and the non-faultable
+//! tracepoints (`task_newtask`, `sched_process_exec`, `sched_process_exit`) call their probes
+//! inside that SRCU read section: the thread would wait for itself. Another thread holding
+//! `tracepoints_mutex` in that wait, while this one blocks on the mutex, deadlocks just as
+//! well. So the rule ([`register_here`]): a probe an engine's new events need is registered
+//! before `utrace_set_events()` returns when the caller can sleep (preemptible, interrupts
+//! on, not under `rcu_read_lock()`) and is not inside one of those probes (a callback of
+//! `report_clone`, `report_exec`, `report_exit`; utrace marks the thread while it runs
+//! them). Elsewhere (those callbacks, `report_signal`, `report_reap`, any atomic context)
+//! it is registered by the workqueue, and by the target thread itself in task_work before it
+//! next returns to user mode (`work::queue_sync_probes`): events the thread meets in the
+//! kernel before that (the exit of the syscall in progress) may be missed; none after.
+//! The faultable syscall tracepoints run their probes under RCU Tasks Trace, which no
+//! registration waits for: their callbacks register synchronously. Unregistration is always
+//! deferred to the workqueue: a probe with nothing to report costs one table lookup
+//! meanwhile.
 
 use core::ffi::{c_void, CStr};
 use core::fmt;
@@ -43,18 +61,13 @@ pub(crate) const STEPPING: usize = 1 << (usize::BITS - 2);
 /// set it back must stay registered.
 pub(crate) const MASKED: usize = 1 << (usize::BITS - 3);
 
-/// A pseudo event bit: needed as long as utrace is loaded (taken once by
-/// [`Hooks::activate`]). The exec probe carries it: an exec that gains privilege must detach
-/// the engines not allowed to follow it (`access.rs`) whatever the engines' events, and a
-/// probe registered on demand could still be pending (registration deferred from an atomic
-/// context) when the exec comes.
-pub(crate) const PERMANENT: usize = 1 << (usize::BITS - 4);
-
 /// One hooked tracepoint.
 pub(crate) struct HookDef {
     pub(crate) name: &'static CStr,
     /// The engine events (or [`ATTACHED`]) that need this probe; 0 for none (yet).
     pub(crate) events: usize,
+    /// Registered from load to unload, whatever the engines need (see [`Hooks::start`]).
+    pub(crate) always: bool,
     /// What it feeds, for debugfs and documentation.
     pub(crate) feeds: &'static str,
 }
@@ -64,6 +77,7 @@ pub(crate) const HOOKS: &[HookDef] = &[
     HookDef {
         name: c"sys_enter",
         events: abi::EVENT_SYSCALL_ENTRY | MASKED,
+        always: false,
         feeds: "SYSCALL_ENTRY, entry masks",
     },
     HookDef {
@@ -72,36 +86,45 @@ pub(crate) const HOOKS: &[HookDef] = &[
         // is forgotten at its exit, so that a later syscall from the same place is not
         // taken for it.
         events: abi::EVENT_SYSCALL_EXIT | abi::EVENT_SYSCALL_ENTRY | STEPPING | MASKED,
+        always: false,
         feeds: "SYSCALL_EXIT, SYSCALL_ENTRY re-runs, stepping, entry masks",
     },
     HookDef {
         name: c"task_newtask",
         events: abi::EVENT_CLONE | STEPPING,
+        always: false,
         feeds: "CLONE, stepping",
     },
     HookDef {
         name: c"sched_process_fork",
         events: 0,
+        always: false,
         feeds: "none yet (vfork completion)",
     },
     HookDef {
         name: c"sched_process_exec",
-        events: abi::EVENT_EXEC | PERMANENT,
-        feeds: "EXEC, privileged-exec policy (always)",
+        // Always: an exec that gains privilege must detach the engines not allowed to follow
+        // it (`access.rs`) whatever the engines' events.
+        events: abi::EVENT_EXEC,
+        always: true,
+        feeds: "EXEC, privileged-exec policy",
     },
     HookDef {
         name: c"sched_process_exit",
         events: abi::EVENT_EXIT | abi::EVENT_DEATH,
+        always: true,
         feeds: "EXIT, DEATH",
     },
     HookDef {
         name: c"sched_process_free",
         events: ATTACHED | STEPPING,
+        always: true,
         feeds: "REAP, cleanup",
     },
     HookDef {
         name: c"signal_generate",
         events: 0,
+        always: false,
         feeds: "none yet (JCTL)",
     },
     HookDef {
@@ -110,6 +133,7 @@ pub(crate) const HOOKS: &[HookDef] = &[
         // re-run's masks back (`entrymask.rs`); registered with the engines that can stop
         // there, MASKED does not register and unregister it at every stop.
         events: abi::EVENT_SIGNAL_ALL | abi::EVENT_SYSCALL_ENTRY | STEPPING | MASKED,
+        always: false,
         feeds: "SIGNAL_*, stepping, entry masks",
     },
 ];
@@ -235,6 +259,10 @@ pub(crate) struct Hooks {
 /// their events from any context, including atomic ones.
 static NEED: [AtomicUsize; NHOOKS] = [const { AtomicUsize::new(0) }; NHOOKS];
 
+/// Per hook, whether its probe is registered (a lock-free copy of `Hooks::registered`, set
+/// after a registration completed, cleared before an unregistration starts).
+static REGISTERED: [AtomicBool; NHOOKS] = [const { AtomicBool::new(false) }; NHOOKS];
+
 /// The loaded module's hooks, for `sync` (set between init and exit).
 static ACTIVE: AtomicPtr<Hooks> = AtomicPtr::new(core::ptr::null_mut());
 
@@ -262,8 +290,30 @@ impl Hooks {
     /// Makes the hooks the active ones: probes get registered as engines need them.
     pub(crate) fn activate(this: &Arc<Self>) {
         ACTIVE.store(Arc::as_ptr(this).cast_mut(), Ordering::Release);
-        // Registered now (module init can sleep), unregistered by `shutdown`.
-        engine_events_changed(0, PERMANENT);
+    }
+
+    /// At load: registers the probes that stay from load to unload (`always`), those of a
+    /// thread's end: `sched_process_exit` (EXIT, DEATH) and `sched_process_free` (REAP, and
+    /// freeing the per-task state). Registered on demand, they raced with what needs them:
+    /// a first attach entered its state in the table before the reap probe was there (the
+    /// task could be reaped unseen: state and engine leaked, no REAP), and DEATH set where
+    /// a probe cannot be registered (`report_signal`) got 0 for a report that never came.
+    /// Always there, every attach and every `utrace_set_events()` finds them, in any
+    /// context. The cost with nobody traced: one probe call that returns after one load (the
+    /// filter) per thread exit and per task freed.
+    pub(crate) fn start(&self) -> Result {
+        self.sync();
+        let reg = self.registered.lock();
+        for (i, h) in HOOKS.iter().enumerate() {
+            if h.always && !reg[i] {
+                pr_err!(
+                    "refusing to load: the {:?} probe could not be registered\n",
+                    h.name
+                );
+                return Err(EBUSY);
+            }
+        }
+        Ok(())
     }
 
     /// Number of tracepoints found.
@@ -277,9 +327,12 @@ impl Hooks {
         let down = self.shutting_down.load(Ordering::Acquire);
         for (i, tp) in self.tps.iter().enumerate().take(NHOOKS) {
             let Some(probe) = probe_fn(i) else { continue };
-            let want = !down && NEED[i].load(Ordering::Acquire) != 0;
+            let want = !down && (HOOKS[i].always || NEED[i].load(Ordering::Acquire) != 0);
             if want == reg[i] {
                 continue;
+            }
+            if !want {
+                REGISTERED[i].store(false, Ordering::Release);
             }
             // SAFETY: `tp` is a vmlinux tracepoint; `probe` has exactly the prototype of the
             // tracepoint's probes (see `probes.rs`) and stays valid until the module is gone
@@ -297,7 +350,11 @@ impl Hooks {
             };
             if ret == 0 {
                 reg[i] = want;
+                if want {
+                    REGISTERED[i].store(true, Ordering::Release);
+                }
             } else {
+                REGISTERED[i].store(reg[i], Ordering::Release);
                 pr_err!(
                     "could not {}register the {:?} probe: error {}\n",
                     if want { "" } else { "un" },
@@ -319,7 +376,7 @@ impl Hooks {
         ACTIVE.store(core::ptr::null_mut(), Ordering::Release);
     }
 
-    /// One line per tracepoint: `name found registered=yes|no feeds=...`.
+    /// One line per tracepoint: `name found registered=yes|no engines=N feeds=...`.
     pub(crate) fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let reg = self.registered.lock();
         for (i, tp) in self.tps.iter().enumerate().take(NHOOKS) {
@@ -348,33 +405,58 @@ fn sync_active() {
 /// The deferred (un)registration work, called by the glue's work item.
 #[no_mangle]
 pub(crate) extern "C" fn utrace_rust_sync_probes() {
+    crate::testing::delay(crate::testing::Window::ProbeSync);
     sync_active();
+}
+
+/// Whether the current context may register a probe now (see the file doc): it can sleep,
+/// and it is not inside one of utrace's probes on a non-faultable tracepoint (whose SRCU
+/// read section a registration may wait for).
+fn register_here() -> bool {
+    crate::task::can_sleep()
+        && !crate::task::UtraceTask::lookup(kernel::task::Task::current_raw())
+            .is_some_and(|ut| ut.in_tracepoint())
 }
 
 /// An engine's event mask changed from `old` to `new` (each with [`ATTACHED`] while it is
 /// attached): adjust the per-probe counts, and the registrations with them.
-pub(crate) fn engine_events_changed(old: usize, new: usize) {
-    let mut register_now = false;
+///
+/// Returns true if a probe `new` needs is not registered yet: it could not be registered
+/// here (see [`register_here`]) and the workqueue will. The caller then makes the target
+/// thread register it before it returns to user mode (`work::queue_sync_probes`).
+pub(crate) fn engine_events_changed(old: usize, new: usize) -> bool {
+    let mut missing = false;
     let mut deferred = false;
     for (i, h) in HOOKS.iter().enumerate() {
         let (was, is) = (old & h.events != 0, new & h.events != 0);
-        if is && !was && NEED[i].fetch_add(1, Ordering::AcqRel) == 0 {
-            register_now = true;
+        if is && !was {
+            NEED[i].fetch_add(1, Ordering::AcqRel);
         }
         if was && !is && NEED[i].fetch_sub(1, Ordering::AcqRel) == 1 {
             deferred = true;
         }
-    }
-    if register_now {
-        // SAFETY: only reads the preempt count and irq state.
-        if unsafe { glue::utrace_glue_can_sleep() } {
-            sync_active();
-        } else {
-            deferred = true;
+        // Not "did the count go from 0 to 1": an earlier need may have been deferred, and
+        // its registration still be pending.
+        if is && !REGISTERED[i].load(Ordering::Acquire) {
+            missing = true;
         }
     }
-    if deferred {
+    if missing && register_here() {
+        sync_active();
+        missing = HOOKS
+            .iter()
+            .enumerate()
+            .any(|(i, h)| new & h.events != 0 && !REGISTERED[i].load(Ordering::Acquire));
+    }
+    if missing || deferred {
         // SAFETY: queueing our own static work item is valid in any context.
         unsafe { glue::utrace_glue_schedule_sync() };
     }
+    missing
+}
+
+/// Registers the probes that are needed now, from a context that may (the thread's own
+/// task_work, `work::queue_sync_probes`).
+pub(crate) fn sync_now() {
+    sync_active();
 }

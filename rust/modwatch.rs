@@ -8,8 +8,15 @@
 //! after the module's exit function, or after a failed init, while its code is still mapped)
 //! and, for every attached engine whose callback table lies in that module: marks it
 //! orphaned (utrace never calls into it again, not even `release`), detaches it, and waits
-//! until no callback of it is running. Its memory is leaked (the module kept references it
-//! can no longer drop), and utrace says so in the kernel log.
+//! until no callback of it is running. The references the module kept can never be put:
+//! utrace keeps the engine (`engine::keep_orphan`) and frees it when it unloads, and says
+//! so in the kernel log.
+//!
+//! The notifier comes only after the exit function. To not call into a module whose exit
+//! has begun, utrace also tracks the modules that come after it (the glue's list: every
+//! engine module does), records at attach which one holds the engine's callbacks, and
+//! checks the module's state (`MODULE_STATE_GOING` is set before the exit function runs)
+//! before each callback and before a `release` it makes itself.
 
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -42,51 +49,124 @@ pub(crate) fn unregister() {
     }
 }
 
-/// Walk callback: collect a reference on each per-task state (under RCU: no sleeping).
+/// What the table walk collects into: a reference on each per-task state, in a vector
+/// reserved beforehand (the walk runs under RCU: no allocation that may sleep, and an
+/// atomic one could fail and drop a state silently). `missed` counts the states that did
+/// not fit (the table grew since the count): the caller reserves more and walks again.
+struct Collect {
+    states: KVec<Arc<UtraceTask>>,
+    missed: usize,
+}
+
+/// Walk callback: count the entries (`arg` is a `usize`).
 ///
 /// # Safety
 ///
-/// `p` is a table entry (valid under the walk's RCU section), `arg` the `KVec` of `going`.
+/// `arg` is the `usize` of `count_states`.
+unsafe extern "C" fn count(_p: *mut c_void, arg: *mut c_void) {
+    // SAFETY: per the function's safety requirements.
+    unsafe { *arg.cast::<usize>() += 1 };
+}
+
+/// Walk callback: collect a reference on each per-task state, within the reserved capacity.
+///
+/// # Safety
+///
+/// `p` is a table entry (valid under the walk's RCU section), `arg` the `Collect` of
+/// `collect_states`.
 unsafe extern "C" fn collect(p: *mut c_void, arg: *mut c_void) {
     // SAFETY: per the function's safety requirements.
-    let states = unsafe { &mut *arg.cast::<KVec<Arc<UtraceTask>>>() };
+    let c = unsafe { &mut *arg.cast::<Collect>() };
+    if c.states.len() == c.states.capacity() {
+        c.missed += 1;
+        return;
+    }
     // SAFETY: the table holds a reference on `p` while the walk's RCU section lasts.
     let ut: Arc<UtraceTask> = unsafe { ArcBorrow::<UtraceTask>::from_raw(p.cast()) }.into();
-    // An allocation failure only means this state is not looked at; say so below.
-    let _ = states.push(ut, GFP_ATOMIC);
+    // Within capacity: no allocation, cannot fail.
+    let _ = c.states.push(ut, GFP_NOWAIT);
+}
+
+/// A reference on every per-task state in the table. Process context: counts, reserves
+/// with `GFP_KERNEL` outside the walk, collects, and starts over if the table grew. Only
+/// an allocation failure of `GFP_KERNEL` (retried with the current count) can make it
+/// give up: `None`, said in the log.
+fn collect_states() -> Option<KVec<Arc<UtraceTask>>> {
+    let mut want = 0usize;
+    // SAFETY: `count` has the walk callback's prototype and only increments `want`.
+    unsafe { glue::utrace_glue_table_walk(Some(count), (&raw mut want).cast::<c_void>()) };
+    for _ in 0..100 {
+        // Slack for states created while we allocate.
+        let mut c = Collect {
+            states: KVec::with_capacity(want + want / 4 + 16, GFP_KERNEL).ok()?,
+            missed: 0,
+        };
+        // SAFETY: `collect` has the walk callback's prototype and only pushes into `c`,
+        // within its capacity; `c` outlives the call.
+        unsafe { glue::utrace_glue_table_walk(Some(collect), (&raw mut c).cast::<c_void>()) };
+        if c.missed == 0 {
+            return Some(c.states);
+        }
+        want = c.states.len() + c.missed;
+    }
+    None
 }
 
 /// The module notifier's `MODULE_STATE_GOING` handler.
+///
+/// The module's exit function has run (or its init failed); its code and data are still
+/// mapped until this returns. First the releases utrace deferred to process context run
+/// (those of the module's engines are skipped: the module is not live, see
+/// `Engine::release_from_utrace`). Then every engine whose callbacks lie in the module is
+/// orphaned (never called again, not even `release`), detached, and waited for if a
+/// callback of it is running. A callback in flight can attach a new engine of the module
+/// (to a child, say): the walk is repeated until it finds none.
+///
+/// What cannot be done: between the module's exit function and this notifier, utrace
+/// does not call into the module's engines (`MODULE_STATE_GOING` is set before the exit
+/// function runs and `start_callback` checks it), but a callback that began before can
+/// still be running while the exit function tears down its data; and an engine the module
+/// detached without `utrace_barrier()` and whose callback is still in flight is in no list
+/// for this walk to find. Both are the module's bug (its exit must detach, barrier and
+/// put); the kernel offers no hook before the exit function to do better.
 ///
 /// # Safety
 ///
 /// Called by the glue's notifier with the module going away.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_rust_module_going(module: *mut bindings::module) {
-    let mut states: KVec<Arc<UtraceTask>> = KVec::new();
-    // SAFETY: `collect` has the walk callback's prototype and only pushes into `states`,
-    // which outlives the call.
-    unsafe {
-        glue::utrace_glue_table_walk(Some(collect), (&raw mut states).cast::<c_void>());
-    }
+    crate::engine::flush_deferred_releases();
     let mut orphaned = 0usize;
-    for ut in states.iter() {
-        let Some(list) = ut.snapshot() else { continue };
-        for e in list.engines.iter() {
-            // SAFETY: `within_module` only compares the address with the module's ranges.
-            let ours = unsafe { glue::utrace_glue_within_module(e.ops_ptr().cast(), module) };
-            if ours && e.set_orphaned() {
-                ut.detach_orphan(e);
-                orphaned += 1;
+    loop {
+        let Some(states) = collect_states() else {
+            pr_err!("no memory to look for the engines of a module going away\n");
+            break;
+        };
+        let mut found = 0usize;
+        for ut in states.iter() {
+            let Some(list) = ut.snapshot() else { continue };
+            for e in list.engines.iter() {
+                // SAFETY: `within_module` only compares the address with the module's ranges.
+                let ours = unsafe { glue::utrace_glue_within_module(e.ops_ptr().cast(), module) };
+                if ours && e.set_orphaned() {
+                    ut.detach_orphan(e);
+                    crate::engine::keep_orphan(e);
+                    found += 1;
+                }
             }
         }
+        if found == 0 {
+            break;
+        }
+        orphaned += found;
     }
     if orphaned != 0 {
         // SAFETY: the module is valid during its notifier; `name` is NUL-terminated.
         let name = unsafe { core::ffi::CStr::from_char_ptr(glue::utrace_glue_module_name(module)) };
         pr_warn!(
             "module {:?} went away with {} engine(s) still attached: detached them; \
-             their memory is leaked (an engine module must detach, barrier and put)\n",
+             their memory is kept until utrace unloads (an engine module must detach, \
+             barrier and put)\n",
             name,
             orphaned
         );

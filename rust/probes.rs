@@ -239,9 +239,14 @@ pub(crate) unsafe extern "C" fn task_newtask(
     } else {
         clone_flags
     };
-    let out = report::report_list(&list, abi::EVENT_CLONE, Order::Attach, true, |e, a| {
-        e.report_clone(a, clone_flags, child)
-    });
+    let Some(ut) = list.utrace() else { return };
+    let out = {
+        // The callbacks run in the tracepoint's SRCU read section (`hooks.rs`).
+        let _tp = ut.enter_tracepoint();
+        report::report_list(&list, abi::EVENT_CLONE, Order::Attach, true, |e, a| {
+            e.report_clone(a, clone_flags, child)
+        })
+    };
     finish(&list, out.action, Site::InSyscall);
 }
 
@@ -268,10 +273,15 @@ pub(crate) unsafe extern "C" fn sched_process_exec(
     let Some(list) = current_wanting(abi::EVENT_EXEC) else {
         return;
     };
+    let Some(ut) = list.utrace() else { return };
     let regs = current_regs();
-    let out = report::report_list(&list, abi::EVENT_EXEC, Order::Attach, true, |e, a| {
-        e.report_exec(a, bprm, regs)
-    });
+    let out = {
+        // The callbacks run in the tracepoint's SRCU read section (`hooks.rs`).
+        let _tp = ut.enter_tracepoint();
+        report::report_list(&list, abi::EVENT_EXEC, Order::Attach, true, |e, a| {
+            e.report_exec(a, bprm, regs)
+        })
+    };
     finish(&list, out.action, Site::InSyscall);
 }
 
@@ -293,9 +303,13 @@ pub(crate) unsafe extern "C" fn sched_process_exit(
         // SAFETY: `task` is current, in do_exit(), which set exit_code just before this.
         let orig = unsafe { (*task).exit_code } as c_long;
         let mut code = orig;
-        let out = report::report(&ut, abi::EVENT_EXIT, Order::Attach, true, |e, a| {
-            e.report_exit(a, orig, &mut code)
-        });
+        let out = {
+            // The callbacks run in the tracepoint's SRCU read section (`hooks.rs`).
+            let _tp = ut.enter_tracepoint();
+            report::report(&ut, abi::EVENT_EXIT, Order::Attach, true, |e, a| {
+                e.report_exit(a, orig, &mut code)
+            })
+        };
         if code != orig {
             // SAFETY: `task` is current, in do_exit(); the glue takes siglock.
             unsafe { glue::utrace_glue_set_exit_code(task, code as c_int, group_dead) };
@@ -327,9 +341,11 @@ pub(crate) unsafe extern "C" fn sched_process_free(
         return;
     };
     if ut.events() & abi::EVENT_REAP != 0 {
+        ut.set_reaper(true);
         report::report(&ut, abi::EVENT_REAP, Order::Attach, false, |e, _| {
             e.report_reap(task)
         });
+        ut.set_reaper(false);
     }
     ut.detach_all();
 }

@@ -36,7 +36,6 @@ use core::ptr;
 use core::sync::atomic::Ordering;
 use kernel::bindings;
 use kernel::pr_warn_once;
-use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::task::Task;
 
@@ -94,6 +93,14 @@ const NO_WAKE: DeferredWake = DeferredWake {
 pub(crate) struct StopState {
     /// The thread has committed to sleep in [`park`] and has not run since.
     stopped: bool,
+    /// Register accesses in progress (`examine.rs`): the thread does not leave its stop,
+    /// whatever lets it go (resume, detach, SIGKILL), until they are done.
+    pub(crate) examiners: u32,
+    /// The first of them set `JOBCTL_PTRACE_FROZEN` (SIGKILL does not wake the thread).
+    pub(crate) froze: bool,
+    /// Let go while accesses were in progress: the thread sleeps uninterruptibly until the
+    /// last one wakes it.
+    pub(crate) held: bool,
     /// Wake-ups `utrace_wake_up()` deferred in the current pass.
     deferred: [DeferredWake; MAX_DEFERRED],
     ndeferred: usize,
@@ -108,6 +115,9 @@ impl StopState {
     pub(crate) const fn new() -> Self {
         StopState {
             stopped: false,
+            examiners: 0,
+            froze: false,
+            held: false,
             deferred: [NO_WAKE; MAX_DEFERRED],
             ndeferred: 0,
         }
@@ -173,6 +183,24 @@ pub(crate) fn is_stopped(ut: &UtraceTask) -> bool {
     ut.lock().stop.stopped
 }
 
+impl Inner {
+    /// Whether the thread is parked, for a caller that holds the lock.
+    pub(crate) fn stop_stopped(&self) -> bool {
+        self.stop.stopped
+    }
+}
+
+/// Whether the parked thread must leave its stop once no register access holds it (no
+/// attached engine wants it stopped, a fatal signal is pending, or death began), with the
+/// lock held (`g`).
+pub(crate) fn let_go(ut: &UtraceTask, g: &Guard<'_, Inner, SpinLockIrqBackend>) -> bool {
+    g.stop.stopped
+        && (!ut.any_engine_wants_stop()
+            // SAFETY: the task is alive (the state's reference); reads its pending set.
+            || unsafe { glue::utrace_glue_task_fatal_pending(ut.task_ptr()) }
+            || ut.is_dead())
+}
+
 /// `engine` wants the thread stopped. Returns true if it is already stopped.
 pub(crate) fn request(ut: &UtraceTask, engine: &Engine) -> bool {
     let g = ut.lock();
@@ -199,7 +227,8 @@ pub(crate) fn recheck(ut: &UtraceTask) {
 /// With the lock `g` held: wakes the thread if it is parked and no attached engine wants it
 /// stopped any more (the wake-up after the lock is dropped).
 fn wake_if_let_go(ut: &UtraceTask, g: Guard<'_, Inner, SpinLockIrqBackend>) {
-    let wake = g.stop.stopped && !ut.any_engine_wants_stop();
+    // Not while a register access holds it (`examine.rs`): the last one wakes it.
+    let wake = g.stop.stopped && g.stop.examiners == 0 && !ut.any_engine_wants_stop();
     drop(g);
     if wake {
         ut.task().wake_up();
@@ -217,9 +246,18 @@ pub(crate) fn park(ut: &UtraceTask) {
             let mut g = ut.lock();
             // No stop with SIGKILL pending, nor once death has begun.
             // SAFETY: reads current's pending signals.
-            let stay = ut.any_engine_wants_stop()
+            let wanted = ut.any_engine_wants_stop()
                 && !unsafe { glue::utrace_glue_fatal_pending() }
                 && !ut.is_dead();
+            // Let go, but a register access is in progress (`examine.rs`): stay until the
+            // last one is done and wakes us, in a sleep that SIGKILL cannot end (a killable
+            // sleep with SIGKILL pending would not sleep at all).
+            g.stop.held = !wanted && g.stop.examiners > 0;
+            if g.stop.held {
+                // SAFETY: current; the examiner wakes it under this lock (no lost wake-up).
+                unsafe { glue::utrace_glue_stop_prepare_held() };
+            }
+            let stay = wanted || g.stop.held;
             g.stop.stopped = stay;
             ut.wake_deferred.store(false, Ordering::Release);
             (stay, g.stop.take_deferred())
@@ -255,8 +293,11 @@ pub(crate) fn flush_deferred(ut: &UtraceTask) {
 /// delivered (at the latest when the engine is detached and `utrace_barrier` returned).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_wake_up(wq: *mut bindings::wait_queue_head) {
-    if wq.is_null() {
-        pr_err!("utrace_wake_up(NULL)\n");
+    if crate::glue::is_err_or_null(wq) {
+        pr_err_rl!(
+            "utrace_wake_up({}): not a wait queue\n",
+            crate::glue::PtrKind::of(wq)
+        );
         return;
     }
     // Deferred only from a callback in the traced thread itself (task context).

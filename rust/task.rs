@@ -33,6 +33,7 @@ use core::sync::atomic::{
 };
 use kernel::alloc::Flags;
 use kernel::bindings;
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, SpinLockIrq};
@@ -169,10 +170,27 @@ pub(crate) struct UtraceTask {
     pub(crate) wake_deferred: AtomicBool,
     /// Single- and block-stepping (`step.rs`).
     pub(crate) step: crate::step::StepState,
+    /// The thread is inside one of utrace's probes on a non-faultable tracepoint, whose
+    /// callbacks run in the tracepoint's SRCU read section (`hooks.rs`: no probe may be
+    /// registered there). Only the thread itself reads or writes it.
+    in_tracepoint: AtomicU32,
+    /// During the reap pass (`sched_process_free`, softirq): the task that was current when
+    /// it began, so that `utrace_barrier` called from a `report_reap` callback (a handle
+    /// dropped there) does not wait for that very callback.
+    reaper: AtomicPtr<bindings::task_struct>,
     /// The syscall-entry stop's task_work item (`work.rs`): no allocation on that path.
     pub(crate) entry_stop: crate::work::EntryStopWork,
     /// The syscall_work bits masked around a syscall-entry stop's restart (`entrymask.rs`).
     pub(crate) entry_mask: crate::entrymask::EntryMask,
+}
+
+/// See [`UtraceTask::enter_tracepoint`].
+pub(crate) struct InTracepoint<'a>(&'a UtraceTask);
+
+impl Drop for InTracepoint<'_> {
+    fn drop(&mut self) {
+        self.0.in_tracepoint.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Whether the caller may sleep (see `utrace_glue_can_sleep`).
@@ -224,6 +242,8 @@ impl UtraceTask {
                 resume_ip: AtomicUsize::new(0),
                 wake_deferred: AtomicBool::new(false),
                 step: crate::step::StepState::new(),
+                in_tracepoint: AtomicU32::new(0),
+                reaper: AtomicPtr::new(ptr::null_mut()),
                 entry_stop: crate::work::EntryStopWork::new(),
                 entry_mask: crate::entrymask::EntryMask::new(),
             }),
@@ -299,7 +319,9 @@ impl UtraceTask {
         }
         // Order the insertion before the check: either `sched_process_free` (which runs a
         // grace period after `release_task` detached the pid) finds our entry, or we see
-        // the pid detached here and take the entry back out ourselves.
+        // the pid detached here and take the entry back out ourselves. The probe is
+        // registered from load to unload (`Hooks::start`): taken with the first engine's
+        // need, after this check, a reap in between went unseen and the state leaked.
         fence(Ordering::SeqCst);
         // SAFETY: `task` is valid (the caller's reference); `pid_alive` only reads it.
         if !unsafe { glue::utrace_glue_pid_alive(task.as_ptr()) } {
@@ -307,6 +329,34 @@ impl UtraceTask {
             return Err(ESRCH);
         }
         Ok(new)
+    }
+
+    /// Marks the thread (current) as inside a probe on a non-faultable tracepoint until the
+    /// guard is dropped (see `in_tracepoint`).
+    pub(crate) fn enter_tracepoint(&self) -> InTracepoint<'_> {
+        self.in_tracepoint.fetch_add(1, Ordering::Relaxed);
+        InTracepoint(self)
+    }
+
+    /// Marks the reap pass as made by current (`None`: over). See `reaper`.
+    pub(crate) fn set_reaper(&self, reaping: bool) {
+        let p = if reaping {
+            Task::current_raw()
+        } else {
+            ptr::null_mut()
+        };
+        self.reaper.store(p, Ordering::Release);
+    }
+
+    /// Whether current is making the reap pass (so is inside a `report_reap` callback if
+    /// one is in progress).
+    pub(crate) fn reaped_by_current(&self) -> bool {
+        ptr::eq(self.reaper.load(Ordering::Acquire), Task::current_raw())
+    }
+
+    /// Whether the thread (current) is inside such a probe.
+    pub(crate) fn in_tracepoint(&self) -> bool {
+        self.in_tracepoint.load(Ordering::Relaxed) != 0
     }
 
     pub(crate) fn task_ptr(&self) -> *mut bindings::task_struct {
@@ -483,6 +533,28 @@ impl UtraceTask {
         self.dead.load(Ordering::Acquire)
     }
 
+    /// The attach lookup (`utrace_attach_task()` without CREATE): the first attached engine
+    /// matching `flags`/`ops`/`data`, with a new API reference for the caller.
+    ///
+    /// Found and referenced under the lock: an engine is marked detached under this lock
+    /// (`mark_engine_detached`) before its attached reference is dropped, so one seen
+    /// attached here still holds that reference, its count is not zero and it has not been
+    /// released. (Checked and counted without the lock, a detach plus the owner's last put
+    /// could release it in between: the lookup then handed out a released engine whose
+    /// later put called `release` a second time.)
+    pub(crate) fn find_engine(
+        &self,
+        flags: c_int,
+        ops: *const crate::abi::utrace_engine_ops,
+        data: *mut c_void,
+    ) -> Option<*mut crate::abi::utrace_engine> {
+        let _inner = self.inner.lock();
+        let list = self.snapshot()?;
+        let e = list.engines.iter().find(|e| e.matches(flags, ops, data))?;
+        crate::testing::delay(crate::testing::Window::Lookup);
+        Engine::try_get(e.as_arc_borrow())
+    }
+
     /// Adds `engine` at the end of the list, unless `refuse` (called under the lock with the
     /// current list) returns an error. Returns `EAGAIN` if the state was removed from the
     /// table meanwhile (the caller starts over with a new one).
@@ -539,7 +611,7 @@ impl UtraceTask {
         if new_bits & crate::abi::EVENT_DEATH != 0 && !x.queued && self.exiting_locked(x) {
             // Allocated with GFP_ATOMIC under the lock; task_work_add() is lock-free and
             // fails once the task is past exit_task_work(): too late for the report.
-            crate::work::queue_exit(self).map_err(|_| EALREADY)?;
+            crate::work::queue_exit(self).map_err(|e| if e == ESRCH { EALREADY } else { e })?;
             x.queued = true;
         }
         engine.set_events_locked(events);
@@ -637,7 +709,16 @@ impl UtraceTask {
             .store(core::ptr::from_ref(engine).cast_mut(), Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if engine.is_attached() {
-            return true;
+            // Not into a module whose exit has begun (it may have torn down what the
+            // callback uses; its GOING notifier, which orphans the engine, comes only after
+            // the exit). Read while `reporting` names the engine: the notifier waits for
+            // that before the module is freed.
+            if engine.module_live() {
+                return true;
+            }
+            self.reporting.store(ptr::null_mut(), Ordering::Release);
+            fence(Ordering::SeqCst);
+            return false;
         }
         // Detached meanwhile. A detacher that saw `reporting == engine` just now returned
         // -EINPROGRESS and left the attached reference to us: drop it on the way out. (No

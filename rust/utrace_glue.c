@@ -21,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
+#include <linux/ratelimit.h>
 #include <linux/regset.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
@@ -293,13 +294,94 @@ void utrace_glue_table_walk(void (*fn)(void *utrace, void *arg), void *arg)
 }
 
 /*
- * Module notifier: when a module goes away (after its exit function, or after a failed
- * init), utrace detaches any engine it left attached (rust/modwatch.rs).
+ * The modules that came after utrace (every engine module does: it links against utrace's
+ * exports), so that an engine can be told which module its callbacks live in
+ * (utrace_glue_module_of(), at attach; __module_address() is not exported) and utrace can
+ * check, before calling into it, that the module's exit has not begun (rust/modwatch.rs).
+ * Entries go at MODULE_STATE_GOING, after the module's engines were orphaned.
+ */
+struct utrace_mod {
+	struct list_head list;
+	struct module *mod;
+};
+
+static LIST_HEAD(utrace_mods);
+static DEFINE_SPINLOCK(utrace_mods_lock);
+
+static void utrace_mods_add(struct module *mod)
+{
+	struct utrace_mod *m = kzalloc_obj(*m, GFP_KERNEL);
+	unsigned long flags;
+
+	if (!m) {
+		pr_warn("utrace: no memory to track module %s: its engines' calls are not checked against its exit\n",
+			mod->name);
+		return;
+	}
+	m->mod = mod;
+	spin_lock_irqsave(&utrace_mods_lock, flags);
+	list_add(&m->list, &utrace_mods);
+	spin_unlock_irqrestore(&utrace_mods_lock, flags);
+}
+
+static void utrace_mods_forget(struct module *mod)
+{
+	struct utrace_mod *m, *found = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&utrace_mods_lock, flags);
+	list_for_each_entry(m, &utrace_mods, list) {
+		if (m->mod == mod) {
+			list_del(&m->list);
+			found = m;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&utrace_mods_lock, flags);
+	kfree(found);
+}
+
+/* The module (that came after utrace) whose memory holds @addr, or NULL. Any context. */
+struct module *utrace_glue_module_of(const void *addr)
+{
+	struct module *found = NULL;
+	struct utrace_mod *m;
+	unsigned long flags;
+
+	spin_lock_irqsave(&utrace_mods_lock, flags);
+	list_for_each_entry(m, &utrace_mods, list) {
+		if (within_module((unsigned long)addr, m->mod)) {
+			found = m->mod;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&utrace_mods_lock, flags);
+	return found;
+}
+
+/*
+ * Whether @mod's exit has not begun: delete_module() sets MODULE_STATE_GOING before it
+ * calls the exit function (the GOING notifier only runs after it). @mod is a tracked
+ * module, valid until its GOING notifier returns.
+ */
+bool utrace_glue_module_live(const struct module *mod)
+{
+	return READ_ONCE(mod->state) != MODULE_STATE_GOING;
+}
+
+/*
+ * Module notifier: track the modules that come; when one goes away (after its exit
+ * function, or after a failed init), utrace detaches any engine it left attached
+ * (rust/modwatch.rs), then forgets it.
  */
 static int utrace_module_notify(struct notifier_block *nb, unsigned long action, void *data)
 {
-	if (action == MODULE_STATE_GOING)
+	if (action == MODULE_STATE_COMING) {
+		utrace_mods_add(data);
+	} else if (action == MODULE_STATE_GOING) {
 		utrace_rust_module_going(data);
+		utrace_mods_forget(data);
+	}
 	return NOTIFY_DONE;
 }
 
@@ -314,7 +396,36 @@ int utrace_glue_module_notifier_register(void)
 
 void utrace_glue_module_notifier_unregister(void)
 {
+	struct utrace_mod *m, *next;
+
 	unregister_module_notifier(&utrace_module_nb);
+	list_for_each_entry_safe(m, next, &utrace_mods, list) {
+		list_del(&m->list);
+		kfree(m);
+	}
+}
+
+/*
+ * The deferred release() calls (rust/engine.rs): a release that utrace's own reference
+ * drop would make where the caller cannot sleep (the reap, in softirq; a detach under
+ * siglock) runs here instead, in process context.
+ */
+static void utrace_release_work_fn(struct work_struct *work)
+{
+	utrace_rust_release_deferred();
+}
+
+static DECLARE_WORK(utrace_release_work, utrace_release_work_fn);
+
+void utrace_glue_schedule_release(void)
+{
+	schedule_work(&utrace_release_work);
+}
+
+/* Waits until every release deferred so far has run. Process context. */
+void utrace_glue_flush_release(void)
+{
+	flush_work(&utrace_release_work);
 }
 
 bool utrace_glue_within_module(const void *addr, const struct module *mod)
@@ -470,12 +581,24 @@ bool utrace_glue_pid_alive(const struct task_struct *task)
 }
 
 /*
- * Whether the caller may sleep. Not reliable inside rcu_read_lock() with PREEMPT_RCU (the
- * API documents that it must not be called there).
+ * Whether the caller may sleep: preemption and interrupts enabled, and not inside
+ * rcu_read_lock() (with PREEMPT_RCU a read-side section leaves preemption enabled, and
+ * sleeping there is a bug all the same).
  */
 bool utrace_glue_can_sleep(void)
 {
-	return preemptible();
+	return preemptible() && !rcu_preempt_depth();
+}
+
+/*
+ * One budget for the rate-limited error messages of the engine API (bad arguments, which
+ * an engine may pass on behalf of user space at any rate).
+ */
+bool utrace_glue_ratelimit(void)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
+
+	return __ratelimit(&rs);
 }
 
 /*
@@ -541,6 +664,72 @@ void utrace_glue_stop_finish(void)
 bool utrace_glue_fatal_pending(void)
 {
 	return fatal_signal_pending(current);
+}
+
+/*
+ * A parked thread whose register access is in progress (rust/examine.rs), let go meanwhile:
+ * it stays until the access is done, in a sleep SIGKILL does not end (TASK_KILLABLE would
+ * not sleep at all with SIGKILL pending).
+ */
+void utrace_glue_stop_prepare_held(void)
+{
+	set_current_state(TASK_UNINTERRUPTIBLE | TASK_NOLOAD | TASK_FREEZABLE);
+}
+
+bool utrace_glue_task_fatal_pending(struct task_struct *task)
+{
+	return __fatal_signal_pending(task);
+}
+
+/*
+ * @task's siglock, or NULL if it has none any more (released): lock_task_sighand(), which
+ * is not exported. The sighand slab is SLAB_TYPESAFE_BY_RCU, so the lock of a sighand
+ * found under RCU can be taken even if it was freed meanwhile; it is ours only if @task
+ * still points to it after.
+ */
+struct sighand_struct *utrace_glue_lock_sighand(struct task_struct *task, unsigned long *flags)
+{
+	struct sighand_struct *sighand;
+
+	rcu_read_lock();
+	for (;;) {
+		sighand = rcu_dereference(task->sighand);
+		if (!sighand)
+			break;
+		spin_lock_irqsave(&sighand->siglock, *flags);
+		if (sighand == rcu_access_pointer(task->sighand))
+			break;
+		spin_unlock_irqrestore(&sighand->siglock, *flags);
+	}
+	rcu_read_unlock();
+	return sighand;
+}
+
+void utrace_glue_unlock_sighand(struct task_struct *task, unsigned long *flags)
+{
+	unlock_task_sighand(task, flags);
+}
+
+/*
+ * Hold off SIGKILL's wake-up of @task, parked in a utrace stop, while its registers are
+ * accessed (@on), or end that (!@on). JOBCTL_PTRACE_FROZEN is what ptrace sets for the same
+ * purpose (ptrace_freeze_traced()): signal_wake_up() then does not wake a TASK_WAKEKILL
+ * sleeper for a fatal signal; whoever clears it wakes the thread if one is pending. Only
+ * ptrace sets it otherwise, and only on a thread in a ptrace stop (TASK_TRACED), which a
+ * thread parked by utrace is not. With @on, returns whether this call set it (a flag found
+ * set is left alone). Caller holds @task's siglock.
+ */
+bool utrace_glue_kill_freeze(struct task_struct *task, bool on)
+{
+	lockdep_assert_held(&task->sighand->siglock);
+	if (!on) {
+		task->jobctl &= ~JOBCTL_PTRACE_FROZEN;
+		return false;
+	}
+	if (task->jobctl & JOBCTL_PTRACE_FROZEN)
+		return false;
+	task->jobctl |= JOBCTL_PTRACE_FROZEN;
+	return true;
 }
 
 /* Current is exiting and no thread of its group is alive any more (do_exit()'s count). */
@@ -816,15 +1005,27 @@ UTRACE_EXPORT_RUST(utrace_regset_get);
 UTRACE_EXPORT_RUST(utrace_regset_set);
 UTRACE_EXPORT_RUST(utrace_may_trace);
 
-/* The *_pid variants: resolve the pid, hold the task across the call. */
+/*
+ * The *_pid variants: resolve the pid, hold the task across the call. A NULL pid has no
+ * task (-ESRCH, as get_pid_task() says); an ERR_PTR() is refused before it is dereferenced.
+ */
+static struct task_struct *utrace_pid_task(struct pid *pid, const char *fn)
+{
+	if (IS_ERR(pid)) {
+		pr_err_ratelimited("utrace: %s: pid %ld is an error pointer, not a pid\n", fn, PTR_ERR(pid));
+		return ERR_PTR(-EINVAL);
+	}
+	return get_pid_task(pid, PIDTYPE_PID) ?: ERR_PTR(-ESRCH);
+}
+
 struct utrace_engine *utrace_attach_pid(struct pid *pid, int flags,
 					const struct utrace_engine_ops *ops, void *data)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct task_struct *task = utrace_pid_task(pid, __func__);
 	struct utrace_engine *engine;
 
-	if (!task)
-		return ERR_PTR(-ESRCH);
+	if (IS_ERR(task))
+		return ERR_CAST(task);
 	engine = utrace_attach_task(task, flags, ops, data);
 	put_task_struct(task);
 	return engine;
@@ -833,11 +1034,11 @@ EXPORT_SYMBOL_GPL(utrace_attach_pid);
 
 int utrace_set_events_pid(struct pid *pid, struct utrace_engine *engine, unsigned long events)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct task_struct *task = utrace_pid_task(pid, __func__);
 	int ret;
 
-	if (!task)
-		return -ESRCH;
+	if (IS_ERR(task))
+		return PTR_ERR(task);
 	ret = utrace_set_events(task, engine, events);
 	put_task_struct(task);
 	return ret;
@@ -846,11 +1047,11 @@ EXPORT_SYMBOL_GPL(utrace_set_events_pid);
 
 int utrace_control_pid(struct pid *pid, struct utrace_engine *engine, u32 action)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct task_struct *task = utrace_pid_task(pid, __func__);
 	int ret;
 
-	if (!task)
-		return -ESRCH;
+	if (IS_ERR(task))
+		return PTR_ERR(task);
 	ret = utrace_control(task, engine, action);
 	put_task_struct(task);
 	return ret;
@@ -859,11 +1060,11 @@ EXPORT_SYMBOL_GPL(utrace_control_pid);
 
 int utrace_barrier_pid(struct pid *pid, struct utrace_engine *engine)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_PID);
+	struct task_struct *task = utrace_pid_task(pid, __func__);
 	int ret;
 
-	if (!task)
-		return -ESRCH;
+	if (IS_ERR(task))
+		return PTR_ERR(task);
 	ret = utrace_barrier(task, engine);
 	put_task_struct(task);
 	return ret;

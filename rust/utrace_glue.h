@@ -40,6 +40,13 @@ void utrace_glue_module_notifier_unregister(void);
 bool utrace_glue_within_module(const void *addr, const struct module *mod);
 const char *utrace_glue_module_name(const struct module *mod);
 void utrace_rust_module_going(struct module *mod);
+struct module *utrace_glue_module_of(const void *addr);
+bool utrace_glue_module_live(const struct module *mod);
+
+/* Deferred release() calls: a work item that calls utrace_rust_release_deferred(). */
+void utrace_glue_schedule_release(void);
+void utrace_glue_flush_release(void);
+void utrace_rust_release_deferred(void);
 
 /* Deferred probe (un)registration: a work item that calls utrace_rust_sync_probes(). */
 void utrace_glue_schedule_sync(void);
@@ -65,6 +72,7 @@ void utrace_glue_clear_blockstep_of(struct task_struct *t);
 struct pt_regs *utrace_glue_task_pt_regs(struct task_struct *task);
 bool utrace_glue_pid_alive(const struct task_struct *task);
 bool utrace_glue_can_sleep(void);
+bool utrace_glue_ratelimit(void);
 unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka);
 void utrace_glue_tracepoint_sync(void);
 void utrace_glue_set_exit_code(struct task_struct *task, int code, bool group_dead);
@@ -74,6 +82,12 @@ struct wait_queue_head;
 void utrace_glue_stop_prepare(void);
 void utrace_glue_stop_finish(void);
 bool utrace_glue_fatal_pending(void);
+void utrace_glue_stop_prepare_held(void);
+bool utrace_glue_task_fatal_pending(struct task_struct *task);
+struct sighand_struct;
+struct sighand_struct *utrace_glue_lock_sighand(struct task_struct *task, unsigned long *flags);
+void utrace_glue_unlock_sighand(struct task_struct *task, unsigned long *flags);
+bool utrace_glue_kill_freeze(struct task_struct *task, bool on);
 bool utrace_glue_group_dead(void);
 bool utrace_glue_in_task(void);
 void utrace_glue_wake_up(struct wait_queue_head *wq);

@@ -20,6 +20,7 @@
 //! - [`layout`]: the `kernel::bindings` struct layout check against the C compiler.
 //! - [`debugfs`]: the files under `/sys/kernel/debug/utrace/`.
 //! - [`glue`]: declarations of the C glue (`utrace_glue.c`), the only FFI to our own C.
+//! - [`testing`]: test-only fault injection (race windows widened on request).
 //!
 //! Load order matters: the layout check runs first, because nothing the module reads
 //! through bindings can be trusted if it fails; then the hooks are looked up; the per-task
@@ -29,6 +30,16 @@
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+
+/// `pr_err!`, rate-limited (one shared budget, the kernel's default burst): for bad
+/// arguments, which an engine can pass at any rate, maybe on behalf of user space.
+macro_rules! pr_err_rl {
+    ($($arg:tt)*) => {
+        if crate::glue::ratelimit() {
+            kernel::pr_err!($($arg)*);
+        }
+    };
+}
 
 mod abi;
 mod access;
@@ -47,6 +58,7 @@ mod report;
 mod step;
 mod stop;
 mod task;
+mod testing;
 mod work;
 
 module! {
@@ -68,6 +80,14 @@ module! {
             default: false,
             description: "Test only: also require a tracepoint that does not exist, so the hook lookup must refuse to load",
         },
+        test_delay_mask: u32 {
+            default: 0,
+            description: "Test only: race windows to widen (bits of testing::Window: 1 attach lookup, 2 attach, 4 regset access, 8 deferred probe registration)",
+        },
+        test_delay_us: u32 {
+            default: 0,
+            description: "Test only: how long to wait in each widened race window, in microseconds",
+        },
     },
 }
 
@@ -82,6 +102,10 @@ struct UtraceModule {
 
 impl kernel::Module for UtraceModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        testing::init(
+            module_parameters::test_delay_mask.value(),
+            module_parameters::test_delay_us.value(),
+        );
         let skew = module_parameters::test_layout_skew.value();
         let layout = Arc::new(layout::check(skew)?, GFP_KERNEL)?;
 
@@ -99,6 +123,10 @@ impl kernel::Module for UtraceModule {
         // every check then refuses).
         unsafe { glue::utrace_glue_access_init(module_parameters::test_no_procfs.value()) };
         hooks::Hooks::activate(&hooks);
+        if let Err(e) = hooks.start() {
+            teardown(&hooks);
+            return Err(e);
+        }
         if let Err(e) = step::init() {
             teardown(&hooks);
             return Err(e);
@@ -186,6 +214,11 @@ fn teardown(hooks: &hooks::Hooks) {
     //    `step::forget` in step 2) queues it again: cancel it now that nothing can.
     // SAFETY: cancelling our own static work item; process context.
     unsafe { glue::utrace_glue_cancel_sync() };
+    //    Releases deferred to process context (reap, detach in atomic context) run module
+    //    code too: wait for them (no engine is left to defer one any more).
+    engine::flush_deferred_releases();
+    //    Engines orphaned by modules that went away: no module can use them any more.
+    engine::free_orphans();
     // 4. No thread has utrace's TF and no step work is queued: the die notifier can go
     //    (unregistering waits for a running call to finish).
     step::unregister();

@@ -64,6 +64,9 @@ enum Kind {
     /// In `exit_task_work()`: the exit stop if `report_exit` asked for one
     /// (`ExitState::stop`), then the death report.
     Exit,
+    /// Register the probes the thread's engines need, which could not be registered where
+    /// their events were set (`hooks.rs`), before the thread returns to user mode.
+    SyncProbes,
 }
 
 #[repr(C)]
@@ -375,6 +378,18 @@ fn entry_stop(ut: &Arc<UtraceTask>, skipped: arch::Skipped, abort: bool, kind: E
     }
 }
 
+/// Makes `ut`'s thread register the probes its engines' events need before it next returns
+/// to user mode (`TWA_RESUME`): `utrace_set_events()` could not register them where it was
+/// called (`hooks::engine_events_changed`). If the thread is past `exit_task_work()` it
+/// needs none; without memory the workqueue still registers them, a little later.
+pub(crate) fn queue_sync_probes(ut: &Arc<UtraceTask>) {
+    let _ = queue(
+        ut,
+        Kind::SyncProbes,
+        bindings::task_work_notify_mode_TWA_RESUME,
+    );
+}
+
 /// Queues the exit item (the exit stop if one was asked, then the death report); it runs in
 /// `exit_task_work()`, before `exit_notify()`. Fails only without memory, or once the task is
 /// past `exit_task_work()`.
@@ -406,6 +421,7 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
             crate::step::resume(&item.ut);
         }
         Kind::Kick => {}
+        Kind::SyncProbes => crate::hooks::sync_now(),
         Kind::EntryStop {
             skipped,
             abort,

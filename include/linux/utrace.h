@@ -212,7 +212,11 @@ struct utrace_engine {
  *			(-1 for a thread). Only UTRACE_DETACH in the return value matters.
  * @report_reap:	the task is being freed; the engine is detached after this call.
  * @release:		called once, with engine->data, after the last reference to the
- *			engine is put. May be called in any context, including softirq.
+ *			engine is put: in the context of the engine's own last
+ *			utrace_engine_put(), or, when utrace's own reference is the last (a
+ *			detach, the reap), in process context (a work item where utrace's
+ *			caller cannot sleep). It may sleep then. Not called once the engine
+ *			module's exit has begun, for engines it left attached.
  */
 struct utrace_engine_ops {
 	u32 (*report_quiesce)(u32 action, struct utrace_engine *engine, unsigned long event);
@@ -260,7 +264,8 @@ struct utrace_engine_ops {
  *
  * Return: the engine, with a reference the caller must drop with utrace_engine_put() (a
  * new engine also holds a second reference for being attached, dropped at detach), or an
- * ERR_PTR(): -ENOENT no matching engine (lookup); -EINVAL @ops is NULL or @flags has
+ * ERR_PTR(): -ENOENT no matching engine (lookup); -EINVAL @target or @ops is NULL or an
+ * ERR_PTR() (every entry point refuses those, with a rate-limited error), or @flags has
  * unknown bits (or ACCESS bits without CHECK_ACCESS); -EPERM @target is a kernel thread,
  * or the access check refused; -EEXIST a matching engine exists (EXCLUSIVE); -ESRCH
  * @target has died and been released; -ENOMEM out of memory; -ERESTARTNOINTR a signal
@@ -330,12 +335,18 @@ void utrace_engine_put(struct utrace_engine *engine);
  * @events:	new event mask (UTRACE_EVENT() bits)
  *
  * Takes effect for the next event. Clearing bits while a callback of @engine may be running
- * on another CPU returns -EINPROGRESS: use utrace_barrier() before relying on it.
+ * on another CPU returns -EINPROGRESS: use utrace_barrier() before relying on it. Where a
+ * newly needed probe cannot be registered (atomic context, rcu_read_lock(), or inside
+ * report_clone, report_exec or report_exit, which run in their tracepoint's SRCU read
+ * section), it is registered before @target next returns to user mode: its events in the
+ * kernel until then may be missed. EXIT, DEATH and REAP are never affected.
  *
  * Return: 0; -EINVAL bad @events or @engine not attached to @target; -ESRCH @engine
  * detached or @target reaped; -EALREADY DEATH or QUIESCE newly set after @target's death
  * report began, or DEATH newly set when @target is past the point where it can be reported
- * (exit_task_work()); DEATH set while @target exits before that point is reported; -EINPROGRESS bits were cleared while a callback of @engine may be in progress.
+ * (exit_task_work()); DEATH set while @target exits before that point is reported, from any
+ * context; -ENOMEM no memory for that report; -EINPROGRESS bits were cleared while a
+ * callback of @engine may be in progress.
  */
 int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
 		      unsigned long events);
@@ -390,8 +401,9 @@ int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32
  * @engine:	engine with a reference the caller holds
  *
  * Waits until no callback of @engine is running on @target. Returns at once when @target is
- * current. The caller sleeps (interruptibly) until the callback in flight ends: utrace wakes
- * it then, it does not poll.
+ * current, and when called from @engine's own report_reap (e.g. to detach itself there).
+ * The caller sleeps (interruptibly) until the callback in flight ends: utrace wakes it
+ * then, it does not poll.
  *
  * For a detached engine it also waits until utrace has dropped the engine's attached
  * reference, so that release() cannot run in utrace's context after this returns. An
@@ -492,8 +504,13 @@ int utrace_finish_examine(struct task_struct *target, struct utrace_engine *engi
  * @buf:	destination
  * @size:	bytes to copy at most
  *
- * Return: bytes copied; -EAGAIN @target is not stopped; -EINVAL bad @which or arguments,
- * or @engine does not want @target stopped; -ESRCH @engine detached.
+ * While the registers are accessed, @target stays in its stop, whatever lets it go (a
+ * resume or detach by another engine, SIGKILL: they take effect when the access is done),
+ * and off its CPU, as ptrace freezes its tracee.
+ *
+ * Return: bytes copied; -EAGAIN @target is not stopped, or SIGKILL is already pending;
+ * -EINVAL bad @which or arguments, or @engine does not want @target stopped; -ESRCH @engine
+ * detached.
  */
 int utrace_regset_get(struct task_struct *target, struct utrace_engine *engine,
 		      unsigned int which, void *buf, unsigned int size);

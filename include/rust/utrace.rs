@@ -18,7 +18,10 @@
 //! controlled. Dropping the handle detaches the engine and waits (`utrace_barrier`) until no
 //! callback of it can run, so an engine module that drops its handles in its exit path can
 //! never be called back after it is gone. The engine value itself is dropped by utrace's
-//! `release` callback, once, when utrace and the handle have both let go of it.
+//! `release` callback, once, when utrace and the handle have both let go of it: in the
+//! context of the handle's drop, or, when utrace's reference is the last (a detach, the
+//! reap), in process context (utrace defers it from softirq). So an engine value may own
+//! `Attached` handles (of the children it follows, say): they are dropped, and wait, there.
 //!
 //! The callbacks run in the contexts documented in `include/linux/utrace.h`; in particular
 //! [`Engine::report_signal`] and [`Engine::report_reap`] cannot sleep.
@@ -187,7 +190,9 @@ pub trait Engine: Send + Sync + Sized + 'static {
     fn report_death(&self, _group_dead: bool, _signal: i32) -> Action {
         Action::RESUME
     }
-    /// The task is being freed (softirq: must not sleep); the engine is detached after.
+    /// The task is being freed (softirq: must not sleep); the engine is detached after. The
+    /// engine's own handle may be dropped here (its `utrace_barrier` returns at once: this is
+    /// the last callback), not another engine's.
     fn report_reap(&self, _task: &Task) {}
     /// Signal `signo` is being delivered (siglock held: must not sleep).
     fn report_signal(&self, _action: Action, _signo: i32) -> Action {
@@ -719,7 +724,9 @@ pub fn task_by_tid(tid: i32) -> Option<ARef<Task>> {
 /// An engine of type `T` attached to a task: a reference on the engine and on the task.
 ///
 /// Dropping it detaches the engine, waits until none of its callbacks can run, and drops
-/// the reference; it may sleep, so drop it in process context.
+/// the reference; it may sleep, so drop it in process context, or in one of the engine's
+/// own callbacks (on its own thread, or in its own `report_reap`), where the wait returns at
+/// once.
 pub struct Attached<T: Engine> {
     engine: NonNull<RawEngine>,
     task: ARef<Task>,

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Test-only fault injection: widening race windows so that the race tests hit them.
+//!
+//! Some races need two threads to interleave inside a window of a few instructions; a loop
+//! test on a slow virtual machine almost never lands there. With the module parameters
+//! `test_delay_mask` (a bit per [`Window`]) and `test_delay_us`, utrace waits that long at
+//! the named point, and counts the entries (debugfs `state`, `test_windows`), so that a test
+//! can act while a thread is inside the window: it then hits the race every time. Both are 0
+//! (no delay, one load per point) unless a test sets them; nothing else uses this.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::time::{delay, Delta};
+
+/// A race window that a test can widen.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+pub(crate) enum Window {
+    /// `utrace_attach_task()` without CREATE: between finding the engine and taking the
+    /// reference (`UtraceTask::find_engine`), under the task's lock.
+    Lookup = 0,
+    /// `utrace_attach_task()`: between entering the per-task state in the table (and its
+    /// `pid_alive()` check) and adding the engine to it.
+    Attach = 1,
+    /// `utrace_regset_set()`/`_get()`: between the check that the thread is stopped and the
+    /// register access.
+    Regset = 2,
+    /// The workqueue's deferred probe (un)registration, before it starts: a work item that
+    /// runs late.
+    ProbeSync = 3,
+}
+
+static MASK: AtomicU32 = AtomicU32::new(0);
+static MICROS: AtomicU32 = AtomicU32::new(0);
+/// How many times a widened window was entered: a test polls it (debugfs `state`,
+/// `test_windows`) to act while another thread is inside the window.
+static ENTERED: AtomicU32 = AtomicU32::new(0);
+
+/// `Some(count of windows entered)` if a test widened any, for debugfs.
+pub(crate) fn entered() -> Option<u32> {
+    (MASK.load(Ordering::Acquire) != 0).then(|| ENTERED.load(Ordering::Acquire))
+}
+
+/// Sets the windows to widen (module init, from the parameters).
+pub(crate) fn init(mask: u32, micros: u32) {
+    MICROS.store(micros, Ordering::Relaxed);
+    MASK.store(mask, Ordering::Release);
+}
+
+/// Waits at window `w` if a test asked for it: sleeps if the caller can, else spins (at most
+/// 100 ms, in 1 ms steps).
+pub(crate) fn delay(w: Window) {
+    if MASK.load(Ordering::Acquire) & (1 << w as u32) == 0 {
+        return;
+    }
+    ENTERED.fetch_add(1, Ordering::AcqRel);
+    let us = i64::from(MICROS.load(Ordering::Relaxed));
+    if crate::task::can_sleep() {
+        delay::fsleep(Delta::from_micros(us));
+    } else {
+        for _ in 0..us.min(100_000) / 1000 {
+            delay::udelay(Delta::from_micros(1000));
+        }
+    }
+}

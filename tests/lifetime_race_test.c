@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races on lifetimes and contexts (issue 11, section 2), each run in a loop. Where the race
+ * window is a few instructions wide, utrace is loaded with its test-only parameters
+ * test_delay_mask/test_delay_us, which make it wait at that point (rust/testing.rs): the
+ * loop then lands in the window every round instead of once in a thousand, and the
+ * assertion is about what must never happen, not about timing.
+ *
+ *  - attach lookup vs detach + last put: a lookup never hands out a released engine (the
+ *    engine's release is called exactly once);
+ *  - first attach vs the reap of a short-lived task: the attach fails with -ESRCH or the
+ *    REAP comes, and nothing leaks;
+ *  - DEATH set from report_signal (atomic context) of a fatal signal: reported, or refused;
+ *  - a probe unregistered and needed again from inside report_clone (the tracepoint's SRCU
+ *    read section): no hang, and the events take effect before the thread returns to user
+ *    mode;
+ *  - a register write against SIGKILL: a write that succeeded is what the dying thread has;
+ *  - out-of-range actions are refused, not truncated.
+ */
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "utrace_fixture.h"
+#include "utrace_stop.h"
+
+static char logbuf[1 << 16];
+
+/* Loads utrace with @params, then the test engine; the log starts empty. */
+static void load(struct __test_metadata *_metadata, const char *params)
+{
+	ASSERT_EQ(0, ut_load_module("utrace", params));
+	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
+	ASSERT_EQ(0, ut_cmd("clear"));
+}
+
+/* Unloads both; before utrace goes, no per-task state and no engine may be left. */
+static void unload(struct __test_metadata *_metadata)
+{
+	static char state[512];
+
+	EXPECT_EQ(0, ut_unload_module("utrace_test_engine"));
+	EXPECT_TRUE(ut_wait_no_leak(10)) {
+		ut_read_file(UTRACE_DEBUGFS "/state", state, sizeof(state));
+		TH_LOG("leak:\n%s", state);
+	}
+	EXPECT_EQ(0, ut_unload_module("utrace"));
+}
+
+FIXTURE(plain) {
+	int dummy;
+};
+FIXTURE_SETUP(plain) { load(_metadata, ""); }
+FIXTURE_TEARDOWN(plain) { unload(_metadata); }
+
+/* The attach lookup waits 100 ms between finding the engine and taking its reference. */
+FIXTURE(lookup_window) {
+	int dummy;
+};
+FIXTURE_SETUP(lookup_window) { load(_metadata, "test_delay_mask=1 test_delay_us=100000"); }
+FIXTURE_TEARDOWN(lookup_window) { unload(_metadata); }
+
+/* utrace_attach_task() waits 2 s between entering the task's state and adding the engine. */
+FIXTURE(attach_window) {
+	int dummy;
+};
+FIXTURE_SETUP(attach_window) { load(_metadata, "test_delay_mask=2 test_delay_us=2000000"); }
+
+/* utrace's workqueue registers probes 500 ms late. */
+FIXTURE(late_probe_work) {
+	int dummy;
+};
+FIXTURE_SETUP(late_probe_work) { load(_metadata, "test_delay_mask=8 test_delay_us=500000"); }
+FIXTURE_TEARDOWN(late_probe_work) { unload(_metadata); }
+FIXTURE_TEARDOWN(attach_window) { unload(_metadata); }
+
+/* A register access waits 100 ms between its checks and the access (a write: setreg). */
+FIXTURE(regset_window) {
+	int dummy;
+};
+FIXTURE_SETUP(regset_window) { load(_metadata, "test_delay_mask=4 test_delay_us=100000"); }
+FIXTURE_TEARDOWN(regset_window) { unload(_metadata); }
+
+static int scenario_getppid_forever(struct ut_tracee *t)
+{
+	for (;;)
+		syscall(SYS_getppid);
+	return 0;
+}
+
+/* Kills @pid and waits for it (not autoreaped). */
+static void kill_wait(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* How many times utrace entered a widened window (debugfs state), or -1. */
+static long windows_entered(void)
+{
+	char buf[512];
+	const char *p;
+
+	if (ut_read_file(UTRACE_DEBUGFS "/state", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "test_windows ");
+	return p ? atol(p + strlen("test_windows ")) : -1;
+}
+
+/* Waits until a window is entered after @before was read (deadline 20 s). */
+static int window_entered_since(long before)
+{
+	for (int i = 0; i < 20000; i++) {
+		if (windows_entered() > before)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/*
+ * The tracee's callback answers DETACH (held in a gate until the lookup is under way) and
+ * the owner has already put its reference, so the detach drops the last one: the engine is
+ * released. A lookup racing with it either misses the engine or gets a reference that keeps
+ * it alive; it never revives a released one (whose put would call release a second time).
+ */
+TEST_F_TIMEOUT(lookup_window, lookup_never_revives_a_released_engine, 300)
+{
+	for (int i = 0; i < 20; i++) {
+		struct ut_tracee t = { 0 };
+		int st, r, releases;
+		pid_t helper;
+		long w;
+
+		ASSERT_EQ(0, ut_cmd("clear"));
+		ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_forever));
+		ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+		ASSERT_EQ(0, ut_cmd("ret 0 syscall_entry %x", UTRACE_DETACH));
+		ASSERT_EQ(0, ut_cmd("gate 0"));
+		ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
+		ut_tracee_go(&t);
+		/* The callback is in the gate once its line is logged. */
+		ASSERT_TRUE(ut_log_wait_for("syscall_entry 0", logbuf, sizeof(logbuf), 10));
+		/* Only the attached reference is left. */
+		ASSERT_EQ(0, ut_cmd("put 0"));
+		w = windows_entered();
+		helper = fork();
+		ASSERT_LE(0, helper);
+		if (helper == 0)	/* a lookup that matches any engine: -EBADSLT if found */
+			_exit(-ut_cmd("lookup 0 %d 0", t.pid));
+		/* The lookup found the engine and waits: now the detach drops the last ref. */
+		ASSERT_TRUE(window_entered_since(w));
+		ASSERT_EQ(0, ut_cmd("open 0"));
+		ASSERT_EQ(helper, waitpid(helper, &st, 0));
+		r = -WEXITSTATUS(st);
+		ASSERT_EQ(-EBADSLT, r) TH_LOG("lookup: %d", r);
+		kill_wait(t.pid);
+		close(t.back);
+		ASSERT_TRUE(ut_log_wait_for("release 0", logbuf, sizeof(logbuf), 10));
+		usleep(100000);	/* a second release would come now */
+		ut_log(logbuf, sizeof(logbuf));
+		releases = ut_count_containing(logbuf, 0, "release 0 ");
+		ASSERT_EQ(1, releases) TH_LOG("round %d, lookup %d:\n%s", i, r, logbuf);
+	}
+}
+
+static int scenario_exit(struct ut_tracee *t)
+{
+	return 0;
+}
+
+/*
+ * The first attach to a task (no other engine anywhere: the reap probe attached engines
+ * need was registered with the first engine, after the task's state was entered in the
+ * table) while the task exits and is reaped: the attach waits between entering the state
+ * and adding the engine, and the tracee is let go to exit then. Either the attach fails
+ * with -ESRCH, or the engine gets its REAP; the per-task state never leaks.
+ */
+TEST_F_TIMEOUT(attach_window, first_attach_vs_reap, 300)
+{
+	int esrch = 0, reaped = 0;
+
+	signal(SIGCHLD, SIG_IGN);	/* autoreap: the reap follows the exit */
+	for (int i = 0; i < 6; i++) {
+		struct ut_tracee t = { 0 };
+		char want[64];
+		pid_t helper;
+		int r, hp[2];
+		long w;
+
+		ASSERT_EQ(0, ut_cmd("clear"));
+		ASSERT_TRUE(ut_wait_no_leak(10));
+		ASSERT_EQ(0, ut_tracee_start(&t, scenario_exit));
+		ASSERT_EQ(0, pipe(hp));
+		w = windows_entered();
+		helper = fork();
+		ASSERT_LE(0, helper);
+		if (helper == 0) {	/* autoreaped too: it reports through the pipe */
+			r = ut_cmd("attach 0 %d", t.pid);
+			_exit(write(hp[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+		}
+		close(hp[1]);
+		ASSERT_TRUE(window_entered_since(w));
+		ut_tracee_go(&t);	/* exits, and is reaped, while the attach waits */
+		ASSERT_EQ((ssize_t)sizeof(r), read(hp[0], &r, sizeof(r)));
+		close(hp[0]);
+		if (r == -ESRCH) {
+			esrch++;
+		} else {
+			ASSERT_EQ(0, r);
+			/* -ESRCH: reaped (and detached by utrace) before REAP was set. */
+			r = ut_cmd("events 0 %lx", UTRACE_EVENT(REAP));
+			ASSERT_TRUE(r == 0 || r == -ESRCH) TH_LOG("events: %d", r);
+			snprintf(want, sizeof(want), "reap 0 %d", t.pid);
+			if (r == 0) {
+				ASSERT_TRUE(ut_log_wait_for(want, logbuf, sizeof(logbuf), 10))
+					TH_LOG("attached, no REAP:\n%s", logbuf);
+			}
+			reaped++;
+			ASSERT_EQ(0, ut_cmd("put 0"));
+		}
+		close(t.back);
+		EXPECT_TRUE(ut_wait_no_leak(10)) TH_LOG("round %d leaked", i);
+	}
+	signal(SIGCHLD, SIG_DFL);
+	TH_LOG("attach failed with -ESRCH %d times, REAP came %d times", esrch, reaped);
+}
+
+/*
+ * DEATH set from report_signal (siglock held, interrupts off) for the fatal signal that
+ * kills the thread, with no other engine asking for EXIT or DEATH, and utrace's workqueue
+ * running late (it registered the exit probe when the need came from an atomic context):
+ * utrace_set_events() either returns 0 and report_death comes, or returns an error. Never
+ * 0 and no report.
+ */
+TEST_F_TIMEOUT(late_probe_work, death_set_from_report_signal, 300)
+{
+	int reported = 0, refused = 0;
+
+	for (int i = 0; i < 20; i++) {
+		struct ut_tracee t = { 0 };
+		char want[64];
+		long ret;
+		char *p;
+
+		ASSERT_EQ(0, ut_cmd("clear"));
+		ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_forever));
+		ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+		ASSERT_EQ(0, ut_cmd("sigevents 0 %lx", UTRACE_EVENT(DEATH)));
+		ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT_SIGNAL_ALL));
+		ut_tracee_go(&t);
+		usleep(i % 4 * 3000);
+		kill(t.pid, i % 2 ? SIGKILL : SIGTERM);
+		ASSERT_EQ(t.pid, waitpid(t.pid, NULL, 0));
+		close(t.back);
+		snprintf(want, sizeof(want), "setev 0 %d ret=", t.pid);
+		ASSERT_TRUE(ut_log_wait_for(want, logbuf, sizeof(logbuf), 10)) TH_LOG("%s", logbuf);
+		p = strstr(logbuf, want);
+		ret = strtol(p + strlen(want), NULL, 10);
+		snprintf(want, sizeof(want), "death 0 %d ", t.pid);
+		if (ret == 0) {
+			EXPECT_NE(NULL, strstr(logbuf, want))
+				TH_LOG("round %d: DEATH set (0), no report:\n%s", i, logbuf);
+			reported++;
+		} else {
+			EXPECT_TRUE(ret == -EALREADY || ret == -ESRCH) TH_LOG("set_events: %ld", ret);
+			refused++;
+		}
+		ASSERT_EQ(0, ut_cmd("put 0"));
+		/* Reaped (a grace period after the wait): no engine left behind at unload. */
+		ASSERT_TRUE(ut_wait_no_leak(10));
+	}
+	TH_LOG("DEATH set and reported %d times, refused %d times", reported, refused);
+}
+
+static int scenario_fork_then_getppid(struct ut_tracee *t)
+{
+	pid_t c = fork();
+
+	if (c == 0)
+		_exit(0);
+	for (int i = 0; i < 3; i++)
+		syscall(SYS_getppid);
+	waitpid(c, NULL, 0);
+	return 7;
+}
+
+/*
+ * From report_clone (inside the task_newtask tracepoint's SRCU read section) the engine
+ * detaches the only engine that needed sys_exit, sleeps while utrace's workqueue
+ * unregisters the probe (1 -> 0), then sets SYSCALL_EXIT itself (0 -> 1). Registering the
+ * probe right there waited for an SRCU grace period that waits for this very thread: the
+ * tracee hung in fork(). Now it is registered by the workqueue and by the thread before it
+ * returns to user mode: no hang, and the getppid() calls after fork() are reported.
+ */
+TEST_F_TIMEOUT(plain, probe_needed_again_inside_report_clone, 120)
+{
+	struct ut_tracee t = { 0 }, other = { 0 };
+	char want[64];
+	int status;
+
+	for (int round = 0; round < 3; round++) {
+		ASSERT_EQ(0, ut_cmd("clear"));
+		ASSERT_EQ(0, ut_tracee_start(&other, scenario_getppid_forever));
+		ASSERT_EQ(0, ut_cmd("attach 1 %d", other.pid));
+		ASSERT_EQ(0, ut_cmd("events 1 %lx", UTRACE_EVENT(SYSCALL_EXIT)));
+		ASSERT_EQ(0, ut_tracee_start(&t, scenario_fork_then_getppid));
+		ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+		ASSERT_EQ(0, ut_cmd("clone_flip 0 1 %lx", UTRACE_EVENT(SYSCALL_EXIT)));
+		ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(CLONE)));
+		ut_tracee_go(&t);
+		status = ut_tracee_wait(&t);
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 7) TH_LOG("%x", status);
+		ut_log(logbuf, sizeof(logbuf));
+		snprintf(want, sizeof(want), "setev 0 %d ret=0 ", t.pid);
+		ASSERT_NE(NULL, strstr(logbuf, want)) TH_LOG("%s", logbuf);
+		snprintf(want, sizeof(want), "syscall_exit 0 %d in=0x5 nr=%d ", t.pid, SYS_getppid);
+		EXPECT_NE(NULL, strstr(logbuf, want)) TH_LOG("getppid not reported:\n%s", logbuf);
+		ASSERT_EQ(0, ut_cmd("put 0"));
+		ASSERT_EQ(0, ut_cmd("put 1"));
+		kill_wait(other.pid);
+		close(other.back);
+	}
+}
+
+/*
+ * A register write (held 100 ms between its checks and the write) against SIGKILL sent at
+ * varying points: when the write returns 0, the thread's registers had that value when
+ * it died (report_death logs them): SIGKILL does not take the thread out of its stop
+ * while an access is in progress.
+ */
+TEST_F_TIMEOUT(regset_window, regset_write_vs_sigkill, 300)
+{
+	int written = 0, refused = 0;
+
+	for (int i = 0; i < 16; i++) {
+		struct ut_tracee t = { 0 };
+		struct ut_counts c;
+		long di = 1000 + i, w;
+		char want[64];
+		pid_t killer;
+		int r;
+		char *p;
+
+		ASSERT_EQ(0, ut_cmd("clear"));
+		ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_forever));
+		ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+		ASSERT_EQ(0, ut_cmd("only_nr 0 %d", SYS_getppid));
+		ASSERT_EQ(0, ut_cmd("ret 0 syscall_entry %x", UTRACE_STOP));
+		ASSERT_EQ(0, ut_cmd("wake 0 1"));
+		ASSERT_EQ(0, ut_cmd("deathregs 0 1"));
+		ASSERT_EQ(0, ut_cmd("events 0 %lx",
+				    UTRACE_EVENT(SYSCALL_ENTRY) | UTRACE_EVENT(DEATH)));
+		ASSERT_EQ(0, ut_counts(0, &c));	/* wake-ups are counted per slot, ever */
+		ut_tracee_go(&t);
+		r = ut_cmd("wait_stop 0 %ld", c.wake_delivered + 1);
+		ut_log(logbuf, sizeof(logbuf));
+		ASSERT_EQ(0, r) TH_LOG("%s", logbuf);
+		w = windows_entered();
+		killer = fork();
+		ASSERT_LE(0, killer);
+		if (killer == 0) {
+			/* Odd rounds: while the write waits in its window; even: any time. */
+			if (i % 2 && !window_entered_since(w))
+				_exit(1);
+			usleep(i % 4 / 2 * 20000);
+			kill(t.pid, SIGKILL);
+			_exit(0);
+		}
+		r = ut_cmd("setreg 0 di %ld", di);
+		waitpid(killer, NULL, 0);
+		ASSERT_EQ(t.pid, waitpid(t.pid, NULL, 0));
+		close(t.back);
+		snprintf(want, sizeof(want), "regs 0 %d ", t.pid);
+		ASSERT_TRUE(ut_log_wait_for(want, logbuf, sizeof(logbuf), 10)) TH_LOG("%s", logbuf);
+		p = strstr(strstr(logbuf, want), " di=");
+		ASSERT_NE(NULL, p);
+		if (r == 0) {
+			EXPECT_EQ(di, strtol(p + 4, NULL, 10))
+				TH_LOG("round %d: write returned 0, the thread died with:\n%s",
+				       i, logbuf);
+			written++;
+		} else {
+			EXPECT_TRUE(r == -EAGAIN || r == -ESRCH) TH_LOG("setreg: %d", r);
+			refused++;
+		}
+		ASSERT_EQ(0, ut_cmd("put 0"));
+	}
+	TH_LOG("writes done %d times, refused (thread already leaving) %d times", written, refused);
+}
+
+/*
+ * utrace_control() takes a u32 action: 2^32 + 5 must be refused by the engine's parser,
+ * not truncated to UTRACE_RESUME; and every u32 that is not an action is refused by the
+ * core.
+ */
+TEST_F(plain, out_of_range_actions_refused)
+{
+	struct ut_tracee t = { 0 };
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_forever));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	EXPECT_EQ(-EINVAL, ut_cmd("control 0 4294967301"));
+	EXPECT_EQ(-EINVAL, ut_cmd("control 0 4294967295"));
+	EXPECT_EQ(-EINVAL, ut_cmd("control 0 7"));
+	EXPECT_EQ(-EINVAL, ut_cmd("control 0 -1"));
+	EXPECT_EQ(-EINVAL, ut_cmd("ret 0 syscall_entry 100000005"));
+	EXPECT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
+	EXPECT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
+	ASSERT_EQ(0, ut_cmd("put 0"));
+	kill_wait(t.pid);
+	close(t.back);
+}
+
+TEST_HARNESS_MAIN
