@@ -12,7 +12,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # LLVM toolchain suffix; the test kernel is built with clang-19.
 LLVM ?= -19
 
-.PHONY: all setup kernel modules tests check harm demo bench clippy fmt fmt-check clean help
+.PHONY: all setup kernel modules tests check harm stress demo bench clippy fmt fmt-check clean help
 
 all: modules
 
@@ -40,6 +40,10 @@ harm: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/build-modules
 	KDIR='$(KDIR)' $(ROOT)/scripts/build-tests
 	KDIR='$(KDIR)' $(ROOT)/scripts/run-harm $(ROOT)/tests/harm/full.list
+
+# The randomized stress run for longer than make check's (UTRACE_STRESS_SECS, default 3600).
+stress: setup
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/stress
 
 demo: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/demo

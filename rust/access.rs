@@ -53,7 +53,7 @@ pub(crate) fn prelude(task: &Task, flags: c_int) -> Result<Verdict> {
     }
     // SAFETY: reads the preempt count and irq state.
     if !can_sleep() || !unsafe { glue::utrace_glue_in_task() } {
-        pr_err!("utrace_may_trace() called where it cannot sleep; refused\n");
+        pr_err_rl!("utrace_may_trace() called where it cannot sleep; refused\n");
         return Err(EINVAL);
     }
     // SAFETY: the caller keeps `task` alive; `flags` is a plain word.
@@ -124,13 +124,17 @@ pub(crate) fn may_trace(task: &Task, flags: c_int) -> Result {
 ///
 /// # Safety
 ///
-/// `target` is NULL or a valid task the caller keeps alive.
+/// `target` is NULL, an `ERR_PTR()`, or a valid task the caller keeps alive.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_may_trace(
     target: *mut bindings::task_struct,
     flags: c_int,
 ) -> c_int {
-    if target.is_null() {
+    if crate::glue::is_err_or_null(target) {
+        pr_err_rl!(
+            "utrace_may_trace({}): not a task\n",
+            crate::glue::PtrKind::of(target)
+        );
         return EINVAL.to_errno();
     }
     // SAFETY: `Task` is a transparent wrapper of `task_struct`; the caller keeps it alive.

@@ -187,8 +187,12 @@ pub(crate) unsafe fn mask_rerun(
     }
     // SAFETY: per the function's safety requirements.
     let now = unsafe { expected_now(regs) };
-    // The probes must be there before the first masked entry can happen.
-    hooks::engine_events_changed(0, hooks::MASKED);
+    // The probes must be there before the first masked entry can happen. If one could not
+    // be registered (no memory), mask nothing: the restart is then seen, not a filter lost.
+    if hooks::engine_events_changed(0, hooks::MASKED) {
+        hooks::engine_events_changed(hooks::MASKED, 0);
+        return;
+    }
     ACTIVE.fetch_add(1, Ordering::AcqRel);
     let (mut bits, tracer) = mask_trace();
     // SAFETY: current's own flags.
@@ -373,7 +377,9 @@ pub(crate) fn shutdown() {
 unsafe extern "C" fn unmask_remote(p: *mut core::ffi::c_void, _: *mut core::ffi::c_void) {
     // SAFETY: per the function's safety requirements.
     let ut = unsafe { &*p.cast::<UtraceTask>() };
-    if ut.entry_mask.active() {
-        unmask_rerun(ut, ut.task_ptr(), false);
-    }
+    // Not `active()` first: that reads the mask without the task lock, and a thread that
+    // saw `SHUTDOWN` clear under it could publish its mask after such a read. The swap
+    // under the lock either takes the mask or comes before the thread's check of
+    // `SHUTDOWN`, which then undoes the mask itself.
+    unmask_rerun(ut, ut.task_ptr(), false);
 }

@@ -94,21 +94,34 @@ fn wait_asleep(e: &Engine) -> Result {
     }
 }
 
-/// Waits until `task`, committed to its stop, is off its CPU (its context switch is over:
-/// every register is saved where the regsets read it). No time bound: a thread held in its
-/// stop ([`Hold`]) cannot be woken for good, so it gets off its CPU (a spurious wake-up
-/// puts it back to sleep). Spins first, then sleeps 10 us at a time if the caller can.
-fn wait_off_cpu(task: *const bindings::task_struct) {
+/// Waits until `task`, committed to its stop and held in it ([`Hold`]), is asleep: off its
+/// CPU (its context switch is over: every register is saved where the regsets read it) and
+/// off the runqueue (a thread preempted between committing to its stop and `schedule()` is
+/// off its CPU but runs again to switch out, and `save_fsgs()` would then overwrite an FS/GS
+/// base written meanwhile). No time bound when the caller can sleep: a held thread cannot be
+/// woken for good, so it gets there. A caller that cannot sleep spins a bounded time and
+/// gets `EAGAIN`: the thread may be runnable on the caller's own CPU.
+fn wait_held_asleep(task: *const bindings::task_struct) -> Result {
+    let sleepable = crate::task::can_sleep();
     let mut spins = 0u32;
+    let mut nap = 10;
     // SAFETY: the engine's task state holds a reference on the task.
-    while unsafe { glue::utrace_glue_task_on_cpu(task) } {
-        if spins < OFF_CPU_SPINS || !crate::task::can_sleep() {
-            spins = spins.saturating_add(1);
+    while !unsafe { glue::utrace_glue_task_inactive(task) } {
+        // SAFETY: as above.
+        if spins < OFF_CPU_SPINS && unsafe { glue::utrace_glue_task_on_cpu(task) } {
+            spins += 1;
+            core::hint::spin_loop();
+        } else if sleepable {
+            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(nap));
+            nap = (nap * 2).min(MAX_NAP_US);
+        } else if spins < OFF_CPU_SPINS {
+            spins += 1;
             core::hint::spin_loop();
         } else {
-            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(10));
+            return Err(EAGAIN);
         }
     }
+    Ok(())
 }
 
 /// A register access to a thread its engine stopped, in progress: while the hold lives the
@@ -124,7 +137,10 @@ fn wait_off_cpu(task: *const bindings::task_struct) {
 ///   the write). So the first access sets `JOBCTL_PTRACE_FROZEN`, as ptrace does, which
 ///   makes `signal_wake_up()` leave it asleep; the last one clears it and wakes the thread
 ///   if it must go.
-/// - Then the access waits for the thread to be off its CPU, without a time bound.
+/// - Then the access waits for the thread to be asleep (`wait_held_asleep`), without a time
+///   bound when it can sleep.
+/// - A caller that cannot sleep gets `EDEADLK` for a thread of its own thread group: it may
+///   hold their shared siglock (`report_signal`), which the hold takes.
 ///
 /// Before this, only `stopped` was checked: SIGKILL during the access let the thread exit
 /// and free its stack while `putreg()` wrote to it (an oops, with the race window widened
@@ -137,6 +153,11 @@ impl<'a> Hold<'a> {
     fn new(e: &'a Engine) -> Result<Self> {
         let ut = e.utrace();
         let task = ut.task_ptr();
+        // SAFETY: the state holds a reference on the task.
+        if !crate::task::can_sleep() && unsafe { glue::utrace_glue_same_thread_group(task) } {
+            pr_err_rl!("utrace_regset_get/set: a thread of the caller's own group, from a context that cannot sleep (its siglock may be held)\n");
+            return Err(EDEADLK);
+        }
         let mut flags: c_ulong = 0;
         // Lock order: siglock, then the task's lock.
         // SAFETY: the state holds a reference on the task; `flags` is ours.
@@ -164,7 +185,7 @@ impl<'a> Hold<'a> {
         unsafe { glue::utrace_glue_unlock_sighand(task, &mut flags) };
         r?;
         let hold = Hold { ut };
-        wait_off_cpu(task);
+        wait_held_asleep(task)?;
         crate::testing::delay(crate::testing::Window::Regset);
         Ok(hold)
     }

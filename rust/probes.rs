@@ -267,6 +267,9 @@ pub(crate) unsafe extern "C" fn sched_process_exec(
     // SAFETY: `bprm` is the exec's, valid during the tracepoint.
     if unsafe { glue::utrace_glue_bprm_secureexec(bprm) } {
         if let Some(ut) = UtraceTask::lookup(Task::current_raw()) {
+            // Inside the tracepoint's SRCU section: a `release` the detaches make must not
+            // register a probe here (`hooks::register_here`).
+            let _tp = ut.enter_tracepoint();
             crate::access::secure_exec(&ut);
         }
     }

@@ -718,6 +718,14 @@ impl UtraceTask {
             }
             self.reporting.store(ptr::null_mut(), Ordering::Release);
             fence(Ordering::SeqCst);
+            // A barrier may sleep until `reporting` no longer names the engine.
+            // SAFETY: after the full barrier above, as the glue requires.
+            unsafe { glue::utrace_glue_barrier_wake() };
+            // The module's exit may have detached it meanwhile, seen `reporting` set and
+            // left the attached reference to us, as below.
+            if !engine.is_attached() {
+                engine.drop_attach_ref();
+            }
             return false;
         }
         // Detached meanwhile. A detacher that saw `reporting == engine` just now returned
