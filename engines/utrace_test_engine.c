@@ -82,6 +82,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/pid.h>
 #include <linux/ptrace.h>
 #include <linux/sched/task_stack.h>
@@ -1177,6 +1178,14 @@ static void __exit utrace_test_engine_exit(void)
 	int i;
 
 	debugfs_remove_recursive(dir);
+	/*
+	 * "put S" drops our reference and leaves the engine attached until its task is reaped
+	 * (utrace detaches it then). A task reaped just before this (its parent's wait
+	 * returned) is only freed, and sched_process_free reported, by an RCU callback: wait
+	 * for those, so that such an engine is not still attached, out of our reach, when
+	 * this module goes (utrace would orphan it, and keep it until it unloads).
+	 */
+	rcu_barrier();
 	for (i = 0; i < NSLOTS && !test_leak_engines; i++) {
 		struct slot *s = &slots[i];
 

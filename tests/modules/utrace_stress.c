@@ -757,7 +757,7 @@ static void check_errno(const char *op, long ret, const int *ok)
 		violation(ST_V_BAD_ERRNO, "%s: undocumented error %ld", op, ret);
 }
 
-static const int attach_errs[] = { EINVAL, EPERM, EEXIST, ESRCH, ENOMEM, 0 };
+static const int attach_errs[] = { EINVAL, EPERM, EEXIST, ESRCH, ENOMEM, ERESTARTNOINTR, 0 };
 static const int lookup_errs[] = { ENOENT, EINVAL, ESRCH, 0 };
 static const int events_errs[] = { EINVAL, ESRCH, EALREADY, EINPROGRESS, 0 };
 static const int control_errs[] = { EINVAL, ESRCH, EINPROGRESS, EALREADY, 0 };
@@ -827,7 +827,10 @@ static long op_attach(int s, pid_t tid, int flags, int how, int ds)
 		ops = NULL;
 	else if (how == HOW_OTHER_OPS)
 		ops = &other_ops;
-	invalid = (flags & ~0x3f) ||
+	invalid = (flags & ~(0x3f | UTRACE_ATTACH_CHECK_ACCESS | UTRACE_ACCESS_OWN_GROUP |
+			     UTRACE_ACCESS_USER_WORKER)) ||
+		  ((flags & (UTRACE_ACCESS_OWN_GROUP | UTRACE_ACCESS_USER_WORKER)) &&
+		   !(flags & UTRACE_ATTACH_CHECK_ACCESS)) ||
 		  (create && (!ops || (task->flags & PF_KTHREAD)));
 	if (create) {
 		if (READ_ONCE(closing) || ops == &other_ops) {

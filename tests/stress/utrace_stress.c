@@ -1069,6 +1069,8 @@ static void one_op(uint64_t *r)
 			flags |= below(r, 4);		/* MATCH_OPS / MATCH_DATA */
 		if (pct(r, 20))
 			flags |= UTRACE_ATTACH_EXCLUSIVE;
+		if (pct(r, 30))
+			flags |= UTRACE_ATTACH_CHECK_ACCESS;	/* root: allowed */
 		int tid = pick_tid(r);
 
 		err = cmd("attach %d %d %d %d %d", s, tid, flags, below(r, 2),
@@ -1081,7 +1083,8 @@ static void one_op(uint64_t *r)
 
 		switch (below(r, 6)) {
 		case 0:
-			flags |= 0x40 << below(r, 24);		/* an unknown flag bit */
+			/* An unknown flag bit, or an ACCESS bit without CHECK_ACCESS. */
+			flags |= pct(r, 20) ? UTRACE_ACCESS_OWN_GROUP : 0x400 << below(r, 21);
 			break;
 		case 1:
 			how = 2;				/* NULL ops */
