@@ -506,11 +506,13 @@ int utrace_finish_examine(struct task_struct *target, struct utrace_engine *engi
  *
  * While the registers are accessed, @target stays in its stop, whatever lets it go (a
  * resume or detach by another engine, SIGKILL: they take effect when the access is done),
- * and off its CPU, as ptrace freezes its tracee.
+ * and asleep (off its CPU and off the runqueue), as ptrace freezes its tracee. A caller
+ * that cannot sleep gets -EAGAIN if the thread is not asleep after a short spin, and
+ * -EDEADLK for a thread of its own thread group (it may hold their siglock).
  *
  * Return: bytes copied; -EAGAIN @target is not stopped, or SIGKILL is already pending;
- * -EINVAL bad @which or arguments, or @engine does not want @target stopped; -ESRCH @engine
- * detached.
+ * -EDEADLK see above; -EINVAL bad @which or arguments, or @engine does not want @target
+ * stopped; -ESRCH @engine detached.
  */
 int utrace_regset_get(struct task_struct *target, struct utrace_engine *engine,
 		      unsigned int which, void *buf, unsigned int size);

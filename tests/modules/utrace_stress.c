@@ -1177,8 +1177,11 @@ static long drain(bool reaped)
 			  atomic_long_read(&unreleased));
 		spin_lock_irqsave(&all_lock, flags);
 		list_for_each_entry(it, &live_list, node)
-			pr_err("utrace_stress: unreleased: tid %d refs %d quiet %d\n", it->tid,
-			       atomic_read(&it->refs), atomic_read(&it->quiet));
+			pr_err("utrace_stress: unreleased: tid %d refs %d quiet %d pid_alive %d exit_state %d state 0x%x flags 0x%x engine %d\n",
+			       it->tid, atomic_read(&it->refs), atomic_read(&it->quiet),
+			       pid_alive(it->task), it->task->exit_state,
+			       READ_ONCE(it->task->__state), it->task->flags,
+			       it->engine ? 1 : 0);
 		spin_unlock_irqrestore(&all_lock, flags);
 		ret = -ETIMEDOUT;
 	}
