@@ -217,8 +217,12 @@ static int unload_module(const char *name)
  * kernel (a bug) leaves that child stuck, not this program. Returns 0, -errno, or
  * -ETIMEDOUT with *child set to the stuck child (waited for later with finish_unload()).
  */
+static void dump_tasks(void);
+
 static int unload_module_timed(const char *name, double secs, pid_t *child)
 {
+	bool dumped = false;
+
 	struct timespec ts = { 0, 10000000 };
 	pid_t pid = fork();
 	int status;
@@ -236,9 +240,15 @@ static int unload_module_timed(const char *name, double secs, pid_t *child)
 	}
 	if (pid < 0)
 		return -errno;
-	for (double end = now() + secs; now() < end; nanosleep(&ts, NULL)) {
+	for (double t0 = now(), end = t0 + secs; now() < end; nanosleep(&ts, NULL)) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
+		if (!dumped && now() > t0 + 20) {
+			/* Slow: where is the unload (and everything else) waiting? */
+			diag("rmmod %s: still waiting after 20 s", name);
+			dump_tasks();
+			dumped = true;
+		}
 	}
 	*child = pid;
 	return -ETIMEDOUT;
