@@ -1353,6 +1353,39 @@ static int engine_unload(void)
 }
 
 /*
+ * Forks a child that closes the control file and then pauses until killed. Returns once it
+ * has closed it: a child stopped (SIGSTOP, an engine's STOP) before its close held the
+ * engine module busy until it was killed (rmmod retried for 90 s).
+ */
+static pid_t fork_idle_child(void)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(ready, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(atomic_load(&ctl_fd));
+		close(ready[0]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/*
  * The anchor: a paused child with an engine (the last slot, which workers never use) that
  * wants every event, so that each of utrace's probes stays registered. Without it the probe
  * needs of the few engines go 0 -> 1 -> 0 all the time, and each registration or removal
@@ -1374,14 +1407,7 @@ static void anchor_attach(void)
 
 static void anchor_start(void)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		close(atomic_load(&ctl_fd));
-		for (;;)
-			pause();
-	}
-	anchor = pid;
+	anchor = fork_idle_child();
 	anchor_attach();
 }
 
@@ -1441,14 +1467,8 @@ static bool no_leak(double seconds, char *state, size_t size)
 static pid_t stopped_tracee(void)
 {
 	char path[64], buf[512];
-	pid_t pid = fork();
+	pid_t pid = fork_idle_child();
 
-	if (pid == 0) {
-		/* Not the control file's opener: the engine module must be free to go. */
-		close(atomic_load(&ctl_fd));
-		for (;;)
-			pause();
-	}
 	if (pid < 0)
 		return -1;
 	if (cmd("attach 0 %d %d 0 -1", pid, UTRACE_ATTACH_CREATE) ||
