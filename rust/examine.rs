@@ -67,61 +67,36 @@ fn stopped_by_with(e: &Engine, stopped: impl FnOnce() -> bool) -> Result {
     Ok(())
 }
 
-/// Waits until the thread, stopped by `e`, is asleep: off its CPU and off the runqueue
-/// (`utrace_glue_task_inactive`). No time bound: a thread that committed to its stop gets
-/// there unless it leaves the stop (SIGKILL, another wake-up that lets it go), which ends
-/// the wait with the error `stopped_by` gives. A thread preempted after committing (its
-/// wake-up of this tracer, on the same CPU, is a typical cause) runs again only to call
-/// `schedule()`: the tracer sleeps meanwhile, so that it can.
-fn wait_asleep(e: &Engine) -> Result {
-    let task = e.task();
-    let mut spins = 0;
+/// Waits until `task`, committed to its stop, is asleep: off its CPU (its context switch
+/// is over: every register is saved where the regsets read it) and off the runqueue
+/// (`utrace_glue_task_inactive`). A thread preempted between committing to its stop and
+/// `schedule()` (its wake-up of this tracer, on the same CPU, is a typical cause) is off its
+/// CPU but runs again to switch out: the caller sleeps meanwhile, so that it can. No time
+/// bound when the caller can sleep; `left` ends the wait early with its error (the thread
+/// left its stop). A caller that cannot sleep spins a bounded time and gets `EAGAIN`: the
+/// thread may be runnable on the caller's own CPU.
+fn wait_asleep(task: *const bindings::task_struct, mut left: impl FnMut() -> Result) -> Result {
+    let sleepable = crate::task::can_sleep();
+    let mut spins = 0u32;
     let mut nap = 10;
     loop {
         // SAFETY: the engine's task state holds a reference on the task.
         if unsafe { glue::utrace_glue_task_inactive(task) } {
             return Ok(());
         }
-        stopped_by(e)?;
+        left()?;
         // SAFETY: as above.
-        if spins < OFF_CPU_SPINS && unsafe { glue::utrace_glue_task_on_cpu(task) } {
+        if spins < OFF_CPU_SPINS && (!sleepable || unsafe { glue::utrace_glue_task_on_cpu(task) }) {
             spins += 1;
             core::hint::spin_loop();
             continue;
         }
+        if !sleepable {
+            return Err(EAGAIN);
+        }
         kernel::time::delay::fsleep(kernel::time::Delta::from_micros(nap));
         nap = (nap * 2).min(MAX_NAP_US);
     }
-}
-
-/// Waits until `task`, committed to its stop and held in it ([`Hold`]), is asleep: off its
-/// CPU (its context switch is over: every register is saved where the regsets read it) and
-/// off the runqueue (a thread preempted between committing to its stop and `schedule()` is
-/// off its CPU but runs again to switch out, and `save_fsgs()` would then overwrite an FS/GS
-/// base written meanwhile). No time bound when the caller can sleep: a held thread cannot be
-/// woken for good, so it gets there. A caller that cannot sleep spins a bounded time and
-/// gets `EAGAIN`: the thread may be runnable on the caller's own CPU.
-fn wait_held_asleep(task: *const bindings::task_struct) -> Result {
-    let sleepable = crate::task::can_sleep();
-    let mut spins = 0u32;
-    let mut nap = 10;
-    // SAFETY: the engine's task state holds a reference on the task.
-    while !unsafe { glue::utrace_glue_task_inactive(task) } {
-        // SAFETY: as above.
-        if spins < OFF_CPU_SPINS && unsafe { glue::utrace_glue_task_on_cpu(task) } {
-            spins += 1;
-            core::hint::spin_loop();
-        } else if sleepable {
-            kernel::time::delay::fsleep(kernel::time::Delta::from_micros(nap));
-            nap = (nap * 2).min(MAX_NAP_US);
-        } else if spins < OFF_CPU_SPINS {
-            spins += 1;
-            core::hint::spin_loop();
-        } else {
-            return Err(EAGAIN);
-        }
-    }
-    Ok(())
 }
 
 /// A register access to a thread its engine stopped, in progress: while the hold lives the
@@ -137,7 +112,7 @@ fn wait_held_asleep(task: *const bindings::task_struct) -> Result {
 ///   the write). So the first access sets `JOBCTL_PTRACE_FROZEN`, as ptrace does, which
 ///   makes `signal_wake_up()` leave it asleep; the last one clears it and wakes the thread
 ///   if it must go.
-/// - Then the access waits for the thread to be asleep (`wait_held_asleep`), without a time
+/// - Then the access waits for the thread to be asleep (`wait_asleep`), without a time
 ///   bound when it can sleep.
 /// - A caller that cannot sleep gets `EDEADLK` for a thread of its own thread group: it may
 ///   hold their shared siglock (`report_signal`), which the hold takes.
@@ -185,7 +160,8 @@ impl<'a> Hold<'a> {
         unsafe { glue::utrace_glue_unlock_sighand(task, &mut flags) };
         r?;
         let hold = Hold { ut };
-        wait_held_asleep(task)?;
+        // Held: it cannot leave its stop meanwhile (a spurious wake-up puts it back to sleep).
+        wait_asleep(task, || Ok(()))?;
         crate::testing::delay(crate::testing::Window::Regset);
         Ok(hold)
     }
@@ -228,7 +204,7 @@ fn prepare(e: &Engine, exam: &mut utrace_examiner) -> Result {
     stopped_by(e)?;
     let task = e.task();
     let ncsw = loop {
-        wait_asleep(e)?;
+        wait_asleep(e.task(), || stopped_by(e))?;
         // SAFETY: the engine's task state holds a reference on the task.
         let ncsw = unsafe { glue::utrace_glue_task_switches(task) };
         // Still asleep after the count was read: it is the count of this sleep (a wake-up
