@@ -193,7 +193,9 @@ static void log_rec(struct rec *r)
 	unsigned long flags;
 
 	spin_lock_irqsave(&log_lock, flags);
-	if (log_len < LOG_SIZE)
+	if (!log_buf)		/* the module's exit freed it: a late release() */
+		log_lost++;
+	else if (log_len < LOG_SIZE)
 		log_buf[log_len++] = *r;
 	else
 		log_lost++;
@@ -1175,6 +1177,7 @@ static int __init utrace_test_engine_init(void)
 /* Detach every engine and wait for its callbacks before the module's code goes away. */
 static void __exit utrace_test_engine_exit(void)
 {
+	struct rec *buf;
 	int i;
 
 	debugfs_remove_recursive(dir);
@@ -1201,7 +1204,15 @@ static void __exit utrace_test_engine_exit(void)
 			s->task = NULL;
 		}
 	}
-	kvfree(log_buf);
+	/*
+	 * utrace may still call release() for an engine we let go of (put while attached)
+	 * until this function returns: log_rec() must not write into a freed buffer.
+	 */
+	spin_lock_irq(&log_lock);
+	buf = log_buf;
+	log_buf = NULL;
+	spin_unlock_irq(&log_lock);
+	kvfree(buf);
 }
 
 module_init(utrace_test_engine_init);
