@@ -79,6 +79,18 @@ pub(crate) struct Engine {
 /// until utrace unloads, which frees them ([`free_orphans`]).
 static ORPHANS: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
 
+/// Calls of `release` made by utrace in progress (see `release_from_utrace`).
+static RELEASING: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits until no `release` made by utrace is running (`modwatch`'s going handler, after it
+/// marked its module). Process context.
+pub(crate) fn wait_releases() {
+    while RELEASING.load(Ordering::Acquire) != 0 {
+        // SAFETY: process context (the module notifier); sleeping for a jiffy.
+        unsafe { bindings::schedule_timeout_uninterruptible(1) };
+    }
+}
+
 /// Engines whose `release` utrace's attached-reference drop deferred to process context
 /// (a lock-free stack; each entry holds one `Arc` reference), run by the glue's work item
 /// (`utrace_rust_release_deferred`).
@@ -206,19 +218,29 @@ impl Engine {
     }
 
     /// `release` after utrace's own (attached) reference was the last: not if the engine
-    /// was orphaned, nor once its module's exit has begun (`module_live`: the module is
-    /// going away and may have torn down what `release` uses; what `release` would free is
-    /// leaked, as for an orphan).
+    /// was orphaned, nor once its module's GOING notifier has begun (the exit function has
+    /// returned: the module may have torn down what `release` uses; what `release` would
+    /// free is leaked, as for an orphan). While the exit function runs, it is made: the
+    /// exit may be waiting for it (an engine whose references the module dropped is known
+    /// to be gone only by its `release`).
     fn release_from_utrace(&self) {
-        if self.orphaned.load(Ordering::Acquire) || !self.module_live() {
+        if self.orphaned.load(Ordering::Acquire) {
             return;
         }
-        if let Some(release) = self.ops().release {
-            // SAFETY: as in `put_user`: the last reference is gone, the engine is not
-            // orphaned and its module's exit has not begun (it cannot complete before this
-            // returns: its GOING notifier waits for `attach_ref` to be dropped).
-            unsafe { release(self.public.data) };
+        // Dekker pair with `modwatch`'s going handler: it marks the module, full barrier,
+        // then waits for `RELEASING` to be zero. Either this sees the mark, or the handler
+        // waits for this call to end.
+        RELEASING.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if !crate::modwatch::is_gone(self.module) {
+            if let Some(release) = self.ops().release {
+                // SAFETY: as in `put_user`: the last reference is gone, the engine is not
+                // orphaned, and its module's GOING notifier has not begun (it waits for this
+                // call to end before the module can be freed).
+                unsafe { release(self.public.data) };
+            }
         }
+        RELEASING.fetch_sub(1, Ordering::Release);
     }
 
     /// Whether the engine's module has not begun its exit (true if the module is unknown).

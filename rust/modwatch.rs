@@ -19,7 +19,7 @@
 //! before each callback and before a `release` it makes itself.
 
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
@@ -28,6 +28,16 @@ use crate::glue;
 use crate::task::UtraceTask;
 
 static REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// The module whose GOING notifier is running (its exit function has returned), or null.
+/// One at a time: the handler takes the slot (`utrace_rust_module_going`).
+static GOING: AtomicPtr<bindings::module> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Whether `module`'s exit function has returned (its GOING notifier has begun): utrace
+/// makes no `release` into it any more. Only compares pointers.
+pub(crate) fn is_gone(module: *mut bindings::module) -> bool {
+    !module.is_null() && GOING.load(Ordering::SeqCst) == module
+}
 
 /// Starts watching modules (init).
 pub(crate) fn register() -> Result {
@@ -115,8 +125,9 @@ fn collect_states() -> Option<KVec<Arc<UtraceTask>>> {
 /// The module notifier's `MODULE_STATE_GOING` handler.
 ///
 /// The module's exit function has run (or its init failed); its code and data are still
-/// mapped until this returns. First the releases utrace deferred to process context run
-/// (those of the module's engines are skipped: the module is not live, see
+/// mapped until this returns. First the module is marked gone (no `release` into it from
+/// then on) and the releases utrace is making are waited for; the releases it deferred to
+/// process context run (those of the module's engines are skipped, see
 /// `Engine::release_from_utrace`). Then every engine whose callbacks lie in the module is
 /// orphaned (never called again, not even `release`), detached, and waited for if a
 /// callback of it is running. A callback in flight can attach a new engine of the module
@@ -135,6 +146,28 @@ fn collect_states() -> Option<KVec<Arc<UtraceTask>>> {
 /// Called by the glue's notifier with the module going away.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_rust_module_going(module: *mut bindings::module) {
+    // No `release` into the module from here on, and none still running (see
+    // `Engine::release_from_utrace`). Modules going at once take turns.
+    while GOING
+        .compare_exchange(
+            core::ptr::null_mut(),
+            module,
+            Ordering::SeqCst,
+            Ordering::Relaxed,
+        )
+        .is_err()
+    {
+        // SAFETY: process context (the module notifier); sleeping for a jiffy.
+        unsafe { bindings::schedule_timeout_uninterruptible(1) };
+    }
+    fence(Ordering::SeqCst);
+    crate::engine::wait_releases();
+    going(module);
+    GOING.store(core::ptr::null_mut(), Ordering::SeqCst);
+}
+
+/// The GOING handler's work, with the module marked gone.
+fn going(module: *mut bindings::module) {
     crate::engine::flush_deferred_releases();
     let mut orphaned = 0usize;
     loop {
