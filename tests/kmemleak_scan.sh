@@ -25,8 +25,16 @@ if [ ! -w $K ]; then
 	exit 0
 fi
 # An object must be older than kmemleak's minimum age (5 s) to be reported; scan twice so
-# that a pointer held only in a register or on a stack during one scan is not a leak.
+# that a pointer held only in a register or on a stack during one scan is not a leak, and
+# because an object new since the last scan is only reported by the scan after it.
 sleep 6
+# SLUB's per-CPU sheaves hand out objects from an array of pointers and leave the pointer in
+# the array's free part: a freshly allocated object stays referenced from there until the
+# sheaf is refilled (measured: 16 leaked kmalloc(128)s unreported, 0 of them, until every
+# cache was shrunk; then all 16). Shrinking flushes the sheaves, so a small leak shows.
+for f in /sys/kernel/slab/*/shrink; do
+	[ -w "$f" ] && echo 1 >"$f" 2>/dev/null
+done
 echo scan >$K
 echo scan >$K
 cat $K >/tmp/kmemleak.txt

@@ -313,36 +313,106 @@ static void set_phase(const char *name, double seconds)
 	atomic_store(&phase, name);
 }
 
+static void dump_one_task(const char *dir, const char *who)
+{
+	char path[320], buf[512], wchan[64] = "";
+
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return;
+	snprintf(path, sizeof(path), "%s/wchan", dir);
+	read_file(path, wchan, sizeof(wchan));
+	buf[strcspn(buf, "\n")] = '\0';
+	diag("  %s %.120s wchan=%s", who, buf, wchan);
+	snprintf(path, sizeof(path), "%s/stack", dir);
+	if (read_file(path, buf, sizeof(buf)) > 0) {
+		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+			diag("    %s", l);
+	}
+}
+
+/* Whether process @pid has the engine's control file open (it holds the module busy). */
+static bool holds_control(int pid)
+{
+	char path[64], target[256];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		char link[320];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", path, de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = strstr(target, "utrace_stress/control") != NULL;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Every user task (each thread: the one holding things up may not be the main one), kernel
+ * threads only when they sleep uninterruptibly, the holders of the control file, and the
+ * engine module's reference count: where a slow unload (or anything else) waits.
+ */
 static void dump_tasks(void)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
+	char buf[64];
 	int shown = 0;
 
+	if (read_file("/sys/module/utrace_stress/refcnt", buf, sizeof(buf)) > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		diag("  utrace_stress refcnt %s", buf);
+	}
 	if (!d)
 		return;
-	while ((de = readdir(d)) && shown < 40) {
-		char path[280], buf[512], wchan[64] = "";
+	while ((de = readdir(d)) && shown < 60) {
+		char tdir[64], stat[512], who[96];
 		int pid = atoi(de->d_name);
+		struct dirent *te;
+		DIR *td;
 
-		if (pid <= 1 || pid == self_pid)
+		if (pid <= 1)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (read_file(path, buf, sizeof(buf)) <= 0)
+		snprintf(tdir, sizeof(tdir), "/proc/%d/stat", pid);
+		if (read_file(tdir, stat, sizeof(stat)) <= 0)
 			continue;
-		/* Only our descendants: they have "stress_test" in their comm. */
-		if (!strstr(buf, "stress"))
+		/* A kernel thread (flags has PF_KTHREAD) matters only in D state. */
+		char *rp = strrchr(stat, ')');
+		unsigned long flags = 0;
+		char state = '?';
+
+		if (rp)
+			sscanf(rp + 2, "%c %*d %*d %*d %*d %*d %lu", &state, &flags);
+		if ((flags & 0x00200000) && state != 'D')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
-		read_file(path, wchan, sizeof(wchan));
-		buf[strcspn(buf, "\n")] = '\0';
-		diag("  task %.120s wchan=%s", buf, wchan);
-		snprintf(path, sizeof(path), "/proc/%d/stack", pid);
-		if (read_file(path, buf, sizeof(buf)) > 0) {
-			for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
-				diag("    %s", l);
+		snprintf(tdir, sizeof(tdir), "/proc/%d/task", pid);
+		td = opendir(tdir);
+		if (!td)
+			continue;
+		while ((te = readdir(td)) && shown < 60) {
+			char dir[320];
+			int tid = atoi(te->d_name);
+
+			if (tid <= 0)
+				continue;
+			snprintf(dir, sizeof(dir), "%s/%d", tdir, tid);
+			snprintf(who, sizeof(who), "%s %d/%d", holds_control(pid) ?
+				 "task (control file open)" : "task", pid, tid);
+			dump_one_task(dir, who);
+			shown++;
 		}
-		shown++;
+		closedir(td);
 	}
 	closedir(d);
 }
@@ -374,6 +444,8 @@ static void *watchdog(void *arg)
 static int kmsg_fd = -1;
 static unsigned long splats, violation_lines;
 static char first_splats[10][256];
+/* The first violation message and the first round failure, repeated in the result lines. */
+static char first_violation[256], first_failure[256];
 
 static const char *const splat_pats[] = {
 	"BUG:", "WARNING:", "Oops", "Kernel panic", "KASAN", "UBSAN", "general protection fault",
@@ -417,6 +489,8 @@ static void kmsg_scan(void)
 			continue;
 		}
 		if (strstr(text, "utrace_stress: VIOLATION")) {
+			if (!violation_lines)
+				snprintf(first_violation, sizeof(first_violation), "%s", text);
 			if (violation_lines++ < 40)
 				diag("kmsg: %s", text);
 			continue;
@@ -1326,6 +1400,9 @@ static int engine_unload(void)
 	ret = unload_module_timed("utrace_stress", 90, &child);
 	if (ret) {
 		diag("rmmod utrace_stress: %s", strerror(-ret));
+		if (!first_failure[0])
+			snprintf(first_failure, sizeof(first_failure), "rmmod utrace_stress: %s",
+				 strerror(-ret));
 		if (ret == -ETIMEDOUT)
 			utrace_stuck = true;
 		return ret;
@@ -1875,15 +1952,17 @@ static void emit_results(bool watchdog_fired)
 	diag("total: %lu operations in %.0f s (%.0f ops/s while running, %.0f overall), seed %llu",
 	     ops, el, t_ops > 0 ? ops / t_ops : 0, ops / el, (unsigned long long)seed);
 	result(!watchdog_fired && tot.rounds == nrounds_planned && !tot.rounds_failed,
-	       "stress_rounds", "%ld of %d rounds, %ld failed, %ld engine reloads%s", tot.rounds,
+	       "stress_rounds", "%ld of %d rounds, %ld failed, %ld engine reloads%s%s%s", tot.rounds,
 	       nrounds_planned, tot.rounds_failed, tot.reloads,
-	       watchdog_fired ? ", the watchdog fired" : "");
+	       watchdog_fired ? ", the watchdog fired" : "", first_failure[0] ? "; first: " : "",
+	       first_failure);
 	result(!tot.violations && !vsum && !tot.unbalanced && !tot.exits_missing &&
 	       !violation_lines && !atomic_load(&rmmod_accepted) && !tot.stopped_unload_hangs,
 	       "stress_invariants",
-	       "%lu ops; %ld violation(s) in the engine, %ld life(s) with attached != released, %ld exit line(s) missing, %lu busy rmmod(s) accepted, %ld utrace unload(s) waiting for a stopped tracee",
+	       "%lu ops; %ld violation(s) in the engine, %ld life(s) with attached != released, %ld exit line(s) missing, %lu busy rmmod(s) accepted, %ld utrace unload(s) waiting for a stopped tracee%s%s",
 	       ops, tot.violations > vsum ? tot.violations : vsum, tot.unbalanced,
-	       tot.exits_missing, atomic_load(&rmmod_accepted), tot.stopped_unload_hangs);
+	       tot.exits_missing, atomic_load(&rmmod_accepted), tot.stopped_unload_hangs,
+	       first_violation[0] ? "; first: " : "", first_violation);
 	result(!tot.leaks, "stress_no_leak", "%ld round(s) ended with utrace state left", tot.leaks);
 	result(!splats, "stress_no_splat", "%lu splat line(s)%s%s", splats, splats ? ": " : "",
 	       splats ? first_splats[0] : "");
