@@ -41,7 +41,7 @@ harm: setup
 	KDIR='$(KDIR)' $(ROOT)/scripts/build-tests
 	KDIR='$(KDIR)' $(ROOT)/scripts/run-harm $(ROOT)/tests/harm/full.list
 
-# The randomized stress run for longer than make check's (UTRACE_STRESS_SECS, default 3600).
+# The randomized stress run until 1e6 operations (UTRACE_STRESS_OPS; UTRACE_STRESS_SECS caps it).
 stress: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/stress
 

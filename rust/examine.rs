@@ -321,7 +321,7 @@ pub(crate) unsafe extern "C" fn utrace_finish_examine(
 unsafe fn with_access(
     target: *mut bindings::task_struct,
     engine: *mut utrace_engine,
-    f: impl FnOnce() -> c_int,
+    f: impl FnOnce(&Engine) -> c_int,
 ) -> c_int {
     // SAFETY: per the function's safety requirements.
     let e = match unsafe { checked(target, engine) } {
@@ -333,14 +333,14 @@ unsafe fn with_access(
             return ESRCH.to_errno();
         }
         arch::make_regs_coherent(target);
-        return f();
+        return f(&e);
     }
     let _hold = match Hold::new(&e) {
         Ok(h) => h,
         Err(err) => return err.to_errno(),
     };
     arch::make_regs_coherent(target);
-    f()
+    f(&e)
 }
 
 /// `utrace_regset_get()`: copies regset `which` of the thread into `buf`. Returns the bytes
@@ -368,7 +368,7 @@ pub(crate) unsafe extern "C" fn utrace_regset_get(
     // SAFETY: per the function's safety requirements; `target` is held in its stop (or is
     // current) during the access, and `buf` is writable for `size` bytes.
     unsafe {
-        with_access(target, engine, || {
+        with_access(target, engine, |_| {
             glue::utrace_glue_regset_get(target, which, buf, size)
         })
     }
@@ -399,8 +399,63 @@ pub(crate) unsafe extern "C" fn utrace_regset_set(
     // SAFETY: per the function's safety requirements; `target` is held in its stop (or is
     // current) during the access, and `buf` is readable for `size` bytes.
     unsafe {
-        with_access(target, engine, || {
+        with_access(target, engine, |_| {
             glue::utrace_glue_regset_set(target, which, pos, buf, size)
+        })
+    }
+}
+
+/// `utrace_access_vm()`: reads (or with `write`, writes) `len` bytes of the thread's memory
+/// at user address `addr`, as `PTRACE_PEEKDATA`/`POKEDATA` do (`FOLL_FORCE`). Returns the
+/// bytes done or a negative errno.
+///
+/// The rules of the register access ([`with_access`]: current from its own callbacks, or a
+/// thread stopped by the engine and held in its stop meanwhile, so that it cannot exec or
+/// exit under the access), plus ptrace's per-access rule (`ptracer_access_allowed()`): the
+/// thread is owner-dumpable now, or the engine's tracer credentials hold `CAP_SYS_PTRACE`
+/// over it. The attach-time check alone let an engine go on reading a thread that had made
+/// itself undumpable since (`prctl(PR_SET_DUMPABLE, 0)`).
+///
+/// # Safety
+///
+/// `target` is valid; `engine` is an engine the caller holds a reference on; `buf` is
+/// readable and writable for `len` bytes.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_access_vm(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+    addr: c_ulong,
+    buf: *mut c_void,
+    len: c_int,
+    write: bool,
+) -> c_int {
+    if is_err_or_null(buf) || len <= 0 {
+        pr_err_rl!(
+            "utrace_access_vm: buf {} / len {} is not a buffer\n",
+            crate::glue::PtrKind::of(buf),
+            len
+        );
+        return EINVAL.to_errno();
+    }
+    // GUP sleeps (faults, the mmap lock).
+    if !crate::task::can_sleep() {
+        pr_err_rl!("utrace_access_vm: called from a context that cannot sleep\n");
+        return EINVAL.to_errno();
+    }
+    // SAFETY: per the function's safety requirements; `target` stays in its stop (or is
+    // current) during the access, and `buf` is valid for `len` bytes.
+    unsafe {
+        with_access(target, engine, |e| {
+            let cred = e
+                .tracer_cred()
+                .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
+            if !glue::utrace_glue_memory_access_allowed(target, cred) {
+                return EPERM.to_errno();
+            }
+            match glue::utrace_glue_access_process_vm(target, addr, buf, len, write) {
+                n if n > 0 => n,
+                _ => EIO.to_errno(),
+            }
         })
     }
 }

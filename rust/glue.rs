@@ -164,6 +164,17 @@ extern "C" {
     pub(crate) fn utrace_glue_cred_guard_unlock(task: *mut bindings::task_struct);
     pub(crate) fn utrace_glue_access_check(task: *mut bindings::task_struct) -> c_int;
     pub(crate) fn utrace_glue_cred_ptrace_capable(cred: *const bindings::cred) -> bool;
+    pub(crate) fn utrace_glue_memory_access_allowed(
+        tsk: *mut bindings::task_struct,
+        cred: *const bindings::cred,
+    ) -> bool;
+    pub(crate) fn utrace_glue_access_process_vm(
+        tsk: *mut bindings::task_struct,
+        addr: c_ulong,
+        buf: *mut c_void,
+        len: c_int,
+        write: bool,
+    ) -> c_int;
     pub(crate) fn utrace_glue_get_current_cred() -> *const bindings::cred;
     pub(crate) fn utrace_glue_bprm_secureexec(bprm: *const bindings::linux_binprm) -> bool;
     pub(crate) fn utrace_glue_note_secure_exec(detached: c_int);

@@ -52,7 +52,9 @@
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/exec_state.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/uio.h>
@@ -241,6 +243,45 @@ bool utrace_glue_cred_ptrace_capable(const struct cred *cred)
 	revert_creds(old);
 	if (!superpriv)
 		current->flags &= ~PF_SUPERPRIV;
+	return ret;
+}
+
+/*
+ * ptracer_access_allowed() (kernel/ptrace.c, not exported) for an engine: may the tracer
+ * whose credentials the engine recorded (@cred) read or write @tsk's memory now? Yes if @tsk
+ * is owner-dumpable, or if @cred holds CAP_SYS_PTRACE in the user namespace of @tsk's last
+ * exec. ptrace asks this at every PEEK and POKE, not only at attach: a thread that made
+ * itself undumpable after the attach (prctl(PR_SET_DUMPABLE, 0), a setuid() that changed its
+ * ids) is closed to a tracer without that capability. A NULL @cred (an engine attached from
+ * a context with no credentials of its own) holds no capability. Called by the tracer, in
+ * process context; the capability is judged as in utrace_glue_cred_ptrace_capable().
+ */
+bool utrace_glue_memory_access_allowed(struct task_struct *tsk, const struct cred *cred)
+{
+	const struct task_exec_state *es;
+	struct user_namespace *ns = NULL;
+	bool superpriv, ret = false;
+	const struct cred *old;
+
+	rcu_read_lock();
+	es = rcu_dereference(tsk->exec_state);
+	if (es) {
+		ret = READ_ONCE(es->dumpable) == TASK_DUMPABLE_OWNER;
+		if (!ret)
+			ns = get_user_ns(es->user_ns);
+	}
+	rcu_read_unlock();
+	if (ret || !ns || !cred)
+		goto out;
+	superpriv = current->flags & PF_SUPERPRIV;
+	old = override_creds(cred);
+	ret = ns_capable_noaudit(ns, CAP_SYS_PTRACE);
+	revert_creds(old);
+	if (!superpriv)
+		current->flags &= ~PF_SUPERPRIV;
+out:
+	if (ns)
+		put_user_ns(ns);
 	return ret;
 }
 

@@ -19,6 +19,7 @@
 #include <linux/stddef.h>
 #include <linux/kdebug.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/ratelimit.h>
@@ -848,6 +849,17 @@ int utrace_glue_regset_set(struct task_struct *task, unsigned int which, unsigne
 }
 
 /*
+ * Reads or writes @len bytes of @task's memory at @addr, as ptrace's PEEKDATA/POKEDATA do
+ * (FOLL_FORCE: a breakpoint can be written into read-only text, copied on write). Returns
+ * the bytes done.
+ */
+int utrace_glue_access_process_vm(struct task_struct *task, unsigned long addr, void *buf,
+				  int len, bool write)
+{
+	return access_process_vm(task, addr, buf, len, FOLL_FORCE | (write ? FOLL_WRITE : 0));
+}
+
+/*
  * Stepping (rust/step.rs, rust/arch.rs).
  *
  * user_enable_single_step() is not exported: utrace sets TF in the thread's user pt_regs
@@ -1003,6 +1015,7 @@ UTRACE_EXPORT_RUST(utrace_prepare_examine);
 UTRACE_EXPORT_RUST(utrace_finish_examine);
 UTRACE_EXPORT_RUST(utrace_regset_get);
 UTRACE_EXPORT_RUST(utrace_regset_set);
+UTRACE_EXPORT_RUST(utrace_access_vm);
 UTRACE_EXPORT_RUST(utrace_may_trace);
 
 /*

@@ -491,6 +491,104 @@ ACCESS_TEST(rust_read_memory_needs_stop)
 	EXPECT_EQ(0, ut_rcmd("stop_nr -1"));
 }
 
+/*
+ * A uid-1000 tracee that loops on getppid(&marker), makes itself undumpable when *flag is
+ * set, and loops on. Returns its pid (ready: uid 1000, dumpable), or -1.
+ */
+static pid_t start_undumpable_later(volatile int *flag)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		if (ut_become(UT_USER1000))
+			_exit(95);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(96);
+		while (!*flag)
+			syscall(SYS_getppid, &marker);
+		prctl(PR_SET_DUMPABLE, 0);
+		for (;;)
+			syscall(SYS_getppid, &marker);
+	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
+/* The Rust engine's peek of &marker, polled while the tracee is on its way to a stop. */
+static int peek_at_stop(void)
+{
+	int ret = -EAGAIN;
+
+	for (int i = 0; i < 2000; i++) {
+		ret = ut_rcmd("peek %lx", (unsigned long)&marker);
+		if (ret != -EAGAIN && ret != -EINVAL)
+			break;
+		usleep(10000);
+	}
+	return ret;
+}
+
+/*
+ * Memory access is checked at every access, as ptrace's PEEKDATA is
+ * (ptracer_access_allowed()): an engine attached by uid 1000 reads its uid-1000 tracee while
+ * that is dumpable, and gets -EPERM once the tracee made itself undumpable
+ * (PR_SET_DUMPABLE 0) after the attach; an engine attached by root (CAP_SYS_PTRACE) still
+ * reads it. Before, the attach-time check was the only one.
+ */
+ACCESS_TEST(rust_read_memory_rechecks_dumpable)
+{
+	volatile int *flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				  -1, 0);
+	char want[128];
+	pid_t t;
+
+	ASSERT_NE(MAP_FAILED, flag);
+	*flag = 0;
+	t = start_undumpable_later(flag);
+	ASSERT_LT(0, t);
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_USER1000));
+	ASSERT_EQ(0, ut_rcmd("stop_nr %d", SYS_getppid));
+	ASSERT_EQ(0, ut_tracer_do(&self->tr, OP_RATTACH_KEEP, t, 0));
+	ASSERT_EQ(0, ut_rcmd("clear"));
+	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
+	/* Dumpable: read. */
+	EXPECT_EQ(0, peek_at_stop());
+	ASSERT_LT(0, ut_rlog(logbuf, sizeof(logbuf)));
+	snprintf(want, sizeof(want), "mem 0 %d addr=%#lx val=0x1122334455667788", t,
+		 (unsigned long)&marker);
+	EXPECT_TRUE(strstr(logbuf, want) != NULL) TH_LOG("want '%s' in:\n%s", want, logbuf);
+	/* Undumpable from its next loop on, stopped again at the getppid after the prctl. */
+	*flag = 1;
+	ASSERT_EQ(0, ut_rcmd("clear"));
+	ASSERT_EQ(0, ut_rcmd("resume"));
+	EXPECT_EQ(-EPERM, peek_at_stop());
+	ASSERT_LE(0, ut_rlog(logbuf, sizeof(logbuf)));
+	EXPECT_TRUE(strstr(logbuf, "mem 0") == NULL) TH_LOG("read anyway:\n%s", logbuf);
+	/* For comparison: uid 1000's ptrace is refused too, root's engine reads. */
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_PTRACE, t, 0));
+	EXPECT_EQ(0, ut_rcmd("detach"));
+	ASSERT_EQ(0, ut_rcmd("attach %d", t));
+	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT(SYSCALL_ENTRY)));
+	EXPECT_EQ(0, peek_at_stop());
+	EXPECT_EQ(0, ut_rcmd("detach"));
+	kill(t, SIGKILL);
+	waitpid(t, NULL, 0);
+	EXPECT_EQ(0, ut_rcmd("stop_nr -1"));
+	munmap((void *)flag, 4096);
+}
+
 /* Without its procfs mount (test parameter), utrace refuses every check, saying why. */
 FIXTURE(noproc) {
 	int dummy;

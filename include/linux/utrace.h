@@ -464,10 +464,8 @@ struct utrace_examiner {
  * utrace_finish_examine() says whether what was read is coherent. 0 for current (from its
  * own callbacks) while @engine is attached.
  *
- * This is also the rule for reading or writing @target's memory (access_process_vm()):
- * do it only between a successful prepare and finish (or from @target itself), and discard
- * what was read when the finish fails. A stopped thread cannot exec, so the memory is that
- * of the image the engine was allowed to trace.
+ * Memory is read or written with utrace_access_vm(), which holds @target in its stop during
+ * the access and applies ptrace's per-access rule; no prepare and finish are needed for it.
  *
  * A thread that committed to its stop but is not asleep yet (still switching out, or
  * preempted before it could call schedule()) is waited for, without a time bound; the wait
@@ -534,6 +532,32 @@ int utrace_regset_get(struct task_struct *target, struct utrace_engine *engine,
  */
 int utrace_regset_set(struct task_struct *target, struct utrace_engine *engine,
 		      unsigned int which, unsigned int pos, const void *buf, unsigned int size);
+
+/**
+ * utrace_access_vm - read or write the memory of a stopped thread
+ * @target:	thread stopped by @engine, or current (while @engine is attached)
+ * @engine:	attached engine
+ * @addr:	user address in @target's address space
+ * @buf:	kernel buffer of @len bytes: the destination, or with @write the source
+ * @len:	bytes to access (more than 0)
+ * @write:	write @buf to @target's memory (as PTRACE_POKEDATA: read-only text is
+ *		written through a private copy, for a breakpoint) instead of reading it
+ *
+ * Memory access has the rules of the register access (utrace_regset_get(): @target is held
+ * in its stop and asleep meanwhile, so it cannot exec or exit under the access) plus ptrace's
+ * per-access rule (ptracer_access_allowed()): @target is owner-dumpable now, or the
+ * credentials of the task that attached @engine hold CAP_SYS_PTRACE over the user namespace
+ * of @target's exec. The attach-time check is not enough: a thread may make itself
+ * undumpable after the attach (prctl(PR_SET_DUMPABLE, 0), or a setuid() that changes its
+ * ids), and then a tracer without that capability gets no more of its memory. Use this
+ * rather than access_process_vm() for an engine that acts for a user. May sleep.
+ *
+ * Return: bytes done (possibly fewer than @len at an unmapped page); -EIO none; -EPERM the
+ * per-access rule refuses; -EINVAL bad arguments, @engine does not want @target stopped, or
+ * a caller that cannot sleep; the other errors of utrace_regset_get().
+ */
+int utrace_access_vm(struct task_struct *target, struct utrace_engine *engine,
+		     unsigned long addr, void *buf, int len, bool write);
 
 /* The _pid variants: the same, for a &struct pid (-ESRCH if it has no task). */
 int utrace_set_events_pid(struct pid *pid, struct utrace_engine *engine,

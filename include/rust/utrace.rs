@@ -284,6 +284,14 @@ extern "C" {
         buf: *const c_void,
         size: c_uint,
     ) -> c_int;
+    fn utrace_access_vm(
+        target: *mut bindings::task_struct,
+        engine: E,
+        addr: c_ulong,
+        buf: *mut c_void,
+        len: c_int,
+        write: bool,
+    ) -> c_int;
 }
 
 /// `struct utrace_examiner`.
@@ -872,37 +880,47 @@ impl<T: Engine> Attached<T> {
         })
     }
 
-    /// Reads the thread's memory at user address `addr` into `buf` (`access_process_vm()`,
-    /// with `FOLL_FORCE` as ptrace does). Returns the bytes read; `EIO` if none could be.
+    /// Reads the thread's memory at user address `addr` into `buf` (`utrace_access_vm()`, as
+    /// `PTRACE_PEEKDATA`). Returns the bytes read; `EIO` if none could be.
     ///
-    /// The rules of the register access: the thread is stopped by this engine (and off its
-    /// CPU), or it is the current thread (a callback of this engine); and the engine is
-    /// attached. The read is bracketed by [`Attached::prepare_examine`] and
-    /// [`Attached::finish_examine`]: a stopped thread cannot exec, so what is read belongs to
-    /// the image this engine was allowed to trace; if the thread ran meanwhile, `buf` is
-    /// zeroed and the error returned. Errors: `EINVAL` this engine does not want the thread
-    /// stopped, `EAGAIN` not stopped (or it ran), `ESRCH` detached (e.g. by an exec that
-    /// gained privilege) or the thread is dead.
+    /// The rules of the register access: the thread is stopped by this engine (it is held
+    /// in its stop during the read, so it cannot exec or exit under it), or it is the
+    /// current thread (a callback of this engine); and the engine is attached. Plus ptrace's
+    /// per-access rule: `EPERM` once the thread is not owner-dumpable (it called
+    /// `prctl(PR_SET_DUMPABLE, 0)`, say) unless the task that attached this engine had
+    /// `CAP_SYS_PTRACE` over it. Other errors: `EINVAL` this engine does not want the
+    /// thread stopped, `EAGAIN` not stopped, `ESRCH` detached (e.g. by an exec that gained
+    /// privilege) or the thread is dead.
     pub fn read_memory(&self, addr: usize, buf: &mut [u8]) -> Result<usize> {
-        let len = c_int::try_from(buf.len()).map_err(|_| EINVAL)?;
-        let x = self.prepare_examine()?;
-        // SAFETY: the task is alive (our reference); `buf` is writable for `len` bytes.
+        self.access_memory(addr, buf.as_mut_ptr(), buf.len(), false)
+    }
+
+    /// Writes `buf` to the thread's memory at user address `addr` (as `PTRACE_POKEDATA`:
+    /// read-only text is written through a private copy). The rules and errors of
+    /// [`Attached::read_memory`]. Returns the bytes written.
+    pub fn write_memory(&self, addr: usize, buf: &[u8]) -> Result<usize> {
+        // The buffer is only read when `write` is true.
+        self.access_memory(addr, buf.as_ptr().cast_mut(), buf.len(), true)
+    }
+
+    fn access_memory(&self, addr: usize, buf: *mut u8, len: usize, write: bool) -> Result<usize> {
+        let len = c_int::try_from(len).map_err(|_| EINVAL)?;
+        if len == 0 {
+            return Ok(0);
+        }
+        // SAFETY: we hold references on the engine and the task; `buf` is valid for `len`
+        // bytes (writable unless `write`, when utrace only reads it).
         let n = unsafe {
-            bindings::access_process_vm(
+            utrace_access_vm(
                 self.task.as_ptr(),
+                self.engine.as_ptr(),
                 addr as c_ulong,
-                buf.as_mut_ptr().cast(),
+                buf.cast(),
                 len,
-                bindings::FOLL_FORCE,
+                write,
             )
         };
-        if let Err(e) = self.finish_examine(x) {
-            buf.fill(0);
-            return Err(e);
-        }
-        if n <= 0 {
-            return Err(EIO);
-        }
+        to_result(n)?;
         Ok(n as usize)
     }
 

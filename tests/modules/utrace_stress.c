@@ -768,6 +768,7 @@ static const int examine_errs[] = { EINVAL, EAGAIN, ESRCH, 0 };
  * permission bitmap of a thread that has none), -ENODEV (a feature the CPU lacks), ...
  */
 static const int regset_errs[] = { EINVAL, EAGAIN, ESRCH, EPERM, ENODEV, ENXIO, EIO, EFAULT, 0 };
+static const int access_vm_errs[] = { EINVAL, EAGAIN, ESRCH, EPERM, EIO, 0 };
 
 #define HOW_TASK	0
 #define HOW_PID		1
@@ -1030,7 +1031,9 @@ static long examine(struct se *se, unsigned int which, unsigned int size, unsign
 			struct user_regs_struct *r = buf;
 			char mem[64];
 
-			if (access_process_vm(se->task, r->sp, mem, sizeof(mem), FOLL_FORCE) > 0)
+			ret = utrace_access_vm(se->task, se->engine, r->sp, mem, sizeof(mem), false);
+			check_errno("access_vm", ret, access_vm_errs);
+			if (ret > 0)
 				atomic_long_inc(&stats[ST_MEMREADS]);
 		}
 	}

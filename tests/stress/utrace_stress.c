@@ -1724,6 +1724,8 @@ static void cpu_split(char *buf, size_t size)
 
 static int nrounds_planned;
 static double total_secs = 60, round_secs = 30, reload_secs = 15;
+/* -N: run rounds until this many operations (-t is then the cap on the time); 0: no target. */
+static unsigned long ops_target;
 static double t_start, t_ops;
 static char leak_state[1024];
 
@@ -1970,6 +1972,9 @@ static void emit_results(bool watchdog_fired)
 	       tot.exits_missing, atomic_load(&rmmod_accepted), tot.stopped_unload_hangs,
 	       first_violation[0] ? "; first: " : "", first_violation);
 	result(!tot.leaks, "stress_no_leak", "%ld round(s) ended with utrace state left", tot.leaks);
+	if (ops_target)
+		result(ops >= ops_target, "stress_ops", "%lu operations run, %lu wanted (-N)", ops,
+		       ops_target);
 	result(!splats, "stress_no_splat", "%lu splat line(s)%s%s", splats, splats ? ": " : "",
 	       splats ? first_splats[0] : "");
 	pthread_mutex_unlock(&results_lock);
@@ -2001,7 +2006,7 @@ static void kmemleak_auto_scan(bool on)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: stress_test [-t SECS] [-r SECS] [-s SEED] [-w WORKERS] [-n TRACEES] [-R SECS] [-x FEATURE,...] [-k] [-q] [-v]\nfeatures:");
+	fprintf(stderr, "usage: stress_test [-t SECS] [-N OPS] [-r SECS] [-s SEED] [-w WORKERS] [-n TRACEES] [-R SECS] [-x FEATURE,...] [-k] [-q] [-v]\nfeatures:");
 	for (int i = 0; i < F_NR; i++)
 		fprintf(stderr, " %s", feature_names[i]);
 	fprintf(stderr, "\n");
@@ -2021,10 +2026,13 @@ int main(int argc, char **argv)
 		return tracee_main(argc, argv);
 	base = base ? base + 1 : argv[0];
 	ktap = strlen(base) > 5 && !strcmp(base + strlen(base) - 5, "_test");
-	while ((opt = getopt(argc, argv, "t:r:s:w:n:R:x:kqvh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:N:r:s:w:n:R:x:kqvh")) != -1) {
 		switch (opt) {
 		case 't':
 			total_secs = atof(optarg);
+			break;
+		case 'N':
+			ops_target = strtoul(optarg, NULL, 0);
 			break;
 		case 'r':
 			round_secs = atof(optarg);
@@ -2075,7 +2083,7 @@ int main(int argc, char **argv)
 	self_pid = getpid();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (ktap) {
-		printf("TAP version 13\n1..4\n");
+		printf("TAP version 13\n1..%d\n", ops_target ? 5 : 4);
 		fflush(stdout);
 	}
 	diag("utrace_stress: seed %llu (-s to repeat), %.0f s in rounds of %.0f s, %d workers, %d tracees, engine reloads every ~%.0f s",
@@ -2085,7 +2093,7 @@ int main(int argc, char **argv)
 			diag("left out: %s", feature_names[i]);
 	if (geteuid()) {
 		if (ktap)
-			for (int i = 1; i <= 4; i++)
+			for (int i = 1; i <= (ops_target ? 5 : 4); i++)
 				printf("ok %d stress # SKIP needs root\n", i);
 		return ktap ? 0 : 4;
 	}
@@ -2117,8 +2125,14 @@ int main(int argc, char **argv)
 	if (nrounds_planned < 1)
 		nrounds_planned = 1;
 	/* -t is the time spent running operations; loads and teardowns come on top. */
-	for (int round = 0; round < nrounds_planned && !utrace_stuck; round++)
+	for (int round = 0; round < nrounds_planned && !utrace_stuck; round++) {
 		run_round(round, total_secs / nrounds_planned);
+		/* The operations wanted are done: the rounds run are the rounds planned. */
+		if (ops_target && ops_total() >= ops_target && tot.rounds == round + 1) {
+			nrounds_planned = round + 1;
+			break;
+		}
+	}
 	set_phase("results", 60);
 	if (module_loaded("utrace") && !off[F_UTRACE_RELOAD])
 		diag("utrace still loaded at the end");
