@@ -13,11 +13,13 @@
 //!   target's credentials in between.
 //! - **Tracer credentials**: every engine records the credentials of the task that attached
 //!   it ([`attacher_cred`]), as the kernel records a ptracer's (`ptracer_cred`).
-//! - **Privileged exec** ([`secure_exec`]): an exec that gains privilege (`bprm->secureexec`:
-//!   setuid, setgid, file capabilities, an LSM transition) detaches, before the new image
-//!   runs and before any callback is made in it, every engine whose tracer credentials lack
-//!   `CAP_SYS_PTRACE` over the new credentials (the kernel's `ptracer_capable()` question for
-//!   ptrace, which then withholds the privilege instead; utrace cannot).
+//! - **Privileged exec** ([`secure_exec`]): an exec that gains privilege (what makes ptrace
+//!   withhold it: an effective id other than the real one, permitted capabilities not held
+//!   before; or an LSM label change, or `bprm->secureexec`) detaches, at
+//!   `sched_prepare_exec` (before the point of no return, so also when the exec then fails),
+//!   every engine whose tracer credentials lack `CAP_SYS_PTRACE` over the new credentials
+//!   (the kernel's `ptracer_capable()` question for ptrace, which then withholds the
+//!   privilege instead; utrace cannot).
 
 use kernel::bindings;
 use kernel::cred::Credential;
@@ -161,20 +163,20 @@ pub(crate) fn attacher_cred() -> Option<ARef<Credential>> {
     core::ptr::NonNull::new(p.cast_mut().cast::<Credential>()).map(|p| unsafe { ARef::from_raw(p) })
 }
 
-/// At `sched_process_exec`, for current, when the exec gained privilege
-/// (`bprm->secureexec`): detaches every engine whose tracer credentials lack
-/// `CAP_SYS_PTRACE` over the new credentials. Runs before the exec's reports, so such an
-/// engine gets no callback from the new image, which has not run an instruction yet.
-pub(crate) fn secure_exec(ut: &Arc<UtraceTask>) {
+/// For current, at `sched_prepare_exec`, when its exec gains
+/// privilege: detaches every engine whose tracer credentials lack `CAP_SYS_PTRACE` over the
+/// exec's new credentials. Runs before the exec's reports, so such an engine gets no callback
+/// from the new image, which has not run an instruction yet.
+pub(crate) fn secure_exec(ut: &Arc<UtraceTask>, bprm: *const bindings::linux_binprm) {
     let Some(list) = ut.snapshot() else { return };
     let mut detached: c_int = 0;
     for e in list.engines.iter().filter(|e| e.is_attached()) {
         let cred = e
             .tracer_cred()
             .map_or(core::ptr::null(), Credential::as_ptr);
-        // SAFETY: `cred` is NULL or the engine's counted reference; current is the task
-        // that has just committed the credentials of its exec.
-        if unsafe { glue::utrace_glue_cred_ptrace_capable(cred) } {
+        // SAFETY: `cred` is NULL or the engine's counted reference; `bprm` is current's exec,
+        // valid during the tracepoint that called us.
+        if unsafe { glue::utrace_glue_cred_ptrace_capable(cred, bprm) } {
             continue;
         }
         // Current is not in a callback: the detach completes here (no -EINPROGRESS).

@@ -163,7 +163,11 @@ extern "C" {
     pub(crate) fn utrace_glue_cred_guard_lock(task: *mut bindings::task_struct) -> c_int;
     pub(crate) fn utrace_glue_cred_guard_unlock(task: *mut bindings::task_struct);
     pub(crate) fn utrace_glue_access_check(task: *mut bindings::task_struct) -> c_int;
-    pub(crate) fn utrace_glue_cred_ptrace_capable(cred: *const bindings::cred) -> bool;
+    pub(crate) fn utrace_glue_cred_ptrace_capable(
+        cred: *const bindings::cred,
+        bprm: *const bindings::linux_binprm,
+    ) -> bool;
+    pub(crate) fn utrace_glue_exec_gains_privilege(bprm: *const bindings::linux_binprm) -> bool;
     pub(crate) fn utrace_glue_memory_access_allowed(
         tsk: *mut bindings::task_struct,
         cred: *const bindings::cred,
@@ -176,7 +180,6 @@ extern "C" {
         write: bool,
     ) -> c_int;
     pub(crate) fn utrace_glue_get_current_cred() -> *const bindings::cred;
-    pub(crate) fn utrace_glue_bprm_secureexec(bprm: *const bindings::linux_binprm) -> bool;
     pub(crate) fn utrace_glue_note_secure_exec(detached: c_int);
 
     pub(crate) fn utrace_glue_ratelimit() -> bool;

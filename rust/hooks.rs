@@ -102,12 +102,20 @@ pub(crate) const HOOKS: &[HookDef] = &[
         feeds: "none yet (vfork completion)",
     },
     HookDef {
-        name: c"sched_process_exec",
+        name: c"sched_prepare_exec",
         // Always: an exec that gains privilege must detach the engines not allowed to follow
         // it (`access.rs`) whatever the engines' events.
+        events: 0,
+        always: true,
+        feeds: "privileged-exec policy",
+    },
+    HookDef {
+        name: c"sched_process_exec",
+        // Always: EXEC set where no probe can be registered (from `report_signal`) must
+        // not miss an exec that comes before a deferred registration.
         events: abi::EVENT_EXEC,
         always: true,
-        feeds: "EXEC, privileged-exec policy",
+        feeds: "EXEC",
     },
     HookDef {
         name: c"sched_process_exit",
@@ -146,6 +154,7 @@ fn probe_fn(i: usize) -> Option<*mut c_void> {
         b"sys_enter" => probes::sys_enter as *const (),
         b"sys_exit" => probes::sys_exit as *const (),
         b"task_newtask" => probes::task_newtask as *const (),
+        b"sched_prepare_exec" => probes::sched_prepare_exec as *const (),
         b"sched_process_exec" => probes::sched_process_exec as *const (),
         b"sched_process_exit" => probes::sched_process_exit as *const (),
         b"sched_process_free" => probes::sched_process_free as *const (),

@@ -11,7 +11,8 @@
 //! |---|---|---|
 //! | `sys_enter`, `sys_exit` | the task, syscall entry/exit (faultable tracepoint) | yes, may fault |
 //! | `task_newtask` | the parent, end of `copy_process()`, child not yet woken | yes |
-//! | `sched_process_exec` | the task, `exec_binprm()` after the new image is set up (always registered: privileged-exec policy) | yes |
+//! | `sched_prepare_exec` | the task, `begin_new_exec()` before the point of no return, new credentials computed (always registered: privileged-exec policy) | yes |
+//! | `sched_process_exec` | the task, `exec_binprm()` after the new image is set up | yes |
 //! | `sched_process_exit` | the task, `do_exit()` after `PF_EXITING`, mm still there | yes |
 //! | `sched_process_free` | RCU callback (softirq) when the task_struct goes | no |
 //! | `signal_deliver` | the task, `get_signal()`, siglock held, irqs off | no |
@@ -250,6 +251,37 @@ pub(crate) unsafe extern "C" fn task_newtask(
     finish(&list, out.action, Site::InSyscall);
 }
 
+/// Detaches from current the engines not allowed to follow its privileged exec (`access.rs`).
+fn privileged_exec(bprm: *const bindings::linux_binprm) {
+    if let Some(ut) = UtraceTask::lookup(Task::current_raw()) {
+        // Inside the tracepoint's SRCU section: a `release` the detaches make must not
+        // register a probe here (`hooks::register_here`).
+        let _tp = ut.enter_tracepoint();
+        crate::access::secure_exec(&ut, bprm);
+    }
+}
+
+/// The `sched_prepare_exec` probe: the exec's new credentials are computed, current still has
+/// the old ones, and the point of no return comes next. An exec that gains privilege (in the
+/// sense ptrace guards, `access.rs`) detaches here the engines whose tracer lacks
+/// `CAP_SYS_PTRACE` over it: before the new image is mapped, so also when the exec fails
+/// after this point and the process dies with the new credentials.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn sched_prepare_exec(
+    _: *mut c_void,
+    _task: *mut bindings::task_struct,
+    bprm: *mut bindings::linux_binprm,
+) {
+    // SAFETY: `bprm` is the exec's, valid during the tracepoint; current is the task
+    // exec'ing it.
+    if unsafe { glue::utrace_glue_exec_gains_privilege(bprm) } {
+        privileged_exec(bprm);
+    }
+}
+
 /// The `sched_process_exec` probe.
 ///
 /// # Safety
@@ -261,18 +293,8 @@ pub(crate) unsafe extern "C" fn sched_process_exec(
     _old_pid: bindings::pid_t,
     bprm: *mut bindings::linux_binprm,
 ) {
-    // An exec that gained privilege: engines without CAP_SYS_PTRACE over the new credentials
-    // go first, before any callback in the new image (`access.rs`). This probe is registered
-    // as long as utrace is loaded, so no such exec is missed.
-    // SAFETY: `bprm` is the exec's, valid during the tracepoint.
-    if unsafe { glue::utrace_glue_bprm_secureexec(bprm) } {
-        if let Some(ut) = UtraceTask::lookup(Task::current_raw()) {
-            // Inside the tracepoint's SRCU section: a `release` the detaches make must not
-            // register a probe here (`hooks::register_here`).
-            let _tp = ut.enter_tracepoint();
-            crate::access::secure_exec(&ut);
-        }
-    }
+    // An engine not allowed to follow a privileged exec was detached at `sched_prepare_exec`:
+    // it gets no callback here.
     let Some(list) = current_wanting(abi::EVENT_EXEC) else {
         return;
     };

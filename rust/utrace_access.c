@@ -56,7 +56,9 @@
 #include <linux/sched.h>
 #include <linux/sched/exec_state.h>
 #include <linux/sched/signal.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 
@@ -222,16 +224,18 @@ int utrace_glue_access_check(struct task_struct *task)
 }
 
 /*
- * Whether @cred, the credentials an engine was attached with, hold CAP_SYS_PTRACE in current's
- * user namespace: ptracer_capable() (kernel/capability.c, not exported), which exec asks about
- * a ptraced task's tracer, for an engine's recorded credentials. Called by current, in the
- * sched_process_exec tracepoint, after the new credentials were committed. ns_capable_noaudit()
- * judges current_cred(), so @cred stands in for it for that one call; the PF_SUPERPRIV mark the
- * call may leave on current (the tracee used no privilege) is taken back.
+ * Whether @cred, the credentials an engine was attached with, hold CAP_SYS_PTRACE over the
+ * credentials of current's exec of @bprm: ptracer_capable() (kernel/capability.c, not
+ * exported), which exec asks about a ptraced task's tracer, for an engine's recorded
+ * credentials. The user namespace is that of the new credentials (bprm->cred, at
+ * sched_prepare_exec) or, once they are committed (bprm->cred is NULL by then), current's.
+ * ns_capable_noaudit() judges current_cred(), so @cred stands in for it for that one call;
+ * the PF_SUPERPRIV mark the call may leave on current (the tracee used no privilege) is taken
+ * back.
  */
-bool utrace_glue_cred_ptrace_capable(const struct cred *cred)
+bool utrace_glue_cred_ptrace_capable(const struct cred *cred, const struct linux_binprm *bprm)
 {
-	struct user_namespace *ns = current_user_ns();
+	struct user_namespace *ns = bprm && bprm->cred ? bprm->cred->user_ns : current_user_ns();
 	bool superpriv = current->flags & PF_SUPERPRIV;
 	const struct cred *old;
 	bool ret;
@@ -291,9 +295,33 @@ const struct cred *utrace_glue_get_current_cred(void)
 	return get_current_cred();
 }
 
-bool utrace_glue_bprm_secureexec(const struct linux_binprm *bprm)
+/*
+ * Whether current's exec of @bprm gains privilege, asked at sched_prepare_exec: the new
+ * credentials are computed (bprm->cred), current still has the old ones, and the exec is
+ * about to pass its point of no return. "Gains" is what makes ptrace withhold privilege
+ * from a traced exec (cap_bprm_creds_from_file()): an effective uid or gid other than the
+ * real one, or permitted capabilities the process did not have. Also an LSM label change,
+ * and AT_SECURE (bprm->secureexec, which the LSMs may set without either). Wider than
+ * secureexec alone: a uid-0 process without capabilities regains them at any exec with
+ * secureexec 0 (real root), and an SELinux transition may leave AT_SECURE off (noatsecure).
+ */
+bool utrace_glue_exec_gains_privilege(const struct linux_binprm *bprm)
 {
-	return bprm->secureexec;
+	const struct cred *old = current_cred(), *new = bprm->cred;
+	struct lsm_prop before, after;
+
+	if (bprm->secureexec)
+		return true;
+	if (!new)
+		return false;
+	if (!uid_eq(new->euid, old->uid) || !gid_eq(new->egid, old->gid) ||
+	    !cap_issubset(new->cap_permitted, old->cap_permitted))
+		return true;
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	security_cred_getlsmprop(old, &before);
+	security_cred_getlsmprop(new, &after);
+	return memcmp(&before, &after, sizeof(before)) != 0;
 }
 
 void utrace_glue_note_secure_exec(int detached)

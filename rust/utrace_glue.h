@@ -135,12 +135,12 @@ bool utrace_glue_user_worker(const struct task_struct *task);
 int utrace_glue_cred_guard_lock(struct task_struct *task);
 void utrace_glue_cred_guard_unlock(struct task_struct *task);
 int utrace_glue_access_check(struct task_struct *task);
-bool utrace_glue_cred_ptrace_capable(const struct cred *cred);
+bool utrace_glue_cred_ptrace_capable(const struct cred *cred, const struct linux_binprm *bprm);
+bool utrace_glue_exec_gains_privilege(const struct linux_binprm *bprm);
 bool utrace_glue_memory_access_allowed(struct task_struct *tsk, const struct cred *cred);
 int utrace_glue_access_process_vm(struct task_struct *tsk, unsigned long addr, void *buf,
 				  int len, bool write);
 const struct cred *utrace_glue_get_current_cred(void);
-bool utrace_glue_bprm_secureexec(const struct linux_binprm *bprm);
 void utrace_glue_note_secure_exec(int detached);
 
 #endif /* _UTRACE_GLUE_H */

@@ -441,6 +441,57 @@ ACCESS_TEST(setuid_exec_under_ptrace_for_comparison)
 	EXPECT_EQ(0, ut_tracer_do(&self->tr, OP_PTRACE_EXEC, 1, 1));
 }
 
+/*
+ * Privilege gained without AT_SECURE: a uid-0 process without capabilities regains them all
+ * at any exec (secureexec stays 0 for real root). Its tracer here is root without
+ * CAP_SYS_PTRACE, which may attach (same uid, and the target's capabilities are a subset of
+ * its own). ptrace withholds the capabilities from the traced exec (the program runs with
+ * none: 4); utrace detaches the engine at sched_prepare_exec and the program gets them (0),
+ * untraced: no callback from the new image, the engine's calls fail with -ESRCH.
+ */
+ACCESS_TEST(capability_regaining_exec_detaches_unprivileged_engines)
+{
+	char line[256];
+	int kmsg;
+	pid_t t;
+
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_ROOT_NO_PTRACE));
+	EXPECT_EQ(4, ut_tracer_do(&self->tr, OP_PTRACE_EXEC, 0, 2))
+		TH_LOG("ptrace did not withhold the capabilities");
+	t = ut_tracer_do(&self->tr, OP_EXEC_CHILD, 0, 2);
+	ASSERT_LT(0, t);
+	ASSERT_EQ(0, ut_tracer_do(&self->tr, OP_ATTACH_KEEP, t, 0));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", EXEC_EVENTS));
+	ASSERT_EQ(0, ut_cmd("clear"));
+	kmsg = ut_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	EXPECT_EQ(0, ut_tracer_do(&self->tr, OP_GO, t, 0))
+		TH_LOG("the program did not run with its capabilities");
+	ASSERT_LT(0, ut_log(logbuf, sizeof(logbuf)));
+	EXPECT_EQ(0, count(logbuf, 0, "exec", NULL)) TH_LOG("log:\n%s", logbuf);
+	EXPECT_EQ(0, count(logbuf, 0, "death", NULL)) TH_LOG("log:\n%s", logbuf);
+	EXPECT_TRUE(last_is_execve_entry(logbuf, t)) TH_LOG("log:\n%s", logbuf);
+	EXPECT_EQ(-ESRCH, ut_cmd("events 0 %lx", EXEC_EVENTS));
+	EXPECT_TRUE(ut_kmsg_find(kmsg, "executed a privileged program: 1 engine(s) detached",
+				 line, sizeof(line)));
+	close(kmsg);
+	EXPECT_EQ(0, ut_cmd("put 0"));
+
+	/* The same exec under an engine root attached (CAP_SYS_PTRACE): it stays. */
+	ut_tracer_stop(&self->tr);
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_ROOT));
+	t = ut_tracer_do(&self->tr, OP_EXEC_CHILD, 0, 2);
+	ASSERT_LT(0, t);
+	ASSERT_EQ(0, ut_tracer_do(&self->tr, OP_ATTACH_KEEP, t, 0));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", EXEC_EVENTS));
+	ASSERT_EQ(0, ut_cmd("clear"));
+	EXPECT_EQ(0, ut_tracer_do(&self->tr, OP_GO, t, 0));
+	ASSERT_LT(0, ut_log(logbuf, sizeof(logbuf)));
+	EXPECT_EQ(1, count(logbuf, 0, "exec", "secure=0")) TH_LOG("log:\n%s", logbuf);
+	EXPECT_EQ(1, count(logbuf, 0, "death", NULL)) TH_LOG("log:\n%s", logbuf);
+	EXPECT_EQ(0, ut_cmd("put 0"));
+}
+
 static volatile long marker = 0x1122334455667788;
 
 static int scenario_getppid_loop(struct ut_tracee *t)

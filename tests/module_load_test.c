@@ -23,6 +23,7 @@ static const char *const hooked[] = {
 	"raw_syscalls/sys_exit",
 	"task/task_newtask",
 	"sched/sched_process_fork",
+	"sched/sched_prepare_exec",
 	"sched/sched_process_exec",
 	"sched/sched_process_exit",
 	"sched/sched_process_free",

@@ -36,6 +36,7 @@ enum ut_who {
 	UT_USER1001,		/* uid/gid 1001, no capability */
 	UT_U1000_G1001,		/* uid 1000, gid 1001 */
 	UT_MIXED,		/* real uid 1000, effective (so fs) uid 1001, gid 1001 */
+	UT_ROOT_NO_CAPS,	/* uid 0 without any capability (its exec regains them) */
 };
 
 static inline int ut_set_ids(uid_t ruid, uid_t euid, gid_t gid)
@@ -70,6 +71,9 @@ static inline int ut_become(enum ut_who who)
 		return ut_set_ids(UT_USER, UT_USER, UT_USER + 1);
 	case UT_MIXED:
 		return ut_set_ids(UT_USER, UT_USER + 1, UT_USER + 1);
+	case UT_ROOT_NO_CAPS:
+		memset(d, 0, sizeof(d));
+		return syscall(SYS_capset, &h, d) ? -errno : 0;
 	}
 	return -EINVAL;
 }
@@ -175,8 +179,9 @@ enum ut_op {
 	OP_PTRACE,	/* a = tid: ut_try_ptrace() */
 	OP_SPAWN,	/* a = nondumpable: a pause() child of the tracer; returns its pid */
 	OP_THREAD,	/* a pause() thread of the tracer; returns its tid */
-	OP_EXEC_CHILD,	/* a = setuid helper?, b = child becomes uid 1000?: a child that execs
-			 * the helper on OP_GO; returns its pid */
+	OP_EXEC_CHILD,	/* a = setuid helper?, b = 1: child becomes uid 1000, 2: child drops
+			 * every capability: a child that execs the helper on OP_GO; returns
+			 * its pid */
 	OP_GO,		/* a = pid of an OP_EXEC_CHILD: exec now; returns its exit status */
 	OP_PTRACE_EXEC,	/* a, b as OP_EXEC_CHILD: a child the tracer ptraces (PTRACE_SEIZE)
 			 * execs the helper; returns its exit status */
@@ -294,7 +299,7 @@ static inline void ut_tracer_serve(int req, int resp, int ctl, int rctl)
 				char c;
 
 				close(p[1]);
-				if (r.b && ut_become(UT_USER1000))
+				if (r.b && ut_become(r.b == 2 ? UT_ROOT_NO_CAPS : UT_USER1000))
 					_exit(95);
 				if (read(p[0], &c, 1) != 1)
 					_exit(97);
@@ -333,7 +338,7 @@ static inline void ut_tracer_serve(int req, int resp, int ctl, int rctl)
 				char c;
 
 				close(p[1]);
-				if (r.b && ut_become(UT_USER1000))
+				if (r.b && ut_become(r.b == 2 ? UT_ROOT_NO_CAPS : UT_USER1000))
 					_exit(95);
 				if (read(p[0], &c, 1) != 1)
 					_exit(97);
