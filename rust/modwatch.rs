@@ -99,8 +99,8 @@ unsafe extern "C" fn collect(p: *mut c_void, arg: *mut c_void) {
 
 /// A reference on every per-task state in the table. Process context: counts, reserves
 /// with `GFP_KERNEL` outside the walk, collects, and starts over if the table grew. Only
-/// an allocation failure of `GFP_KERNEL` (retried with the current count) can make it
-/// give up: `None`, said in the log.
+/// an allocation failure of `GFP_KERNEL`, or a table that keeps growing faster than the
+/// reservations, gives `None` (the caller waits and asks again).
 fn collect_states() -> Option<KVec<Arc<UtraceTask>>> {
     let mut want = 0usize;
     // SAFETY: `count` has the walk callback's prototype and only increments `want`.
@@ -170,10 +170,18 @@ pub(crate) unsafe extern "C" fn utrace_rust_module_going(module: *mut bindings::
 fn going(module: *mut bindings::module) {
     crate::engine::flush_deferred_releases();
     let mut orphaned = 0usize;
+    let mut warned = false;
     loop {
+        // Without the list, engines whose callbacks point into the module would stay
+        // attached once its memory is freed: wait for memory instead of giving up.
         let Some(states) = collect_states() else {
-            pr_err!("no memory to look for the engines of a module going away\n");
-            break;
+            if !warned {
+                pr_warn!("no memory to look for the engines of a module going away: retrying\n");
+                warned = true;
+            }
+            // Process context (the module notifier).
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(100));
+            continue;
         };
         let mut found = 0usize;
         for ut in states.iter() {
