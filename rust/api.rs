@@ -89,9 +89,16 @@ fn attach(
         access::may_trace(task, access)?;
     } else {
         // The check and the attach under the target's cred_guard_mutex, as ptrace_attach():
-        // no exec can commit new credentials between them.
+        // no exec can commit new credentials between them. Also for a thread of the
+        // caller's own group, which needs no check: without the mutex it could attach to a
+        // sibling between that sibling's privileged-exec decision (`sched_prepare_exec`,
+        // under the mutex) and the `de_thread()` that kills the caller, and its engine
+        // would follow the privileged image. With it, the caller waits and is killed.
         return match access::prelude(task, access)? {
-            access::Verdict::OwnGroup => attach_new(task, flags, ops, data),
+            access::Verdict::OwnGroup => {
+                let _guard = access::ExecGuard::lock(task)?;
+                attach_new(task, flags, ops, data)
+            }
             access::Verdict::AskKernel => {
                 let guard = access::ExecGuard::lock(task)?;
                 guard.check()?;

@@ -405,6 +405,9 @@ pub(crate) unsafe extern "C" fn utrace_regset_set(
     }
 }
 
+/// The unit of a memory access between two checks of the rule (a page on x86_64).
+const ACCESS_CHUNK: c_ulong = 4096;
+
 /// `utrace_access_vm()`: reads (or with `write`, writes) `len` bytes of the thread's memory
 /// at user address `addr`, as `PTRACE_PEEKDATA`/`POKEDATA` do (`FOLL_FORCE`). Returns the
 /// bytes done or a negative errno.
@@ -449,12 +452,36 @@ pub(crate) unsafe extern "C" fn utrace_access_vm(
             let cred = e
                 .tracer_cred()
                 .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
-            if !glue::utrace_glue_memory_access_allowed(target, cred) {
-                return EPERM.to_errno();
+            // A page at a time, the rule asked before each: another thread of the target's
+            // process (not held) can make it undumpable during a long access; ptrace asks
+            // for every word it peeks.
+            let mut done: c_int = 0;
+            while done < len {
+                if !glue::utrace_glue_memory_access_allowed(target, cred) {
+                    return if done > 0 { done } else { EPERM.to_errno() };
+                }
+                let at = addr.wrapping_add(done as c_ulong);
+                let in_page = (ACCESS_CHUNK - (at % ACCESS_CHUNK)) as c_int;
+                let chunk = in_page.min(len - done);
+                let n = glue::utrace_glue_access_process_vm(
+                    target,
+                    at,
+                    buf.cast::<u8>().add(done as usize).cast(),
+                    chunk,
+                    write,
+                );
+                if n <= 0 {
+                    break;
+                }
+                done += n;
+                if n < chunk {
+                    break;
+                }
             }
-            match glue::utrace_glue_access_process_vm(target, addr, buf, len, write) {
-                n if n > 0 => n,
-                _ => EIO.to_errno(),
+            if done > 0 {
+                done
+            } else {
+                EIO.to_errno()
             }
         })
     }

@@ -251,16 +251,6 @@ pub(crate) unsafe extern "C" fn task_newtask(
     finish(&list, out.action, Site::InSyscall);
 }
 
-/// Detaches from current the engines not allowed to follow its privileged exec (`access.rs`).
-fn privileged_exec(bprm: *const bindings::linux_binprm) {
-    if let Some(ut) = UtraceTask::lookup(Task::current_raw()) {
-        // Inside the tracepoint's SRCU section: a `release` the detaches make must not
-        // register a probe here (`hooks::register_here`).
-        let _tp = ut.enter_tracepoint();
-        crate::access::secure_exec(&ut, bprm);
-    }
-}
-
 /// The `sched_prepare_exec` probe: the exec's new credentials are computed, current still has
 /// the old ones, and the point of no return comes next. An exec that gains privilege (in the
 /// sense ptrace guards, `access.rs`) detaches here the engines whose tracer lacks
@@ -275,10 +265,19 @@ pub(crate) unsafe extern "C" fn sched_prepare_exec(
     _task: *mut bindings::task_struct,
     bprm: *mut bindings::linux_binprm,
 ) {
+    // Untraced (the common case): nothing to decide. No engine can come before the exec
+    // ends: a checked attach waits for the exec's cred_guard_mutex.
+    let Some(ut) = UtraceTask::lookup(Task::current_raw()) else {
+        return;
+    };
     // SAFETY: `bprm` is the exec's, valid during the tracepoint; current is the task
     // exec'ing it.
     if unsafe { glue::utrace_glue_exec_gains_privilege(bprm) } {
-        privileged_exec(bprm);
+        // Inside the tracepoint's SRCU section: a `release` the detaches make must not
+        // register a probe here (`hooks::register_here`).
+        let _tp = ut.enter_tracepoint();
+        crate::access::secure_exec(&ut, bprm);
+        crate::testing::delay(crate::testing::Window::PrepareExec);
     }
 }
 

@@ -28,6 +28,9 @@ pub(crate) enum Window {
     /// The workqueue's deferred probe (un)registration, before it starts: a work item that
     /// runs late.
     ProbeSync = 3,
+    /// `sched_prepare_exec`, after the privileged-exec decision: a thread of the exec'ing
+    /// one's group attaching meanwhile (before `de_thread()` kills it).
+    PrepareExec = 4,
 }
 
 static MASK: AtomicU32 = AtomicU32::new(0);

@@ -15,7 +15,9 @@
  *    read section): no hang, and the events take effect before the thread returns to user
  *    mode;
  *  - a register write against SIGKILL: a write that succeeded is what the dying thread has;
- *  - out-of-range actions are refused, not truncated.
+ *  - out-of-range actions are refused, not truncated;
+ *  - a thread attaching to its sibling while that sibling's privileged exec is between its
+ *    decision (sched_prepare_exec) and de_thread(): the engine does not follow the image.
  */
 #include <signal.h>
 #include <sys/syscall.h>
@@ -24,6 +26,7 @@
 #include "kselftest_harness.h"
 #include "utrace_fixture.h"
 #include "utrace_stop.h"
+#include "utrace_access.h"
 
 static char logbuf[1 << 16];
 
@@ -74,6 +77,13 @@ FIXTURE(late_probe_work) {
 FIXTURE_SETUP(late_probe_work) { load(_metadata, "test_delay_mask=8 test_delay_us=500000"); }
 FIXTURE_TEARDOWN(late_probe_work) { unload(_metadata); }
 FIXTURE_TEARDOWN(attach_window) { unload(_metadata); }
+
+/* sched_prepare_exec waits 1 s after deciding about a privileged exec. */
+FIXTURE(prepare_exec_window) {
+	int dummy;
+};
+FIXTURE_SETUP(prepare_exec_window) { load(_metadata, "test_delay_mask=16 test_delay_us=1000000"); }
+FIXTURE_TEARDOWN(prepare_exec_window) { unload(_metadata); }
 
 /* A register access waits 100 ms between its checks and the access (a write: setreg). */
 FIXTURE(regset_window) {
@@ -411,6 +421,80 @@ TEST_F(plain, out_of_range_actions_refused)
 	ASSERT_EQ(0, ut_cmd("put 0"));
 	kill_wait(t.pid);
 	close(t.back);
+}
+
+static volatile pid_t exec_tid;
+static int exec_go[2];
+
+/* The sibling that execs: the helper, which exits 0 when it has its capabilities. */
+static void *exec_thread(void *arg)
+{
+	char c;
+
+	exec_tid = syscall(SYS_gettid);
+	if (read(exec_go[0], &c, 1) != 1)
+		return NULL;
+	execl(UT_HELPER, "access_euid", NULL);
+	return NULL;
+}
+
+/*
+ * Root without CAP_SYS_PTRACE: its exec regains the capability, a privilege gain, so an
+ * engine its threads attach may not follow the new image. One thread execs; while that exec
+ * waits in sched_prepare_exec after the decision (the window), another attaches to it with
+ * UTRACE_ACCESS_OWN_GROUP (no access check for its own group) and asks for EXEC. The attach
+ * must wait for the exec's cred_guard_mutex (and so die in de_thread()) rather than slip in
+ * after the decision: the program runs with its capabilities and the engine sees no exec.
+ */
+TEST_F_TIMEOUT(prepare_exec_window, own_group_attach_during_privileged_exec, 120)
+{
+	int tidpipe[2], gopipe[2], st = -1;
+	pid_t pid, tid = 0;
+	char c;
+
+	ASSERT_EQ(0, pipe(tidpipe));
+	ASSERT_EQ(0, pipe(gopipe));
+	ASSERT_EQ(0, ut_cmd("clear"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pthread_t th;
+		long before;
+
+		if (ut_become(UT_ROOT_NO_PTRACE) || pipe(exec_go) ||
+		    pthread_create(&th, NULL, exec_thread, NULL))
+			_exit(90);
+		while (!exec_tid)
+			usleep(1000);
+		tid = exec_tid;
+		if (write(tidpipe[1], &tid, sizeof(tid)) != sizeof(tid) ||
+		    read(gopipe[0], &c, 1) != 1)
+			_exit(91);
+		before = windows_entered();
+		if (write(exec_go[1], "g", 1) != 1 || !window_entered_since(before))
+			_exit(92);
+		if (ut_cmd("attach 0 %d %d", exec_tid,
+			   UTRACE_ATTACH_CREATE | UTRACE_ACCESS_OWN_GROUP) == 0)
+			ut_cmd("events 0 %lx", UTRACE_EVENT(EXEC));
+		/* de_thread() kills this thread; the exec goes on. */
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ((ssize_t)sizeof(tid), read(tidpipe[0], &tid, sizeof(tid)));
+	/* Root's engine (it stays: CAP_SYS_PTRACE) gives the thread its utrace state. */
+	ASSERT_EQ(0, ut_cmd("attach 1 %d", tid));
+	ASSERT_EQ(1, write(gopipe[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("status %#x", st);
+	ASSERT_LE(0, ut_log(logbuf, sizeof(logbuf)));
+	EXPECT_TRUE(strstr(logbuf, "\nexec 0 ") == NULL && strncmp(logbuf, "exec 0 ", 7) != 0)
+		TH_LOG("the engine followed the privileged exec:\n%s", logbuf);
+	ut_cmd("put 0");
+	ut_cmd("put 1");
+	close(tidpipe[0]);
+	close(tidpipe[1]);
+	close(gopipe[0]);
+	close(gopipe[1]);
 }
 
 TEST_HARNESS_MAIN

@@ -549,11 +549,15 @@ int utrace_regset_set(struct task_struct *target, struct utrace_engine *engine,
  * credentials of the task that attached @engine hold CAP_SYS_PTRACE over the user namespace
  * of @target's exec. The attach-time check is not enough: a thread may make itself
  * undumpable after the attach (prctl(PR_SET_DUMPABLE, 0), or a setuid() that changes its
- * ids), and then a tracer without that capability gets no more of its memory. Use this
- * rather than access_process_vm() for an engine that acts for a user. May sleep.
+ * ids), and then a tracer without that capability gets no more of its memory; the rule is
+ * asked again for each page of a long access. Use this rather than access_process_vm() for
+ * an engine that acts for a user. May sleep: @target stays held (SIGKILL does not wake it)
+ * while a fault is resolved, so a fault that never resolves (a userfaultfd or FUSE server
+ * that is @target's own process) hangs the caller, as it hangs a ptrace PEEK: call it from
+ * a killable task, not from a kernel thread.
  *
- * Return: bytes done (possibly fewer than @len at an unmapped page); -EIO none; -EPERM the
- * per-access rule refuses; -EINVAL bad arguments, @engine does not want @target stopped, or
+ * Return: bytes done (fewer than @len at an unmapped page, or where the rule began to
+ * refuse); -EIO none; -EPERM the rule refuses; -EINVAL bad arguments, @engine does not want @target stopped, or
  * a caller that cannot sleep; the other errors of utrace_regset_get().
  */
 int utrace_access_vm(struct task_struct *target, struct utrace_engine *engine,
