@@ -224,18 +224,14 @@ int utrace_glue_access_check(struct task_struct *task)
 }
 
 /*
- * Whether @cred, the credentials an engine was attached with, hold CAP_SYS_PTRACE over the
- * credentials of current's exec of @bprm: ptracer_capable() (kernel/capability.c, not
- * exported), which exec asks about a ptraced task's tracer, for an engine's recorded
- * credentials. The user namespace is that of the new credentials (bprm->cred, at
- * sched_prepare_exec) or, once they are committed (bprm->cred is NULL by then), current's.
- * ns_capable_noaudit() judges current_cred(), so @cred stands in for it for that one call;
- * the PF_SUPERPRIV mark the call may leave on current (the tracee used no privilege) is taken
- * back.
+ * Whether @cred holds CAP_SYS_PTRACE in @ns: ptracer_capable()'s question (kernel/capability.c,
+ * not exported) for an engine's recorded tracer credentials. ns_capable_noaudit() judges
+ * current_cred(), so @cred stands in for it for that one call; the PF_SUPERPRIV mark the call
+ * may leave on current (which used no privilege of its own) is taken back. A NULL @cred (an
+ * engine attached from a context with no credentials of its own) holds nothing.
  */
-bool utrace_glue_cred_ptrace_capable(const struct cred *cred, const struct linux_binprm *bprm)
+static bool utrace_cred_ptrace_capable(const struct cred *cred, struct user_namespace *ns)
 {
-	struct user_namespace *ns = bprm && bprm->cred ? bprm->cred->user_ns : current_user_ns();
 	bool superpriv = current->flags & PF_SUPERPRIV;
 	const struct cred *old;
 	bool ret;
@@ -251,21 +247,31 @@ bool utrace_glue_cred_ptrace_capable(const struct cred *cred, const struct linux
 }
 
 /*
+ * Whether @cred, the credentials an engine was attached with, hold CAP_SYS_PTRACE over the
+ * credentials of current's exec of @bprm, as exec asks about a ptraced task's tracer. The
+ * user namespace is that of the new credentials (bprm->cred, at sched_prepare_exec) or, once
+ * they are committed (bprm->cred is NULL by then), current's.
+ */
+bool utrace_glue_cred_ptrace_capable(const struct cred *cred, const struct linux_binprm *bprm)
+{
+	return utrace_cred_ptrace_capable(cred, bprm && bprm->cred ? bprm->cred->user_ns :
+							       current_user_ns());
+}
+
+/*
  * ptracer_access_allowed() (kernel/ptrace.c, not exported) for an engine: may the tracer
  * whose credentials the engine recorded (@cred) read or write @tsk's memory now? Yes if @tsk
  * is owner-dumpable, or if @cred holds CAP_SYS_PTRACE in the user namespace of @tsk's last
  * exec. ptrace asks this at every PEEK and POKE, not only at attach: a thread that made
  * itself undumpable after the attach (prctl(PR_SET_DUMPABLE, 0), a setuid() that changed its
- * ids) is closed to a tracer without that capability. A NULL @cred (an engine attached from
- * a context with no credentials of its own) holds no capability. Called by the tracer, in
- * process context; the capability is judged as in utrace_glue_cred_ptrace_capable().
+ * ids) is closed to a tracer without that capability. Called by the tracer, in process
+ * context.
  */
 bool utrace_glue_memory_access_allowed(struct task_struct *tsk, const struct cred *cred)
 {
 	const struct task_exec_state *es;
 	struct user_namespace *ns = NULL;
-	bool superpriv, ret = false;
-	const struct cred *old;
+	bool ret = false;
 
 	rcu_read_lock();
 	es = rcu_dereference(tsk->exec_state);
@@ -275,17 +281,10 @@ bool utrace_glue_memory_access_allowed(struct task_struct *tsk, const struct cre
 			ns = get_user_ns(es->user_ns);
 	}
 	rcu_read_unlock();
-	if (ret || !ns || !cred)
-		goto out;
-	superpriv = current->flags & PF_SUPERPRIV;
-	old = override_creds(cred);
-	ret = ns_capable_noaudit(ns, CAP_SYS_PTRACE);
-	revert_creds(old);
-	if (!superpriv)
-		current->flags &= ~PF_SUPERPRIV;
-out:
-	if (ns)
+	if (ns) {
+		ret = utrace_cred_ptrace_capable(cred, ns);
 		put_user_ns(ns);
+	}
 	return ret;
 }
 

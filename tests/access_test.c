@@ -332,6 +332,25 @@ static int last_is_execve_entry(const char *log, pid_t pid)
 			 UTRACE_EVENT(DEATH))
 
 /*
+ * The tracer's child that execs the helper (@setuid and @child as OP_EXEC_CHILD's a and b),
+ * under slot 0's engine attached by the tracer with EXEC_EVENTS: its exit status (-1 when
+ * the set-up failed), with the engine's log in logbuf.
+ */
+static int traced_exec(struct __test_metadata *_metadata, struct ut_tracer *tr, int setuid,
+		       int child)
+{
+	pid_t t = ut_tracer_do(tr, OP_EXEC_CHILD, setuid, child);
+	int st;
+
+	if (t <= 0 || ut_tracer_do(tr, OP_ATTACH_KEEP, t, 0) ||
+	    ut_cmd("events 0 %lx", EXEC_EVENTS) || ut_cmd("clear"))
+		return -1;
+	st = ut_tracer_do(tr, OP_GO, t, 0);
+	EXPECT_LT(0, ut_log(logbuf, sizeof(logbuf)));
+	return st;
+}
+
+/*
  * A setuid-root program exec'd by a uid-1000 process traced by engines that uid 1000
  * attached: the engines are detached before the program's first instruction and get no
  * callback from it (not the exec report, not the execve's return, not its exit); the program
@@ -404,16 +423,9 @@ ACCESS_TEST(setuid_exec_detaches_unprivileged_engines)
 ACCESS_TEST(setuid_exec_keeps_privileged_engines)
 {
 	char nr[32];
-	pid_t t;
 
 	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_ROOT));
-	t = ut_tracer_do(&self->tr, OP_EXEC_CHILD, 1, 1);
-	ASSERT_LT(0, t);
-	ASSERT_EQ(0, ut_tracer_do(&self->tr, OP_ATTACH_KEEP, t, 0));
-	ASSERT_EQ(0, ut_cmd("events 0 %lx", EXEC_EVENTS));
-	ASSERT_EQ(0, ut_cmd("clear"));
-	EXPECT_EQ(0, ut_tracer_do(&self->tr, OP_GO, t, 0));
-	ASSERT_LT(0, ut_log(logbuf, sizeof(logbuf)));
+	EXPECT_EQ(0, traced_exec(_metadata, &self->tr, 1, 1));
 	snprintf(nr, sizeof(nr), "nr=%d ret=0", SYS_execve);
 	EXPECT_EQ(1, count(logbuf, 0, "exec", "file=access_euid_setuid secure=1"))
 		TH_LOG("log:\n%s", logbuf);
@@ -480,13 +492,7 @@ ACCESS_TEST(capability_regaining_exec_detaches_unprivileged_engines)
 	/* The same exec under an engine root attached (CAP_SYS_PTRACE): it stays. */
 	ut_tracer_stop(&self->tr);
 	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_ROOT));
-	t = ut_tracer_do(&self->tr, OP_EXEC_CHILD, 0, 2);
-	ASSERT_LT(0, t);
-	ASSERT_EQ(0, ut_tracer_do(&self->tr, OP_ATTACH_KEEP, t, 0));
-	ASSERT_EQ(0, ut_cmd("events 0 %lx", EXEC_EVENTS));
-	ASSERT_EQ(0, ut_cmd("clear"));
-	EXPECT_EQ(0, ut_tracer_do(&self->tr, OP_GO, t, 0));
-	ASSERT_LT(0, ut_log(logbuf, sizeof(logbuf)));
+	EXPECT_EQ(0, traced_exec(_metadata, &self->tr, 0, 2));
 	EXPECT_EQ(1, count(logbuf, 0, "exec", "secure=0")) TH_LOG("log:\n%s", logbuf);
 	EXPECT_EQ(1, count(logbuf, 0, "death", NULL)) TH_LOG("log:\n%s", logbuf);
 	EXPECT_EQ(0, ut_cmd("put 0"));
