@@ -78,6 +78,8 @@
  * in the steprange.
  */
 #include <linux/completion.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/kthread.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -172,6 +174,7 @@ struct slot {
 	int flip_detach;		/* report_clone detaches this slot (-1: none)... */
 	unsigned long flip_events;	/* ... then adds these events */
 	bool death_regs;		/* report_death logs the registers too */
+	const struct cred *owner;	/* who attached it from user space (under slot_lock) */
 };
 
 static struct slot slots[NSLOTS];
@@ -296,7 +299,7 @@ static u32 t_quiesce(u32 action, struct utrace_engine *engine, unsigned long eve
 
 static const struct utrace_engine_ops test_ops;
 static struct utrace_engine *cb_attach(struct slot *s, struct task_struct *task,
-				       unsigned long events);
+				       unsigned long events, struct slot *from);
 
 static u32 t_clone(u32 action, struct utrace_engine *engine, unsigned long clone_flags,
 		   struct task_struct *child)
@@ -324,7 +327,7 @@ static u32 t_clone(u32 action, struct utrace_engine *engine, unsigned long clone
 		struct utrace_engine *e;
 
 		get_task_struct(child);
-		e = cb_attach(&slots[to], child, 0);
+		e = cb_attach(&slots[to], child, 0, slot_of(engine));
 		if (!IS_ERR(e))
 			utrace_control(child, e, UTRACE_STOP);
 	}
@@ -367,7 +370,7 @@ static void chain_attach(struct slot *s)
 		return;
 	t = &slots[to];
 	get_task_struct(current);
-	cb_attach(t, current, UTRACE_EVENT_SYSCALL);
+	cb_attach(t, current, UTRACE_EVENT_SYSCALL, s);
 }
 
 static u32 t_syscall_entry(u32 action, struct utrace_engine *engine, struct pt_regs *regs)
@@ -529,25 +532,38 @@ static void slot_drop(struct slot *s)
 	struct utrace_engine *engine;
 	struct task_struct *task;
 
+	const struct cred *owner;
+
 	spin_lock(&slot_lock);
 	engine = s->engine;
 	task = s->task;
+	owner = s->owner;
 	s->engine = NULL;
 	s->task = NULL;
+	s->owner = NULL;
 	spin_unlock(&slot_lock);
 	if (engine)
 		utrace_engine_put(engine);
 	if (task)
 		put_task_struct(task);
+	if (owner)
+		put_cred(owner);
 }
 
-/* Fills slot @s with @engine and @task (our references) if it is empty. */
-static bool slot_fill(struct slot *s, struct utrace_engine *engine, struct task_struct *task)
+/*
+ * Fills slot @s with @engine, @task and @owner (our references; @owner may be NULL) if it is
+ * empty; otherwise drops the reference on @owner.
+ */
+static bool slot_fill(struct slot *s, struct utrace_engine *engine, struct task_struct *task,
+		      const struct cred *owner)
 {
+	const struct cred *old = owner;
 	bool filled = false;
 
 	spin_lock(&slot_lock);
 	if (!s->engine) {
+		old = s->owner;
+		s->owner = owner;
 		s->task = task;
 		/*
 		 * A command seeing the engine (slot_engine(), without the lock) sees the task
@@ -557,7 +573,44 @@ static bool slot_fill(struct slot *s, struct utrace_engine *engine, struct task_
 		filled = true;
 	}
 	spin_unlock(&slot_lock);
+	if (old)
+		put_cred(old);	/* safe in any context (freed by RCU) */
 	return filled;
+}
+
+/* A reference on the credentials of whoever attached slot @s from user space, or NULL. */
+static const struct cred *slot_owner_get(struct slot *s)
+{
+	const struct cred *owner;
+
+	spin_lock(&slot_lock);
+	owner = s->owner ? get_cred(s->owner) : NULL;
+	spin_unlock(&slot_lock);
+	return owner;
+}
+
+/*
+ * Whether the writer of a command may command slot @s. The control file is root-only, but
+ * its writers need not be equals (root without CAP_SYS_PTRACE, a process that dropped to
+ * uid 1000 after opening it): a slot attached by one is commanded only by a writer with
+ * CAP_SYS_PTRACE, or with the attacher's effective uid and at least its capabilities (then
+ * the writer could have made that attach itself). A slot no writer attached (empty, or
+ * filled by a callback of an unowned slot) is anyone's.
+ */
+static bool slot_may_command(struct slot *s)
+{
+	bool ptrace_cap = ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE);
+	const struct cred *me = current_cred(), *owner;
+	bool ok;
+
+	if (ptrace_cap)
+		return true;
+	owner = slot_owner_get(s);
+	ok = !owner || (uid_eq(owner->euid, me->euid) &&
+			cap_issubset(owner->cap_effective, me->cap_effective));
+	if (owner)
+		put_cred(owner);
+	return ok;
 }
 
 /* A command: slot @s's engine (NULL if empty), stable until the command empties it. */
@@ -606,7 +659,7 @@ static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
 		put_task_struct(task);
 		return ret;
 	}
-	if (!slot_fill(s, engine, task)) {
+	if (!slot_fill(s, engine, task, get_current_cred())) {
 		/* A callback (clone_stop, chain) filled it meanwhile. No events: no callback. */
 		utrace_control(task, engine, UTRACE_DETACH);
 		utrace_engine_put(engine);
@@ -622,7 +675,7 @@ static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
  * for the old one's callbacks, nor take control_lock). Returns the engine or an ERR_PTR().
  */
 static struct utrace_engine *cb_attach(struct slot *s, struct task_struct *task,
-				       unsigned long events)
+				       unsigned long events, struct slot *from)
 {
 	struct utrace_engine *engine;
 
@@ -633,7 +686,8 @@ static struct utrace_engine *cb_attach(struct slot *s, struct task_struct *task,
 	}
 	if (events)
 		utrace_set_events(task, engine, events);
-	if (!slot_fill(s, engine, task)) {
+	/* The new slot is its configuring slot's owner's. */
+	if (!slot_fill(s, engine, task, slot_owner_get(from))) {
 		/* No callback of it can have run: it has no events, or @task is current. */
 		utrace_control(task, engine, UTRACE_DETACH);
 		utrace_engine_put(engine);
@@ -824,6 +878,16 @@ static long run_command(char *buf)
 	if (argc < 2 || kstrtoint(argv[1], 10, &slot) || slot < 0 || slot >= NSLOTS)
 		return -EINVAL;
 	s = &slots[slot];
+	/* A second slot operand (attach_task, clone_stop, chain, clone_flip) is commanded too. */
+	if (!slot_may_command(s) ||
+	    (argc > 2 && (!strcmp(argv[0], "attach_task") || !strcmp(argv[0], "clone_stop") ||
+			  !strcmp(argv[0], "chain") || !strcmp(argv[0], "clone_flip")) &&
+	     !kstrtoint(argv[2], 10, &slot) && slot >= 0 && slot < NSLOTS &&
+	     !slot_may_command(&slots[slot]))) {
+		pr_err_ratelimited("utrace_test_engine: %s: slot attached by another writer, who may not be commanded by this one\n",
+				   argv[0]);
+		return -EPERM;
+	}
 
 	if (!strcmp(argv[0], "attach") || !strcmp(argv[0], "lookup") ||
 	    !strcmp(argv[0], "attach_null_ops")) {
@@ -1202,6 +1266,10 @@ static void __exit utrace_test_engine_exit(void)
 			 */
 			put_task_struct(s->task);
 			s->task = NULL;
+		}
+		if (s->owner) {
+			put_cred(s->owner);
+			s->owner = NULL;
 		}
 	}
 	/*

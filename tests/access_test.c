@@ -255,7 +255,42 @@ ACCESS_TEST(kernel_threads_and_bad_flags)
 	EXPECT_EQ(0, ut_cmd("may %d", kid));
 }
 
-/* The lookup and the attach to another slot's task are checked too. */
+/*
+ * The test engines' control file is root-only, but its writers need not be equals: a slot
+ * one attached is commanded only by a writer with CAP_SYS_PTRACE or with the attacher's
+ * euid and at least its capabilities. Root without CAP_SYS_PTRACE may not command (here:
+ * set the events of) an engine full root attached to a root process; it commands its own;
+ * uid 1000 may not command it; full root commands everything.
+ */
+ACCESS_TEST(slots_are_commanded_by_their_attacher)
+{
+	pid_t root, kid;
+
+	root = start_target(_metadata, &self->t[0], UT_ROOT, 0, 0);
+	ASSERT_LT(0, root);
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", root));
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_ROOT_NO_PTRACE));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_EVENTS, 0, 0));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_ATTACH_TASK, 0, 1));
+	kid = ut_tracer_do(&self->tr, OP_SPAWN, 0, 0);
+	ASSERT_LT(0, kid);
+	ASSERT_EQ(0, ut_tracer_do(&self->tr, OP_ATTACH_KEEP, kid, 1));
+	EXPECT_EQ(0, ut_tracer_do(&self->tr, OP_EVENTS, 1, 0));
+	ut_tracer_stop(&self->tr);
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_USER1000));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_EVENTS, 1, 0));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_EVENTS, 0, 0));
+	EXPECT_EQ(0, ut_cmd("events 0 0"));
+	EXPECT_EQ(0, ut_cmd("events 1 0"));
+	EXPECT_EQ(0, ut_cmd("put 1"));
+	EXPECT_EQ(0, ut_cmd("put 0"));
+}
+
+/*
+ * The lookup is checked too (slot 1: empty, so the slot's owner is not what refuses), and
+ * an attach to another slot's task needs that slot to be the writer's (the test engine's
+ * rule) before the access check.
+ */
 ACCESS_TEST(lookup_and_attach_task_are_checked)
 {
 	pid_t root;
@@ -264,7 +299,7 @@ ACCESS_TEST(lookup_and_attach_task_are_checked)
 	ASSERT_LT(0, root);
 	ASSERT_EQ(0, ut_cmd("attach 0 %d", root));
 	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_USER1000));
-	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_LOOKUP, root, 0));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_LOOKUP, root, 1));
 	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_ATTACH_TASK, 0, 1));
 	ut_tracer_stop(&self->tr);
 	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_ROOT));

@@ -171,7 +171,7 @@ static inline void ut_target_stop(struct ut_target *t)
 enum ut_op {
 	OP_ATTACH,	/* a = tid, b = flags: C engine slot 0, then detached and put */
 	OP_ATTACH_KEEP,	/* a = tid, b = slot: C engine, kept attached */
-	OP_LOOKUP,	/* a = tid: lookup of slot 0's engine */
+	OP_LOOKUP,	/* a = tid, b = slot: lookup of that slot's engine */
 	OP_ATTACH_TASK,	/* a = from slot, b = slot: attach_task, then detached and put */
 	OP_RATTACH,	/* a = tid: Rust engine (attach_checked), then detached */
 	OP_RATTACH_KEEP,	/* a = tid: Rust engine, kept */
@@ -185,6 +185,7 @@ enum ut_op {
 	OP_GO,		/* a = pid of an OP_EXEC_CHILD: exec now; returns its exit status */
 	OP_PTRACE_EXEC,	/* a, b as OP_EXEC_CHILD: a child the tracer ptraces (PTRACE_SEIZE)
 			 * execs the helper; returns its exit status */
+	OP_EVENTS,	/* a = slot: "events a 0", a command on a slot of the C engine */
 	OP_EXIT,
 };
 
@@ -233,7 +234,7 @@ static inline void ut_tracer_serve(int req, int resp, int ctl, int rctl)
 			ret = ut_fcmd(ctl, "attach %d %d", r.b, r.a);
 			break;
 		case OP_LOOKUP:
-			ret = ut_fcmd(ctl, "lookup 0 %d", r.a);
+			ret = ut_fcmd(ctl, "lookup %d %d", r.b, r.a);
 			break;
 		case OP_ATTACH_TASK:
 			ret = ut_fcmd(ctl, "attach_task %d %d", r.b, r.a);
@@ -373,6 +374,9 @@ static inline void ut_tracer_serve(int req, int resp, int ctl, int rctl)
 			}
 			break;
 		}
+		case OP_EVENTS:
+			ret = ut_fcmd(ctl, "events %d 0", r.a);
+			break;
 		case OP_EXIT:
 			for (int i = 0; i < nkids; i++) {
 				kill(kids[i], SIGKILL);
