@@ -24,7 +24,8 @@
  *                           same task, with slot TO's events set to syscall entry+exit,
  *                           if slot TO is empty (a callback never replaces an engine)
  *   count S                 slot S's syscall callbacks only count, in counts (bench)
- *   gate S                  slot S's next syscall_entry callback blocks until "open S"
+ *   gate S                  slot S's next syscall_entry or report_death callback blocks
+ *                           (after logging) until "open S"
  *   open S                  release a gated callback
  *   clear                   empty the log
  *   ret S resumed VALUE     what a UTRACE_SYSCALL_RESUMED syscall_entry returns (default
@@ -449,6 +450,8 @@ static u32 t_death(struct utrace_engine *engine, bool group_dead, int signal)
 		r.a[2] = regs->di;
 		log_rec(&r);
 	}
+	if (xchg(&slot_of(engine)->gated, false))
+		wait_for_completion_killable_timeout(&slot_of(engine)->gate, 30 * HZ);
 	return answer(engine, REC_DEATH);
 }
 

@@ -289,10 +289,11 @@ fn control(e: &Engine, action: u32) -> Result {
     let is_current = core::ptr::eq(e.task(), Task::current_raw());
     match action {
         abi::DETACH => {
-            if ut.is_dead() && ut.is_reporting(e) {
-                return Err(EALREADY);
-            }
             // Detaching also lets the thread go if this engine was the last to stop it.
+            // During the engine's own report_death too (`EINPROGRESS`, as for any
+            // callback): the original's `EALREADY` there left the engine attached until the
+            // reap, so "DETACH, barrier, put" did not detach an engine of a zombie nobody
+            // reaps, and its report_reap still came after its owner let it go.
             ut.detach_engine(e, is_current)
         }
         // Past its death (report begun, or a zombie): no stop or report can come any more.

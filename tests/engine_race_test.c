@@ -46,12 +46,12 @@ static int scenario_few_syscalls_then_exit(struct ut_tracee *t)
 
 /*
  * Detach while the tracee runs into exit: 0 (detached between callbacks), -EINPROGRESS (a
- * callback was running; then barrier), -EALREADY (report_death is running: the engine stays
- * attached until the reap), or -ESRCH (already reaped, engine detached by utrace).
+ * callback was running, report_death included; then barrier), or -ESRCH (already reaped,
+ * engine detached by utrace). Never -EALREADY: the engine never outlives the barrier.
  */
 TEST_F_TIMEOUT(race, detach_vs_syscalls_exit_and_reap, 900)
 {
-	int outcome[4] = { 0 };
+	int outcome[3] = { 0 };
 
 	for (int i = 0; i < ROUNDS; i++) {
 		struct ut_tracee t = { 0 };
@@ -63,23 +63,17 @@ TEST_F_TIMEOUT(race, detach_vs_syscalls_exit_and_reap, 900)
 		ut_tracee_go(&t);
 		usleep(i % 10 * 5000);	/* 0 to 45 ms: before, during and after exit and reap */
 		r = ut_cmd("control %d %d", slot, UTRACE_DETACH);
-		ASSERT_TRUE(r == 0 || r == -EINPROGRESS || r == -EALREADY || r == -ESRCH)
-			TH_LOG("detach: %d", r);
-		outcome[r == 0 ? 0 : r == -EINPROGRESS ? 1 : r == -EALREADY ? 2 : 3]++;
+		ASSERT_TRUE(r == 0 || r == -EINPROGRESS || r == -ESRCH) TH_LOG("detach: %d", r);
+		outcome[r == 0 ? 0 : r == -EINPROGRESS ? 1 : 2]++;
 		b = ut_cmd("barrier %d", slot);
 		ASSERT_TRUE(b == 0 || b == -ESRCH) TH_LOG("barrier: %d", b);
-		if (r == -EALREADY) {
-			/* Still attached to the dying task; the reap detaches it (deadline only). */
-			for (int k = 0; k < 1000 && !ut_cmd("control %d %d", slot, UTRACE_RESUME); k++)
-				usleep(10000);
-		}
-		/* After the barrier (and the reap), the engine is fully detached: only -ESRCH. */
+		/* After the barrier the engine is fully detached: only -ESRCH. */
 		EXPECT_EQ(-ESRCH, ut_cmd("control %d %d", slot, UTRACE_RESUME));
 		ASSERT_EQ(0, ut_cmd("put %d", slot));
 		close(t.back);
 	}
-	TH_LOG("detach returned 0 %d times, -EINPROGRESS %d, -EALREADY %d, -ESRCH %d",
-	       outcome[0], outcome[1], outcome[2], outcome[3]);
+	TH_LOG("detach returned 0 %d times, -EINPROGRESS %d, -ESRCH %d",
+	       outcome[0], outcome[1], outcome[2]);
 }
 
 /* Flip events on and off while the tracee runs and exits: every answer is documented. */
@@ -129,12 +123,12 @@ TEST_F_TIMEOUT(race, two_detachers_vs_exit, 900)
 		}
 		close(hp[1]);
 		st = ut_cmd("control 0 %d", UTRACE_DETACH);
-		ASSERT_TRUE(st == 0 || st == -EINPROGRESS || st == -EALREADY || st == -ESRCH)
+		ASSERT_TRUE(st == 0 || st == -EINPROGRESS || st == -ESRCH)
 			TH_LOG("detach: %d", st);
 		/* Autoreaped (SIGCHLD ignored): the helper reports through the pipe. */
 		ASSERT_EQ((ssize_t)sizeof(hr), read(hp[0], &hr, sizeof(hr)));
 		close(hp[0]);
-		EXPECT_TRUE(hr == 0 || hr == -EINPROGRESS || hr == -EALREADY || hr == -ESRCH)
+		EXPECT_TRUE(hr == 0 || hr == -EINPROGRESS || hr == -ESRCH)
 			TH_LOG("detach 1: %d", hr);
 		for (int s = 0; s < 2; s++) {
 			int b = ut_cmd("barrier %d", s);

@@ -585,6 +585,43 @@ TEST_F(stop, zombie_refuses_death_and_control)
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
 
+/*
+ * DETACH while the engine's report_death runs (held by the gate): -EINPROGRESS, as for any
+ * other callback, and the engine is detached when the callback returns: the barrier says
+ * -ESRCH while the zombie is still unreaped, and no report_reap comes. (The original
+ * answered -EALREADY and kept the engine until the reap: "DETACH, barrier, put" then left
+ * it attached to a zombie nobody reaped, as utrace_stress's drain found.)
+ */
+TEST_F(stop, detach_during_report_death_detaches_before_reap)
+{
+	struct ut_tracee t = { 0 };
+	siginfo_t si = { 0 };
+	char want[64];
+	int status;
+
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_exit3));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(DEATH) | UTRACE_EVENT(REAP)));
+	ASSERT_EQ(0, ut_cmd("gate 0"));
+	ut_tracee_go(&t);
+	snprintf(want, sizeof(want), "death 0 %d ", t.pid);
+	ASSERT_TRUE(ut_log_wait_for(want, logbuf, sizeof(logbuf), 10)) TH_LOG("log:\n%s", logbuf);
+	EXPECT_EQ(-EINPROGRESS, ut_cmd("control 0 %d", UTRACE_DETACH));
+	EXPECT_EQ(0, ut_cmd("open 0"));
+	EXPECT_EQ(-ESRCH, ut_cmd("barrier 0"));
+	/* Detached, and not by a reap: the zombie is still there to be waited for. */
+	ASSERT_EQ(0, waitid(P_PID, t.pid, &si, WEXITED | WNOWAIT));
+	EXPECT_EQ(-ESRCH, ut_cmd("control 0 %d", UTRACE_RESUME));
+	status = ut_tracee_wait(&t);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) TH_LOG("status %x", status);
+	/* The reap is an RCU callback after the wait: give it time to (wrongly) report. */
+	usleep(300000);
+	ASSERT_LE(0, ut_log(logbuf, sizeof(logbuf)));
+	snprintf(want, sizeof(want), "reap 0 %d", t.pid);
+	EXPECT_EQ(0, ut_count_containing(logbuf, 0, want)) TH_LOG("log:\n%s", logbuf);
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
 /* Exits with code 3 after @arg microseconds (the scenario's delay, from the shared page). */
 static int scenario_exit3_later(struct ut_tracee *t)
 {

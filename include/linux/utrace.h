@@ -389,9 +389,10 @@ int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
  *
  * Return: 0; -EINVAL bad @action, or REPORT/INTERRUPT/SINGLESTEP/BLOCKSTEP without
  * UTRACE_EVENT(QUIESCE) set; -ESRCH @engine detached, or @target past its death (death
- * report begun, or a zombie; DETACH still works); -EALREADY DETACH
- * while report_death is in progress; -EINPROGRESS see above, or STOP on a thread that is
- * not parked yet (it will be).
+ * report begun, or a zombie; DETACH still works); -EINPROGRESS see above (report_death
+ * included: unlike the original's -EALREADY, the engine is detached when that callback
+ * returns, and no report_reap follows), or STOP on a thread that is not parked yet (it
+ * will be).
  */
 int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32 action);
 

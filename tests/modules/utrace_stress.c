@@ -455,7 +455,13 @@ static void cb_extras(struct se *se, struct utrace_engine *engine, bool atomic)
 		struct user_regs_struct regs;
 		int ret = utrace_regset_get(current, engine, 0, &regs, sizeof(regs));
 
-		if (ret != sizeof(regs))
+		/*
+		 * -ESRCH only once the engine is detached (by the driver, concurrently): then
+		 * it stays so, and set_events says -ESRCH too.
+		 */
+		if (ret == -ESRCH)
+			ret = utrace_set_events(current, engine, READ_ONCE(engine->flags));
+		if (ret != sizeof(regs) && ret != -ESRCH)
 			violation(ST_V_BAD_ERRNO, "regset_get of current from a callback: %d", ret);
 	}
 	if ((modes & M_CTRL) && chance(25)) {
@@ -796,6 +802,9 @@ static void teardown(struct se *se, bool reaped)
 
 	ret = TIMED(T_CONTROL, utrace_control(se->task, se->engine, UTRACE_DETACH));
 	check_errno("detach", ret, control_errs);
+	/* Not even during report_death: the engine would outlive the barrier below. */
+	if (ret == -EALREADY)
+		violation(ST_V_BAD_ERRNO, "tid %d: detach -EALREADY", se->tid);
 	if (!ret)
 		set_quiet(se);
 	if (reaped && ret != -ESRCH && !pid_alive(se->task))
