@@ -584,39 +584,29 @@ ACCESS_TEST(rust_read_memory_needs_stop)
 	EXPECT_EQ(0, ut_rcmd("stop_nr -1"));
 }
 
+static int become_user1000(void *flag)
+{
+	return ut_become(UT_USER1000) ? 95 : 0;
+}
+
+static void undumpable_later(void *arg)
+{
+	volatile int *flag = arg;
+
+	while (!*flag)
+		syscall(SYS_getppid, &marker);
+	prctl(PR_SET_DUMPABLE, 0);
+	for (;;)
+		syscall(SYS_getppid, &marker);
+}
+
 /*
  * A uid-1000 tracee that loops on getppid(&marker), makes itself undumpable when *flag is
  * set, and loops on. Returns its pid (ready: uid 1000, dumpable), or -1.
  */
 static pid_t start_undumpable_later(volatile int *flag)
 {
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		if (ut_become(UT_USER1000))
-			_exit(95);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(96);
-		while (!*flag)
-			syscall(SYS_getppid, &marker);
-		prctl(PR_SET_DUMPABLE, 0);
-		for (;;)
-			syscall(SYS_getppid, &marker);
-	}
-	close(ready[1]);
-	if (pid > 0 && read(ready[0], &c, 1) != 1) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = -1;
-	}
-	close(ready[0]);
-	return pid;
+	return ut_fork_ready(become_user1000, undumpable_later, (void *)flag);
 }
 
 /* The Rust engine's peek of &marker, polled while the tracee is on its way to a stop. */

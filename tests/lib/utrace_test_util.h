@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -50,6 +51,43 @@ static inline int ut_module_loaded(const char *name)
 
 	snprintf(path, sizeof(path), "/sys/module/%s", name);
 	return stat(path, &st) == 0;
+}
+
+/*
+ * Forks a child that runs @setup(@arg), tells the parent it is ready, then runs @run(@arg),
+ * which never returns. Returns the child's pid once it is ready, or -1 (a child that failed
+ * its set-up, whose non-zero return is its exit code, is killed and reaped). The pipe is
+ * close-on-exec, and closed in the child before @run.
+ */
+static inline pid_t ut_fork_ready(int (*setup)(void *arg), void (*run)(void *arg), void *arg)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(ready, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int ret = setup ? setup(arg) : 0;
+
+		close(ready[0]);
+		if (ret)
+			_exit(ret);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(96);
+		close(ready[1]);
+		run(arg);
+		_exit(97);
+	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
 }
 
 static inline int ut_path_exists(const char *path)

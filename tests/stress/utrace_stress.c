@@ -63,6 +63,8 @@
 
 #include <linux/utrace.h>
 
+#include "utrace_test_util.h"
+
 #define MODDIR		"/utrace"
 #define CONTROL		"/sys/kernel/debug/utrace_stress/control"
 #define STATS		"/sys/kernel/debug/utrace_stress/stats"
@@ -193,25 +195,6 @@ static uint64_t mix(uint64_t a, uint64_t b)
 	return s ? s : 1;
 }
 
-static int load_module(const char *name, const char *params)
-{
-	char path[256];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), MODDIR "/%s.ko", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int unload_module(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK) < 0 ? -errno : 0;
-}
-
 /*
  * delete_module from a child process, waited for at most @secs: an unload that hangs in the
  * kernel (a bug) leaves that child stuck, not this program. Returns 0, -errno, or
@@ -271,15 +254,6 @@ static int finish_unload(pid_t child, double secs)
 			return WIFEXITED(status) ? -WEXITSTATUS(status) : -EINTR;
 	}
 	return -ETIMEDOUT;
-}
-
-static bool module_loaded(const char *name)
-{
-	char path[128];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/module/%s", name);
-	return stat(path, &st) == 0;
 }
 
 static ssize_t read_file(const char *path, char *buf, size_t size)
@@ -1134,7 +1108,7 @@ static atomic_ulong rmmod_accepted;
 static void op_rmmod_busy(uint64_t *r)
 {
 	const char *name = pct(r, 50) ? "utrace" : "utrace_stress";
-	int ret = unload_module(name);
+	int ret = ut_unload_module(name);
 
 	count_op(OP_RMMOD_BUSY, -ret);
 	if (!ret) {
@@ -1373,7 +1347,7 @@ static int engine_load(void)
 	scope_params(params, sizeof(params));
 	double t0 = now();
 
-	ret = load_module("utrace_stress", params);
+	ret = ut_load_module("utrace_stress", params);
 	if (verbose)
 		diag("engine load: insmod %.1f s", now() - t0);
 	if (ret) {
@@ -1440,32 +1414,21 @@ static int engine_unload(void)
  * has closed it: a child stopped (SIGSTOP, an engine's STOP) before its close held the
  * engine module busy until it was killed (rmmod retried for 90 s).
  */
+static int close_control(void *arg)
+{
+	close(atomic_load(&ctl_fd));
+	return 0;
+}
+
+static void pause_forever(void *arg)
+{
+	for (;;)
+		pause();
+}
+
 static pid_t fork_idle_child(void)
 {
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe2(ready, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close(atomic_load(&ctl_fd));
-		close(ready[0]);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		close(ready[1]);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	if (pid > 0 && read(ready[0], &c, 1) != 1) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = -1;
-	}
-	close(ready[0]);
-	return pid;
+	return ut_fork_ready(close_control, pause_forever, NULL);
 }
 
 /*
@@ -1741,8 +1704,8 @@ static void run_round(int round, double len)
 	bool kill_first = pct(&r, 50), ok = true;
 
 	set_phase("load", 60);
-	if (!module_loaded("utrace")) {
-		ret = load_module("utrace", "");
+	if (!ut_module_loaded("utrace")) {
+		ret = ut_load_module("utrace", "");
 		if (ret) {
 			diag("insmod utrace: %s", strerror(-ret));
 			tot.rounds_failed++;
@@ -2115,9 +2078,9 @@ int main(int argc, char **argv)
 	kmemleak_auto_scan(false);
 
 	/* A clean start: no engine module, and utrace loaded fresh by the first round. */
-	if (module_loaded("utrace_stress"))
-		unload_module("utrace_stress");
-	if (module_loaded("utrace") && unload_module("utrace"))
+	if (ut_module_loaded("utrace_stress"))
+		ut_unload_module("utrace_stress");
+	if (ut_module_loaded("utrace") && ut_unload_module("utrace"))
 		diag("utrace is loaded and in use: the first round runs with it as it is");
 
 	t_start = now();
@@ -2134,7 +2097,7 @@ int main(int argc, char **argv)
 		}
 	}
 	set_phase("results", 60);
-	if (module_loaded("utrace") && !off[F_UTRACE_RELOAD])
+	if (ut_module_loaded("utrace") && !off[F_UTRACE_RELOAD])
 		diag("utrace still loaded at the end");
 	emit_results(false);
 	kmemleak_auto_scan(true);
