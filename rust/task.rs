@@ -664,11 +664,15 @@ impl UtraceTask {
                 // it changes the step state under this lock). The same for a syscall_work
                 // mask, set back at the thread's next syscall (`entrymask.rs`).
                 self.publish(&inner, Some(new));
-            } else if new.engines.is_empty() {
+            } else if new.engines.is_empty() && !self.is_dead() {
                 self.publish(&inner, None);
                 drop(inner);
                 self.remove_from_table();
             } else {
+                // Past its death an emptied state stays (until the reap's `detach_all`, or
+                // unload): a fresh one would not know that death began, and an engine
+                // attached to the thread still in report_death (its last engine detached
+                // there) could stop it after its death report.
                 self.publish(&inner, Some(new));
             }
             return;

@@ -590,7 +590,9 @@ TEST_F(stop, zombie_refuses_death_and_control)
  * other callback, and the engine is detached when the callback returns: the barrier says
  * -ESRCH while the zombie is still unreaped, and no report_reap comes. (The original
  * answered -EALREADY and kept the engine until the reap: "DETACH, barrier, put" then left
- * it attached to a zombie nobody reaped, as utrace_stress's drain found.)
+ * it attached to a zombie nobody reaped, as utrace_stress's drain found.) An engine
+ * attached meanwhile, to the thread still in report_death, cannot stop it: its death began
+ * (utrace keeps that, with no engine left).
  */
 TEST_F(stop, detach_during_report_death_detaches_before_reap)
 {
@@ -607,6 +609,10 @@ TEST_F(stop, detach_during_report_death_detaches_before_reap)
 	snprintf(want, sizeof(want), "death 0 %d ", t.pid);
 	ASSERT_TRUE(ut_log_wait_for(want, logbuf, sizeof(logbuf), 10)) TH_LOG("log:\n%s", logbuf);
 	EXPECT_EQ(-EINPROGRESS, ut_cmd("control 0 %d", UTRACE_DETACH));
+	ASSERT_EQ(0, ut_cmd("attach 1 %d", t.pid));
+	EXPECT_EQ(-ESRCH, ut_cmd("control 1 %d", UTRACE_STOP));
+	EXPECT_EQ(0, ut_cmd("control 1 %d", UTRACE_DETACH));
+	EXPECT_EQ(0, ut_cmd("put 1"));
 	EXPECT_EQ(0, ut_cmd("open 0"));
 	EXPECT_EQ(-ESRCH, ut_cmd("barrier 0"));
 	/* Detached, and not by a reap: the zombie is still there to be waited for. */

@@ -459,17 +459,21 @@ static void cb_extras(struct se *se, struct utrace_engine *engine, bool atomic)
 		 * -ESRCH only once the engine is detached (by the driver, concurrently): then
 		 * it stays so, and set_events says -ESRCH too.
 		 */
-		if (ret == -ESRCH)
-			ret = utrace_set_events(current, engine, READ_ONCE(engine->flags));
-		if (ret != sizeof(regs) && ret != -ESRCH)
+		if (ret == -ESRCH) {
+			int ev = utrace_set_events(current, engine, READ_ONCE(engine->flags));
+
+			if (ev != -ESRCH)
+				violation(ST_V_BAD_ERRNO, "regset_get of current from a callback: -ESRCH, but set_events: %d",
+					  ev);
+		} else if (ret != sizeof(regs)) {
 			violation(ST_V_BAD_ERRNO, "regset_get of current from a callback: %d", ret);
+		}
 	}
 	if ((modes & M_CTRL) && chance(25)) {
 		u32 action = get_random_u32_below(UTRACE_RESUME_MAX);
 		int ret = utrace_control(current, engine, action);
 
-		if (ret && ret != -EINVAL && ret != -ESRCH && ret != -EINPROGRESS &&
-		    ret != -EALREADY)
+		if (ret && ret != -EINVAL && ret != -ESRCH && ret != -EINPROGRESS)
 			violation(ST_V_BAD_ERRNO, "control(%u) of current from a callback: %d",
 				  action, ret);
 	}
@@ -766,7 +770,7 @@ static void check_errno(const char *op, long ret, const int *ok)
 static const int attach_errs[] = { EINVAL, EPERM, EEXIST, ESRCH, ENOMEM, ERESTARTNOINTR, 0 };
 static const int lookup_errs[] = { ENOENT, EINVAL, ESRCH, 0 };
 static const int events_errs[] = { EINVAL, ESRCH, EALREADY, EINPROGRESS, 0 };
-static const int control_errs[] = { EINVAL, ESRCH, EINPROGRESS, EALREADY, 0 };
+static const int control_errs[] = { EINVAL, ESRCH, EINPROGRESS, 0 };
 static const int barrier_errs[] = { ESRCH, ERESTARTSYS, 0 };
 static const int examine_errs[] = { EINVAL, EAGAIN, ESRCH, 0 };
 /*
@@ -802,9 +806,6 @@ static void teardown(struct se *se, bool reaped)
 
 	ret = TIMED(T_CONTROL, utrace_control(se->task, se->engine, UTRACE_DETACH));
 	check_errno("detach", ret, control_errs);
-	/* Not even during report_death: the engine would outlive the barrier below. */
-	if (ret == -EALREADY)
-		violation(ST_V_BAD_ERRNO, "tid %d: detach -EALREADY", se->tid);
 	if (!ret)
 		set_quiet(se);
 	if (reaped && ret != -ESRCH && !pid_alive(se->task))
