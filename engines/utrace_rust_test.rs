@@ -43,7 +43,9 @@ use kernel::{new_mutex, new_spinlock_irq};
 #[path = "../include/rust/utrace.rs"]
 mod utrace;
 
-use utrace::{Access, Action, Attached, Engine, Events, ResumeAction, SyscallRegs, WaitQueue};
+use utrace::{
+    Access, Action, Attached, Attacher, Engine, Events, ResumeAction, SyscallRegs, WaitQueue,
+};
 
 module! {
     type: RustTest,
@@ -280,6 +282,8 @@ impl Engine for Tracer {
 /// What the control file changes.
 struct Control {
     attached: Option<Attached<Tracer>>,
+    /// Who attached it: every later command comes from a writer who may command it.
+    attacher: Option<Attacher>,
     answer_entry: u32,
     stop_nr: i64,
     waiter: Arc<Waiter>,
@@ -325,6 +329,15 @@ impl Shared {
             return Ok(());
         }
         let mut c = self.control.lock();
+        // The file is root-only, but its writers need not be equals (root without
+        // CAP_SYS_PTRACE): the handle acts with its attacher's rights.
+        if c.attacher.as_ref().is_some_and(|a| !a.may_command()) {
+            pr_err!(
+                "{}: the handle was attached by a writer this one may not command\n",
+                cmd
+            );
+            return Err(EPERM);
+        }
         match cmd {
             "attach" => {
                 let tid: i32 = arg.ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
@@ -340,12 +353,14 @@ impl Shared {
                 )?;
                 // Dropping the previous handle detaches it first.
                 c.attached = None;
+                c.attacher = None;
                 c.attached = Some(Attached::attach_checked(
                     &task,
                     tracer,
                     false,
                     Access::DEFAULT,
                 )?);
+                c.attacher = Some(Attacher::current());
                 Ok(())
             }
             "events" => {
@@ -387,6 +402,7 @@ impl Shared {
             "resume" => c.attached()?.control(ResumeAction::Resume),
             "detach" => {
                 c.attached.take().ok_or(ENOENT)?;
+                c.attacher = None;
                 Ok(())
             }
             "gate" => {
@@ -486,6 +502,7 @@ impl kernel::Module for RustTest {
             pin_init!(Shared {
                 control <- new_mutex!(Control {
                     attached: None,
+                    attacher: None,
                     answer_entry: 5,
                     stop_nr: -1,
                     waiter,

@@ -595,22 +595,14 @@ static const struct cred *slot_owner_get(struct slot *s)
 /*
  * Whether the writer of a command may command slot @s. The control file is root-only, but
  * its writers need not be equals (root without CAP_SYS_PTRACE, a process that dropped to
- * uid 1000 after opening it): a slot attached by one is commanded only by a writer with
- * CAP_SYS_PTRACE, or with the attacher's effective uid and at least its capabilities (then
- * the writer could have made that attach itself). A slot no writer attached (empty, or
- * filled by a callback of an unowned slot) is anyone's.
+ * uid 1000 after opening it): utrace_may_command() against the slot's attacher. A slot no
+ * writer attached (empty, or filled by a callback of an unowned slot) is anyone's.
  */
 static bool slot_may_command(struct slot *s)
 {
-	bool ptrace_cap = ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE);
-	const struct cred *me = current_cred(), *owner;
-	bool ok;
+	const struct cred *owner = slot_owner_get(s);
+	bool ok = utrace_may_command(owner);
 
-	if (ptrace_cap)
-		return true;
-	owner = slot_owner_get(s);
-	ok = !owner || (uid_eq(owner->euid, me->euid) &&
-			cap_issubset(owner->cap_effective, me->cap_effective));
 	if (owner)
 		put_cred(owner);
 	return ok;

@@ -60,6 +60,7 @@
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/uio.h>
+#include <linux/utrace.h>
 #include <linux/workqueue.h>
 
 #include "utrace_glue.h"
@@ -287,6 +288,27 @@ bool utrace_glue_memory_access_allowed(struct task_struct *tsk, const struct cre
 	}
 	return ret;
 }
+
+/*
+ * utrace_may_command() (<linux/utrace.h>): may current command an engine @attacher's task
+ * attached? The comparison cap_ptrace_access_check() makes between a tracer and its tracee,
+ * made here between a later writer and the attacher: CAP_SYS_PTRACE over the attacher's
+ * user namespace, or the same namespace, effective uid and at least its capabilities.
+ * Effective ones: what each could use when it wrote. noaudit: a refusal is an answer here,
+ * not a denial to log.
+ */
+bool utrace_may_command(const struct cred *attacher)
+{
+	const struct cred *me = current_cred();
+
+	if (!attacher || attacher == me)
+		return true;
+	if (me->user_ns == attacher->user_ns && uid_eq(me->euid, attacher->euid) &&
+	    cap_issubset(attacher->cap_effective, me->cap_effective))
+		return true;
+	return ns_capable_noaudit(attacher->user_ns, CAP_SYS_PTRACE);
+}
+EXPORT_SYMBOL_GPL(utrace_may_command);
 
 /* get_current_cred(): a reference on current's (subjective) credentials. */
 const struct cred *utrace_glue_get_current_cred(void)

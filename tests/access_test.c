@@ -288,6 +288,34 @@ ACCESS_TEST(slots_are_commanded_by_their_attacher)
 }
 
 /*
+ * The Rust test engine's one handle, likewise (utrace::Attacher): root without
+ * CAP_SYS_PTRACE may neither command the handle full root attached nor attach over it; once
+ * full root detached it, it attaches its own and commands it; uid 1000 may not command that;
+ * full root commands everything.
+ */
+ACCESS_TEST(rust_handle_is_commanded_by_its_attacher)
+{
+	pid_t root, kid;
+
+	root = start_target(_metadata, &self->t[0], UT_ROOT, 0, 0);
+	ASSERT_LT(0, root);
+	kid = start_target(_metadata, &self->t[1], UT_ROOT_NO_PTRACE, 0, 0);
+	ASSERT_LT(0, kid);
+	ASSERT_EQ(0, ut_rcmd("attach %d", root));
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_ROOT_NO_PTRACE));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_REVENTS, 0, 0));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_RATTACH_KEEP, kid, 0));
+	EXPECT_EQ(0, ut_rcmd("detach"));
+	ASSERT_EQ(0, ut_tracer_do(&self->tr, OP_RATTACH_KEEP, kid, 0));
+	EXPECT_EQ(0, ut_tracer_do(&self->tr, OP_REVENTS, 0, 0));
+	ut_tracer_stop(&self->tr);
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_USER1000));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&self->tr, OP_REVENTS, 0, 0));
+	EXPECT_EQ(0, ut_rcmd("events 0"));
+	EXPECT_EQ(0, ut_rcmd("detach"));
+}
+
+/*
  * The lookup is checked too (slot 1: empty, so the slot's owner is not what refuses), and
  * an attach to another slot's task needs that slot to be the writer's (the test engine's
  * rule) before the access check.
@@ -591,9 +619,9 @@ static int become_user1000(void *flag)
 
 static void undumpable_later(void *arg)
 {
-	volatile int *flag = arg;
+	int *flag = arg;
 
-	while (!*flag)
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE))
 		syscall(SYS_getppid, &marker);
 	prctl(PR_SET_DUMPABLE, 0);
 	for (;;)

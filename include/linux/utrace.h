@@ -122,6 +122,7 @@
 #include <linux/err.h>
 #include <linux/pid.h>
 
+struct cred;
 struct task_struct;
 struct pt_regs;
 struct linux_binfmt;
@@ -312,6 +313,24 @@ struct utrace_engine *utrace_attach_pid(struct pid *pid, int flags,
  * -ERESTARTNOINTR or -EINTR interrupted by a signal.
  */
 int utrace_may_trace(struct task_struct *target, int flags);
+
+/**
+ * utrace_may_command - may the current task command an engine another task attached?
+ * @attacher:	the credentials of the task that attached the engine (get_current_cred() in
+ *		its request), or NULL if no user-space request attached it
+ *
+ * An engine acts with its attacher's rights: the attach was checked against them, and so is
+ * every memory access (utrace_access_vm()). An engine whose user-space interface (a device,
+ * a debugfs file) lets one writer attach and another command the engine (stop it, change
+ * registers, read memory) asks this before each command, or a writer with fewer rights
+ * borrows the attacher's. Yes if current has CAP_SYS_PTRACE in the attacher's user
+ * namespace, or is in that namespace with the attacher's effective uid and at least its
+ * effective capabilities (root without CAP_SYS_PTRACE may not command what full root
+ * attached). Process context.
+ *
+ * Return: true allowed (also for a NULL @attacher); false refused.
+ */
+bool utrace_may_command(const struct cred *attacher);
 
 /**
  * utrace_engine_get - acquire a reference on a &struct utrace_engine

@@ -34,6 +34,7 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
+use kernel::cred::Credential;
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
@@ -254,6 +255,7 @@ extern "C" {
     ) -> *mut RawEngine;
     fn utrace_engine_put(engine: *mut RawEngine);
     fn utrace_may_trace(target: *mut bindings::task_struct, flags: c_int) -> c_int;
+    fn utrace_may_command(attacher: *const bindings::cred) -> bool;
     fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
     fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
     fn utrace_barrier(target: *mut bindings::task_struct, engine: E) -> c_int;
@@ -712,6 +714,33 @@ impl Access {
 pub fn may_trace(task: &Task, allow: Access) -> Result {
     // SAFETY: `task` is valid for the call.
     to_result(unsafe { utrace_may_trace(task.as_ptr(), allow.0) })
+}
+
+/// The credentials of the task whose request attached an engine (a write to an engine's
+/// device or debugfs file), to check each later request against: `utrace_may_command()`.
+/// An engine acts with its attacher's rights (memory access is checked against them), so a
+/// later writer with fewer rights (root without `CAP_SYS_PTRACE`, a writer that changed its
+/// ids after opening the file) must not command it.
+pub struct Attacher(ARef<Credential>);
+
+impl Attacher {
+    /// The current task's credentials: call it in the request that attaches.
+    pub fn current() -> Self {
+        let task = Task::current_raw();
+        // SAFETY: `task` is current, alive for the call; only current changes its own
+        // `cred` pointer, so reading it without RCU is what `current_cred()` does. The
+        // credentials are alive while current uses them; `ARef::from` takes a reference.
+        let cred = unsafe { Credential::from_ptr((*task).cred) };
+        Attacher(ARef::from(cred))
+    }
+
+    /// Whether the current task may command what this attacher attached: it has
+    /// `CAP_SYS_PTRACE` in the attacher's user namespace, or is in that namespace with the
+    /// attacher's effective uid and at least its effective capabilities.
+    pub fn may_command(&self) -> bool {
+        // SAFETY: we hold a reference on the credentials.
+        unsafe { utrace_may_command(self.0.as_ptr()) }
+    }
 }
 
 /// The thread with thread id `tid` in the caller's pid namespace, if any.

@@ -186,6 +186,7 @@ enum ut_op {
 	OP_PTRACE_EXEC,	/* a, b as OP_EXEC_CHILD: a child the tracer ptraces (PTRACE_SEIZE)
 			 * execs the helper; returns its exit status */
 	OP_EVENTS,	/* a = slot: "events a 0", a command on a slot of the C engine */
+	OP_REVENTS,	/* "events 0", a command on the Rust engine's handle */
 	OP_EXIT,
 };
 
@@ -248,6 +249,9 @@ static inline void ut_tracer_serve(int req, int resp, int ctl, int rctl)
 			ret = ut_fcmd(rctl, "attach %d", r.a);
 			if (!ret && r.op == OP_RATTACH)
 				ut_fcmd(rctl, "detach");
+			break;
+		case OP_REVENTS:
+			ret = ut_fcmd(rctl, "events 0");
 			break;
 		case OP_MAY:
 			ret = ut_fcmd(ctl, "may %d 0x%x", r.a, r.b);
