@@ -12,7 +12,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # LLVM toolchain suffix; the test kernel is built with clang-19.
 LLVM ?= -19
 
-.PHONY: all setup kernel modules tests check harm stress demo bench clippy fmt fmt-check clean help
+.PHONY: all setup kernel modules tests check harm stress race-loop demo bench clippy fmt fmt-check clean help
 
 all: modules
 
@@ -44,6 +44,10 @@ harm: setup
 # The randomized stress run until 1e6 operations (UTRACE_STRESS_OPS; UTRACE_STRESS_SECS caps it).
 stress: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/stress
+
+# The race tests again and again under load, UTRACE_RACE_SECS (default 900).
+race-loop: setup
+	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/race-loop
 
 demo: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/demo
