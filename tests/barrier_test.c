@@ -82,17 +82,6 @@ static int wait_end(pid_t pid, int seconds)
 	return -1;
 }
 
-/* Waits (10 s at most) until /proc shows @pid in state @want. */
-static int wait_state(pid_t pid, char want)
-{
-	for (int i = 0; i < 1000; i++) {
-		if (ut_proc_state(pid) == want)
-			return 1;
-		usleep(10000);
-	}
-	return 0;
-}
-
 /* Starts a tracee whose next getppid() entry callback of slot 0 blocks until "open 0". */
 static void start_gated(struct __test_metadata *_metadata, struct ut_tracee *t)
 {
@@ -129,7 +118,7 @@ TEST_F_TIMEOUT(wait, barrier_returns_when_callback_ends, 300)
 	start_gated(_metadata, &t);
 	b = cmd_in_child(0, "barrier 0");
 	ASSERT_LT(0, b);
-	ASSERT_TRUE(wait_state(b, 'S'));
+	ASSERT_TRUE(ut_wait_state(b, 'S'));
 	/* The callback still runs: the barrier must still wait. */
 	usleep(500000);
 	EXPECT_EQ(-1, wait_end(b, 0));
@@ -151,7 +140,7 @@ TEST_F_TIMEOUT(wait, sigkill_ends_barrier_wait, 300)
 	start_gated(_metadata, &t);
 	b = cmd_in_child(0, "barrier 0");
 	ASSERT_LT(0, b);
-	ASSERT_TRUE(wait_state(b, 'S'));
+	ASSERT_TRUE(ut_wait_state(b, 'S'));
 	ASSERT_EQ(0, kill(b, SIGKILL));
 	st = wait_end(b, 30);
 	EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("0x%x", st);
@@ -181,7 +170,7 @@ TEST_F_TIMEOUT(wait, signal_interrupts_barrier_wait, 300)
 		sigaction(SIGUSR1, &sa, NULL);
 		_exit(-ut_cmd("barrier 0"));
 	}
-	ASSERT_TRUE(wait_state(b, 'S'));
+	ASSERT_TRUE(ut_wait_state(b, 'S'));
 	ASSERT_EQ(0, kill(b, SIGUSR1));
 	st = wait_end(b, 30);
 	EXPECT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == EINTR) TH_LOG("0x%x", st);
@@ -213,7 +202,7 @@ TEST_F_TIMEOUT(wait, rust_drop_with_signal_pending_sleeps, 300)
 	}
 	d = cmd_in_child(1, "detach");
 	ASSERT_LT(0, d);
-	ASSERT_TRUE(wait_state(d, 'D'));
+	ASSERT_TRUE(ut_wait_state(d, 'D'));
 	ASSERT_EQ(0, kill(d, SIGKILL));
 	for (int i = 0; i < 20; i++) {
 		char s = ut_proc_state(d);

@@ -111,19 +111,6 @@ TEST_F(sys, stopped_thread_is_idle_not_in_loadavg)
 	end_two(_metadata, &a, &b);
 }
 
-/* Writes @val to a sysctl or sysfs file. Returns 0 or -errno. */
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 #define HUNG_TIMEOUT "/proc/sys/kernel/hung_task_timeout_secs"
 
 /*
@@ -141,9 +128,9 @@ TEST_F(sys, hung_task_detector_ignores_stopped_thread)
 	start_two_stopped(_metadata, &a, &b);
 	kmsg = ut_kmsg_open();
 	ASSERT_LE(0, kmsg);
-	ASSERT_EQ(0, write_str(HUNG_TIMEOUT, "1"));
+	ASSERT_EQ(0, ut_write_file(HUNG_TIMEOUT, "1"));
 	sleep(5);
-	EXPECT_EQ(0, write_str(HUNG_TIMEOUT, saved));
+	EXPECT_EQ(0, ut_write_file(HUNG_TIMEOUT, saved));
 	EXPECT_EQ(0, ut_kmsg_find(kmsg, "blocked for more than", line, sizeof(line)))
 		TH_LOG("%s", line);
 	close(kmsg);
@@ -174,17 +161,17 @@ static int pm_setup(void)
 	if (ut_read_file(PM_DELAY, pm_saved_delay, sizeof(pm_saved_delay)) <= 0 ||
 	    ut_read_file(PM_TIMEOUT, pm_saved_timeout, sizeof(pm_saved_timeout)) <= 0)
 		return -ENOENT;
-	if (write_str(PM_TEST, "freezer") || write_str(PM_DELAY, "1") ||
-	    write_str(PM_TIMEOUT, "5000"))
+	if (ut_write_file(PM_TEST, "freezer") || ut_write_file(PM_DELAY, "1") ||
+	    ut_write_file(PM_TIMEOUT, "5000"))
 		return -EIO;
 	return 0;
 }
 
 static void pm_restore(void)
 {
-	write_str(PM_TEST, "none");
-	write_str(PM_DELAY, pm_saved_delay);
-	write_str(PM_TIMEOUT, pm_saved_timeout);
+	ut_write_file(PM_TEST, "none");
+	ut_write_file(PM_DELAY, pm_saved_delay);
+	ut_write_file(PM_TIMEOUT, pm_saved_timeout);
 }
 
 /* One freeze and thaw of every user task. Returns 0 or the write's -errno. */
@@ -192,7 +179,7 @@ static int pm_freeze_once(char *line, size_t size)
 {
 	int kmsg = ut_kmsg_open(), r;
 
-	r = write_str(PM_STATE, "freeze");
+	r = ut_write_file(PM_STATE, "freeze");
 	/* The freezer really ran (and froze every user task), or it said why not. */
 	if (kmsg >= 0 && !ut_kmsg_find(kmsg, "Freezing user space processes completed",
 				       line, size))
@@ -291,13 +278,13 @@ TEST_F(sys, cgroup_freeze_waits_for_stopped_thread)
 	sh->progress = 0;
 	ASSERT_EQ(0, ut_tracee_start(&a, scenario_spin));
 	snprintf(pid, sizeof(pid), "%d", a.pid);
-	ASSERT_EQ(0, write_str(CG "/cgroup.procs", pid));
+	ASSERT_EQ(0, ut_write_file(CG "/cgroup.procs", pid));
 	ASSERT_EQ(0, ut_cmd("attach 0 %d", a.pid));
 	ut_tracee_go(&a);
 	ASSERT_TRUE(ut_progresses(&sh->progress));
 	ASSERT_EQ(0, ut_stop_now(0));
 	p = sh->progress;
-	ASSERT_EQ(0, write_str(CG "/cgroup.freeze", "1"));
+	ASSERT_EQ(0, ut_write_file(CG "/cgroup.freeze", "1"));
 	/* Not frozen while parked (2 s: a "not within", not a timing verdict on speed). */
 	EXPECT_FALSE(cg_frozen_within(2000));
 	EXPECT_EQ(0, ut_cmd("examine 0"));
@@ -307,7 +294,7 @@ TEST_F(sys, cgroup_freeze_waits_for_stopped_thread)
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
 	EXPECT_TRUE(cg_frozen_within(10000));
 	EXPECT_EQ(p, sh->progress);
-	ASSERT_EQ(0, write_str(CG "/cgroup.freeze", "0"));
+	ASSERT_EQ(0, ut_write_file(CG "/cgroup.freeze", "0"));
 	EXPECT_TRUE(ut_progresses(&sh->progress));
 	kill(a.pid, SIGKILL);
 	ut_tracee_wait(&a);

@@ -28,25 +28,13 @@ FIXTURE(unload) {
 	int dummy;
 };
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 FIXTURE_SETUP(unload)
 {
 	sh = ut_shared_map();
 	ASSERT_NE(NULL, sh);
 	ASSERT_EQ(0, pipe(data_pipe));
 	/* Forget older suspects: only what this test leaks is reported at its end. */
-	write_str(KMEMLEAK, "clear");
+	ut_write_file(KMEMLEAK, "clear");
 	ASSERT_EQ(0, ut_load_module("utrace", ""));
 	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
 	ASSERT_EQ(0, ut_cmd("clear"));
@@ -85,17 +73,6 @@ static int rmmod_within(const char *name, int seconds, pid_t *child)
 	return -ETIMEDOUT;
 }
 
-/* Waits (10 s at most) until /proc shows @pid in state @want. */
-static int wait_state(pid_t pid, char want)
-{
-	for (int i = 0; i < 1000; i++) {
-		if (ut_proc_state(pid) == want)
-			return 1;
-		usleep(10000);
-	}
-	return 0;
-}
-
 /*
  * Unloads the engine, then utrace, which must return within the deadline. If it does not,
  * @release (continue the thread) lets it finish, so that the guest can go on.
@@ -121,8 +98,8 @@ static void no_new_leak(struct __test_metadata *_metadata)
 	if (!ut_path_exists(KMEMLEAK))
 		return;
 	sleep(6);	/* kmemleak only reports objects older than 5 s */
-	ASSERT_EQ(0, write_str(KMEMLEAK, "scan"));
-	ASSERT_EQ(0, write_str(KMEMLEAK, "scan"));
+	ASSERT_EQ(0, ut_write_file(KMEMLEAK, "scan"));
+	ASSERT_EQ(0, ut_write_file(KMEMLEAK, "scan"));
 	ASSERT_LE(0, ut_read_file(KMEMLEAK, buf, sizeof(buf)));
 	EXPECT_EQ(NULL, strstr(buf, "unreferenced object")) TH_LOG("kmemleak:\n%.4000s", buf);
 }
@@ -176,7 +153,7 @@ TEST_F_TIMEOUT(unload, sigstopped_thread_with_queued_report, 300)
 	ut_tracee_go(&t);
 	ASSERT_TRUE(ut_progresses(&sh->progress));
 	ASSERT_EQ(0, kill(t.pid, SIGSTOP));
-	ASSERT_TRUE(wait_state(t.pid, 'T'));
+	ASSERT_TRUE(ut_wait_state(t.pid, 'T'));
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_REPORT));
 	unload_both(_metadata, sigcont, t.pid);
 	EXPECT_EQ('T', ut_proc_state(t.pid));
@@ -284,7 +261,7 @@ TEST_F_TIMEOUT(unload, entry_stop_then_job_control_stop, 300)
 	ASSERT_EQ(0, ut_cmd_until_ok(10, "examine 0"));
 	ASSERT_EQ(0, kill(t.pid, SIGSTOP));
 	ASSERT_EQ(0, ut_unload_module("utrace_test_engine"));
-	ASSERT_TRUE(wait_state(t.pid, 'T'));
+	ASSERT_TRUE(ut_wait_state(t.pid, 'T'));
 	ASSERT_EQ(0, ut_unload_module("utrace"));
 	ASSERT_EQ(0, kill(t.pid, SIGCONT));
 	ASSERT_EQ(0, ut_read_back(&t, &v));
@@ -316,7 +293,7 @@ TEST_F_TIMEOUT(unload, stepping_thread_in_job_control_stop, 300)
 	ASSERT_EQ(0, kill(t.pid, SIGSTOP));
 	/* Leaves the stop armed, and stops for SIGSTOP before its next user instruction. */
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_SINGLESTEP));
-	ASSERT_TRUE(wait_state(t.pid, 'T'));
+	ASSERT_TRUE(ut_wait_state(t.pid, 'T'));
 	ASSERT_LT(0, ut_read_file(UTRACE_DEBUGFS "/state", state, sizeof(state)));
 	ASSERT_NE(NULL, strstr(state, "\nstepping 1\n")) TH_LOG("%s", state);
 	unload_both(_metadata, sigcont, t.pid);

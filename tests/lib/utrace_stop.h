@@ -162,6 +162,17 @@ static inline char ut_proc_state(pid_t tid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+/* Waits (10 s at most) until /proc shows @tid in state @want. Returns 1, or 0 if not. */
+static inline int ut_wait_state(pid_t tid, char want)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (ut_proc_state(tid) == want)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
 /* Waits (10 s at most) until @tid sleeps ('S') in syscall @nr (/proc/TID/syscall). */
 static inline int ut_wait_blocked_in(pid_t tid, long nr)
 {

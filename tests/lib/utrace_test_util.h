@@ -97,6 +97,19 @@ static inline int ut_path_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* Writes @val to @path (a sysctl, a sysfs file). Returns 0 or -errno. */
+static inline int ut_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /*
  * Read a whole (small) file into @buf, NUL-terminated. Returns the length or -errno.
  */
