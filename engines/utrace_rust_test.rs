@@ -331,12 +331,18 @@ impl Shared {
         let mut c = self.control.lock();
         // The file is root-only, but its writers need not be equals (root without
         // CAP_SYS_PTRACE): the handle acts with its attacher's rights.
-        if c.attacher.as_ref().is_some_and(|a| !a.may_command()) {
-            pr_err!(
-                "{}: the handle was attached by a writer this one may not command\n",
-                cmd
-            );
-            return Err(EPERM);
+        if let (Some(who), Some(a)) = (&c.attacher, &c.attached) {
+            match who.may_command(a.task(), Access::DEFAULT) {
+                // A released task: nothing left to command but the detach.
+                Ok(()) | Err(ESRCH) => {}
+                Err(e) => {
+                    pr_err!(
+                        "{}: the handle was attached by a writer this one may not command\n",
+                        cmd
+                    );
+                    return Err(e);
+                }
+            }
         }
         match cmd {
             "attach" => {

@@ -176,6 +176,7 @@ struct slot {
 	unsigned long flip_events;	/* ... then adds these events */
 	bool death_regs;		/* report_death logs the registers too */
 	const struct cred *owner;	/* who attached it from user space (under slot_lock) */
+	int access;			/* the UTRACE_ACCESS_* flags its attach allowed */
 };
 
 static struct slot slots[NSLOTS];
@@ -544,6 +545,7 @@ static void slot_drop(struct slot *s)
 	s->engine = NULL;
 	s->task = NULL;
 	s->owner = NULL;
+	s->access = 0;
 	spin_unlock(&slot_lock);
 	if (engine)
 		utrace_engine_put(engine);
@@ -593,19 +595,30 @@ static const struct cred *slot_owner_get(struct slot *s)
 }
 
 /*
- * Whether the writer of a command may command slot @s. The control file is root-only, but
- * its writers need not be equals (root without CAP_SYS_PTRACE, a process that dropped to
- * uid 1000 after opening it): utrace_may_command() against the slot's attacher. A slot no
- * writer attached (empty, or filled by a callback of an unowned slot) is anyone's.
+ * Whether the writer of a command may command slot @s: 0 or a negative errno. The control
+ * file is root-only, but its writers need not be equals (root without CAP_SYS_PTRACE, a
+ * process that dropped to uid 1000 after opening it): utrace_may_command() against the
+ * slot's attacher and task. A slot no writer attached (empty, or filled by a callback of
+ * an unowned slot) is anyone's.
  */
-static bool slot_may_command(struct slot *s)
+static int slot_may_command(struct slot *s)
 {
-	const struct cred *owner = slot_owner_get(s);
-	bool ok = utrace_may_command(owner);
+	struct task_struct *task = NULL;
+	const struct cred *owner;
+	int ret = 0;
 
+	spin_lock(&slot_lock);
+	owner = s->owner ? get_cred(s->owner) : NULL;
 	if (owner)
+		task = get_task_struct(s->task);
+	spin_unlock(&slot_lock);
+	if (owner) {
+		ret = utrace_may_command(owner, task, READ_ONCE(s->access));
+		put_task_struct(task);
 		put_cred(owner);
-	return ok;
+	}
+	/* A released task: nothing left to command but the release (the command says so). */
+	return ret == -ESRCH ? 0 : ret;
 }
 
 /* A command: slot @s's engine (NULL if empty), stable until the command empties it. */
@@ -661,6 +674,8 @@ static long cmd_attach_task(struct slot *s, struct task_struct *task, int flags,
 		put_task_struct(task);
 		return -EBUSY;
 	}
+	/* Later writers are judged with what this attach allowed (slot_may_command()). */
+	WRITE_ONCE(s->access, flags & (UTRACE_ACCESS_OWN_GROUP | UTRACE_ACCESS_USER_WORKER));
 	return 0;
 }
 
@@ -855,7 +870,7 @@ static long run_command(char *buf)
 	unsigned long v;
 	int argc = 0, slot;
 	struct slot *s;
-	long val;
+	long val, may;
 
 	while (p && argc < 4)
 		argv[argc++] = strsep(&p, " ");
@@ -874,14 +889,16 @@ static long run_command(char *buf)
 		return -EINVAL;
 	s = &slots[slot];
 	/* A second slot operand (attach_task, clone_stop, chain, clone_flip) is commanded too. */
-	if (!slot_may_command(s) ||
-	    (argc > 2 && (!strcmp(argv[0], "attach_task") || !strcmp(argv[0], "clone_stop") ||
-			  !strcmp(argv[0], "chain") || !strcmp(argv[0], "clone_flip")) &&
-	     !kstrtoint(argv[2], 10, &slot) && slot >= 0 && slot < NSLOTS &&
-	     !slot_may_command(&slots[slot]))) {
-		pr_err_ratelimited("utrace_test_engine: %s: slot attached by another writer, who may not be commanded by this one\n",
-				   argv[0]);
-		return -EPERM;
+	may = slot_may_command(s);
+	if (!may && argc > 2 &&
+	    (!strcmp(argv[0], "attach_task") || !strcmp(argv[0], "clone_stop") ||
+	     !strcmp(argv[0], "chain") || !strcmp(argv[0], "clone_flip")) &&
+	    !kstrtoint(argv[2], 10, &slot) && slot >= 0 && slot < NSLOTS)
+		may = slot_may_command(&slots[slot]);
+	if (may) {
+		pr_err_ratelimited("utrace_test_engine: %s: slot attached by another writer, who may not be commanded by this one (%ld)\n",
+				   argv[0], may);
+		return may;
 	}
 
 	if (!strcmp(argv[0], "attach") || !strcmp(argv[0], "lookup") ||

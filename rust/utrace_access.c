@@ -289,24 +289,42 @@ bool utrace_glue_memory_access_allowed(struct task_struct *tsk, const struct cre
 	return ret;
 }
 
+/* Whether @a and @b carry the same uids and gids, all eight, as __ptrace_may_access() asks. */
+static bool utrace_same_ids(const struct cred *a, const struct cred *b)
+{
+	return uid_eq(a->uid, b->uid) && uid_eq(a->euid, b->euid) &&
+	       uid_eq(a->suid, b->suid) && uid_eq(a->fsuid, b->fsuid) &&
+	       gid_eq(a->gid, b->gid) && gid_eq(a->egid, b->egid) &&
+	       gid_eq(a->sgid, b->sgid) && gid_eq(a->fsgid, b->fsgid);
+}
+
 /*
  * utrace_may_command() (<linux/utrace.h>): may current command an engine @attacher's task
- * attached? The comparison cap_ptrace_access_check() makes between a tracer and its tracee,
- * made here between a later writer and the attacher: CAP_SYS_PTRACE over the attacher's
- * user namespace, or the same namespace, effective uid and at least its capabilities.
- * Effective ones: what each could use when it wrote. noaudit: a refusal is an answer here,
- * not a denial to log.
+ * attached to @target? Two questions. Does current have at least the attacher's rights,
+ * which the engine acts with (utrace_access_vm() checks memory against them): the same user
+ * namespace, all ids equal and the attacher's effective capabilities among its own, or
+ * CAP_SYS_PTRACE over the attacher's namespace (which holds every target the attacher could
+ * trace). And may current trace @target itself, now (utrace_may_trace(): the LSMs, Yama,
+ * dumpability): a sandboxed or Yama-restricted writer must not drive what it could not have
+ * attached. The attacher itself (its very credentials) is asked neither, as ptrace does not
+ * re-check a tracer's later requests.
  */
-bool utrace_may_command(const struct cred *attacher)
+int utrace_may_command(const struct cred *attacher, struct task_struct *target, int flags)
 {
 	const struct cred *me = current_cred();
 
+	if (IS_ERR_OR_NULL(target)) {
+		pr_err_ratelimited("utrace: %s: target %s\n", __func__,
+				   target ? "is an error pointer" : "is NULL");
+		return -EINVAL;
+	}
 	if (!attacher || attacher == me)
-		return true;
-	if (me->user_ns == attacher->user_ns && uid_eq(me->euid, attacher->euid) &&
-	    cap_issubset(attacher->cap_effective, me->cap_effective))
-		return true;
-	return ns_capable_noaudit(attacher->user_ns, CAP_SYS_PTRACE);
+		return 0;
+	if (!(me->user_ns == attacher->user_ns && utrace_same_ids(me, attacher) &&
+	      cap_issubset(attacher->cap_effective, me->cap_effective)) &&
+	    !ns_capable_noaudit(attacher->user_ns, CAP_SYS_PTRACE))
+		return -EPERM;
+	return utrace_may_trace(target, flags);
 }
 EXPORT_SYMBOL_GPL(utrace_may_command);
 

@@ -288,6 +288,34 @@ ACCESS_TEST(slots_are_commanded_by_their_attacher)
 }
 
 /*
+ * A writer with the attacher's ids and capabilities is still judged by the LSMs for the
+ * thread: under Yama ptrace_scope 1, uid 1000 B may not command the slot uid 1000 A
+ * attached to A's own child (B is no ancestor of it: it could not have attached), and may
+ * under scope 0; root may under both.
+ */
+ACCESS_TEST(commanding_writer_is_judged_by_the_lsms)
+{
+	struct ut_tracer b;
+	pid_t kid;
+
+	if (self->scope < 0)
+		SKIP(return, "no Yama in this kernel");
+	ASSERT_EQ(0, ut_set_yama_scope(1));
+	ASSERT_EQ(0, ut_tracer_start(&self->tr, UT_USER1000));
+	kid = ut_tracer_do(&self->tr, OP_SPAWN, 0, 0);
+	ASSERT_LT(0, kid);
+	ASSERT_EQ(0, ut_tracer_do(&self->tr, OP_ATTACH_KEEP, kid, 1));
+	EXPECT_EQ(0, ut_tracer_do(&self->tr, OP_EVENTS, 1, 0));
+	ASSERT_EQ(0, ut_tracer_start(&b, UT_USER1000));
+	EXPECT_EQ(-EPERM, ut_tracer_do(&b, OP_EVENTS, 1, 0));
+	EXPECT_EQ(0, ut_cmd("events 1 0"));
+	ASSERT_EQ(0, ut_set_yama_scope(0));
+	EXPECT_EQ(0, ut_tracer_do(&b, OP_EVENTS, 1, 0));
+	ut_tracer_stop(&b);
+	EXPECT_EQ(0, ut_cmd("put 1"));
+}
+
+/*
  * The Rust test engine's one handle, likewise (utrace::Attacher): root without
  * CAP_SYS_PTRACE may neither command the handle full root attached nor attach over it; once
  * full root detached it, it attaches its own and commands it; uid 1000 may not command that;

@@ -316,21 +316,28 @@ int utrace_may_trace(struct task_struct *target, int flags);
 
 /**
  * utrace_may_command - may the current task command an engine another task attached?
- * @attacher:	the credentials of the task that attached the engine (get_current_cred() in
- *		its request), or NULL if no user-space request attached it
+ * @attacher:	the credentials of the task whose request attached the engine
+ *		(get_current_cred() in that request), or NULL if no user request attached it
+ * @target:	the thread the engine is attached to; the caller keeps it alive
+ * @flags:	as for utrace_may_trace(): those the attach allowed
  *
  * An engine acts with its attacher's rights: the attach was checked against them, and so is
  * every memory access (utrace_access_vm()). An engine whose user-space interface (a device,
  * a debugfs file) lets one writer attach and another command the engine (stop it, change
  * registers, read memory) asks this before each command, or a writer with fewer rights
- * borrows the attacher's. Yes if current has CAP_SYS_PTRACE in the attacher's user
- * namespace, or is in that namespace with the attacher's effective uid and at least its
- * effective capabilities (root without CAP_SYS_PTRACE may not command what full root
- * attached). Process context.
+ * borrows the attacher's. The attacher itself (the same credentials) is allowed, as ptrace
+ * does not re-check a tracer's later requests. Anyone else needs the attacher's rights
+ * (CAP_SYS_PTRACE in the attacher's user namespace, or that namespace, every uid and gid of
+ * the attacher and at least its effective capabilities: root without CAP_SYS_PTRACE may not
+ * command what full root attached) and must pass utrace_may_trace(@target, @flags) itself
+ * (the LSMs, Yama). It judges current, the writer: an interface that a process may open
+ * and hand to a more privileged one (a device) judges the opener too (file->f_cred).
+ * Process context; it may sleep.
  *
- * Return: true allowed (also for a NULL @attacher); false refused.
+ * Return: 0 allowed; -EPERM refused; -EINVAL @target NULL or an error pointer; otherwise
+ * what utrace_may_trace() returns.
  */
-bool utrace_may_command(const struct cred *attacher);
+int utrace_may_command(const struct cred *attacher, struct task_struct *target, int flags);
 
 /**
  * utrace_engine_get - acquire a reference on a &struct utrace_engine

@@ -255,7 +255,11 @@ extern "C" {
     ) -> *mut RawEngine;
     fn utrace_engine_put(engine: *mut RawEngine);
     fn utrace_may_trace(target: *mut bindings::task_struct, flags: c_int) -> c_int;
-    fn utrace_may_command(attacher: *const bindings::cred) -> bool;
+    fn utrace_may_command(
+        attacher: *const bindings::cred,
+        target: *mut bindings::task_struct,
+        flags: c_int,
+    ) -> c_int;
     fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
     fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
     fn utrace_barrier(target: *mut bindings::task_struct, engine: E) -> c_int;
@@ -734,12 +738,15 @@ impl Attacher {
         Attacher(ARef::from(cred))
     }
 
-    /// Whether the current task may command what this attacher attached: it has
-    /// `CAP_SYS_PTRACE` in the attacher's user namespace, or is in that namespace with the
-    /// attacher's effective uid and at least its effective capabilities.
-    pub fn may_command(&self) -> bool {
-        // SAFETY: we hold a reference on the credentials.
-        unsafe { utrace_may_command(self.0.as_ptr()) }
+    /// `utrace_may_command()`: whether the current task may command what this attacher
+    /// attached to `task` (with `allow`, as given to the attach): it has the attacher's
+    /// rights (`CAP_SYS_PTRACE` in the attacher's user namespace, or that namespace, all its
+    /// ids and at least its effective capabilities) and may trace `task` itself
+    /// ([`may_trace`]: the LSMs, Yama). The attacher itself may. `EPERM` if not; `ESRCH` for
+    /// a released task. It may sleep.
+    pub fn may_command(&self, task: &Task, allow: Access) -> Result {
+        // SAFETY: we hold a reference on the credentials; `task` is valid for the call.
+        to_result(unsafe { utrace_may_command(self.0.as_ptr(), task.as_ptr(), allow.0) })
     }
 }
 
