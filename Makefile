@@ -52,11 +52,11 @@ race-loop: setup
 demo: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/demo
 
-# Clippy with the kernel's lint set; any warning fails the target.
 # Timings (ratios within one guest boot), not tests.
 bench: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/bench
 
+# Clippy with the kernel's lint set; any warning fails the target.
 clippy:
 	mkdir -p $(ROOT)/out
 	touch $(ROOT)/rust/utrace_main.rs $(ROOT)/engines/*.rs

@@ -15,8 +15,9 @@
  *  - signal reports are observations: the disposition of a signal cannot be changed;
  *  - report_reap runs when the task_struct is freed (softirq), after the parent's wait.
  *
- * An engine is attached to one thread. utrace holds no reference on the task for the
- * engine: a caller passing a task_struct must keep it alive itself.
+ * An engine is attached to one thread. utrace's per-task state holds a reference on the
+ * task while engines are attached, but for its own use only: a caller passing a task_struct
+ * to any call keeps it alive itself (get_task_struct(), or being that task).
  *
  * Permissions (Documentation/api.md, "Security"): utrace_attach_task() itself refuses only
  * kernel threads; an engine that attaches on behalf of a user (a request through a file, a
