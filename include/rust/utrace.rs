@@ -42,27 +42,65 @@ use kernel::sync::{Arc, ArcBorrow, LockClassKey};
 use kernel::task::Task;
 use kernel::types::Opaque;
 
+/// The constants of `include/linux/utrace.h`, under their C names (`UTRACE_EVENT_X` is
+/// `UTRACE_EVENT(X)`). `scripts/check-abi` compares each with the header at every build.
+mod c {
+    use kernel::ffi::c_int;
+
+    pub(super) const UTRACE_EVENT_QUIESCE: usize = 1 << 0;
+    pub(super) const UTRACE_EVENT_REAP: usize = 1 << 1;
+    pub(super) const UTRACE_EVENT_CLONE: usize = 1 << 2;
+    pub(super) const UTRACE_EVENT_EXEC: usize = 1 << 3;
+    pub(super) const UTRACE_EVENT_EXIT: usize = 1 << 4;
+    pub(super) const UTRACE_EVENT_DEATH: usize = 1 << 5;
+    pub(super) const UTRACE_EVENT_SYSCALL_ENTRY: usize = 1 << 6;
+    pub(super) const UTRACE_EVENT_SYSCALL_EXIT: usize = 1 << 7;
+    pub(super) const UTRACE_EVENT_SIGNAL: usize = 1 << 8;
+    pub(super) const UTRACE_EVENT_SIGNAL_IGN: usize = 1 << 9;
+    pub(super) const UTRACE_EVENT_SIGNAL_STOP: usize = 1 << 10;
+    pub(super) const UTRACE_EVENT_SIGNAL_TERM: usize = 1 << 11;
+    pub(super) const UTRACE_EVENT_SIGNAL_CORE: usize = 1 << 12;
+    pub(super) const UTRACE_EVENT_SIGNAL_ALL: usize = 0x1f << 8;
+    pub(super) const UTRACE_EVENT_SYSCALL: usize = (1 << 6) | (1 << 7);
+    pub(super) const UTRACE_STOP: u32 = 0;
+    pub(super) const UTRACE_INTERRUPT: u32 = 1;
+    pub(super) const UTRACE_REPORT: u32 = 2;
+    pub(super) const UTRACE_SINGLESTEP: u32 = 3;
+    pub(super) const UTRACE_BLOCKSTEP: u32 = 4;
+    pub(super) const UTRACE_RESUME: u32 = 5;
+    pub(super) const UTRACE_DETACH: u32 = 6;
+    pub(super) const UTRACE_RESUME_MASK: u32 = 7;
+    pub(super) const UTRACE_SYSCALL_ABORT: u32 = 0x10;
+    pub(super) const UTRACE_SYSCALL_RESUMED: u32 = 0x100;
+    pub(super) const UTRACE_ATTACH_MATCH_OPS: c_int = 0x1;
+    pub(super) const UTRACE_ATTACH_CREATE: c_int = 0x10;
+    pub(super) const UTRACE_ATTACH_EXCLUSIVE: c_int = 0x20;
+    pub(super) const UTRACE_ATTACH_CHECK_ACCESS: c_int = 0x40;
+    pub(super) const UTRACE_ACCESS_OWN_GROUP: c_int = 0x100;
+    pub(super) const UTRACE_ACCESS_USER_WORKER: c_int = 0x200;
+}
+
 /// A set of utrace events (`UTRACE_EVENT()` bits).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Events(pub usize);
 
 impl Events {
     pub const NONE: Events = Events(0);
-    pub const QUIESCE: Events = Events(1 << 0);
-    pub const REAP: Events = Events(1 << 1);
-    pub const CLONE: Events = Events(1 << 2);
-    pub const EXEC: Events = Events(1 << 3);
-    pub const EXIT: Events = Events(1 << 4);
-    pub const DEATH: Events = Events(1 << 5);
-    pub const SYSCALL_ENTRY: Events = Events(1 << 6);
-    pub const SYSCALL_EXIT: Events = Events(1 << 7);
-    pub const SIGNAL: Events = Events(1 << 8);
-    pub const SIGNAL_IGN: Events = Events(1 << 9);
-    pub const SIGNAL_STOP: Events = Events(1 << 10);
-    pub const SIGNAL_TERM: Events = Events(1 << 11);
-    pub const SIGNAL_CORE: Events = Events(1 << 12);
-    pub const SIGNAL_ALL: Events = Events(0x1f << 8);
-    pub const SYSCALL: Events = Events((1 << 6) | (1 << 7));
+    pub const QUIESCE: Events = Events(c::UTRACE_EVENT_QUIESCE);
+    pub const REAP: Events = Events(c::UTRACE_EVENT_REAP);
+    pub const CLONE: Events = Events(c::UTRACE_EVENT_CLONE);
+    pub const EXEC: Events = Events(c::UTRACE_EVENT_EXEC);
+    pub const EXIT: Events = Events(c::UTRACE_EVENT_EXIT);
+    pub const DEATH: Events = Events(c::UTRACE_EVENT_DEATH);
+    pub const SYSCALL_ENTRY: Events = Events(c::UTRACE_EVENT_SYSCALL_ENTRY);
+    pub const SYSCALL_EXIT: Events = Events(c::UTRACE_EVENT_SYSCALL_EXIT);
+    pub const SIGNAL: Events = Events(c::UTRACE_EVENT_SIGNAL);
+    pub const SIGNAL_IGN: Events = Events(c::UTRACE_EVENT_SIGNAL_IGN);
+    pub const SIGNAL_STOP: Events = Events(c::UTRACE_EVENT_SIGNAL_STOP);
+    pub const SIGNAL_TERM: Events = Events(c::UTRACE_EVENT_SIGNAL_TERM);
+    pub const SIGNAL_CORE: Events = Events(c::UTRACE_EVENT_SIGNAL_CORE);
+    pub const SIGNAL_ALL: Events = Events(c::UTRACE_EVENT_SIGNAL_ALL);
+    pub const SYSCALL: Events = Events(c::UTRACE_EVENT_SYSCALL);
 
     /// Both sets.
     pub const fn with(self, other: Events) -> Events {
@@ -78,13 +116,13 @@ pub struct Action(pub u32);
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u32)]
 pub enum ResumeAction {
-    Stop = 0,
-    Interrupt = 1,
-    Report = 2,
-    SingleStep = 3,
-    BlockStep = 4,
-    Resume = 5,
-    Detach = 6,
+    Stop = c::UTRACE_STOP,
+    Interrupt = c::UTRACE_INTERRUPT,
+    Report = c::UTRACE_REPORT,
+    SingleStep = c::UTRACE_SINGLESTEP,
+    BlockStep = c::UTRACE_BLOCKSTEP,
+    Resume = c::UTRACE_RESUME,
+    Detach = c::UTRACE_DETACH,
 }
 
 impl Action {
@@ -106,22 +144,22 @@ impl Action {
     /// At syscall entry: this is the re-run of a syscall after a syscall-entry stop
     /// (`UTRACE_SYSCALL_RESUMED`).
     pub fn syscall_resumed(self) -> bool {
-        self.0 & 0x100 != 0
+        self.0 & c::UTRACE_SYSCALL_RESUMED != 0
     }
 
     /// The resume action part.
     pub fn resume(self) -> u32 {
-        self.0 & 7
+        self.0 & c::UTRACE_RESUME_MASK
     }
 
     /// The event-specific part (syscall or signal action bits).
     pub fn event_bits(self) -> u32 {
-        self.0 & !7
+        self.0 & !c::UTRACE_RESUME_MASK
     }
 
     /// This action, with the syscall not run (syscall entry only).
     pub const fn abort_syscall(self) -> Action {
-        Action(self.0 | 0x10)
+        Action(self.0 | c::UTRACE_SYSCALL_ABORT)
     }
 }
 
@@ -699,9 +737,9 @@ impl Access {
     pub const DEFAULT: Access = Access(0);
     /// Threads of the caller's own thread group (`UTRACE_ACCESS_OWN_GROUP`): a stop of one of
     /// them can deadlock the caller.
-    pub const OWN_GROUP: Access = Access(0x100);
+    pub const OWN_GROUP: Access = Access(c::UTRACE_ACCESS_OWN_GROUP);
     /// `PF_USER_WORKER` threads: io_uring workers, vhost (`UTRACE_ACCESS_USER_WORKER`).
-    pub const USER_WORKER: Access = Access(0x200);
+    pub const USER_WORKER: Access = Access(c::UTRACE_ACCESS_USER_WORKER);
 
     /// Both sets.
     pub const fn with(self, other: Access) -> Access {
@@ -803,14 +841,18 @@ impl<T: Engine> Attached<T> {
         exclusive: bool,
         allow: Access,
     ) -> Result<Self> {
-        const CHECK_ACCESS: c_int = 0x40;
-        Self::attach_flags(task, this, exclusive, CHECK_ACCESS | allow.0)
+        Self::attach_flags(
+            task,
+            this,
+            exclusive,
+            c::UTRACE_ATTACH_CHECK_ACCESS | allow.0,
+        )
     }
 
     fn attach_flags(task: &Task, this: Arc<T>, exclusive: bool, extra: c_int) -> Result<Self> {
-        const CREATE: c_int = 0x10;
-        const EXCLUSIVE_MATCH_OPS: c_int = 0x20 | 0x1;
-        let flags = CREATE | extra | if exclusive { EXCLUSIVE_MATCH_OPS } else { 0 };
+        const EXCLUSIVE_MATCH_OPS: c_int = c::UTRACE_ATTACH_EXCLUSIVE | c::UTRACE_ATTACH_MATCH_OPS;
+        let flags =
+            c::UTRACE_ATTACH_CREATE | extra | if exclusive { EXCLUSIVE_MATCH_OPS } else { 0 };
         let data = Arc::into_raw(this).cast_mut().cast::<c_void>();
         // SAFETY: `task` is valid for the call; `Vtable::<T>::OPS` is a promoted constant in
         // static memory; `data` is an `Arc<T>` reference that utrace owns on success and
