@@ -2,10 +2,12 @@
 
 //! Declarations of the functions and data in `utrace_glue.c`.
 //!
-//! bindgen cannot be run for an out-of-tree module (its flags are private to `rust/Makefile`),
-//! so every C function of our own is declared here by hand, with `kernel::bindings` types.
-//! Each declaration must match its prototype in `utrace_glue.h` exactly: kCFI checks indirect
-//! calls by type, and a mismatch here is undefined behaviour without any diagnostic.
+//! bindgen's flags are private to the kernel's `rust/Makefile`, so every C function of our
+//! own is declared here by hand, with `kernel::bindings` types. Each declaration must match
+//! its prototype in `utrace_glue.h` exactly (a mismatch is undefined behaviour that kCFI
+//! would only catch at run time): `scripts/check-glue`, run by every build, runs bindgen on
+//! the header with the kernel's recorded flags and fails the build on any difference, here
+//! or in the `utrace_rust_*` functions the glue calls.
 
 use core::ffi::c_void;
 use kernel::bindings;

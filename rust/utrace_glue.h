@@ -2,7 +2,7 @@
 /*
  * Prototypes of the C glue in utrace.ko, and of the Rust functions the glue calls. The Rust
  * side declares the same functions in rust/glue.rs (and defines the utrace_rust_* ones);
- * keep the two in step.
+ * scripts/check-glue compares the two at every build.
  */
 #ifndef _UTRACE_GLUE_H
 #define _UTRACE_GLUE_H
