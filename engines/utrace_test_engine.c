@@ -862,15 +862,300 @@ static long cmd_may(int argc, char **argv)
 	return ret;
 }
 
+/*
+ * The slot commands (see the top of this file). Each handler gets the slot and the words of
+ * the command (argv[0] the name, argv[1] the slot), at least as many as its table entry
+ * asks for, and answers 0 or a negative errno (-EINVAL for a malformed argument).
+ */
+static long do_attach(struct slot *s, int argc, char **argv)
+{
+	bool lookup = !strcmp(argv[0], "lookup");
+	int tid, flags = UTRACE_ATTACH_CREATE;
+	struct task_struct *task;
+
+	if (kstrtoint(argv[2], 10, &tid) || (argc > 3 && kstrtoint(argv[3], 0, &flags)))
+		return -EINVAL;
+	task = task_by_tid(tid);
+	if (!task)
+		return -ESRCH;
+	if (lookup && argc <= 3)
+		flags = UTRACE_ATTACH_MATCH_OPS | UTRACE_ATTACH_MATCH_DATA;
+	return cmd_attach_task(s, task, flags | UTRACE_ATTACH_CHECK_ACCESS,
+			       strcmp(argv[0], "attach_null_ops") ? &test_ops : NULL);
+}
+
+static long do_attach_task(struct slot *s, int argc, char **argv)
+{
+	int from, flags = UTRACE_ATTACH_CREATE;
+
+	if (kstrtoint(argv[2], 10, &from) || from < 0 || from >= NSLOTS ||
+	    !slot_engine(&slots[from]) || (argc > 3 && kstrtoint(argv[3], 0, &flags)))
+		return -EINVAL;
+	get_task_struct(slots[from].task);
+	return cmd_attach_task(s, slots[from].task, flags | UTRACE_ATTACH_CHECK_ACCESS,
+			       &test_ops);
+}
+
+/* A slot number in argv[2]. */
+static int slot_arg(char **argv, long *val)
+{
+	return kstrtol(argv[2], 10, val) || *val < 0 || *val >= NSLOTS ? -EINVAL : 0;
+}
+
+static long do_clone_stop(struct slot *s, int argc, char **argv)
+{
+	long to;
+
+	if (slot_arg(argv, &to))
+		return -EINVAL;
+	WRITE_ONCE(s->clone_stop_to, to);
+	return 0;
+}
+
+static long do_chain(struct slot *s, int argc, char **argv)
+{
+	long to;
+
+	if (slot_arg(argv, &to))
+		return -EINVAL;
+	WRITE_ONCE(s->chain_to, to);
+	return 0;
+}
+
+static long do_only_nr(struct slot *s, int argc, char **argv)
+{
+	long nr;
+
+	if (kstrtol(argv[2], 10, &nr))
+		return -EINVAL;
+	WRITE_ONCE(s->only_nr, nr);
+	return 0;
+}
+
+static long do_sigevents(struct slot *s, int argc, char **argv)
+{
+	unsigned long mask;
+
+	if (kstrtoul(argv[2], 16, &mask))
+		return -EINVAL;
+	WRITE_ONCE(s->sig_events, mask);
+	return 0;
+}
+
+static long do_clone_flip(struct slot *s, int argc, char **argv)
+{
+	unsigned long mask;
+	long b;
+
+	if (slot_arg(argv, &b) || kstrtoul(argv[3], 16, &mask))
+		return -EINVAL;
+	WRITE_ONCE(s->flip_events, mask);
+	WRITE_ONCE(s->flip_detach, b);
+	return 0;
+}
+
+/* The 0|1 switches of a slot: deathregs, nolog, wake, steplog, stepyield. */
+static long do_switch(struct slot *s, int argc, char **argv)
+{
+	unsigned long v;
+	bool on;
+
+	if (kstrtoul(argv[2], 10, &v))
+		return -EINVAL;
+	on = v != 0;
+	if (!strcmp(argv[0], "deathregs"))
+		WRITE_ONCE(s->death_regs, on);
+	else if (!strcmp(argv[0], "nolog"))
+		WRITE_ONCE(s->nolog, on);
+	else if (!strcmp(argv[0], "wake"))
+		WRITE_ONCE(s->wake, on);
+	else if (!strcmp(argv[0], "steplog"))
+		WRITE_ONCE(s->steplog, on);
+	else
+		WRITE_ONCE(s->step_yield, on);
+	return 0;
+}
+
+static long do_count(struct slot *s, int argc, char **argv)
+{
+	WRITE_ONCE(s->count_only, true);
+	return 0;
+}
+
+static long do_gate(struct slot *s, int argc, char **argv)
+{
+	reinit_completion(&s->gate);
+	WRITE_ONCE(s->gated, true);
+	return 0;
+}
+
+static long do_kbench(struct slot *s, int argc, char **argv)
+{
+	long rounds, cpu = -1;
+
+	if (kstrtol(argv[2], 10, &rounds) || (argc > 3 && kstrtol(argv[3], 10, &cpu)))
+		return -EINVAL;
+	return cmd_kbench(s, rounds, cpu);
+}
+
+static long do_wait_stop(struct slot *s, int argc, char **argv)
+{
+	long n;
+
+	if (kstrtol(argv[2], 10, &n))
+		return -EINVAL;
+	return cmd_wait_stop(s, n);
+}
+
+static long do_put(struct slot *s, int argc, char **argv)
+{
+	if (!slot_engine(s))
+		return -ENOENT;
+	slot_drop(s);
+	return 0;
+}
+
+/* ret S EVENT VALUE, or ret S resumed VALUE. */
+static long do_ret(struct slot *s, int argc, char **argv)
+{
+	int ev = event_index(argv[2]);
+	u32 ret;
+
+	if (kstrtou32(argv[3], 16, &ret))
+		return -EINVAL;
+	if (!strcmp(argv[2], "resumed")) {
+		WRITE_ONCE(s->resumed_ret, ret);
+		return 0;
+	}
+	if (ev < 0)
+		return -EINVAL;
+	WRITE_ONCE(s->ret[ev], ret);
+	return 0;
+}
+
+static long do_exitcode(struct slot *s, int argc, char **argv)
+{
+	long code;
+
+	if (kstrtol(argv[2], 10, &code))
+		return -EINVAL;
+	WRITE_ONCE(s->code, code);
+	WRITE_ONCE(s->set_code, true);
+	return 0;
+}
+
+static long do_events(struct slot *s, int argc, char **argv)
+{
+	unsigned long events;
+
+	if (kstrtoul(argv[2], 16, &events))
+		return -EINVAL;
+	return utrace_set_events(s->task, s->engine, events);
+}
+
+static long do_control(struct slot *s, int argc, char **argv)
+{
+	u32 action;
+
+	/* utrace_control() takes a u32: refuse what does not fit, never truncate. */
+	if (kstrtou32(argv[2], 10, &action))
+		return -EINVAL;
+	return utrace_control(s->task, s->engine, action);
+}
+
+static long do_barrier(struct slot *s, int argc, char **argv)
+{
+	return utrace_barrier(s->task, s->engine);
+}
+
+static long do_examine(struct slot *s, int argc, char **argv)
+{
+	return cmd_examine(s);
+}
+
+static long do_setreg(struct slot *s, int argc, char **argv)
+{
+	long val;
+
+	if (kstrtol(argv[3], 10, &val))
+		return -EINVAL;
+	return cmd_setreg(s, argv[2], val);
+}
+
+static long do_prepare(struct slot *s, int argc, char **argv)
+{
+	return utrace_prepare_examine(s->task, s->engine, &s->exam);
+}
+
+static long do_finish(struct slot *s, int argc, char **argv)
+{
+	return utrace_finish_examine(s->task, s->engine, &s->exam);
+}
+
+/* stepuntil S ADDR RET, steprange S LO HI. */
+static long do_step_pair(struct slot *s, int argc, char **argv)
+{
+	unsigned long a, b;
+
+	if (kstrtoul(argv[2], 16, &a) || kstrtoul(argv[3], 16, &b))
+		return -EINVAL;
+	if (!strcmp(argv[0], "stepuntil")) {
+		WRITE_ONCE(s->until_ret, b);
+		WRITE_ONCE(s->step_until, a);
+	} else {
+		WRITE_ONCE(s->range_lo, a);
+		WRITE_ONCE(s->range_hi, b);
+	}
+	return 0;
+}
+
+static const struct slot_cmd {
+	const char *name;
+	int argc;		/* words it needs, name and slot included */
+	bool engine;		/* only with an engine in the slot (else -ENOENT) */
+	bool two_slots;		/* argv[2] names a slot, which the writer commands too */
+	long (*run)(struct slot *s, int argc, char **argv);
+} slot_cmds[] = {
+	{ "attach",		3, false, false, do_attach },
+	{ "attach_null_ops",	3, false, false, do_attach },
+	{ "lookup",		3, false, false, do_attach },
+	{ "attach_task",	3, false, true,  do_attach_task },
+	{ "clone_stop",		3, false, true,  do_clone_stop },
+	{ "chain",		3, false, true,  do_chain },
+	{ "only_nr",		3, false, false, do_only_nr },
+	{ "sigevents",		3, false, false, do_sigevents },
+	{ "clone_flip",		4, false, true,  do_clone_flip },
+	{ "deathregs",		3, false, false, do_switch },
+	{ "nolog",		3, false, false, do_switch },
+	{ "wake",		3, false, false, do_switch },
+	{ "steplog",		3, true,  false, do_switch },
+	{ "stepyield",		3, true,  false, do_switch },
+	{ "count",		2, false, false, do_count },
+	{ "gate",		2, false, false, do_gate },
+	{ "kbench",		3, false, false, do_kbench },
+	{ "wait_stop",		3, false, false, do_wait_stop },
+	{ "put",		2, false, false, do_put },
+	{ "ret",		4, false, false, do_ret },
+	{ "exitcode",		3, false, false, do_exitcode },
+	{ "events",		3, true,  false, do_events },
+	{ "control",		3, true,  false, do_control },
+	{ "barrier",		2, true,  false, do_barrier },
+	{ "examine",		2, true,  false, do_examine },
+	{ "setreg",		4, true,  false, do_setreg },
+	{ "prepare",		2, true,  false, do_prepare },
+	{ "finish",		2, true,  false, do_finish },
+	{ "stepuntil",		4, true,  false, do_step_pair },
+	{ "steprange",		4, true,  false, do_step_pair },
+};
+
 static long run_command(char *buf)
 {
-	struct task_struct *task;
+	const struct slot_cmd *cmd = NULL;
 	char *argv[4] = { NULL };
 	char *p = strim(buf);
-	unsigned long v;
-	int argc = 0, slot;
+	int argc = 0, slot, i;
 	struct slot *s;
-	long val, may;
+	long may, other;
 
 	while (p && argc < 4)
 		argv[argc++] = strsep(&p, " ");
@@ -885,203 +1170,28 @@ static long run_command(char *buf)
 	}
 	if (!strcmp(argv[0], "may"))
 		return cmd_may(argc, argv);
-	if (argc < 2 || kstrtoint(argv[1], 10, &slot) || slot < 0 || slot >= NSLOTS)
+	for (i = 0; i < ARRAY_SIZE(slot_cmds); i++) {
+		if (!strcmp(argv[0], slot_cmds[i].name)) {
+			cmd = &slot_cmds[i];
+			break;
+		}
+	}
+	if (!cmd || argc < 2 || kstrtoint(argv[1], 10, &slot) || slot < 0 || slot >= NSLOTS)
 		return -EINVAL;
 	s = &slots[slot];
-	/* A second slot operand (attach_task, clone_stop, chain, clone_flip) is commanded too. */
 	may = slot_may_command(s);
-	if (!may && argc > 2 &&
-	    (!strcmp(argv[0], "attach_task") || !strcmp(argv[0], "clone_stop") ||
-	     !strcmp(argv[0], "chain") || !strcmp(argv[0], "clone_flip")) &&
-	    !kstrtoint(argv[2], 10, &slot) && slot >= 0 && slot < NSLOTS)
-		may = slot_may_command(&slots[slot]);
+	if (!may && cmd->two_slots && argc > 2 && !slot_arg(argv, &other))
+		may = slot_may_command(&slots[other]);
 	if (may) {
 		pr_err_ratelimited("utrace_test_engine: %s: slot attached by another writer, who may not be commanded by this one (%ld)\n",
 				   argv[0], may);
 		return may;
 	}
-
-	if (!strcmp(argv[0], "attach") || !strcmp(argv[0], "lookup") ||
-	    !strcmp(argv[0], "attach_null_ops")) {
-		int tid, flags = UTRACE_ATTACH_CREATE;
-
-		if (argc < 3 || kstrtoint(argv[2], 10, &tid))
-			return -EINVAL;
-		if (argc > 3 && kstrtoint(argv[3], 0, &flags))
-			return -EINVAL;
-		task = task_by_tid(tid);
-		if (!task)
-			return -ESRCH;
-		if (argv[0][0] == 'l' && argc <= 3)
-			flags = UTRACE_ATTACH_MATCH_OPS | UTRACE_ATTACH_MATCH_DATA;
-		return cmd_attach_task(s, task, flags | UTRACE_ATTACH_CHECK_ACCESS,
-				       argv[0][6] == '_' ? NULL : &test_ops);
-	}
-	if (!strcmp(argv[0], "attach_task")) {
-		int from, flags = UTRACE_ATTACH_CREATE;
-
-		if (argc < 3 || kstrtoint(argv[2], 10, &from) || from < 0 || from >= NSLOTS ||
-		    !slot_engine(&slots[from]))
-			return -EINVAL;
-		if (argc > 3 && kstrtoint(argv[3], 0, &flags))
-			return -EINVAL;
-		get_task_struct(slots[from].task);
-		return cmd_attach_task(s, slots[from].task, flags | UTRACE_ATTACH_CHECK_ACCESS,
-				       &test_ops);
-	}
-	if (!strcmp(argv[0], "clone_stop")) {
-		if (argc < 3 || kstrtol(argv[2], 10, &val) || val < 0 || val >= NSLOTS)
-			return -EINVAL;
-		WRITE_ONCE(s->clone_stop_to, val);
-		return 0;
-	}
-	if (!strcmp(argv[0], "only_nr") || !strcmp(argv[0], "chain")) {
-		if (argc < 3 || kstrtol(argv[2], 10, &val) ||
-		    (argv[0][0] == 'c' && (val < 0 || val >= NSLOTS)))
-			return -EINVAL;
-		if (argv[0][0] == 'c')
-			WRITE_ONCE(s->chain_to, val);
-		else
-			WRITE_ONCE(s->only_nr, val);
-		return 0;
-	}
-	if (!strcmp(argv[0], "sigevents")) {
-		if (argc < 3 || kstrtoul(argv[2], 16, &v))
-			return -EINVAL;
-		WRITE_ONCE(s->sig_events, v);
-		return 0;
-	}
-	if (!strcmp(argv[0], "clone_flip")) {
-		if (argc < 4 || kstrtol(argv[2], 10, &val) || val < 0 || val >= NSLOTS ||
-		    kstrtoul(argv[3], 16, &v))
-			return -EINVAL;
-		WRITE_ONCE(s->flip_events, v);
-		WRITE_ONCE(s->flip_detach, val);
-		return 0;
-	}
-	if (!strcmp(argv[0], "deathregs")) {
-		if (argc < 3 || kstrtoul(argv[2], 10, &v))
-			return -EINVAL;
-		WRITE_ONCE(s->death_regs, v != 0);
-		return 0;
-	}
-	if (!strcmp(argv[0], "count")) {
-		WRITE_ONCE(s->count_only, true);
-		return 0;
-	}
-	if (!strcmp(argv[0], "gate")) {
-		reinit_completion(&s->gate);
-		WRITE_ONCE(s->gated, true);
-		return 0;
-	}
-
-	if (!strcmp(argv[0], "nolog")) {
-		if (argc < 3 || kstrtoul(argv[2], 10, &v))
-			return -EINVAL;
-		WRITE_ONCE(s->nolog, v != 0);
-		return 0;
-	}
-	if (!strcmp(argv[0], "kbench")) {
-		long cpu = -1;
-
-		if (argc < 3 || kstrtol(argv[2], 10, &val) ||
-		    (argc > 3 && kstrtol(argv[3], 10, &cpu)))
-			return -EINVAL;
-		return cmd_kbench(s, val, cpu);
-	}
-	if (!strcmp(argv[0], "wait_stop")) {
-		if (argc < 3 || kstrtol(argv[2], 10, &val))
-			return -EINVAL;
-		return cmd_wait_stop(s, val);
-	}
-	if (!strcmp(argv[0], "put")) {
-		if (!slot_engine(s))
-			return -ENOENT;
-		slot_drop(s);
-		return 0;
-	}
-	if (!strcmp(argv[0], "ret") && argc == 4 && !strcmp(argv[2], "resumed")) {
-		u32 ret;
-
-		if (kstrtou32(argv[3], 16, &ret))
-			return -EINVAL;
-		WRITE_ONCE(s->resumed_ret, ret);
-		return 0;
-	}
-	if (!strcmp(argv[0], "wake")) {
-		if (argc < 3 || kstrtoul(argv[2], 10, &v))
-			return -EINVAL;
-		WRITE_ONCE(s->wake, v != 0);
-		return 0;
-	}
-	if (!strcmp(argv[0], "ret")) {
-		int ev = argc == 4 ? event_index(argv[2]) : -1;
-		u32 ret;
-
-		if (ev < 0 || kstrtou32(argv[3], 16, &ret))
-			return -EINVAL;
-		WRITE_ONCE(s->ret[ev], ret);
-		return 0;
-	}
-	if (!strcmp(argv[0], "exitcode")) {
-		if (argc < 3 || kstrtol(argv[2], 10, &val))
-			return -EINVAL;
-		WRITE_ONCE(s->code, val);
-		WRITE_ONCE(s->set_code, true);
-		return 0;
-	}
-	if (!slot_engine(s))
+	if (cmd->engine && !slot_engine(s))
 		return -ENOENT;
-	if (!strcmp(argv[0], "events")) {
-		if (argc < 3 || kstrtoul(argv[2], 16, &v))
-			return -EINVAL;
-		return utrace_set_events(s->task, s->engine, v);
-	}
-	if (!strcmp(argv[0], "control")) {
-		u32 action;
-
-		/* utrace_control() takes a u32: refuse what does not fit, never truncate. */
-		if (argc < 3 || kstrtou32(argv[2], 10, &action))
-			return -EINVAL;
-		return utrace_control(s->task, s->engine, action);
-	}
-	if (!strcmp(argv[0], "barrier"))
-		return utrace_barrier(s->task, s->engine);
-	if (!strcmp(argv[0], "examine"))
-		return cmd_examine(s);
-	if (!strcmp(argv[0], "setreg")) {
-		if (argc < 4 || kstrtol(argv[3], 10, &val))
-			return -EINVAL;
-		return cmd_setreg(s, argv[2], val);
-	}
-	if (!strcmp(argv[0], "prepare"))
-		return utrace_prepare_examine(s->task, s->engine, &s->exam);
-	if (!strcmp(argv[0], "finish"))
-		return utrace_finish_examine(s->task, s->engine, &s->exam);
-	if (!strcmp(argv[0], "steplog") || !strcmp(argv[0], "stepyield")) {
-		if (argc < 3 || kstrtoul(argv[2], 10, &v))
-			return -EINVAL;
-		if (argv[0][4] == 'l')
-			WRITE_ONCE(s->steplog, v != 0);
-		else
-			WRITE_ONCE(s->step_yield, v != 0);
-		return 0;
-	}
-	if (!strcmp(argv[0], "stepuntil") || !strcmp(argv[0], "steprange")) {
-		unsigned long a, b;
-
-		if (argc < 4 || kstrtoul(argv[2], 16, &a) || kstrtoul(argv[3], 16, &b))
-			return -EINVAL;
-		if (argv[0][4] == 'u') {
-			WRITE_ONCE(s->until_ret, b);
-			WRITE_ONCE(s->step_until, a);
-		} else {
-			WRITE_ONCE(s->range_lo, a);
-			WRITE_ONCE(s->range_hi, b);
-		}
-		return 0;
-	}
-	return -EINVAL;
+	if (argc < cmd->argc)
+		return -EINVAL;
+	return cmd->run(s, argc, argv);
 }
 
 static ssize_t control_write(struct file *file, const char __user *ubuf, size_t len,
