@@ -53,8 +53,7 @@ pub(crate) fn prelude(task: &Task, flags: c_int) -> Result<Verdict> {
     if flags & !ALLOW_MASK != 0 {
         return Err(EINVAL);
     }
-    // SAFETY: reads the preempt count and irq state.
-    if !can_sleep() || !unsafe { glue::utrace_glue_in_task() } {
+    if !can_sleep() || !glue::in_task() {
         pr_err_rl!("utrace_may_trace() called where it cannot sleep; refused\n");
         return Err(EINVAL);
     }
@@ -67,8 +66,7 @@ pub(crate) fn prelude(task: &Task, flags: c_int) -> Result<Verdict> {
     if user_worker && flags & abi::ACCESS_USER_WORKER == 0 {
         return Err(EPERM);
     }
-    // SAFETY: as above; compares thread-group pointers.
-    if unsafe { glue::utrace_glue_same_thread_group(task.as_ptr()) } {
+    if glue::same_thread_group(task) {
         // A stop of a thread of its own group can deadlock the caller (and stopping itself
         // always does): ptrace refuses it too.
         return if flags & abi::ACCESS_OWN_GROUP != 0 {
@@ -153,8 +151,7 @@ pub(crate) unsafe extern "C" fn utrace_may_trace(
 /// privilege than the engine's own tracer had, since that tracer was allowed to trace it
 /// (an exception: a thread that gained privilege by an exec its privileged tracer followed).
 pub(crate) fn attacher_cred() -> Option<ARef<Credential>> {
-    // SAFETY: reads the preempt count.
-    if !unsafe { glue::utrace_glue_in_task() } {
+    if !glue::in_task() {
         return None;
     }
     // SAFETY: a new reference on current's credentials, which the `ARef` takes over.

@@ -181,8 +181,7 @@ pub(crate) unsafe fn mask_rerun(
     regs: *const bindings::pt_regs,
     filtered: Expected,
 ) {
-    // SAFETY: reads current's pending signals.
-    if SHUTDOWN.load(Ordering::Acquire) || unsafe { glue::utrace_glue_fatal_pending() } {
+    if SHUTDOWN.load(Ordering::Acquire) || glue::fatal_pending() {
         return;
     }
     // SAFETY: per the function's safety requirements.

@@ -75,18 +75,16 @@ fn stopped_by_with(e: &Engine, stopped: impl FnOnce() -> bool) -> Result {
 /// bound when the caller can sleep; `left` ends the wait early with its error (the thread
 /// left its stop). A caller that cannot sleep spins a bounded time and gets `EAGAIN`: the
 /// thread may be runnable on the caller's own CPU.
-fn wait_asleep(task: *const bindings::task_struct, mut left: impl FnMut() -> Result) -> Result {
+fn wait_asleep(task: &Task, mut left: impl FnMut() -> Result) -> Result {
     let sleepable = crate::task::can_sleep();
     let mut spins = 0u32;
     let mut nap = 10;
     loop {
-        // SAFETY: the engine's task state holds a reference on the task.
-        if unsafe { glue::utrace_glue_task_inactive(task) } {
+        if glue::task_inactive(task) {
             return Ok(());
         }
         left()?;
-        // SAFETY: as above.
-        if spins < OFF_CPU_SPINS && (!sleepable || unsafe { glue::utrace_glue_task_on_cpu(task) }) {
+        if spins < OFF_CPU_SPINS && (!sleepable || glue::task_on_cpu(task)) {
             spins += 1;
             core::hint::spin_loop();
             continue;
@@ -128,8 +126,7 @@ impl<'a> Hold<'a> {
     fn new(e: &'a Engine) -> Result<Self> {
         let ut = e.utrace();
         let task = ut.task_ptr();
-        // SAFETY: the state holds a reference on the task.
-        if !crate::task::can_sleep() && unsafe { glue::utrace_glue_same_thread_group(task) } {
+        if !crate::task::can_sleep() && glue::same_thread_group(ut.task()) {
             pr_err_rl!("utrace_regset_get/set: a thread of the caller's own group, from a context that cannot sleep (its siglock may be held)\n");
             return Err(EDEADLK);
         }
@@ -144,8 +141,7 @@ impl<'a> Hold<'a> {
             let stopped = g.stop_stopped();
             stopped_by_with(e, || stopped).and_then(|()| {
                 // Already killed: it is on its way out (its wake-up came before the hold).
-                // SAFETY: the task is alive; siglock held.
-                if unsafe { glue::utrace_glue_task_fatal_pending(task) } {
+                if glue::task_fatal_pending(ut.task()) {
                     return Err(EAGAIN);
                 }
                 if g.stop.examiners == 0 {
@@ -161,7 +157,7 @@ impl<'a> Hold<'a> {
         r?;
         let hold = Hold { ut };
         // Held: it cannot leave its stop meanwhile (a spurious wake-up puts it back to sleep).
-        wait_asleep(task, || Ok(()))?;
+        wait_asleep(ut.task(), || Ok(()))?;
         crate::testing::delay(crate::testing::Window::Regset);
         Ok(hold)
     }
@@ -202,21 +198,19 @@ impl Drop for Hold<'_> {
 
 fn prepare(e: &Engine, exam: &mut utrace_examiner) -> Result {
     stopped_by(e)?;
-    let task = e.task();
+    let task = e.utrace().task();
     let ncsw = loop {
-        wait_asleep(e.task(), || stopped_by(e))?;
-        // SAFETY: the engine's task state holds a reference on the task.
-        let ncsw = unsafe { glue::utrace_glue_task_switches(task) };
+        wait_asleep(task, || stopped_by(e))?;
+        let ncsw = glue::task_switches(task);
         // Still asleep after the count was read: it is the count of this sleep (a wake-up
         // in between queues or runs the thread, and it is read again).
-        // SAFETY: as above.
-        if unsafe { glue::utrace_glue_task_inactive(task) } {
+        if glue::task_inactive(task) {
             break ncsw;
         }
     };
     // Still stopped (it may have been SIGKILLed meanwhile).
     stopped_by(e)?;
-    arch::make_regs_coherent(task.cast_mut());
+    arch::make_regs_coherent(task.as_ptr());
     exam.state = 0;
     exam.ncsw = ncsw | NCSW_VALID;
     Ok(())
@@ -235,14 +229,9 @@ fn finish(e: &Engine, exam: &utrace_examiner) -> Result {
     }
     // A thread that left its stop since the prepare (woken, or killed: even one that is
     // dead by now) has run: -EAGAIN, as in the original. -ESRCH only once detached.
-    let task = e.task();
-    // SAFETY: the engine's task state holds a reference on the task.
-    let now = unsafe { glue::utrace_glue_task_switches(task) } | NCSW_VALID;
-    if !stop::is_stopped(e.utrace())
-        || now != exam.ncsw
-        // SAFETY: as above.
-        || unsafe { glue::utrace_glue_task_on_cpu(task) }
-    {
+    let task = e.utrace().task();
+    let now = glue::task_switches(task) | NCSW_VALID;
+    if !stop::is_stopped(e.utrace()) || now != exam.ncsw || glue::task_on_cpu(task) {
         return Err(EAGAIN);
     }
     Ok(())

@@ -13,6 +13,7 @@ use core::ffi::c_void;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::prelude::*;
+use kernel::task::Task;
 
 /// One row of the C compiler's view of a struct field (`struct utrace_layout_entry`).
 #[repr(C)]
@@ -231,4 +232,50 @@ pub(crate) fn err_ptr(p: *mut c_void) -> Option<Error> {
 /// Encodes an error as an `ERR_PTR()`.
 pub(crate) fn to_err_ptr<T>(e: Error) -> *mut T {
     e.to_errno() as isize as *mut T
+}
+
+// Safe wrappers of the glue functions whose only requirement is a live task, which a `&Task`
+// is by its type invariant, or nothing at all: their callers read as safe code.
+
+/// `in_task()`: process context (not an interrupt, softirq or NMI).
+pub(crate) fn in_task() -> bool {
+    // SAFETY: reads the preempt count; no requirement.
+    unsafe { utrace_glue_in_task() }
+}
+
+/// `fatal_signal_pending(current)`.
+pub(crate) fn fatal_pending() -> bool {
+    // SAFETY: reads current's pending signals; no requirement.
+    unsafe { utrace_glue_fatal_pending() }
+}
+
+/// `__fatal_signal_pending(task)`: SIGKILL is pending for `task` (a racy read).
+pub(crate) fn task_fatal_pending(task: &Task) -> bool {
+    // SAFETY: `task` is alive (the reference); reads its pending set.
+    unsafe { utrace_glue_task_fatal_pending(task.as_ptr()) }
+}
+
+/// Whether `task` is a thread of current's thread group.
+pub(crate) fn same_thread_group(task: &Task) -> bool {
+    // SAFETY: `task` is alive; compares thread-group pointers.
+    unsafe { utrace_glue_same_thread_group(task.as_ptr()) }
+}
+
+/// Whether `task` is on a CPU now (a racy read of `on_cpu`).
+pub(crate) fn task_on_cpu(task: &Task) -> bool {
+    // SAFETY: `task` is alive; reads one word.
+    unsafe { utrace_glue_task_on_cpu(task.as_ptr()) }
+}
+
+/// Whether `task` is asleep: off its CPU and off the runqueue (a racy reading of what
+/// `wait_task_inactive()` decides: the caller reads again until it holds).
+pub(crate) fn task_inactive(task: &Task) -> bool {
+    // SAFETY: `task` is alive; reads three words.
+    unsafe { utrace_glue_task_inactive(task.as_ptr()) }
+}
+
+/// The count of `task`'s context switches, voluntary and not.
+pub(crate) fn task_switches(task: &Task) -> c_ulong {
+    // SAFETY: `task` is alive; reads two words.
+    unsafe { utrace_glue_task_switches(task.as_ptr()) }
 }

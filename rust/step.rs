@@ -151,8 +151,7 @@ fn current_regs() -> *mut bindings::pt_regs {
 
 /// The thread will not run user code any more, or utrace is going away.
 fn leaving() -> bool {
-    // SAFETY: only reads current's pending signals.
-    let fatal = unsafe { glue::utrace_glue_fatal_pending() };
+    let fatal = glue::fatal_pending();
     // SAFETY: only reads current's flags.
     let exiting = unsafe { glue::utrace_glue_current_exiting() };
     SHUTDOWN.load(Ordering::Acquire) || fatal || exiting

@@ -195,10 +195,7 @@ impl Inner {
 /// lock held (`g`).
 pub(crate) fn let_go(ut: &UtraceTask, g: &Guard<'_, Inner, SpinLockIrqBackend>) -> bool {
     g.stop.stopped
-        && (!ut.any_engine_wants_stop()
-            // SAFETY: the task is alive (the state's reference); reads its pending set.
-            || unsafe { glue::utrace_glue_task_fatal_pending(ut.task_ptr()) }
-            || ut.is_dead())
+        && (!ut.any_engine_wants_stop() || glue::task_fatal_pending(ut.task()) || ut.is_dead())
 }
 
 /// `engine` wants the thread stopped. Returns true if it is already stopped.
@@ -245,10 +242,7 @@ pub(crate) fn park(ut: &UtraceTask) {
         let (stay, deferred) = {
             let mut g = ut.lock();
             // No stop with SIGKILL pending, nor once death has begun.
-            // SAFETY: reads current's pending signals.
-            let wanted = ut.any_engine_wants_stop()
-                && !unsafe { glue::utrace_glue_fatal_pending() }
-                && !ut.is_dead();
+            let wanted = ut.any_engine_wants_stop() && !glue::fatal_pending() && !ut.is_dead();
             // Let go, but a register access is in progress (`examine.rs`): stay until the
             // last one is done and wakes us, in a sleep that SIGKILL cannot end (a killable
             // sleep with SIGKILL pending would not sleep at all).
@@ -301,8 +295,7 @@ pub(crate) unsafe extern "C" fn utrace_wake_up(wq: *mut bindings::wait_queue_hea
         return;
     }
     // Deferred only from a callback in the traced thread itself (task context).
-    // SAFETY: reads the preempt count.
-    if unsafe { glue::utrace_glue_in_task() } {
+    if glue::in_task() {
         if let Some(ut) = UtraceTask::lookup(Task::current_raw()) {
             let engine = ut.reporting_engine();
             if !engine.is_null() {
