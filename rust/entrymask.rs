@@ -46,7 +46,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering}
 use kernel::bindings;
 use kernel::sync::Arc;
 
-use crate::arch;
+use crate::arch::{self, UserRegs};
 use crate::glue;
 use crate::hooks;
 use crate::task::UtraceTask;
@@ -172,20 +172,12 @@ fn current() -> *mut bindings::task_struct {
 
 /// At the end of an entry stop's task_work, the syscall about to enter again: hide that
 /// entry from ptrace, and from seccomp if the call is still `filtered` (what seccomp saw).
-///
-/// # Safety
-///
-/// `regs` are current's user registers, after `arch::entry_stop_end` (not aborted).
-pub(crate) unsafe fn mask_rerun(
-    ut: &UtraceTask,
-    regs: *const bindings::pt_regs,
-    filtered: Expected,
-) {
+/// `regs` are after `UserRegs::entry_stop_end` (not aborted).
+pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
     if SHUTDOWN.load(Ordering::Acquire) || glue::fatal_pending() {
         return;
     }
-    // SAFETY: per the function's safety requirements.
-    let now = unsafe { expected_now(regs) };
+    let now = expected_now(regs);
     // The probes must be there before the first masked entry can happen. If one could not
     // be registered (no memory), mask nothing: the restart is then seen, not a filter lost.
     if hooks::engine_events_changed(0, hooks::MASKED) {
@@ -221,17 +213,11 @@ pub(crate) unsafe fn mask_rerun(
     }
 }
 
-/// The call current is about to make again, for [`mask_rerun`].
-///
-/// # Safety
-///
-/// `regs` are current's user registers.
-pub(crate) unsafe fn expected_now(regs: *const bindings::pt_regs) -> Expected {
+/// The call current is about to make (again), for [`mask_rerun`].
+pub(crate) fn expected_now(regs: &UserRegs) -> Expected {
     Expected {
-        // SAFETY: per the function's safety requirements.
-        call: unsafe { arch::call(regs) },
-        // SAFETY: as above.
-        ip: unsafe { arch::syscall_return_ip(regs) },
+        call: regs.call(),
+        ip: regs.syscall_return_ip(),
         // SAFETY: reads current's syscall status.
         compat: unsafe { glue::utrace_glue_in_compat_syscall() },
     }
@@ -276,10 +262,7 @@ fn unmask_rerun(
 /// entered with a mask meant for another call (seccomp did not filter it, or ptrace did not
 /// see its entry), and must be sent back through the entry code.
 ///
-/// # Safety
-///
-/// `regs` are current's user registers, at syscall entry.
-pub(crate) unsafe fn on_sys_enter(regs: *const bindings::pt_regs) -> Option<Arc<UtraceTask>> {
+pub(crate) fn on_sys_enter(regs: &UserRegs) -> Option<Arc<UtraceTask>> {
     if !any() {
         return None;
     }
@@ -291,8 +274,7 @@ pub(crate) unsafe fn on_sys_enter(regs: *const bindings::pt_regs) -> Option<Arc<
     let expected = unsafe { (*ut.entry_mask.expected.get()).take() };
     let (bits, traced) = unmask_rerun(&ut, current(), false);
     forget_state_if_unused(&ut);
-    // SAFETY: per the function's safety requirements.
-    let now = unsafe { expected_now(regs) };
+    let now = expected_now(regs);
     let missed = bits & SECCOMP != 0 || traced;
     (missed && expected != Some(now)).then_some(ut)
 }

@@ -24,13 +24,12 @@ use kernel::pr_warn_once;
 use kernel::task::Task;
 
 use crate::abi;
-use crate::arch;
-use crate::entrymask;
+use crate::arch::UserRegs;
+use crate::entrystop;
 use crate::glue;
 use crate::report::{self, Order, Site};
-use crate::stop::SyscallStop;
 use crate::task::{EngineList, UtraceTask};
-use crate::work::{self, EntryKind};
+use crate::work;
 use kernel::sync::Arc;
 
 /// `PF_KTHREAD | PF_IO_WORKER`: tasks that never return to user mode.
@@ -41,11 +40,6 @@ fn current_wanting(events: usize) -> Option<Arc<EngineList>> {
     UtraceTask::engines_wanting(Task::current_raw(), events)
 }
 
-fn current_regs() -> *mut bindings::pt_regs {
-    // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
-    unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) }
-}
-
 /// Acts on a pass's resume action (see `report::finish`).
 fn finish(list: &EngineList, action: u32, site: Site) {
     if let Some(ut) = list.utrace() {
@@ -53,25 +47,15 @@ fn finish(list: &EngineList, action: u32, site: Site) {
     }
 }
 
-/// The `sys_enter` probe.
-///
-/// Seccomp has filtered the syscall before this tracepoint (`syscall_trace_enter()`), and
-/// the entry code runs whatever number and arguments the registers hold after it. So a
-/// change an engine makes here, without stopping, would run unfiltered: when the thread has
-/// seccomp on, such a syscall is sent back through the entry code ([`recheck`]), as the
-/// re-run after a stop is, and seccomp filters it as changed (a ptracer's changes at its
-/// entry stop are filtered the same way: seccomp runs after ptrace).
+/// The `sys_enter` probe. What a stop or a changed syscall does here: `entrystop.rs`.
 ///
 /// # Safety
 ///
 /// Called by the tracepoint, with its arguments.
 pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
-    // A syscall that entered with the masks of an entry stop's re-run: they are set back;
-    // if it is not that re-run, seccomp and ptrace must see it.
-    // SAFETY: `regs` are current's user registers, at syscall entry.
-    if let Some(ut) = unsafe { entrymask::on_sys_enter(regs) } {
-        // SAFETY: as above.
-        unsafe { resend(&ut, regs, EntryKind::Unmasked) };
+    // SAFETY: the tracepoint passes current's user registers, on current.
+    let regs = unsafe { UserRegs::from_raw(regs) };
+    if entrystop::unmasked_entry(&regs) {
         return;
     }
     let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY) else {
@@ -80,98 +64,22 @@ pub(crate) unsafe extern "C" fn sys_enter(_: *mut c_void, regs: *mut bindings::p
     let Some(ut) = list.utrace() else {
         return;
     };
-    // The re-run of a syscall after a syscall-entry stop is reported as resumed (a signal
-    // handler may run its own syscalls first: they are told apart by return address).
-    // SAFETY: `regs` are current's user registers.
-    let flags = match ut.take_rerun_at(unsafe { arch::syscall_return_ip(regs) }) {
-        SyscallStop::Resumed => abi::SYSCALL_RESUMED,
-        // Sent back through seccomp after an engine changed it: reported already.
-        SyscallStop::Rechecked => return,
-        _ => 0,
+    // The report's flags, and the call as seccomp filtered it.
+    let Some((flags, filtered)) = entrystop::entry_flags(ut, &regs) else {
+        return;
     };
-    // What seccomp filtered.
-    // SAFETY: `regs` are current's user registers, at syscall entry.
-    let filtered = unsafe { entrymask::expected_now(regs) };
     let out = report::report_list_flagged(
         &list,
         abi::EVENT_SYSCALL_ENTRY,
         Order::Reverse,
         true,
         flags,
-        |e, a| e.report_syscall_entry(a, regs),
+        |e, a| e.report_syscall_entry(a, regs.as_ptr()),
     );
     let abort = out.bits & abi::SYSCALL_MASK == abi::SYSCALL_ABORT;
-    if out.action == abi::STOP {
-        // The probe cannot sleep: skip the syscall and stop in TWA_SIGNAL task_work, which
-        // puts it back to run again after the stop (`arch.rs`); the re-run goes through
-        // seccomp again, so what engines change here or during the stop is filtered.
-        // A syscall aborted already (number -1) or by this pass does not run again: its
-        // skipped pass's exit is its real exit, shown as it is.
-        // SAFETY: `regs` are current's user registers, at syscall entry.
-        let aborted = abort || unsafe { arch::entry_aborted(regs) };
-        // SAFETY: as above.
-        let skipped = unsafe { arch::skip_for_stop(regs, aborted) };
-        if work::queue_entry_stop(ut, skipped, abort, EntryKind::Stop).is_ok() {
-            ut.set_syscall_stop(SyscallStop::Skipped);
-            if !aborted {
-                // Neither the skipped pass's exit nor the re-run's entry is shown to ptrace,
-                // nor the re-run to seccomp if the call is unchanged (`entrymask.rs`).
-                ut.entry_mask.set_filtered(filtered);
-                entrymask::mask_exit(ut);
-            }
-            return;
-        }
-        // No memory for the stop: run the syscall unstopped rather than lose it.
-        pr_warn_once!("utrace: no memory for a syscall-entry stop; not stopping\n");
-        // SAFETY: as above; undo the skip.
-        unsafe { arch::entry_stop_begin(regs, skipped) };
+    if entrystop::after_entry_report(ut, &regs, out.action == abi::STOP, abort, filtered) {
+        finish(&list, out.action, Site::ReturnToUser);
     }
-    if abort {
-        // SAFETY: `regs` are current's user registers, at syscall entry.
-        unsafe { arch::abort_syscall(regs) };
-    // An engine that set the number to -1 runs nothing: nothing to filter.
-    // SAFETY: as above.
-    } else if unsafe { !arch::entry_aborted(regs) && arch::call(regs) != filtered.call() }
-        && seccomp_active()
-    {
-        // SAFETY: as above.
-        unsafe { resend(ut, regs, EntryKind::Recheck) };
-    }
-    finish(&list, out.action, Site::ReturnToUser);
-}
-
-/// Whether current has a seccomp mode (strict or filter): set once, never cleared.
-fn seccomp_active() -> bool {
-    // SAFETY: reads current's seccomp mode.
-    unsafe { glue::utrace_glue_seccomp_active() }
-}
-
-/// Sends the syscall at `sys_enter` back through the entry code: skip it and put it back
-/// (`TWA_SIGNAL` task_work, no stop), so that it enters again and seccomp filters it:
-/// - `EntryKind::Recheck`: an engine changed it at its report, after seccomp filtered it;
-///   the new entry is not reported again (`SyscallStop::Rechecked`);
-/// - `EntryKind::Unmasked`: it entered with the masks of another call's re-run, so neither
-///   seccomp nor ptrace saw it; the skipped pass's exit is hidden from ptrace, the new entry
-///   is reported and traced as any.
-///
-/// Without memory for the item the syscall is refused: it fails with `-ENOMEM`.
-///
-/// # Safety
-///
-/// `regs` are current's user registers, at syscall entry.
-unsafe fn resend(ut: &Arc<UtraceTask>, regs: *mut bindings::pt_regs, kind: EntryKind) {
-    // SAFETY: per the function's safety requirements.
-    let skipped = unsafe { arch::skip_for_stop(regs, false) };
-    if work::queue_entry_stop(ut, skipped, false, kind).is_ok() {
-        ut.set_syscall_stop(SyscallStop::Skipped);
-        if kind == EntryKind::Unmasked {
-            entrymask::mask_exit(ut);
-        }
-        return;
-    }
-    pr_warn_once!("utrace: no memory to send a syscall back through seccomp; failing it\n");
-    // SAFETY: per the function's safety requirements.
-    unsafe { arch::fail_syscall(regs, bindings::ENOMEM as c_long) };
 }
 
 /// The `sys_exit` probe.
@@ -180,11 +88,11 @@ unsafe fn resend(ut: &Arc<UtraceTask>, regs: *mut bindings::pt_regs, kind: Entry
 ///
 /// Called by the tracepoint, with its arguments.
 pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt_regs, _: c_long) {
-    // A re-run that never reached sys_enter sets its masks back here.
-    entrymask::on_sys_exit();
+    // SAFETY: the tracepoint passes current's user registers, on current.
+    let regs = unsafe { UserRegs::from_raw(regs) };
+    entrystop::before_sys_exit();
     // A stepped syscall instruction ends here (`step.rs`).
-    // SAFETY: `regs` are current's user registers, at sys_exit.
-    unsafe { crate::step::syscall_exit(regs) };
+    crate::step::syscall_exit(&regs);
     let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT) else {
         return;
     };
@@ -192,13 +100,10 @@ pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt
         return;
     };
     // The skipped pass of a syscall-entry stop: not a syscall exit.
-    if ut.syscall_stop() == SyscallStop::Skipped {
+    if entrystop::is_skipped_pass(ut) {
         return;
     }
-    // A re-run whose entry was not reported (events changed meanwhile, or seccomp refused
-    // it before the tracepoint) ends here: a later syscall from the same place is not it.
-    // SAFETY: `regs` are current's user registers.
-    ut.take_rerun_at(unsafe { arch::syscall_return_ip(regs) });
+    entrystop::at_sys_exit(ut, &regs);
     if ut.events() & abi::EVENT_SYSCALL_EXIT == 0 {
         return;
     }
@@ -207,7 +112,7 @@ pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt
         abi::EVENT_SYSCALL_EXIT,
         Order::Attach,
         true,
-        |e, a| e.report_syscall_exit(a, regs),
+        |e, a| e.report_syscall_exit(a, regs.as_ptr()),
     );
     finish(&list, out.action, Site::ReturnToUser);
 }
@@ -298,7 +203,7 @@ pub(crate) unsafe extern "C" fn sched_process_exec(
         return;
     };
     let Some(ut) = list.utrace() else { return };
-    let regs = current_regs();
+    let regs = UserRegs::current().as_ptr();
     let out = {
         // The callbacks run in the tracepoint's SRCU read section (`hooks.rs`).
         let _tp = ut.enter_tracepoint();
@@ -386,15 +291,15 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     ka: *mut bindings::k_sigaction,
 ) {
     // A signal delivered before an entry stop's re-run: its masks go (`entrymask.rs`).
-    entrymask::on_signal_deliver();
+    entrystop::before_signal_deliver();
     // SAFETY: `ka` is the signal's action in current's sighand, under siglock.
     let event = unsafe { glue::utrace_glue_signal_event(sig, ka) } as usize;
-    // SAFETY: current's user registers, before the signal frame is set up.
-    unsafe { crate::step::signal_deliver(event, current_regs()) };
+    // Before the signal frame is set up.
+    crate::step::signal_deliver(event, &UserRegs::current());
     let Some(list) = current_wanting(event) else {
         return;
     };
-    let regs = current_regs();
+    let regs = UserRegs::current().as_ptr();
     // Siglock is held: a STOP or REPORT answer is queued as task_work (TWA_SIGNAL), which
     // runs at the next get_signal(), after this signal's delivery has been set up.
     let out = report::report_list(&list, event, Order::Attach, false, |e, a| {

@@ -42,11 +42,10 @@ use kernel::sync::{Arc, ArcBorrow};
 use kernel::task::Task;
 
 use crate::abi;
-use crate::arch;
+use crate::arch::{self, UserRegs};
 use crate::glue;
 use crate::hooks;
 use crate::report::{self, Order, Site};
-use crate::stop::SyscallStop;
 use crate::task::UtraceTask;
 use crate::work::{is_fn, EmbeddedWork, WorkFn, PENDING};
 
@@ -144,11 +143,6 @@ pub(crate) fn active_count() -> usize {
     ACTIVE.load(Ordering::Relaxed)
 }
 
-fn current_regs() -> *mut bindings::pt_regs {
-    // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
-    unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) }
-}
-
 /// The thread will not run user code any more, or utrace is going away.
 fn leaving() -> bool {
     let fatal = glue::fatal_pending();
@@ -228,14 +222,12 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     if !ut.step.need.swap(true, Ordering::AcqRel) {
         hooks::engine_events_changed(0, hooks::STEPPING);
     }
-    let regs = current_regs();
-    // SAFETY: current's user registers, in its own task_work (may fault).
-    let sets_tf = unsafe {
-        if ut.syscall_stop() == SyscallStop::Resumed {
-            arch::rerun_sets_tf(regs)
-        } else {
-            arch::insn_sets_tf(regs)
-        }
+    let regs = UserRegs::current();
+    // In its own task_work (may fault).
+    let sets_tf = if crate::entrystop::rerun_pending(ut) {
+        regs.rerun_sets_tf()
+    } else {
+        regs.insn_sets_tf()
     };
     // Under the lock: `prune` either sees ARMED (and keeps the state in the table for the
     // trap), or removed the state first (and we do not arm).
@@ -260,13 +252,12 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     fence(Ordering::SeqCst);
     if SHUTDOWN.load(Ordering::Acquire) {
         if prev == ARMED {
-            take_back(ut, regs);
+            take_back(ut, &regs);
         }
         abandon(ut);
         return false;
     }
-    // SAFETY: current's user registers.
-    let had_tf = unsafe { arch::set_tf(regs) };
+    let had_tf = regs.set_tf();
     // Re-armed before the instruction ran (a stop in between): the TF there is still ours.
     let forced = !had_tf || (prev == ARMED && ut.step.forced.load(Ordering::Acquire));
     ut.step.forced.store(forced, Ordering::Release);
@@ -285,10 +276,9 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
 }
 
 /// Takes utrace's TF and BTF back out of current's registers (the instruction did not run).
-fn take_back(ut: &UtraceTask, regs: *mut bindings::pt_regs) {
+fn take_back(ut: &UtraceTask, regs: &UserRegs) {
     if ut.step.forced.load(Ordering::Acquire) {
-        // SAFETY: current's user registers.
-        unsafe { arch::clear_tf(regs) };
+        regs.clear_tf();
     }
     if ut.step.block.swap(false, Ordering::AcqRel) && arch::block_step_on() {
         arch::set_block_step(false);
@@ -337,8 +327,8 @@ pub(crate) unsafe extern "C" fn utrace_rust_step_trap(regs: *mut bindings::pt_re
     }
     let forced = ut.step.forced.load(Ordering::Acquire);
     if forced && !ut.step.sets_tf.load(Ordering::Acquire) {
-        // SAFETY: per the function's safety requirements.
-        unsafe { arch::clear_tf(regs) };
+        // SAFETY: per the function's safety requirements, current's, on current.
+        unsafe { UserRegs::from_raw(regs) }.clear_tf();
     }
     // The #DB turned BTF off, and exc_debug_user() cleared TIF_BLOCKSTEP.
     ut.step.block.store(false, Ordering::Release);
@@ -351,14 +341,10 @@ pub(crate) unsafe extern "C" fn utrace_rust_step_trap(regs: *mut bindings::pt_re
 }
 
 /// `sys_exit` of current: a stepped `syscall` instruction ends here.
-///
-/// # Safety
-///
-/// `regs` are current's user registers at `sys_exit`.
-pub(crate) unsafe fn syscall_exit(regs: *mut bindings::pt_regs) {
+pub(crate) fn syscall_exit(regs: &UserRegs) {
     let Some(ut) = current_active() else { return };
     // The skipped pass of a syscall-entry stop: the syscall runs again after the stop.
-    if ut.syscall_stop() == SyscallStop::Skipped {
+    if crate::entrystop::is_skipped_pass(&ut) {
         return;
     }
     if !ut.step.end_armed() {
@@ -366,8 +352,7 @@ pub(crate) unsafe fn syscall_exit(regs: *mut bindings::pt_regs) {
     }
     // After rt_sigreturn (`sets_tf`) the flags are the signal frame's: the program's.
     if ut.step.forced.load(Ordering::Acquire) && !ut.step.sets_tf.load(Ordering::Acquire) {
-        // SAFETY: per the function's safety requirements.
-        unsafe { arch::clear_tf(regs) };
+        regs.clear_tf();
     }
     if ut.step.block.swap(false, Ordering::AcqRel) && arch::block_step_on() {
         arch::set_block_step(false);
@@ -378,11 +363,7 @@ pub(crate) unsafe fn syscall_exit(regs: *mut bindings::pt_regs) {
 /// `signal_deliver` of current (siglock held, interrupts off), `event` its `EVENT_SIGNAL*`
 /// bit. A handler is about to be set up before the stepped instruction ran: take TF back
 /// before the frame saves the flags; the handler's first instruction ends the step.
-///
-/// # Safety
-///
-/// `regs` are current's user registers.
-pub(crate) unsafe fn signal_deliver(event: usize, regs: *mut bindings::pt_regs) {
+pub(crate) fn signal_deliver(event: usize, regs: &UserRegs) {
     if event != abi::EVENT_SIGNAL {
         return;
     }
@@ -403,8 +384,11 @@ pub(crate) unsafe fn signal_deliver(event: usize, regs: *mut bindings::pt_regs) 
 pub(crate) unsafe fn new_task(child: *mut bindings::task_struct) {
     let Some(ut) = current_active() else { return };
     if ut.step.state.load(Ordering::Acquire) == ARMED && ut.step.forced.load(Ordering::Acquire) {
-        // SAFETY: the child has not run: its registers are ours to fix.
-        unsafe { arch::clear_tf(glue::utrace_glue_task_pt_regs(child)) };
+        // SAFETY: per the function's safety requirements, `child` is valid; `task_pt_regs`
+        // computes an address from its stack.
+        let regs = unsafe { glue::utrace_glue_task_pt_regs(child) };
+        // SAFETY: the child has not run: nobody else writes its registers.
+        unsafe { arch::clear_tf_of_stopped(regs) };
     }
 }
 
@@ -424,7 +408,7 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         DONE => step_done(&ut),
         ARMED => {
             if leaving() {
-                take_back(&ut, current_regs());
+                take_back(&ut, &UserRegs::current());
                 end_session(&ut);
             }
         }
@@ -440,8 +424,7 @@ fn step_done(ut: &Arc<UtraceTask>) {
         end_session(ut);
         return;
     }
-    // SAFETY: current's user registers.
-    let ip = unsafe { (*current_regs()).ip };
+    let ip = UserRegs::current().ip();
     // Inside the rseq critical section: step on without a report (see the file doc).
     // SAFETY: reads current's rseq area from user memory, in task context.
     if !ut.has_no_attached_engine() && unsafe { glue::utrace_glue_rseq_ip_in_cs(ip) } {
@@ -485,7 +468,7 @@ unsafe extern "C" fn run_kick(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the first field of a leaked `KBox<Kick>`; task_work runs it once.
     let k = unsafe { KBox::from_raw(head.cast::<Kick>()) };
     if k.ut.step.state.load(Ordering::Acquire) == ARMED {
-        take_back(&k.ut, current_regs());
+        take_back(&k.ut, &UserRegs::current());
         end_session(&k.ut);
     }
     drop(k);
@@ -579,7 +562,7 @@ unsafe extern "C" fn take_back_locked(arg: *mut c_void, regs: *mut bindings::pt_
     if st.forced.load(Ordering::Acquire) {
         // SAFETY: the stopped thread's user registers; it does not touch them in its stop
         // and cannot leave it while this runs.
-        unsafe { arch::clear_tf(regs) };
+        unsafe { arch::clear_tf_of_stopped(regs) };
     }
     if st
         .state

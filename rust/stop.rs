@@ -44,35 +44,6 @@ use crate::glue;
 use crate::task::{Inner, UtraceTask};
 use kernel::sync::lock::{spinlock::SpinLockIrqBackend, Guard};
 
-/// Where the thread is in a syscall-entry stop (`UtraceTask::syscall_stop`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum SyscallStop {
-    None = 0,
-    /// `sys_enter` skipped the syscall: its `sys_exit` is the skipped pass, not reported.
-    Skipped = 1,
-    /// Parked (or about to) in the entry stop's task_work.
-    Stopped = 2,
-    /// Stopped and resumed: the next `sys_enter` is the re-run, `UTRACE_SYSCALL_RESUMED`.
-    Resumed = 3,
-    /// Sent back through the entry code without a stop, because an engine changed the
-    /// syscall and seccomp must filter it (`probes::sys_enter`): the next `sys_enter` is
-    /// the re-run, already reported.
-    Rechecked = 4,
-}
-
-impl SyscallStop {
-    pub(crate) fn from_u8(v: u8) -> Self {
-        match v {
-            1 => SyscallStop::Skipped,
-            2 => SyscallStop::Stopped,
-            3 => SyscallStop::Resumed,
-            4 => SyscallStop::Rechecked,
-            _ => SyscallStop::None,
-        }
-    }
-}
-
 /// Wake-ups one thread can defer in one pass; more are delivered at once (early, never lost).
 const MAX_DEFERRED: usize = 4;
 

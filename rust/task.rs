@@ -159,12 +159,6 @@ pub(crate) struct UtraceTask {
     /// A REPORT/INTERRUPT quiesce report is queued, and whether the thread was kicked
     /// out of an interruptible sleep for it (`work::REPORT_*` bits).
     pub(crate) report_queued: AtomicU8,
-    /// Where the thread is in a syscall-entry stop (`stop::SyscallStop`); only the thread
-    /// itself reads or writes it.
-    pub(crate) syscall_stop: AtomicU8,
-    /// With `syscall_stop == Resumed` or `Rechecked`: the return address of the syscall to
-    /// be re-run.
-    pub(crate) resume_ip: AtomicUsize,
     /// `utrace_wake_up()` deferred something (the list is under `inner`); only the thread
     /// itself sets it, so the end of a pass can skip the lock when it is clear.
     pub(crate) wake_deferred: AtomicBool,
@@ -178,8 +172,9 @@ pub(crate) struct UtraceTask {
     /// it began, so that `utrace_barrier` called from a `report_reap` callback (a handle
     /// dropped there) does not wait for that very callback.
     reaper: AtomicPtr<bindings::task_struct>,
-    /// The syscall-entry stop's task_work item (`work.rs`): no allocation on that path.
-    pub(crate) entry_stop: crate::work::EntryStopWork,
+    /// The syscall-entry stop: where the thread is in it, and its task_work item
+    /// (`entrystop.rs`). Only the thread itself touches it.
+    pub(crate) entry: crate::entrystop::EntryStop,
     /// The syscall_work bits masked around a syscall-entry stop's restart (`entrymask.rs`).
     pub(crate) entry_mask: crate::entrymask::EntryMask,
 }
@@ -238,13 +233,11 @@ impl UtraceTask {
                 reporting: AtomicPtr::new(ptr::null_mut()),
                 dead: AtomicBool::new(false),
                 report_queued: AtomicU8::new(0),
-                syscall_stop: AtomicU8::new(0),
-                resume_ip: AtomicUsize::new(0),
                 wake_deferred: AtomicBool::new(false),
                 step: crate::step::StepState::new(),
                 in_tracepoint: AtomicU32::new(0),
                 reaper: AtomicPtr::new(ptr::null_mut()),
-                entry_stop: crate::work::EntryStopWork::new(),
+                entry: crate::entrystop::EntryStop::new(),
                 entry_mask: crate::entrymask::EntryMask::new(),
             }),
             gfp,
@@ -374,38 +367,6 @@ impl UtraceTask {
     ) -> kernel::sync::lock::Guard<'_, Inner, kernel::sync::lock::spinlock::SpinLockIrqBackend>
     {
         self.inner.lock()
-    }
-
-    /// Sets where the thread is in a syscall-entry stop. Only the thread itself calls this.
-    pub(crate) fn set_syscall_stop(&self, s: crate::stop::SyscallStop) {
-        self.syscall_stop.store(s as u8, Ordering::Relaxed);
-    }
-
-    /// Where the thread is in a syscall-entry stop.
-    pub(crate) fn syscall_stop(&self) -> crate::stop::SyscallStop {
-        crate::stop::SyscallStop::from_u8(self.syscall_stop.load(Ordering::Relaxed))
-    }
-
-    /// After an entry stop (`Resumed`) or a pass back through seccomp (`Rechecked`): the
-    /// syscall returning to `ip` is the re-run.
-    pub(crate) fn set_rerun_at(&self, ip: usize, s: crate::stop::SyscallStop) {
-        self.resume_ip.store(ip, Ordering::Relaxed);
-        self.set_syscall_stop(s);
-    }
-
-    /// Whether the syscall returning to `ip` is the re-run after an entry stop (`Resumed`)
-    /// or a pass back through seccomp (`Rechecked`), or neither (`None`); a re-run is
-    /// consumed. A signal handler's syscalls in between do not match.
-    pub(crate) fn take_rerun_at(&self, ip: usize) -> crate::stop::SyscallStop {
-        use crate::stop::SyscallStop;
-        let s = self.syscall_stop();
-        if matches!(s, SyscallStop::Resumed | SyscallStop::Rechecked)
-            && self.resume_ip.load(Ordering::Relaxed) == ip
-        {
-            self.set_syscall_stop(SyscallStop::None);
-            return s;
-        }
-        SyscallStop::None
     }
 
     /// Whether the state has left the table (reap, last detach, unload).

@@ -48,6 +48,7 @@ mod arch;
 mod debugfs;
 mod engine;
 mod entrymask;
+mod entrystop;
 mod examine;
 mod glue;
 mod hooks;

@@ -7,8 +7,8 @@
 //!   (`TWA_SIGNAL`: an interruptible sleep is broken, the syscall restarts or returns EINTR
 //!   as it would for a signal with a handler).
 //! - The stop (`stop.rs`) after a callback answered `UTRACE_STOP`: the thread parks in the
-//!   task_work until every engine lets it go. A syscall-entry stop also puts the skipped
-//!   syscall back so that it runs again (`arch.rs`).
+//!   task_work until every engine lets it go. The syscall-entry stop's item is
+//!   `entrystop.rs`'s; it is queued here only when the per-task one is busy.
 //! - The exit item, queued at `sched_process_exit` (or when an engine sets DEATH after it)
 //!   and run by `exit_task_work()` before `exit_notify()`: the exit stop if `report_exit`
 //!   answered `UTRACE_STOP`, then the death report. The thread runs no more user code and
@@ -28,16 +28,16 @@
 //! syscall back: that one always runs before the thread can stop or sleep (see
 //! [`cancellable`]).
 
-use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::abi;
-use crate::arch;
+use crate::entrystop;
 use crate::glue;
 use crate::report::{self, Order, Site};
-use crate::stop::{self, SyscallStop};
+use crate::stop;
 use crate::task::{gfp_for_context, UtraceTask};
 use kernel::task::Task;
 use kernel::types::Opaque;
@@ -54,13 +54,9 @@ enum Kind {
     /// Nothing: queued with `TWA_SIGNAL` to break an interruptible sleep for a queued
     /// `Report` (see [`queue_report`]).
     Kick,
-    /// A stop at syscall entry, or a pass back through the entry code for seccomp (see
-    /// [`EntryKind`]): the syscall was skipped; re-run it after the stop, unless `abort`.
-    EntryStop {
-        skipped: arch::Skipped,
-        abort: bool,
-        kind: EntryKind,
-    },
+    /// A stop at syscall entry, or a pass back through the entry code (`entrystop.rs`),
+    /// when the embedded item was still queued.
+    EntryStop(entrystop::Pending),
     /// In `exit_task_work()`: the exit stop if `report_exit` asked for one
     /// (`ExitState::stop`), then the death report.
     Exit,
@@ -183,6 +179,11 @@ impl EmbeddedWork {
         ut
     }
 
+    /// Whether it is queued (and not yet taken by its callback).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queued.load(Ordering::Acquire)
+    }
+
     /// The offset of `head` within an `EmbeddedWork`, for [`EmbeddedWork::take`] callers.
     pub(crate) const fn head_offset() -> usize {
         core::mem::offset_of!(EmbeddedWork, head)
@@ -230,152 +231,18 @@ pub(crate) fn queue_stop(ut: &Arc<UtraceTask>, signal: bool) -> Result {
     queue(ut, Kind::Stop, mode(signal))
 }
 
-/// What a syscall-entry item does before the syscall enters again.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum EntryKind {
-    /// The syscall-entry stop.
-    Stop = 0,
-    /// No stop: an engine changed the syscall at its report; seccomp must filter it. The
-    /// new entry is not reported again.
-    Recheck = 1,
-    /// No stop: the syscall entered with utrace's masks meant for another call
-    /// (`entrymask.rs`); seccomp and ptrace must see it. The new entry is reported.
-    Unmasked = 2,
-}
-
-impl EntryKind {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            1 => EntryKind::Recheck,
-            2 => EntryKind::Unmasked,
-            _ => EntryKind::Stop,
-        }
-    }
-}
-
-/// Queues the stop of a syscall-entry stop (the caller, the thread itself at `sys_enter`,
-/// skipped the syscall: `skipped`). The per-task embedded item serves it: a thread has one
-/// entry stop at a time, which runs before it returns to user mode. (Only an entry stop
-/// abandoned by an exit before its item ran could leave it queued: then an allocated item
-/// serves.)
-///
-/// Other `kind`s make no stop: the item only puts the syscall back, so that it enters again
-/// and seccomp (and ptrace) see it (`probes::sys_enter`).
-pub(crate) fn queue_entry_stop(
-    ut: &Arc<UtraceTask>,
-    skipped: arch::Skipped,
-    abort: bool,
-    kind: EntryKind,
-) -> Result {
-    let w = &ut.entry_stop;
-    let signal = bindings::task_work_notify_mode_TWA_SIGNAL;
-    if !w.work.queued.load(Ordering::Acquire) {
-        w.nr.store(skipped.nr, Ordering::Relaxed);
-        w.ax.store(skipped.ax, Ordering::Relaxed);
-        w.abort.store(abort, Ordering::Relaxed);
-        w.kind.store(kind as u8, Ordering::Relaxed);
-        if w.work.queue(ut, run_entry_stop, signal)? {
-            return Ok(());
-        }
-    }
+/// Queues an allocated entry item (`entrystop.rs`) when the per-task one is still queued.
+pub(crate) fn queue_entry(ut: &Arc<UtraceTask>, p: entrystop::Pending) -> Result {
     queue(
         ut,
-        Kind::EntryStop {
-            skipped,
-            abort,
-            kind,
-        },
-        signal,
+        Kind::EntryStop(p),
+        bindings::task_work_notify_mode_TWA_SIGNAL,
     )
 }
 
-/// The embedded syscall-entry-stop item (`UtraceTask::entry_stop`): the syscall skipped at
-/// `sys_enter`, whether to abort it, whether to stop. Written by the thread before queueing,
-/// read by it when the item runs.
-pub(crate) struct EntryStopWork {
-    work: EmbeddedWork,
-    nr: AtomicIsize,
-    ax: AtomicUsize,
-    abort: AtomicBool,
-    kind: AtomicU8,
-}
-
-impl EntryStopWork {
-    pub(crate) fn new() -> Self {
-        EntryStopWork {
-            work: EmbeddedWork::new(),
-            nr: AtomicIsize::new(0),
-            ax: AtomicUsize::new(0),
-            abort: AtomicBool::new(false),
-            kind: AtomicU8::new(0),
-        }
-    }
-}
-
-/// The task_work callback of the embedded entry-stop item.
-///
-/// # Safety
-///
-/// Called by `task_work_run()` with the head queued by [`queue_entry_stop`].
-unsafe extern "C" fn run_entry_stop(head: *mut bindings::callback_head) {
-    let off = core::mem::offset_of!(UtraceTask, entry_stop)
-        + core::mem::offset_of!(EntryStopWork, work)
-        + EmbeddedWork::head_offset();
-    // SAFETY: `head` is the entry-stop work's head of a `UtraceTask`, queued by
-    // `queue_entry_stop`.
-    let ut = unsafe { EmbeddedWork::take(head, off) };
-    let w = &ut.entry_stop;
-    let skipped = arch::Skipped {
-        nr: w.nr.load(Ordering::Relaxed),
-        ax: w.ax.load(Ordering::Relaxed),
-    };
-    let abort = w.abort.load(Ordering::Relaxed);
-    let kind = EntryKind::from_u8(w.kind.load(Ordering::Relaxed));
-    entry_stop(&ut, skipped, abort, kind);
-    drop(ut);
+/// The end of an embedded item's callback (the allocated ones are counted by [`run`]).
+pub(crate) fn item_done() {
     PENDING.fetch_sub(1, Ordering::AcqRel);
-}
-
-/// The syscall-entry stop, in its task_work: registers as at entry, the stop, then the
-/// syscall put back to run again (or aborted). Without a stop (`kind`), only the putting
-/// back: the syscall enters again and seccomp filters it.
-fn entry_stop(ut: &Arc<UtraceTask>, skipped: arch::Skipped, abort: bool, kind: EntryKind) {
-    // Nothing between the skipped pass's exit and here can stop the thread for ptrace.
-    crate::entrymask::unmask_exit(ut);
-    // Set (at `sys_enter`) only when that exit was hidden: then the re-run's entry is too.
-    let filtered = ut.entry_mask.take_filtered();
-    // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
-    let regs = unsafe { glue::utrace_glue_task_pt_regs(Task::current_raw()) };
-    // SAFETY: current's user registers, in its own task_work after the skipped pass.
-    unsafe { arch::entry_stop_begin(regs, skipped) };
-    if kind == EntryKind::Stop {
-        ut.set_syscall_stop(SyscallStop::Stopped);
-        stop::park(ut);
-    }
-    // SAFETY: as above.
-    unsafe { arch::entry_stop_end(regs, abort) };
-    // SAFETY: as above.
-    let ip = unsafe { arch::syscall_return_ip(regs) };
-    // SAFETY: as above.
-    if abort || unsafe { arch::syscall_aborted(regs) } {
-        ut.set_syscall_stop(SyscallStop::None);
-    } else {
-        match kind {
-            EntryKind::Stop => {
-                ut.set_rerun_at(ip, SyscallStop::Resumed);
-                if let Some(filtered) = filtered {
-                    // SAFETY: as above, the syscall put back.
-                    unsafe { crate::entrymask::mask_rerun(ut, regs, filtered) };
-                }
-            }
-            EntryKind::Recheck => ut.set_rerun_at(ip, SyscallStop::Rechecked),
-            EntryKind::Unmasked => ut.set_syscall_stop(SyscallStop::None),
-        }
-    }
-    if kind == EntryKind::Stop {
-        crate::step::resume(ut);
-    }
 }
 
 /// Makes `ut`'s thread register the probes its engines' events need before it next returns
@@ -422,11 +289,7 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         }
         Kind::Kick => {}
         Kind::SyncProbes => crate::hooks::sync_now(),
-        Kind::EntryStop {
-            skipped,
-            abort,
-            kind,
-        } => entry_stop(&item.ut, skipped, abort, kind),
+        Kind::EntryStop(p) => entrystop::run(&item.ut, p),
         Kind::Exit => {
             // `stop` and `group_dead` were recorded by the exit probe, which ran before
             // exit_task_work() even when a late DEATH queued this item before it.
@@ -492,7 +355,7 @@ unsafe extern "C" fn cancellable(head: *mut bindings::callback_head) -> bool {
     if is_fn(func, run) {
         // SAFETY: an item with our `run` is the head of an `Item` (`queue`), still queued.
         let kind = unsafe { (*head.cast::<Item>()).kind };
-        return !matches!(kind, Kind::EntryStop { .. });
+        return !matches!(kind, Kind::EntryStop(_));
     }
     crate::step::work_cancellable(func)
 }

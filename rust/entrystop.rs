@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The syscall-entry stop, top to bottom.
+//!
+//! An engine answers `UTRACE_STOP` from `report_syscall_entry`, but the `sys_enter` probe
+//! cannot sleep (seed 003: probes never block). So the thread unwinds instead of stopping
+//! there, stops where it can sleep, and enters the syscall again afterwards:
+//!
+//! 1. **`sys_enter`** ([`after_entry_report`]): the syscall is skipped
+//!    ([`UserRegs::skip_for_stop`]: number `-1`, `ax = -ERESTARTNOINTR`), a `TWA_SIGNAL`
+//!    item is queued ([`queue`], the per-task embedded one: no allocation), and the state
+//!    becomes [`SyscallStop::Skipped`]. The skipped pass's exit is hidden from ptrace
+//!    (`entrymask.rs`).
+//! 2. **`sys_exit` of the skipped pass** ([`at_sys_exit`]): not a syscall exit; not
+//!    reported, and it does not end a step.
+//! 3. **The item** ([`run`]), in `get_signal()` before any signal is dequeued: the exit mask
+//!    comes off, the registers are made to look like an entry stop
+//!    ([`UserRegs::entry_stop_begin`]), the thread parks ([`SyscallStop::Stopped`],
+//!    `stop::park`) until every engine resumes it; then `ax = -ERESTARTNOINTR` with the
+//!    (maybe changed) number ([`UserRegs::entry_stop_end`]), or the syscall is aborted.
+//! 4. **The restart**: `arch_do_signal_or_restart()` backs `ip` up over the syscall
+//!    instruction (after a handler, if a signal came during the stop), and the syscall
+//!    enters again. That entry is hidden from ptrace, and from seccomp if the call is
+//!    unchanged (`entrymask.rs`); it goes through seccomp if an engine changed it.
+//! 5. **The re-run's `sys_enter`** ([`entry_flags`]): recognised by its return address
+//!    ([`SyscallStop::Resumed`]; a signal handler's own syscalls in between do not match)
+//!    and reported with `UTRACE_SYSCALL_RESUMED`.
+//!
+//! The same item, without a stop, sends a syscall back through the entry code
+//! ([`EntryKind`]): when an engine changed it at its report (seccomp must filter what runs,
+//! as it does a ptracer's changes), or when it entered with masks meant for another call.
+//!
+//! Unload never drops a queued entry-stop item (`work::cancellable`): it puts the skipped
+//! syscall back, and always runs before the thread can stop or sleep.
+//!
+//! The per-task part ([`EntryStop`]) is touched only by the thread itself.
+
+use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicUsize, Ordering};
+use kernel::bindings;
+use kernel::ffi::c_long;
+use kernel::pr_warn_once;
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use crate::abi;
+use crate::arch::{self, UserRegs};
+use crate::entrymask::{self, Expected};
+use crate::glue;
+use crate::task::UtraceTask;
+use crate::work::{self, EmbeddedWork};
+
+/// Where the thread is in a syscall-entry stop ([`EntryStop::state`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum SyscallStop {
+    None = 0,
+    /// `sys_enter` skipped the syscall: its `sys_exit` is the skipped pass, not reported.
+    Skipped = 1,
+    /// Parked (or about to) in the entry stop's task_work.
+    Stopped = 2,
+    /// Stopped and resumed: the next `sys_enter` is the re-run, `UTRACE_SYSCALL_RESUMED`.
+    Resumed = 3,
+    /// Sent back through the entry code without a stop, because an engine changed the
+    /// syscall and seccomp must filter it: the next `sys_enter` is the re-run, already
+    /// reported.
+    Rechecked = 4,
+}
+
+impl SyscallStop {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => SyscallStop::Skipped,
+            2 => SyscallStop::Stopped,
+            3 => SyscallStop::Resumed,
+            4 => SyscallStop::Rechecked,
+            _ => SyscallStop::None,
+        }
+    }
+}
+
+/// What a syscall-entry item does before the syscall enters again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum EntryKind {
+    /// The syscall-entry stop.
+    Stop = 0,
+    /// No stop: an engine changed the syscall at its report; seccomp must filter it. The
+    /// new entry is not reported again.
+    Recheck = 1,
+    /// No stop: the syscall entered with utrace's masks meant for another call
+    /// (`entrymask.rs`); seccomp and ptrace must see it. The new entry is reported.
+    Unmasked = 2,
+}
+
+impl EntryKind {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => EntryKind::Recheck,
+            2 => EntryKind::Unmasked,
+            _ => EntryKind::Stop,
+        }
+    }
+}
+
+/// A queued entry item's orders: what was skipped, whether to abort, whether to stop.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending {
+    skipped: arch::Skipped,
+    abort: bool,
+    kind: EntryKind,
+}
+
+/// The per-task entry-stop state (`UtraceTask::entry`). Only the thread itself reads or
+/// writes it: at `sys_enter`, at `sys_exit`, and in its own task_work (the embedded item's
+/// `queued` flag excepted, see [`EmbeddedWork`]).
+pub(crate) struct EntryStop {
+    /// [`SyscallStop`].
+    state: AtomicU8,
+    /// With `Resumed` or `Rechecked`: the return address of the syscall to be re-run.
+    rerun_ip: AtomicUsize,
+    /// The item: queued at `sys_enter`, so that no syscall-entry stop allocates.
+    work: EmbeddedWork,
+    /// Its [`Pending`], written before it is queued, read when it runs.
+    nr: AtomicIsize,
+    ax: AtomicUsize,
+    abort: AtomicBool,
+    kind: AtomicU8,
+}
+
+impl EntryStop {
+    pub(crate) fn new() -> Self {
+        EntryStop {
+            state: AtomicU8::new(0),
+            rerun_ip: AtomicUsize::new(0),
+            work: EmbeddedWork::new(),
+            nr: AtomicIsize::new(0),
+            ax: AtomicUsize::new(0),
+            abort: AtomicBool::new(false),
+            kind: AtomicU8::new(0),
+        }
+    }
+
+    /// Where the thread is in a syscall-entry stop.
+    pub(crate) fn state(&self) -> SyscallStop {
+        SyscallStop::from_u8(self.state.load(Ordering::Relaxed))
+    }
+
+    fn set_state(&self, s: SyscallStop) {
+        self.state.store(s as u8, Ordering::Relaxed);
+    }
+
+    /// After an entry stop (`Resumed`) or a pass back through seccomp (`Rechecked`): the
+    /// syscall returning to `ip` is the re-run.
+    fn set_rerun_at(&self, ip: usize, s: SyscallStop) {
+        self.rerun_ip.store(ip, Ordering::Relaxed);
+        self.set_state(s);
+    }
+
+    /// Whether the syscall returning to `ip` is the re-run after an entry stop (`Resumed`)
+    /// or a pass back through seccomp (`Rechecked`), or neither (`None`); a re-run is
+    /// consumed. A signal handler's syscalls in between do not match.
+    fn take_rerun_at(&self, ip: usize) -> SyscallStop {
+        let s = self.state();
+        if matches!(s, SyscallStop::Resumed | SyscallStop::Rechecked)
+            && self.rerun_ip.load(Ordering::Relaxed) == ip
+        {
+            self.set_state(SyscallStop::None);
+            return s;
+        }
+        SyscallStop::None
+    }
+}
+
+// --- 1. sys_enter -------------------------------------------------------------------------
+
+/// First thing at `sys_enter`: a syscall that entered with the masks of an entry stop's
+/// re-run has them set back; if it is not that re-run, seccomp and ptrace must see it, so it
+/// is sent back through the entry code. Returns whether it was (the probe is done).
+pub(crate) fn unmasked_entry(regs: &UserRegs) -> bool {
+    let Some(ut) = entrymask::on_sys_enter(regs) else {
+        return false;
+    };
+    resend(&ut, regs, EntryKind::Unmasked);
+    true
+}
+
+/// At `sys_enter`, before the report: the flags of the report (`UTRACE_SYSCALL_RESUMED` for
+/// the re-run after a stop) and the call as seccomp filtered it, or `None` when it must not
+/// be reported (the re-run after a pass back through seccomp: reported already).
+pub(crate) fn entry_flags(ut: &UtraceTask, regs: &UserRegs) -> Option<(u32, Expected)> {
+    let flags = match ut.entry.take_rerun_at(regs.syscall_return_ip()) {
+        SyscallStop::Resumed => abi::SYSCALL_RESUMED,
+        SyscallStop::Rechecked => return None,
+        _ => 0,
+    };
+    Some((flags, entrymask::expected_now(regs)))
+}
+
+/// At `sys_enter`, after the report: acts on what the engines answered: `stop`
+/// (`UTRACE_STOP`), `abort` (`UTRACE_SYSCALL_ABORT`); `filtered` is the call as seccomp
+/// filtered it, before the report. Returns `false` when an entry stop was queued (the pass
+/// ends there: the stop's item does the rest), `true` when the probe finishes the pass as
+/// usual.
+///
+/// Seccomp filtered the syscall before this tracepoint (`syscall_trace_enter()`), and the
+/// entry code runs whatever the registers hold after it. So a change an engine made here,
+/// without stopping, would run unfiltered: when the thread has seccomp on, such a syscall
+/// is sent back through the entry code, as the re-run after a stop is, and seccomp filters
+/// it as changed (a ptracer's changes at its entry stop are filtered the same way).
+pub(crate) fn after_entry_report(
+    ut: &Arc<UtraceTask>,
+    regs: &UserRegs,
+    stop: bool,
+    abort: bool,
+    filtered: Expected,
+) -> bool {
+    if stop {
+        // A syscall aborted already (number -1) or by this pass does not run again: its
+        // skipped pass's exit is its real exit, shown as it is.
+        let aborted = abort || regs.syscall_aborted();
+        let skipped = regs.skip_for_stop(aborted);
+        let p = Pending {
+            skipped,
+            abort,
+            kind: EntryKind::Stop,
+        };
+        if queue(ut, p).is_ok() {
+            ut.entry.set_state(SyscallStop::Skipped);
+            if !aborted {
+                // Neither the skipped pass's exit nor the re-run's entry is shown to ptrace,
+                // nor the re-run to seccomp if the call is unchanged (`entrymask.rs`).
+                ut.entry_mask.set_filtered(filtered);
+                entrymask::mask_exit(ut);
+            }
+            return false;
+        }
+        // No memory for the stop: run the syscall unstopped rather than lose it.
+        pr_warn_once!("utrace: no memory for a syscall-entry stop; not stopping\n");
+        regs.entry_stop_begin(skipped);
+    }
+    if abort {
+        regs.abort_syscall();
+    // An engine that set the number to -1 runs nothing: nothing to filter.
+    } else if !regs.syscall_aborted() && regs.call() != filtered.call() && seccomp_active() {
+        resend(ut, regs, EntryKind::Recheck);
+    }
+    true
+}
+
+/// Whether current has a seccomp mode (strict or filter): set once, never cleared.
+fn seccomp_active() -> bool {
+    // SAFETY: reads current's seccomp mode.
+    unsafe { glue::utrace_glue_seccomp_active() }
+}
+
+/// Sends the syscall at `sys_enter` back through the entry code: skip it and put it back
+/// (the item without a stop), so that it enters again and seccomp filters it (`kind`).
+/// Without memory for the item the syscall is refused: it fails with `-ENOMEM`.
+fn resend(ut: &Arc<UtraceTask>, regs: &UserRegs, kind: EntryKind) {
+    let skipped = regs.skip_for_stop(false);
+    let p = Pending {
+        skipped,
+        abort: false,
+        kind,
+    };
+    if queue(ut, p).is_ok() {
+        ut.entry.set_state(SyscallStop::Skipped);
+        if kind == EntryKind::Unmasked {
+            entrymask::mask_exit(ut);
+        }
+        return;
+    }
+    pr_warn_once!("utrace: no memory to send a syscall back through seccomp; failing it\n");
+    regs.fail_syscall(bindings::ENOMEM as c_long);
+}
+
+// --- 2. sys_exit --------------------------------------------------------------------------
+
+/// First thing at `sys_exit`: a re-run that never reached `sys_enter` sets its masks back.
+pub(crate) fn before_sys_exit() {
+    entrymask::on_sys_exit();
+}
+
+/// Whether this is the skipped pass of an entry stop (not a syscall exit: not reported,
+/// and it ends no step).
+pub(crate) fn is_skipped_pass(ut: &UtraceTask) -> bool {
+    ut.entry.state() == SyscallStop::Skipped
+}
+
+/// At a real `sys_exit` of a thread with engines: a re-run whose entry was not reported
+/// (events changed meanwhile, or seccomp refused it before the tracepoint) ends here, so a
+/// later syscall from the same place is not taken for it.
+pub(crate) fn at_sys_exit(ut: &UtraceTask, regs: &UserRegs) {
+    ut.entry.take_rerun_at(regs.syscall_return_ip());
+}
+
+/// Whether the thread is about to re-run a syscall after an entry stop (`step.rs`: the
+/// step then covers that syscall instruction).
+pub(crate) fn rerun_pending(ut: &UtraceTask) -> bool {
+    ut.entry.state() == SyscallStop::Resumed
+}
+
+/// `signal_deliver` of current: a signal delivered before an entry stop's re-run ends its
+/// masks (its handler's syscalls must be filtered and traced; `entrymask.rs`).
+pub(crate) fn before_signal_deliver() {
+    entrymask::on_signal_deliver();
+}
+
+// --- 3. the item --------------------------------------------------------------------------
+
+/// Queues the entry item (`TWA_SIGNAL`, so that it runs in `get_signal()`, before any
+/// signal is dequeued). The per-task embedded item serves it: a thread has one entry stop at
+/// a time, which runs before it returns to user mode. (Only an entry stop abandoned by an
+/// exit before its item ran could leave it queued: then an allocated item serves.)
+fn queue(ut: &Arc<UtraceTask>, p: Pending) -> Result {
+    let e = &ut.entry;
+    let signal = bindings::task_work_notify_mode_TWA_SIGNAL;
+    if !e.work.is_queued() {
+        e.nr.store(p.skipped.nr, Ordering::Relaxed);
+        e.ax.store(p.skipped.ax, Ordering::Relaxed);
+        e.abort.store(p.abort, Ordering::Relaxed);
+        e.kind.store(p.kind as u8, Ordering::Relaxed);
+        if e.work.queue(ut, run_embedded, signal)? {
+            return Ok(());
+        }
+    }
+    work::queue_entry(ut, p)
+}
+
+/// The task_work callback of the embedded item.
+///
+/// # Safety
+///
+/// Called by `task_work_run()` with the head queued by [`queue`].
+unsafe extern "C" fn run_embedded(head: *mut bindings::callback_head) {
+    let off = core::mem::offset_of!(UtraceTask, entry)
+        + core::mem::offset_of!(EntryStop, work)
+        + EmbeddedWork::head_offset();
+    // SAFETY: `head` is the entry item's head of a `UtraceTask`, queued by `queue`.
+    let ut = unsafe { EmbeddedWork::take(head, off) };
+    let e = &ut.entry;
+    let p = Pending {
+        skipped: arch::Skipped {
+            nr: e.nr.load(Ordering::Relaxed),
+            ax: e.ax.load(Ordering::Relaxed),
+        },
+        abort: e.abort.load(Ordering::Relaxed),
+        kind: EntryKind::from_u8(e.kind.load(Ordering::Relaxed)),
+    };
+    run(&ut, p);
+    drop(ut);
+    work::item_done();
+}
+
+/// The item's body, in the thread's task_work after the skipped pass: registers as at
+/// entry, the stop, then the syscall put back to run again (or aborted). Without a stop
+/// (`p.kind`), only the putting back: the syscall enters again and seccomp filters it.
+pub(crate) fn run(ut: &Arc<UtraceTask>, p: Pending) {
+    // Nothing between the skipped pass's exit and here can stop the thread for ptrace.
+    entrymask::unmask_exit(ut);
+    // Set (at `sys_enter`) only when that exit was hidden: then the re-run's entry is too.
+    let filtered = ut.entry_mask.take_filtered();
+    let regs = UserRegs::current();
+    regs.entry_stop_begin(p.skipped);
+    if p.kind == EntryKind::Stop {
+        ut.entry.set_state(SyscallStop::Stopped);
+        crate::stop::park(ut);
+    }
+    regs.entry_stop_end(p.abort);
+    let ip = regs.syscall_return_ip();
+    if p.abort || regs.syscall_aborted() {
+        ut.entry.set_state(SyscallStop::None);
+    } else {
+        match p.kind {
+            EntryKind::Stop => {
+                ut.entry.set_rerun_at(ip, SyscallStop::Resumed);
+                if let Some(filtered) = filtered {
+                    entrymask::mask_rerun(ut, &regs, filtered);
+                }
+            }
+            EntryKind::Recheck => ut.entry.set_rerun_at(ip, SyscallStop::Rechecked),
+            EntryKind::Unmasked => ut.entry.set_state(SyscallStop::None),
+        }
+    }
+    if p.kind == EntryKind::Stop {
+        crate::step::resume(ut);
+    }
+}
