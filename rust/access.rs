@@ -32,7 +32,8 @@ use kernel::task::Task;
 use crate::abi;
 use crate::api::errno;
 use crate::glue;
-use crate::task::{can_sleep, UtraceTask};
+use crate::glue::can_sleep;
+use crate::task::UtraceTask;
 
 /// What the caller may additionally allow in [`may_trace`].
 const ALLOW_MASK: c_int = abi::ACCESS_OWN_GROUP | abi::ACCESS_USER_WORKER;

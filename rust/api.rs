@@ -16,11 +16,12 @@ use kernel::task::Task;
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
 use crate::access;
 use crate::engine::Engine;
+use crate::glue::gfp_for_context;
 use crate::glue::{self, is_err_or_null, to_err_ptr};
 use crate::hooks;
 use crate::step;
 use crate::stop;
-use crate::task::{gfp_for_context, UtraceTask};
+use crate::task::UtraceTask;
 use crate::work;
 
 pub(crate) fn errno(r: Result) -> c_int {

@@ -320,7 +320,7 @@ impl Engine {
         }
         if self.users.fetch_sub(1, Ordering::Release) == 1 {
             fence(Ordering::Acquire);
-            if !crate::task::can_sleep() {
+            if !crate::glue::can_sleep() {
                 self.defer_release();
                 return;
             }

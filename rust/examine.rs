@@ -76,7 +76,7 @@ fn stopped_by_with(e: &Engine, stopped: impl FnOnce() -> bool) -> Result {
 /// left its stop). A caller that cannot sleep spins a bounded time and gets `EAGAIN`: the
 /// thread may be runnable on the caller's own CPU.
 fn wait_asleep(task: &Task, mut left: impl FnMut() -> Result) -> Result {
-    let sleepable = crate::task::can_sleep();
+    let sleepable = crate::glue::can_sleep();
     let mut spins = 0u32;
     let mut nap = 10;
     loop {
@@ -126,7 +126,7 @@ impl<'a> Hold<'a> {
     fn new(e: &'a Engine) -> Result<Self> {
         let ut = e.utrace();
         let task = ut.task_ptr();
-        if !crate::task::can_sleep() && glue::same_thread_group(ut.task()) {
+        if !crate::glue::can_sleep() && glue::same_thread_group(ut.task()) {
             pr_err_rl!("utrace_regset_get/set: a thread of the caller's own group, from a context that cannot sleep (its siglock may be held)\n");
             return Err(EDEADLK);
         }
@@ -430,7 +430,7 @@ pub(crate) unsafe extern "C" fn utrace_access_vm(
         return EINVAL.to_errno();
     }
     // GUP sleeps (faults, the mmap lock).
-    if !crate::task::can_sleep() {
+    if !crate::glue::can_sleep() {
         pr_err_rl!("utrace_access_vm: called from a context that cannot sleep\n");
         return EINVAL.to_errno();
     }

@@ -10,6 +10,7 @@
 //! or in the `utrace_rust_*` functions the glue calls.
 
 use core::ffi::c_void;
+use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::prelude::*;
@@ -278,4 +279,19 @@ pub(crate) fn task_inactive(task: &Task) -> bool {
 pub(crate) fn task_switches(task: &Task) -> c_ulong {
     // SAFETY: `task` is alive; reads two words.
     unsafe { utrace_glue_task_switches(task.as_ptr()) }
+}
+
+/// Whether the caller may sleep (see `utrace_glue_can_sleep`).
+pub(crate) fn can_sleep() -> bool {
+    // SAFETY: `utrace_glue_can_sleep` only reads the preempt count and irq state.
+    unsafe { utrace_glue_can_sleep() }
+}
+
+/// Chooses the allocation flags for the caller's context.
+pub(crate) fn gfp_for_context() -> Flags {
+    if can_sleep() {
+        GFP_KERNEL
+    } else {
+        GFP_ATOMIC
+    }
 }

@@ -422,7 +422,7 @@ pub(crate) extern "C" fn utrace_rust_sync_probes() {
 /// and it is not inside one of utrace's probes on a non-faultable tracepoint (whose SRCU
 /// read section a registration may wait for).
 fn register_here() -> bool {
-    crate::task::can_sleep()
+    crate::glue::can_sleep()
         && !crate::task::UtraceTask::lookup(kernel::task::Task::current_raw())
             .is_some_and(|ut| ut.in_tracepoint())
 }

@@ -188,21 +188,6 @@ impl Drop for InTracepoint<'_> {
     }
 }
 
-/// Whether the caller may sleep (see `utrace_glue_can_sleep`).
-pub(crate) fn can_sleep() -> bool {
-    // SAFETY: `utrace_glue_can_sleep` only reads the preempt count and irq state.
-    unsafe { glue::utrace_glue_can_sleep() }
-}
-
-/// Chooses the allocation flags for the caller's context.
-pub(crate) fn gfp_for_context() -> Flags {
-    if can_sleep() {
-        GFP_KERNEL
-    } else {
-        GFP_ATOMIC
-    }
-}
-
 #[pinned_drop]
 impl PinnedDrop for UtraceTask {
     fn drop(self: Pin<&mut Self>) {
@@ -299,7 +284,7 @@ impl UtraceTask {
         let new = Self::new(task, gfp)?;
         let raw = Arc::into_raw(new.clone()).cast_mut().cast::<c_void>();
         // SAFETY: `raw` is a reference we own; the glue keeps it on success (returns `raw`).
-        let got = unsafe { glue::utrace_glue_table_insert(task.as_ptr(), raw, can_sleep()) };
+        let got = unsafe { glue::utrace_glue_table_insert(task.as_ptr(), raw, glue::can_sleep()) };
         if got != raw {
             // SAFETY: the table did not take `raw`; give the reference back.
             drop(unsafe { Arc::from_raw(raw.cast::<UtraceTask>()) });
@@ -599,7 +584,7 @@ impl UtraceTask {
                 self.recompute_events(&cur);
                 return;
             }
-            let gfp = gfp_for_context();
+            let gfp = glue::gfp_for_context();
             let Ok(mut v) = KVec::with_capacity(keep, gfp) else {
                 return;
             };

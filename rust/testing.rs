@@ -58,7 +58,7 @@ pub(crate) fn delay(w: Window) {
     }
     ENTERED.fetch_add(1, Ordering::AcqRel);
     let us = i64::from(MICROS.load(Ordering::Relaxed));
-    if crate::task::can_sleep() {
+    if crate::glue::can_sleep() {
         delay::fsleep(Delta::from_micros(us));
     } else {
         for _ in 0..us.min(100_000) / 1000 {

@@ -36,9 +36,10 @@ use kernel::sync::Arc;
 use crate::abi;
 use crate::entrystop;
 use crate::glue;
+use crate::glue::gfp_for_context;
 use crate::report::{self, Order, Site};
 use crate::stop;
-use crate::task::{gfp_for_context, UtraceTask};
+use crate::task::UtraceTask;
 use kernel::task::Task;
 use kernel::types::Opaque;
 
