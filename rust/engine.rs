@@ -31,7 +31,7 @@ use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, ArcBorrow};
 
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
-use crate::task::UtraceTask;
+use crate::task::{InCallback, UtraceTask};
 
 /// An engine attached (or once attached) to one thread.
 ///
@@ -252,7 +252,7 @@ impl Engine {
         self.module.is_null() || unsafe { crate::glue::utrace_glue_module_live(self.module) }
     }
 
-    pub(crate) fn ops(&self) -> &utrace_engine_ops {
+    fn ops(&self) -> &utrace_engine_ops {
         // SAFETY: by the type invariant `ops` is valid while the engine is not orphaned;
         // callers check `orphaned` (through `is_attached`) before calling into it.
         unsafe { &*self.public.ops }
@@ -406,14 +406,23 @@ impl Engine {
     }
 }
 
-/// The callbacks. Each returns `None` when the engine has no callback for the event.
-///
-/// Callers guarantee, through `UtraceTask::start_callback`, that the engine is attached (so
-/// not orphaned: its module and `ops` are alive) and that they run in the context the C
-/// header documents for that callback.
 impl Engine {
     fn raw(&self) -> *mut utrace_engine {
         core::ptr::from_ref(self).cast_mut().cast()
+    }
+}
+
+/// The callbacks, made through the proof that one may be made now ([`InCallback`]: the
+/// engine is attached, so not orphaned: its module, `ops` and `data` are alive until the
+/// guard is dropped). Each returns `None` when the engine has no callback for the event.
+/// Callers run in the context the C header documents for that callback.
+impl InCallback<'_> {
+    fn raw(&self) -> *mut utrace_engine {
+        self.engine().raw()
+    }
+
+    fn ops(&self) -> &utrace_engine_ops {
+        self.engine().ops()
     }
 
     pub(crate) fn report_quiesce(&self, action: u32, event: usize) -> Option<u32> {

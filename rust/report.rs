@@ -22,7 +22,7 @@ use crate::abi;
 use crate::engine::Engine;
 use crate::step;
 use crate::stop;
-use crate::task::{EngineList, UtraceTask};
+use crate::task::{EngineList, InCallback, UtraceTask};
 use crate::work;
 
 /// Where a pass was made: what a `UTRACE_STOP` answer turns into.
@@ -62,7 +62,7 @@ pub(crate) fn report(
     event: usize,
     order: Order,
     quiesce: bool,
-    call: impl FnMut(&Engine, u32) -> Option<u32>,
+    call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
 ) -> Outcome {
     match ut.snapshot() {
         Some(list) => report_list(&list, event, order, quiesce, call),
@@ -79,7 +79,7 @@ pub(crate) fn report_list(
     event: usize,
     order: Order,
     quiesce: bool,
-    call: impl FnMut(&Engine, u32) -> Option<u32>,
+    call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
 ) -> Outcome {
     report_list_flagged(list, event, order, quiesce, 0, call)
 }
@@ -91,7 +91,7 @@ pub(crate) fn report_list_flagged(
     order: Order,
     quiesce: bool,
     flags: u32,
-    mut call: impl FnMut(&Engine, u32) -> Option<u32>,
+    mut call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
 ) -> Outcome {
     let mut out = Outcome {
         action: abi::RESUME,
@@ -111,21 +111,25 @@ pub(crate) fn report_list_flagged(
         }];
         // An engine already seen detached is skipped without publishing it in `reporting`:
         // a detacher that woke this thread from its stop must not see it "in a callback".
-        if e.events() & want == 0 || !e.is_attached() || !ut.start_callback(e) {
+        if e.events() & want == 0 || !e.is_attached() {
             continue;
         }
+        let Some(cb) = ut.start_callback(e) else {
+            continue;
+        };
         let events = e.events();
         if quiesce && events & abi::EVENT_QUIESCE != 0 {
-            if let Some(r) = e.report_quiesce(out.action | out.bits | flags, event) {
+            if let Some(r) = cb.report_quiesce(out.action | out.bits | flags, event) {
                 detached |= fold(ut, e, &mut out, r, false);
             }
         }
         if events & event != 0 && e.is_attached() {
-            if let Some(r) = call(e, out.action | out.bits | flags) {
+            if let Some(r) = call(&cb, out.action | out.bits | flags) {
                 detached |= fold(ut, e, &mut out, r, true);
             }
         }
-        ut.finish_callback(e);
+        // The callback ends here (`InCallback`'s drop).
+        drop(cb);
     }
     if detached {
         ut.prune();

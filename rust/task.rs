@@ -179,6 +179,29 @@ pub(crate) struct UtraceTask {
     pub(crate) entry_mask: crate::entrymask::EntryMask,
 }
 
+/// A callback of `engine` that this thread may make now: `reporting` names the engine, and
+/// it was seen attached with its module live after that was published, so its module, its
+/// `ops` and its `data` stay alive until the drop (a detacher and the module's GOING notifier
+/// wait while `reporting` names it). Made only by [`UtraceTask::start_callback`]; the engine's
+/// callbacks are its methods (`engine.rs`). Dropping it ends the callback.
+pub(crate) struct InCallback<'a> {
+    ut: &'a UtraceTask,
+    engine: &'a Engine,
+}
+
+impl InCallback<'_> {
+    /// The engine being called.
+    pub(crate) fn engine(&self) -> &Engine {
+        self.engine
+    }
+}
+
+impl Drop for InCallback<'_> {
+    fn drop(&mut self) {
+        self.ut.finish_callback(self.engine);
+    }
+}
+
 /// See [`UtraceTask::enter_tracepoint`].
 pub(crate) struct InTracepoint<'a>(&'a UtraceTask);
 
@@ -653,8 +676,15 @@ impl UtraceTask {
     }
 
     /// Before calling `engine`: publish it as the one being reported to, then check that it
-    /// is still attached. Pairs with the barrier in `Engine::mark_detached`.
-    pub(crate) fn start_callback(&self, engine: &Engine) -> bool {
+    /// is still attached (and its module not going). Pairs with the barrier in
+    /// `Engine::mark_detached`. The callback is made through the returned [`InCallback`],
+    /// whose drop ends it ([`finish_callback`](Self::finish_callback)); `None`: no callback.
+    pub(crate) fn start_callback<'a>(&'a self, engine: &'a Engine) -> Option<InCallback<'a>> {
+        self.start_callback_raw(engine)
+            .then_some(InCallback { ut: self, engine })
+    }
+
+    fn start_callback_raw(&self, engine: &Engine) -> bool {
         self.reporting
             .store(core::ptr::from_ref(engine).cast_mut(), Ordering::Relaxed);
         fence(Ordering::SeqCst);
@@ -690,10 +720,10 @@ impl UtraceTask {
         false
     }
 
-    /// After calling `engine`. If it was detached meanwhile (by its own return value or by
-    /// another thread that saw the callback in flight), its attached reference is dropped
-    /// here, now that the callback is over.
-    pub(crate) fn finish_callback(&self, engine: &Engine) {
+    /// After calling `engine` (the drop of its [`InCallback`]). If it was detached meanwhile
+    /// (by its own return value or by another thread that saw the callback in flight), its
+    /// attached reference is dropped here, now that the callback is over.
+    fn finish_callback(&self, engine: &Engine) {
         // Wake-ups the callback deferred after a detacher's `deliver_deferred_of` (it runs
         // when the engine is marked detached, maybe while the callback is still running) go
         // now, while `reporting` still names the engine: `utrace_barrier` cannot return, nor
