@@ -7,10 +7,10 @@
 //! `orig_ax` after the `sys_enter` tracepoint: `-1` runs no syscall and returns `ax`.
 //!
 //! The syscall-entry stop (the probe must not sleep, so it unwinds instead):
-//! 1. [`UserRegs::skip_for_stop`] at `sys_enter`: `orig_ax = -1`, `ax = -ERESTARTNOINTR`; the
-//!    syscall is not run; it still passes `sys_exit` (the skipped pass, not reported).
-//! 2. [`UserRegs::entry_stop_begin`] in the `TWA_SIGNAL` task_work (inside `get_signal()`, before any
-//!    signal is dequeued): the registers are made to look like a syscall-entry stop
+//! 1. [`UserRegs::skip_for_stop`] at `sys_enter`: `orig_ax = -1`, `ax = -ERESTARTNOINTR`;
+//!    the syscall is not run; it still passes `sys_exit` (the skipped pass, not reported).
+//! 2. [`UserRegs::entry_stop_begin`] in the `TWA_SIGNAL` task_work (inside `get_signal()`,
+//!    before any signal is dequeued): the registers are made to look like a syscall-entry stop
 //!    (`orig_ax` = the number, `ax` as at entry: `-ENOSYS`) for engines that examine or
 //!    change them.
 //! 3. [`UserRegs::entry_stop_end`] after the stop: `ax = -ERESTARTNOINTR` with the (maybe changed)

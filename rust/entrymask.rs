@@ -28,8 +28,9 @@
 //!   call (number, six arguments, return address, compat-ness) is compared with the one
 //!   seccomp filtered, and anything else (another thread rewrote the code, a ptracer or an
 //!   engine changed the registers before the re-run) is sent back through seccomp
-//!   (`entrystop::unmasked_entry`, with ptrace's view kept whole). While a mask is held the state stays
-//!   in the table and the probes stay registered (`hooks::MASKED`), so that check always runs.
+//!   (`entrystop::unmasked_entry`, with ptrace's view kept whole). While a mask is held the
+//!   state stays in the table and the probes stay registered (`hooks::MASKED`), so that check
+//!   always runs.
 //! - ptrace: only a ptrace stop (resume, detach) or the tracer's exit (`__ptrace_unlink`)
 //!   write `SYSCALL_TRACE`. A ptrace stop in the window (a signal-delivery or group stop
 //!   before the re-run) is seen through `exit_code` (`entry_glue.c`): the tracer's own
