@@ -379,14 +379,6 @@ fn barrier_done(e: &Engine) -> bool {
     !e.utrace().is_reporting(e) && (e.is_attached() || e.is_fully_detached())
 }
 
-/// # Safety
-///
-/// `arg` is the `&Engine` [`barrier`] passed, alive during the wait.
-unsafe extern "C" fn barrier_done_raw(arg: *const c_void) -> bool {
-    // SAFETY: per the function's safety requirements.
-    barrier_done(unsafe { &*arg.cast::<Engine>() })
-}
-
 fn barrier(e: &Engine, interruptible: bool) -> Result {
     if core::ptr::eq(e.task(), Task::current_raw()) {
         return Ok(());
@@ -402,18 +394,7 @@ fn barrier(e: &Engine, interruptible: bool) -> Result {
     loop {
         // A sleep on the barrier queue, not a poll: woken when a callback ends or an attached
         // reference is dropped.
-        // SAFETY: `barrier_done_raw` has the callback's prototype; `e` outlives the wait (the
-        // caller holds a reference).
-        let ret = unsafe {
-            glue::utrace_glue_barrier_wait(
-                Some(barrier_done_raw),
-                core::ptr::from_ref(e).cast(),
-                interruptible,
-            )
-        };
-        if ret != 0 {
-            return Err(Error::from_errno(ret));
-        }
+        glue::barrier_wait_until(&|| barrier_done(e), interruptible)?;
         // Decided on one reading: a detach (or a new callback) since the wake-up waits again.
         if !e.utrace().is_reporting(e) {
             if e.is_attached() {

@@ -85,10 +85,8 @@ static RELEASING: AtomicUsize = AtomicUsize::new(0);
 /// Waits until no `release` made by utrace is running (`modwatch`'s going handler, after it
 /// marked its module). Process context.
 pub(crate) fn wait_releases() {
-    while RELEASING.load(Ordering::Acquire) != 0 {
-        // SAFETY: process context (the module notifier); sleeping for a jiffy.
-        unsafe { bindings::schedule_timeout_uninterruptible(1) };
-    }
+    // The end of each call is signalled on the barrier queue (`release_from_utrace`).
+    let _ = crate::glue::barrier_wait_until(&|| RELEASING.load(Ordering::Acquire) == 0, false);
 }
 
 /// Engines whose `release` utrace's attached-reference drop deferred to process context
@@ -241,6 +239,8 @@ impl Engine {
             }
         }
         RELEASING.fetch_sub(1, Ordering::Release);
+        // `wait_releases` sleeps until the count is zero.
+        crate::glue::barrier_wake();
     }
 
     /// Whether the engine's module has not begun its exit (true if the module is unknown).
@@ -333,9 +333,7 @@ impl Engine {
     /// sleeps until then, so wake it.
     fn mark_ref_dropped(&self) {
         self.attach_ref.store(REF_DROPPED, Ordering::Release);
-        fence(Ordering::SeqCst);
-        // SAFETY: after the full barrier above, as the glue requires.
-        unsafe { crate::glue::utrace_glue_barrier_wake() };
+        crate::glue::barrier_wake();
     }
 
     /// Queues the release for [`utrace_rust_release_deferred`]. Any context.

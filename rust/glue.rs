@@ -295,3 +295,41 @@ pub(crate) fn gfp_for_context() -> Flags {
         GFP_ATOMIC
     }
 }
+
+/// Wakes the sleepers of the barrier queue ([`barrier_wait_until`]) after the caller made
+/// the change they wait for. The full barrier the glue requires before its lock-free look at
+/// the queue is this function's.
+pub(crate) fn barrier_wake() {
+    core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+    // SAFETY: after the full barrier above, as the glue requires.
+    unsafe { utrace_glue_barrier_wake() };
+}
+
+/// Sleeps on the barrier queue until `done()` holds. The queue is woken ([`barrier_wake`])
+/// whenever a callback ends, an engine's attached reference has been dropped, or a
+/// `release` made by utrace has returned; `done` is evaluated after the sleeper is queued,
+/// so a change made and woken for meanwhile is not missed. `interruptible`:
+/// `Err(ERESTARTSYS)` if a signal comes first; otherwise it waits as long as it takes.
+/// Process context; sleeps.
+pub(crate) fn barrier_wait_until<F: Fn() -> bool>(done: &F, interruptible: bool) -> Result {
+    /// # Safety
+    ///
+    /// `arg` is the `&F` passed below, alive during the wait.
+    unsafe extern "C" fn call<F: Fn() -> bool>(arg: *const c_void) -> bool {
+        // SAFETY: per the function's safety requirements.
+        unsafe { (*arg.cast::<F>())() }
+    }
+    // SAFETY: `call::<F>` has the callback's prototype and reads `done`, which outlives the
+    // wait (it is borrowed for this call).
+    let ret = unsafe {
+        utrace_glue_barrier_wait(
+            Some(call::<F>),
+            core::ptr::from_ref(done).cast(),
+            interruptible,
+        )
+    };
+    if ret != 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}

@@ -147,19 +147,9 @@ fn collect_states() -> Option<KVec<Arc<UtraceTask>>> {
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_rust_module_going(module: *mut bindings::module) {
     // No `release` into the module from here on, and none still running (see
-    // `Engine::release_from_utrace`). Modules going at once take turns.
-    while GOING
-        .compare_exchange(
-            core::ptr::null_mut(),
-            module,
-            Ordering::SeqCst,
-            Ordering::Relaxed,
-        )
-        .is_err()
-    {
-        // SAFETY: process context (the module notifier); sleeping for a jiffy.
-        unsafe { bindings::schedule_timeout_uninterruptible(1) };
-    }
+    // `Engine::release_from_utrace`). Modules going at once take turns: the glue calls this
+    // under a mutex.
+    GOING.store(module, Ordering::SeqCst);
     fence(Ordering::SeqCst);
     crate::engine::wait_releases();
     going(module);

@@ -697,10 +697,8 @@ impl UtraceTask {
                 return true;
             }
             self.reporting.store(ptr::null_mut(), Ordering::Release);
-            fence(Ordering::SeqCst);
             // A barrier may sleep until `reporting` no longer names the engine.
-            // SAFETY: after the full barrier above, as the glue requires.
-            unsafe { glue::utrace_glue_barrier_wake() };
+            glue::barrier_wake();
             // The module's exit may have detached it meanwhile, seen `reporting` set and
             // left the attached reference to us, as below.
             if !engine.is_attached() {
@@ -713,9 +711,7 @@ impl UtraceTask {
         // callback ran, so none deferred a wake-up: `finish_callback`'s delivery is not
         // needed, and `reporting` is cleared at once.)
         self.reporting.store(ptr::null_mut(), Ordering::Release);
-        fence(Ordering::SeqCst);
-        // SAFETY: after the full barrier above, as the glue requires.
-        unsafe { glue::utrace_glue_barrier_wake() };
+        glue::barrier_wake();
         engine.drop_attach_ref();
         false
     }
@@ -733,10 +729,8 @@ impl UtraceTask {
             crate::stop::deliver_deferred_of(self, engine);
         }
         self.reporting.store(ptr::null_mut(), Ordering::Release);
-        fence(Ordering::SeqCst);
         // `utrace_barrier` sleeps until `reporting` no longer names its engine.
-        // SAFETY: after the full barrier above, as the glue requires.
-        unsafe { glue::utrace_glue_barrier_wake() };
+        glue::barrier_wake();
         // A detacher that saw this callback in flight left the attached reference to us.
         // `utrace_barrier` waits for the drop to complete (see `Engine::attach_ref`).
         if !engine.is_attached() {
@@ -780,10 +774,12 @@ impl UtraceTask {
     /// while its `MODULE_STATE_GOING` notifier runs). Process context; may sleep.
     pub(crate) fn detach_orphan(&self, engine: &Engine) {
         self.mark_engine_detached(engine);
-        while self.is_reporting(engine) || engine.attach_ref_dropping() {
-            // SAFETY: process context (module notifier); sleeping for a jiffy.
-            unsafe { bindings::schedule_timeout_uninterruptible(1) };
-        }
+        // Both ends are signalled on the barrier queue (`finish_callback`,
+        // `Engine::mark_ref_dropped`).
+        let _ = glue::barrier_wait_until(
+            &|| !self.is_reporting(engine) && !engine.attach_ref_dropping(),
+            false,
+        );
         engine.drop_attach_ref();
         self.prune();
     }

@@ -21,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/ratelimit.h>
 #include <linux/regset.h>
@@ -375,12 +376,20 @@ bool utrace_glue_module_live(const struct module *mod)
  * function, or after a failed init), utrace detaches any engine it left attached
  * (rust/modwatch.rs), then forgets it.
  */
+/*
+ * Modules going away at once (the notifier chain is called under its rwsem for read, so
+ * two can) take turns in utrace_rust_module_going(): it marks one module gone at a time.
+ */
+static DEFINE_MUTEX(utrace_going_mutex);
+
 static int utrace_module_notify(struct notifier_block *nb, unsigned long action, void *data)
 {
 	if (action == MODULE_STATE_COMING) {
 		utrace_mods_add(data);
 	} else if (action == MODULE_STATE_GOING) {
+		mutex_lock(&utrace_going_mutex);
 		utrace_rust_module_going(data);
+		mutex_unlock(&utrace_going_mutex);
 		utrace_mods_forget(data);
 	}
 	return NOTIFY_DONE;
