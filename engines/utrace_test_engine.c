@@ -704,6 +704,8 @@ static struct utrace_engine *cb_attach(struct slot *s, struct task_struct *task,
 		put_task_struct(task);
 		return ERR_PTR(-EBUSY);
 	}
+	/* ... and later writers are judged with what the configuring slot's attach allowed. */
+	WRITE_ONCE(s->access, READ_ONCE(from->access));
 	return engine;
 }
 
