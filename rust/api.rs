@@ -373,7 +373,7 @@ pub(crate) unsafe extern "C" fn utrace_barrier_uninterruptible(
 /// What a barrier waits for: no callback of the engine in flight and, once it is detached,
 /// the attached reference's drop (and a `release` it may make) completed, wherever it runs
 /// (reporter, reap, detacher). Both are signalled on the glue's barrier queue: by
-/// `UtraceTask::finish_callback` (and `start_callback`'s detached path) after `reporting` is
+/// `UtraceTask::finish_callback` (and `start_callback_raw`'s detached path) after `reporting` is
 /// cleared, and by `Engine::drop_attach_ref` after the drop.
 fn barrier_done(e: &Engine) -> bool {
     !e.utrace().is_reporting(e) && (e.is_attached() || e.is_fully_detached())

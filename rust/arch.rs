@@ -76,22 +76,29 @@ pub(crate) struct UserRegs {
 }
 
 impl UserRegs {
-    /// The current thread's user registers.
-    pub(crate) fn current() -> Self {
+    /// The current thread's user registers, in task context only: `None` in an interrupt,
+    /// a softirq or an NMI, where they belong to the interrupted thread, which may be inside
+    /// one of these methods (utrace's probes and task_work all run in task context).
+    pub(crate) fn current() -> Option<Self> {
+        if !crate::glue::in_task() {
+            return None;
+        }
         // SAFETY: `current` is valid; `task_pt_regs` computes an address from its stack.
         let ptr = unsafe { crate::glue::utrace_glue_task_pt_regs(Task::current_raw()) };
-        // INVARIANT: current's, made on current.
-        UserRegs {
+        // INVARIANT: current's, made on current, in task context.
+        Some(UserRegs {
             ptr,
             _not_send: PhantomData,
-        }
+        })
     }
 
     /// The registers a tracepoint, a trap or the glue handed over.
     ///
     /// # Safety
     ///
-    /// `ptr` is `task_pt_regs(current)`, and the caller runs on current.
+    /// `ptr` is `task_pt_regs(current)`, and the caller runs on current, in task context or
+    /// in the trap current took from user mode (no other code of current's can be inside
+    /// one of these methods then).
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::pt_regs) -> Self {
         // INVARIANT: per the function's safety requirements.
         UserRegs {

@@ -11,7 +11,7 @@
 //!    item is queued ([`queue`], the per-task embedded one: no allocation), and the state
 //!    becomes [`SyscallStop::Skipped`]. The skipped pass's exit is hidden from ptrace
 //!    (`entrymask.rs`).
-//! 2. **`sys_exit` of the skipped pass** ([`at_sys_exit`]): not a syscall exit; not
+//! 2. **`sys_exit` of the skipped pass** ([`is_skipped_pass`]): not a syscall exit; not
 //!    reported, and it does not end a step.
 //! 3. **The item** ([`run`]), in `get_signal()` before any signal is dequeued: the exit mask
 //!    comes off, the registers are made to look like an entry stop
@@ -360,7 +360,10 @@ pub(crate) fn run(ut: &Arc<UtraceTask>, p: Pending) {
     entrymask::unmask_exit(ut);
     // Set (at `sys_enter`) only when that exit was hidden: then the re-run's entry is too.
     let filtered = ut.entry_mask.take_filtered();
-    let regs = UserRegs::current();
+    // Task work runs in task context.
+    let Some(regs) = UserRegs::current() else {
+        return;
+    };
     regs.entry_stop_begin(p.skipped);
     if p.kind == EntryKind::Stop {
         ut.entry.set_state(SyscallStop::Stopped);

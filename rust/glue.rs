@@ -307,11 +307,13 @@ pub(crate) fn barrier_wake() {
 
 /// Sleeps on the barrier queue until `done()` holds. The queue is woken ([`barrier_wake`])
 /// whenever a callback ends, an engine's attached reference has been dropped, or a
-/// `release` made by utrace has returned; `done` is evaluated after the sleeper is queued,
-/// so a change made and woken for meanwhile is not missed. `interruptible`:
-/// `Err(ERESTARTSYS)` if a signal comes first; otherwise it waits as long as it takes.
-/// Process context; sleeps.
+/// `release` made by utrace has returned. `done` is evaluated once first, then again after
+/// each queueing (`wait_event()`), so a change made and woken for meanwhile is not missed;
+/// it runs with the task state already set to sleep, so it must not sleep or block (plain
+/// loads). `interruptible`: `Err(ERESTARTSYS)` if a signal comes first; otherwise it waits
+/// as long as it takes. Process context; sleeps.
 pub(crate) fn barrier_wait_until<F: Fn() -> bool>(done: &F, interruptible: bool) -> Result {
+    kernel::task::might_sleep();
     /// # Safety
     ///
     /// `arg` is the `&F` passed below, alive during the wait.

@@ -21,6 +21,7 @@
 use core::ffi::c_void;
 use core::sync::atomic::{fence, AtomicBool, AtomicPtr, Ordering};
 use kernel::bindings;
+use kernel::pr_warn_once;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
@@ -30,7 +31,7 @@ use crate::task::UtraceTask;
 static REGISTERED: AtomicBool = AtomicBool::new(false);
 
 /// The module whose GOING notifier is running (its exit function has returned), or null.
-/// One at a time: the handler takes the slot (`utrace_rust_module_going`).
+/// One at a time: the glue calls the handler (`utrace_rust_module_going`) under a mutex.
 static GOING: AtomicPtr<bindings::module> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Whether `module`'s exit function has returned (its GOING notifier has begun): utrace
@@ -143,13 +144,17 @@ fn collect_states() -> Option<KVec<Arc<UtraceTask>>> {
 ///
 /// # Safety
 ///
-/// Called by the glue's notifier with the module going away.
+/// Called by the glue's notifier with the module going away, under `utrace_going_mutex`
+/// (one module at a time: a second mark would replace the first, and a `release` into the
+/// first could then be made after its GOING began).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_rust_module_going(module: *mut bindings::module) {
     // No `release` into the module from here on, and none still running (see
-    // `Engine::release_from_utrace`). Modules going at once take turns: the glue calls this
-    // under a mutex.
-    GOING.store(module, Ordering::SeqCst);
+    // `Engine::release_from_utrace`).
+    let prev = GOING.swap(module, Ordering::SeqCst);
+    if !prev.is_null() {
+        pr_warn_once!("utrace: two modules marked going at once (the glue's mutex?)\n");
+    }
     fence(Ordering::SeqCst);
     crate::engine::wait_releases();
     going(module);

@@ -203,7 +203,11 @@ pub(crate) unsafe extern "C" fn sched_process_exec(
         return;
     };
     let Some(ut) = list.utrace() else { return };
-    let regs = UserRegs::current().as_ptr();
+    // A tracepoint in the task (task context): always there.
+    let Some(regs) = UserRegs::current() else {
+        return;
+    };
+    let regs = regs.as_ptr();
     let out = {
         // The callbacks run in the tracepoint's SRCU read section (`hooks.rs`).
         let _tp = ut.enter_tracepoint();
@@ -294,12 +298,16 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     entrystop::before_signal_deliver();
     // SAFETY: `ka` is the signal's action in current's sighand, under siglock.
     let event = unsafe { glue::utrace_glue_signal_event(sig, ka) } as usize;
+    // A tracepoint in the task (task context): always there.
+    let Some(regs) = UserRegs::current() else {
+        return;
+    };
     // Before the signal frame is set up.
-    crate::step::signal_deliver(event, &UserRegs::current());
+    crate::step::signal_deliver(event, &regs);
     let Some(list) = current_wanting(event) else {
         return;
     };
-    let regs = UserRegs::current().as_ptr();
+    let regs = regs.as_ptr();
     // Siglock is held: a STOP or REPORT answer is queued as task_work (TWA_SIGNAL), which
     // runs at the next get_signal(), after this signal's delivery has been set up.
     let out = report::report_list(&list, event, Order::Attach, false, |e, a| {

@@ -222,8 +222,10 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     if !ut.step.need.swap(true, Ordering::AcqRel) {
         hooks::engine_events_changed(0, hooks::STEPPING);
     }
-    let regs = UserRegs::current();
-    // In its own task_work (may fault).
+    // In its own task_work (task context; may fault).
+    let Some(regs) = UserRegs::current() else {
+        return false;
+    };
     let sets_tf = if crate::entrystop::rerun_pending(ut) {
         regs.rerun_sets_tf()
     } else {
@@ -408,7 +410,9 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         DONE => step_done(&ut),
         ARMED => {
             if leaving() {
-                take_back(&ut, &UserRegs::current());
+                if let Some(regs) = UserRegs::current() {
+                    take_back(&ut, &regs);
+                }
                 end_session(&ut);
             }
         }
@@ -424,7 +428,9 @@ fn step_done(ut: &Arc<UtraceTask>) {
         end_session(ut);
         return;
     }
-    let ip = UserRegs::current().ip();
+    let Some(ip) = UserRegs::current().map(|r| r.ip()) else {
+        return;
+    };
     // Inside the rseq critical section: step on without a report (see the file doc).
     // SAFETY: reads current's rseq area from user memory, in task context.
     if !ut.has_no_attached_engine() && unsafe { glue::utrace_glue_rseq_ip_in_cs(ip) } {
@@ -468,7 +474,9 @@ unsafe extern "C" fn run_kick(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the first field of a leaked `KBox<Kick>`; task_work runs it once.
     let k = unsafe { KBox::from_raw(head.cast::<Kick>()) };
     if k.ut.step.state.load(Ordering::Acquire) == ARMED {
-        take_back(&k.ut, &UserRegs::current());
+        if let Some(regs) = UserRegs::current() {
+            take_back(&k.ut, &regs);
+        }
         end_session(&k.ut);
     }
     drop(k);

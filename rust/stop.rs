@@ -9,7 +9,7 @@
 //!
 //! | where the stop was asked | task_work mode | parks in |
 //! |---|---|---|
-//! | syscall entry | `TWA_SIGNAL` | `get_signal()`, the syscall skipped and re-run (`arch.rs`) |
+//! | syscall entry | `TWA_SIGNAL` | `get_signal()`, the syscall skipped and re-run (`entrystop.rs`) |
 //! | syscall exit, signal delivery | `TWA_SIGNAL` | `get_signal()`, before signal dequeue and the arch's syscall restart |
 //! | clone, exec (parent or child) | `TWA_RESUME` | `resume_user_mode_work()` |
 //! | `utrace_control(STOP)` | `TWA_RESUME` (`TWA_SIGNAL` for INTERRUPT) | either, after a `report_quiesce(0)` |

@@ -184,9 +184,12 @@ pub(crate) struct UtraceTask {
 /// `ops` and its `data` stay alive until the drop (a detacher and the module's GOING notifier
 /// wait while `reporting` names it). Made only by [`UtraceTask::start_callback`]; the engine's
 /// callbacks are its methods (`engine.rs`). Dropping it ends the callback.
+/// It stays on the reporting thread (`!Send`, `!Sync`): `reporting` and the wake-ups a
+/// callback defers are that thread's.
 pub(crate) struct InCallback<'a> {
     ut: &'a UtraceTask,
     engine: &'a Engine,
+    _not_send: core::marker::PhantomData<*mut ()>,
 }
 
 impl InCallback<'_> {
@@ -680,8 +683,11 @@ impl UtraceTask {
     /// `Engine::mark_detached`. The callback is made through the returned [`InCallback`],
     /// whose drop ends it ([`finish_callback`](Self::finish_callback)); `None`: no callback.
     pub(crate) fn start_callback<'a>(&'a self, engine: &'a Engine) -> Option<InCallback<'a>> {
-        self.start_callback_raw(engine)
-            .then_some(InCallback { ut: self, engine })
+        self.start_callback_raw(engine).then_some(InCallback {
+            ut: self,
+            engine,
+            _not_send: core::marker::PhantomData,
+        })
     }
 
     fn start_callback_raw(&self, engine: &Engine) -> bool {

@@ -372,16 +372,16 @@ bool utrace_glue_module_live(const struct module *mod)
 }
 
 /*
- * Module notifier: track the modules that come; when one goes away (after its exit
- * function, or after a failed init), utrace detaches any engine it left attached
- * (rust/modwatch.rs), then forgets it.
- */
-/*
  * Modules going away at once (the notifier chain is called under its rwsem for read, so
  * two can) take turns in utrace_rust_module_going(): it marks one module gone at a time.
  */
 static DEFINE_MUTEX(utrace_going_mutex);
 
+/*
+ * Module notifier: track the modules that come; when one goes away (after its exit
+ * function, or after a failed init), utrace detaches any engine it left attached
+ * (rust/modwatch.rs), then forgets it.
+ */
 static int utrace_module_notify(struct notifier_block *nb, unsigned long action, void *data)
 {
 	if (action == MODULE_STATE_COMING) {
@@ -760,10 +760,12 @@ void utrace_glue_wake_up(struct wait_queue_head *wq)
 
 /*
  * utrace_barrier() (rust/api.rs) sleeps here until no callback of its engine runs and, for a
- * detached engine, until utrace's attached reference is dropped. One queue for every
- * barrier: it is woken whenever a callback ends and whenever an attached reference has been
- * dropped, and each waiter rechecks its own condition (barriers are rare; a callback's end
- * costs one load of the queue's list head when nobody waits).
+ * detached engine, until utrace's attached reference is dropped; the module GOING handler
+ * (rust/modwatch.rs) until the releases utrace is making and an orphaned engine's callback
+ * in flight are over. One queue for all: it is woken whenever a callback ends, an attached
+ * reference has been dropped, or a release utrace made returns, and each waiter rechecks its
+ * own condition (waiters are rare; a wake costs one load of the queue's list head when
+ * nobody waits).
  */
 static DECLARE_WAIT_QUEUE_HEAD(utrace_barrier_wq);
 
@@ -781,7 +783,8 @@ void utrace_glue_barrier_wake(void)
 
 /*
  * Sleeps until @done(@arg). Interruptible: -ERESTARTSYS when a signal is pending first;
- * otherwise uninterruptible and always 0 (for callers that must not fail: module exit).
+ * otherwise uninterruptible and always 0 (for callers that must not fail: module exit, the
+ * GOING notifier).
  */
 int utrace_glue_barrier_wait(bool (*done)(const void *arg), const void *arg, bool interruptible)
 {
