@@ -30,9 +30,8 @@ use kernel::sync::Arc;
 use kernel::task::Task;
 
 use crate::abi;
-use crate::api::errno;
-use crate::glue;
 use crate::glue::can_sleep;
+use crate::glue::{self, errno};
 use crate::task::UtraceTask;
 
 /// What the caller may additionally allow in [`may_trace`].

@@ -16,6 +16,7 @@ use kernel::task::Task;
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
 use crate::access;
 use crate::engine::Engine;
+use crate::glue::errno;
 use crate::glue::gfp_for_context;
 use crate::glue::{self, is_err_or_null, to_err_ptr};
 use crate::hooks;
@@ -23,13 +24,6 @@ use crate::step;
 use crate::stop;
 use crate::task::UtraceTask;
 use crate::work;
-
-pub(crate) fn errno(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
-}
 
 /// `utrace_attach_task()`.
 ///

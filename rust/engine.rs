@@ -26,6 +26,7 @@ use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::cred::Credential;
 use kernel::ffi::{c_int, c_long, c_ulong};
+use kernel::pr_warn_once;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, ArcBorrow};
@@ -82,11 +83,33 @@ static ORPHANS: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
 /// Calls of `release` made by utrace in progress (see `release_from_utrace`).
 static RELEASING: AtomicUsize = AtomicUsize::new(0);
 
-/// Waits until no `release` made by utrace is running (`modwatch`'s going handler, after it
-/// marked its module). Process context.
-pub(crate) fn wait_releases() {
+/// The module whose GOING notifier is running (its exit function has returned), or null:
+/// utrace makes no `release` into it (`release_from_utrace`; a Dekker pair with
+/// `RELEASING`). One at a time: the glue calls the notifier's handler under a mutex.
+static GOING: AtomicPtr<bindings::module> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Whether `module`'s exit function has returned (its GOING notifier has begun). Only
+/// compares pointers.
+fn is_gone(module: *mut bindings::module) -> bool {
+    !module.is_null() && GOING.load(Ordering::SeqCst) == module
+}
+
+/// The GOING notifier of `module` begins (`modwatch.rs`, under the glue's mutex): from now
+/// on no `release` is made into it, and this returns once none made before is running.
+/// Process context; sleeps.
+pub(crate) fn begin_module_going(module: *mut bindings::module) {
+    let prev = GOING.swap(module, Ordering::SeqCst);
+    if !prev.is_null() {
+        pr_warn_once!("utrace: two modules marked going at once (the glue's mutex?)\n");
+    }
+    fence(Ordering::SeqCst);
     // The end of each call is signalled on the barrier queue (`release_from_utrace`).
     let _ = crate::glue::barrier_wait_until(&|| RELEASING.load(Ordering::Acquire) == 0, false);
+}
+
+/// The GOING notifier's work is done: its module is forgotten.
+pub(crate) fn end_module_going() {
+    GOING.store(core::ptr::null_mut(), Ordering::SeqCst);
 }
 
 /// Engines whose `release` utrace's attached-reference drop deferred to process context
@@ -225,12 +248,12 @@ impl Engine {
         if self.orphaned.load(Ordering::Acquire) {
             return;
         }
-        // Dekker pair with `modwatch`'s going handler: it marks the module, full barrier,
-        // then waits for `RELEASING` to be zero. Either this sees the mark, or the handler
-        // waits for this call to end.
+        // Dekker pair with `begin_module_going` (the GOING handler): it marks the module,
+        // full barrier, then waits for `RELEASING` to be zero. Either this sees the mark, or
+        // the handler waits for this call to end.
         RELEASING.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if !crate::modwatch::is_gone(self.module) {
+        if !is_gone(self.module) {
             if let Some(release) = self.ops().release {
                 // SAFETY: as in `put_user`: the last reference is gone, the engine is not
                 // orphaned, and its module's GOING notifier has not begun (it waits for this
@@ -239,7 +262,7 @@ impl Engine {
             }
         }
         RELEASING.fetch_sub(1, Ordering::Release);
-        // `wait_releases` sleeps until the count is zero.
+        // `begin_module_going` sleeps until the count is zero.
         crate::glue::barrier_wake();
     }
 

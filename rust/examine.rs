@@ -21,9 +21,10 @@ use kernel::prelude::*;
 use kernel::task::Task;
 
 use crate::abi::utrace_engine;
-use crate::api::{checked, errno};
+use crate::api::checked;
 use crate::arch;
 use crate::engine::Engine;
+use crate::glue::errno;
 use crate::glue::{self, is_err_or_null};
 use crate::stop;
 

@@ -335,3 +335,11 @@ pub(crate) fn barrier_wait_until<F: Fn() -> bool>(done: &F, interruptible: bool)
     }
     Ok(())
 }
+
+/// A `Result` as the C API returns it: 0 or a negative errno.
+pub(crate) fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}

@@ -48,7 +48,6 @@ use kernel::sync::{Arc, Mutex};
 
 use crate::abi;
 use crate::glue;
-use crate::probes;
 
 /// A pseudo event bit: the engine is attached (it needs the reap probe).
 pub(crate) const ATTACHED: usize = 1 << (usize::BITS - 1);
@@ -72,7 +71,7 @@ pub(crate) struct HookDef {
     pub(crate) feeds: &'static str,
 }
 
-/// Every tracepoint utrace hooks. The index is the probe's identity (see `probe_fn`).
+/// Every tracepoint utrace hooks. The index is the probe's identity.
 pub(crate) const HOOKS: &[HookDef] = &[
     HookDef {
         name: c"sys_enter",
@@ -148,21 +147,10 @@ pub(crate) const HOOKS: &[HookDef] = &[
 
 const NHOOKS: usize = HOOKS.len();
 
-/// The probe function for hook `i`, as the untyped pointer the tracepoint API takes.
-fn probe_fn(i: usize) -> Option<*mut c_void> {
-    let f: *const () = match HOOKS[i].name.to_bytes() {
-        b"sys_enter" => probes::sys_enter as *const (),
-        b"sys_exit" => probes::sys_exit as *const (),
-        b"task_newtask" => probes::task_newtask as *const (),
-        b"sched_prepare_exec" => probes::sched_prepare_exec as *const (),
-        b"sched_process_exec" => probes::sched_process_exec as *const (),
-        b"sched_process_exit" => probes::sched_process_exit as *const (),
-        b"sched_process_free" => probes::sched_process_free as *const (),
-        b"signal_deliver" => probes::signal_deliver as *const (),
-        _ => return None,
-    };
-    Some(f.cast_mut().cast())
-}
+/// The probe function of a tracepoint, as the untyped pointer the tracepoint API takes
+/// (`probes::probe_for`, handed to [`Hooks::find`]: the probes depend on the hooks, not the
+/// other way round).
+pub(crate) type ProbeFor = fn(&CStr) -> Option<*mut c_void>;
 
 /// A name that no kernel defines, required only when the `test_missing_tracepoint`
 /// parameter is set, to exercise the refusal path.
@@ -262,6 +250,8 @@ pub(crate) struct Hooks {
     registered: Mutex<[bool; NHOOKS]>,
     /// Set at unload: register nothing any more.
     shutting_down: AtomicBool,
+    /// Each tracepoint's probe.
+    probe_for: ProbeFor,
 }
 
 /// Per hook, how many attached engines need its probe. Global because engines change
@@ -276,8 +266,9 @@ static REGISTERED: [AtomicBool; NHOOKS] = [const { AtomicBool::new(false) }; NHO
 static ACTIVE: AtomicPtr<Hooks> = AtomicPtr::new(core::ptr::null_mut());
 
 impl Hooks {
-    /// Finds every tracepoint in [`HOOKS`] (plus a bogus one if `test_missing`).
-    pub(crate) fn find(test_missing: bool) -> Result<Arc<Self>> {
+    /// Finds every tracepoint in [`HOOKS`] (plus a bogus one if `test_missing`), whose
+    /// probes `probe_for` names.
+    pub(crate) fn find(test_missing: bool, probe_for: ProbeFor) -> Result<Arc<Self>> {
         let mut wanted = KVec::with_capacity(NHOOKS + 1, GFP_KERNEL)?;
         for h in HOOKS {
             wanted.push(h.name, GFP_KERNEL)?;
@@ -291,6 +282,7 @@ impl Hooks {
                 tps,
                 registered <- new_mutex!([false; NHOOKS]),
                 shutting_down: AtomicBool::new(false),
+                probe_for,
             }),
             GFP_KERNEL,
         )
@@ -335,7 +327,9 @@ impl Hooks {
         let mut reg = self.registered.lock();
         let down = self.shutting_down.load(Ordering::Acquire);
         for (i, tp) in self.tps.iter().enumerate().take(NHOOKS) {
-            let Some(probe) = probe_fn(i) else { continue };
+            let Some(probe) = (self.probe_for)(HOOKS[i].name) else {
+                continue;
+            };
             let want = !down && (HOOKS[i].always || NEED[i].load(Ordering::Acquire) != 0);
             if want == reg[i] {
                 continue;

@@ -19,9 +19,8 @@
 //! before each callback and before a `release` it makes itself.
 
 use core::ffi::c_void;
-use core::sync::atomic::{fence, AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
-use kernel::pr_warn_once;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
@@ -29,16 +28,6 @@ use crate::glue;
 use crate::task::UtraceTask;
 
 static REGISTERED: AtomicBool = AtomicBool::new(false);
-
-/// The module whose GOING notifier is running (its exit function has returned), or null.
-/// One at a time: the glue calls the handler (`utrace_rust_module_going`) under a mutex.
-static GOING: AtomicPtr<bindings::module> = AtomicPtr::new(core::ptr::null_mut());
-
-/// Whether `module`'s exit function has returned (its GOING notifier has begun): utrace
-/// makes no `release` into it any more. Only compares pointers.
-pub(crate) fn is_gone(module: *mut bindings::module) -> bool {
-    !module.is_null() && GOING.load(Ordering::SeqCst) == module
-}
 
 /// Starts watching modules (init).
 pub(crate) fn register() -> Result {
@@ -149,16 +138,10 @@ fn collect_states() -> Option<KVec<Arc<UtraceTask>>> {
 /// first could then be made after its GOING began).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_rust_module_going(module: *mut bindings::module) {
-    // No `release` into the module from here on, and none still running (see
-    // `Engine::release_from_utrace`).
-    let prev = GOING.swap(module, Ordering::SeqCst);
-    if !prev.is_null() {
-        pr_warn_once!("utrace: two modules marked going at once (the glue's mutex?)\n");
-    }
-    fence(Ordering::SeqCst);
-    crate::engine::wait_releases();
+    // No `release` into the module from here on, and none still running.
+    crate::engine::begin_module_going(module);
     going(module);
-    GOING.store(core::ptr::null_mut(), Ordering::SeqCst);
+    crate::engine::end_module_going();
 }
 
 /// The GOING handler's work, with the module marked gone.

@@ -17,7 +17,7 @@
 //! | `sched_process_free` | RCU callback (softirq) when the task_struct goes | no |
 //! | `signal_deliver` | the task, `get_signal()`, siglock held, irqs off | no |
 
-use core::ffi::c_void;
+use core::ffi::{c_void, CStr};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_long};
 use kernel::pr_warn_once;
@@ -38,6 +38,23 @@ const PF_NO_USER: u32 = bindings::PF_KTHREAD | bindings::PF_IO_WORKER;
 /// The current task's engines if one of them wants one of `events`.
 fn current_wanting(events: usize) -> Option<Arc<EngineList>> {
     UtraceTask::engines_wanting(Task::current_raw(), events)
+}
+
+/// The probe of the tracepoint `name`, as the untyped pointer the tracepoint API takes
+/// (`hooks::Hooks::find`).
+pub(crate) fn probe_for(name: &CStr) -> Option<*mut c_void> {
+    let f: *const () = match name.to_bytes() {
+        b"sys_enter" => sys_enter as *const (),
+        b"sys_exit" => sys_exit as *const (),
+        b"task_newtask" => task_newtask as *const (),
+        b"sched_prepare_exec" => sched_prepare_exec as *const (),
+        b"sched_process_exec" => sched_process_exec as *const (),
+        b"sched_process_exit" => sched_process_exit as *const (),
+        b"sched_process_free" => sched_process_free as *const (),
+        b"signal_deliver" => signal_deliver as *const (),
+        _ => return None,
+    };
+    Some(f.cast_mut().cast())
 }
 
 /// Acts on a pass's resume action (see `report::finish`).

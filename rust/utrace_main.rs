@@ -111,7 +111,7 @@ impl kernel::Module for UtraceModule {
         let layout = Arc::new(layout::check(skew)?, GFP_KERNEL)?;
 
         let missing = module_parameters::test_missing_tracepoint.value();
-        let hooks = hooks::Hooks::find(missing)?;
+        let hooks = hooks::Hooks::find(missing, probes::probe_for)?;
 
         // SAFETY: called once, before anything can use the table.
         let ret = unsafe { glue::utrace_glue_table_init() };
