@@ -347,21 +347,11 @@ fn put_task(t: *mut bindings::task_struct) {
 pub(crate) fn shutdown() {
     // A thread publishing a mask checks this under its task lock, which the walk takes.
     SHUTDOWN.store(true, Ordering::Release);
-    // SAFETY: `unmask_remote` has the walker's prototype.
-    unsafe { glue::utrace_glue_table_walk(Some(unmask_remote), core::ptr::null_mut()) };
-}
-
-/// The table walker of [`shutdown`].
-///
-/// # Safety
-///
-/// `p` is a table entry (an `Arc<UtraceTask>` raw pointer, valid during the walk).
-unsafe extern "C" fn unmask_remote(p: *mut core::ffi::c_void, _: *mut core::ffi::c_void) {
-    // SAFETY: per the function's safety requirements.
-    let ut = unsafe { &*p.cast::<UtraceTask>() };
-    // Not `active()` first: that reads the mask without the task lock, and a thread that
-    // saw `SHUTDOWN` clear under it could publish its mask after such a read. The swap
-    // under the lock either takes the mask or comes before the thread's check of
-    // `SHUTDOWN`, which then undoes the mask itself.
-    unmask_rerun(ut, ut.task_ptr(), false);
+    crate::task::for_each_state(|ut| {
+        // Not `active()` first: that reads the mask without the task lock, and a thread that
+        // saw `SHUTDOWN` clear under it could publish its mask after such a read. The swap
+        // under the lock either takes the mask or comes before the thread's check of
+        // `SHUTDOWN`, which then undoes the mask itself.
+        unmask_rerun(&ut, ut.task_ptr(), false);
+    });
 }

@@ -18,11 +18,10 @@
 //! checks the module's state (`MODULE_STATE_GOING` is set before the exit function runs)
 //! before each callback and before a `release` it makes itself.
 
-use core::ffi::c_void;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::sync::{Arc, ArcBorrow};
+use kernel::sync::Arc;
 
 use crate::glue;
 use crate::task::UtraceTask;
@@ -58,52 +57,27 @@ struct Collect {
     missed: usize,
 }
 
-/// Walk callback: count the entries (`arg` is a `usize`).
-///
-/// # Safety
-///
-/// `arg` is the `usize` of `count_states`.
-unsafe extern "C" fn count(_p: *mut c_void, arg: *mut c_void) {
-    // SAFETY: per the function's safety requirements.
-    unsafe { *arg.cast::<usize>() += 1 };
-}
-
-/// Walk callback: collect a reference on each per-task state, within the reserved capacity.
-///
-/// # Safety
-///
-/// `p` is a table entry (valid under the walk's RCU section), `arg` the `Collect` of
-/// `collect_states`.
-unsafe extern "C" fn collect(p: *mut c_void, arg: *mut c_void) {
-    // SAFETY: per the function's safety requirements.
-    let c = unsafe { &mut *arg.cast::<Collect>() };
-    if c.states.len() == c.states.capacity() {
-        c.missed += 1;
-        return;
-    }
-    // SAFETY: the table holds a reference on `p` while the walk's RCU section lasts.
-    let ut: Arc<UtraceTask> = unsafe { ArcBorrow::<UtraceTask>::from_raw(p.cast()) }.into();
-    // Within capacity: no allocation, cannot fail.
-    let _ = c.states.push(ut, GFP_NOWAIT);
-}
-
 /// A reference on every per-task state in the table. Process context: counts, reserves
 /// with `GFP_KERNEL` outside the walk, collects, and starts over if the table grew. Only
 /// an allocation failure of `GFP_KERNEL`, or a table that keeps growing faster than the
 /// reservations, gives `None` (the caller waits and asks again).
 fn collect_states() -> Option<KVec<Arc<UtraceTask>>> {
     let mut want = 0usize;
-    // SAFETY: `count` has the walk callback's prototype and only increments `want`.
-    unsafe { glue::utrace_glue_table_walk(Some(count), (&raw mut want).cast::<c_void>()) };
+    crate::task::for_each_state(|_| want += 1);
     for _ in 0..100 {
         // Slack for states created while we allocate.
         let mut c = Collect {
             states: KVec::with_capacity(want + want / 4 + 16, GFP_KERNEL).ok()?,
             missed: 0,
         };
-        // SAFETY: `collect` has the walk callback's prototype and only pushes into `c`,
-        // within its capacity; `c` outlives the call.
-        unsafe { glue::utrace_glue_table_walk(Some(collect), (&raw mut c).cast::<c_void>()) };
+        crate::task::for_each_state(|ut| {
+            if c.states.len() == c.states.capacity() {
+                c.missed += 1;
+            } else {
+                // Within capacity: no allocation, cannot fail.
+                let _ = c.states.push(ut.into(), GFP_NOWAIT);
+            }
+        });
         if c.missed == 0 {
             return Some(c.states);
         }

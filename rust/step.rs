@@ -38,7 +38,7 @@ use core::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
-use kernel::sync::{Arc, ArcBorrow};
+use kernel::sync::Arc;
 use kernel::task::Task;
 
 use crate::abi;
@@ -520,23 +520,6 @@ fn kick(ut: &Arc<UtraceTask>) {
     }
 }
 
-/// Collects the states of armed threads (table walk callback, under RCU: no sleeping).
-///
-/// # Safety
-///
-/// `p` is a table entry valid under the walk's RCU section; `arg` is the `KVec` of [`shutdown`].
-unsafe extern "C" fn collect_armed(p: *mut c_void, arg: *mut c_void) {
-    // SAFETY: per the function's safety requirements.
-    let ut = unsafe { ArcBorrow::<UtraceTask>::from_raw(p.cast()) };
-    if ut.step.state.load(Ordering::Acquire) != ARMED {
-        return;
-    }
-    // SAFETY: `arg` is the caller's vector, used only during the walk.
-    let v = unsafe { &mut *arg.cast::<KVec<Arc<UtraceTask>>>() };
-    // No memory: the next round retries.
-    let _ = v.push(ut.into(), GFP_ATOMIC);
-}
-
 /// What [`take_back_stopped`] did, under the stopped thread's siglock.
 struct TakeBack<'a> {
     ut: &'a UtraceTask,
@@ -618,11 +601,12 @@ pub(crate) fn shutdown() {
     let mut waited = 0u32;
     loop {
         let mut armed: KVec<Arc<UtraceTask>> = KVec::new();
-        // SAFETY: `collect_armed` has the walk callback's prototype and does not sleep;
-        // `armed` outlives the call.
-        unsafe {
-            glue::utrace_glue_table_walk(Some(collect_armed), (&raw mut armed).cast::<c_void>())
-        };
+        crate::task::for_each_state(|ut| {
+            if ut.step.state.load(Ordering::Acquire) == ARMED {
+                // No memory: the next round retries.
+                let _ = armed.push(ut.into(), GFP_ATOMIC);
+            }
+        });
         if armed.is_empty() {
             return;
         }

@@ -36,7 +36,7 @@ use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use kernel::sync::{Arc, SpinLockIrq};
+use kernel::sync::{Arc, ArcBorrow, SpinLockIrq};
 use kernel::task::Task;
 use kernel::types::Opaque;
 use kernel::{new_spinlock_irq, sync::rcu};
@@ -212,6 +212,28 @@ impl Drop for InTracepoint<'_> {
     fn drop(&mut self) {
         self.0.in_tracepoint.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Calls `f` on every per-task state in the table, in the walk's RCU read section: `f` must
+/// not sleep. It gets a borrow it cannot keep (turn it into an `Arc` to keep the state).
+pub(crate) fn for_each_state<F: FnMut(ArcBorrow<'_, UtraceTask>)>(mut f: F) {
+    /// # Safety
+    ///
+    /// `p` is a table entry (an `Arc<UtraceTask>` the table holds a reference on during the
+    /// walk); `arg` is the `F` passed below, alive and not otherwise used during the walk.
+    unsafe extern "C" fn visit<F: FnMut(ArcBorrow<'_, UtraceTask>)>(
+        p: *mut c_void,
+        arg: *mut c_void,
+    ) {
+        // SAFETY: per the function's safety requirements.
+        let ut = unsafe { ArcBorrow::<UtraceTask>::from_raw(p.cast()) };
+        // SAFETY: per the function's safety requirements.
+        let f = unsafe { &mut *arg.cast::<F>() };
+        f(ut);
+    }
+    // SAFETY: `visit::<F>` has the walk callback's prototype and does not sleep unless `f`
+    // does (which the caller rules out); `f` outlives the walk.
+    unsafe { glue::utrace_glue_table_walk(Some(visit::<F>), (&raw mut f).cast::<c_void>()) };
 }
 
 #[pinned_drop]
