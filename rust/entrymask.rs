@@ -219,8 +219,7 @@ pub(crate) fn expected_now(regs: &UserRegs) -> Expected {
     Expected {
         call: regs.call(),
         ip: regs.syscall_return_ip(),
-        // SAFETY: reads current's syscall status.
-        compat: unsafe { glue::utrace_glue_in_compat_syscall() },
+        compat: glue::in_compat_syscall(),
     }
 }
 

@@ -241,16 +241,10 @@ pub(crate) fn after_entry_report(
     if abort {
         regs.abort_syscall();
     // An engine that set the number to -1 runs nothing: nothing to filter.
-    } else if !regs.syscall_aborted() && regs.call() != filtered.call() && seccomp_active() {
+    } else if !regs.syscall_aborted() && regs.call() != filtered.call() && glue::seccomp_active() {
         resend(ut, regs, EntryKind::Recheck);
     }
     true
-}
-
-/// Whether current has a seccomp mode (strict or filter): set once, never cleared.
-fn seccomp_active() -> bool {
-    // SAFETY: reads current's seccomp mode.
-    unsafe { glue::utrace_glue_seccomp_active() }
 }
 
 /// Sends the syscall at `sys_enter` back through the entry code: skip it and put it back

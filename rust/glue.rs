@@ -343,3 +343,21 @@ pub(crate) fn errno(r: Result) -> c_int {
         Err(e) => e.to_errno(),
     }
 }
+
+/// Whether current is exiting (`PF_EXITING`).
+pub(crate) fn current_exiting() -> bool {
+    // SAFETY: only reads current's flags.
+    unsafe { utrace_glue_current_exiting() }
+}
+
+/// Whether current's syscall is a compat one (`in_compat_syscall()`).
+pub(crate) fn in_compat_syscall() -> bool {
+    // SAFETY: only reads current's syscall status.
+    unsafe { utrace_glue_in_compat_syscall() }
+}
+
+/// Whether current has a seccomp mode (strict or filter): set once, never cleared.
+pub(crate) fn seccomp_active() -> bool {
+    // SAFETY: only reads current's seccomp mode.
+    unsafe { utrace_glue_seccomp_active() }
+}

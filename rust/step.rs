@@ -146,8 +146,7 @@ pub(crate) fn active_count() -> usize {
 /// The thread will not run user code any more, or utrace is going away.
 fn leaving() -> bool {
     let fatal = glue::fatal_pending();
-    // SAFETY: only reads current's flags.
-    let exiting = unsafe { glue::utrace_glue_current_exiting() };
+    let exiting = glue::current_exiting();
     SHUTDOWN.load(Ordering::Acquire) || fatal || exiting
 }
 
