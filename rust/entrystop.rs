@@ -35,11 +35,11 @@
 //!
 //! The per-task part ([`EntryStop`]) is touched only by the thread itself.
 
-use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::ffi::c_long;
 use kernel::pr_warn_once;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, AtomicType, Relaxed};
 use kernel::sync::Arc;
 
 use crate::abi;
@@ -51,7 +51,7 @@ use crate::work::{self, EmbeddedWork};
 
 /// Where the thread is in a syscall-entry stop ([`EntryStop::state`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
+#[repr(i32)]
 pub(crate) enum SyscallStop {
     None = 0,
     /// `sys_enter` skipped the syscall: its `sys_exit` is the skipped pass, not reported.
@@ -66,21 +66,15 @@ pub(crate) enum SyscallStop {
     Rechecked = 4,
 }
 
-impl SyscallStop {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            1 => SyscallStop::Skipped,
-            2 => SyscallStop::Stopped,
-            3 => SyscallStop::Resumed,
-            4 => SyscallStop::Rechecked,
-            _ => SyscallStop::None,
-        }
-    }
+// SAFETY: a unit-only enum with `repr(i32)`: same size and alignment as `i32`, and
+// round-trip transmutable to it (only values of the enum are ever stored).
+unsafe impl AtomicType for SyscallStop {
+    type Repr = i32;
 }
 
 /// What a syscall-entry item does before the syscall enters again.
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
+#[repr(i32)]
 pub(crate) enum EntryKind {
     /// The syscall-entry stop.
     Stop = 0,
@@ -92,14 +86,10 @@ pub(crate) enum EntryKind {
     Unmasked = 2,
 }
 
-impl EntryKind {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            1 => EntryKind::Recheck,
-            2 => EntryKind::Unmasked,
-            _ => EntryKind::Stop,
-        }
-    }
+// SAFETY: a unit-only enum with `repr(i32)`: same size and alignment as `i32`, and
+// round-trip transmutable to it (only values of the enum are ever stored).
+unsafe impl AtomicType for EntryKind {
+    type Repr = i32;
 }
 
 /// A queued entry item's orders: what was skipped, whether to abort, whether to stop.
@@ -115,44 +105,44 @@ pub(crate) struct Pending {
 /// `queued` flag excepted, see [`EmbeddedWork`]).
 pub(crate) struct EntryStop {
     /// [`SyscallStop`].
-    state: AtomicU8,
+    state: Atomic<SyscallStop>,
     /// With `Resumed` or `Rechecked`: the return address of the syscall to be re-run.
-    rerun_ip: AtomicUsize,
+    rerun_ip: Atomic<usize>,
     /// The item: queued at `sys_enter`, so that no syscall-entry stop allocates.
     work: EmbeddedWork,
     /// Its [`Pending`], written before it is queued, read when it runs.
-    nr: AtomicIsize,
-    ax: AtomicUsize,
-    abort: AtomicBool,
-    kind: AtomicU8,
+    nr: Atomic<isize>,
+    ax: Atomic<usize>,
+    abort: Atomic<bool>,
+    kind: Atomic<EntryKind>,
 }
 
 impl EntryStop {
     pub(crate) fn new() -> Self {
         EntryStop {
-            state: AtomicU8::new(0),
-            rerun_ip: AtomicUsize::new(0),
+            state: Atomic::new(SyscallStop::None),
+            rerun_ip: Atomic::new(0),
             work: EmbeddedWork::new(),
-            nr: AtomicIsize::new(0),
-            ax: AtomicUsize::new(0),
-            abort: AtomicBool::new(false),
-            kind: AtomicU8::new(0),
+            nr: Atomic::new(0),
+            ax: Atomic::new(0),
+            abort: Atomic::new(false),
+            kind: Atomic::new(EntryKind::Stop),
         }
     }
 
     /// Where the thread is in a syscall-entry stop.
     pub(crate) fn state(&self) -> SyscallStop {
-        SyscallStop::from_u8(self.state.load(Ordering::Relaxed))
+        self.state.load(Relaxed)
     }
 
     fn set_state(&self, s: SyscallStop) {
-        self.state.store(s as u8, Ordering::Relaxed);
+        self.state.store(s, Relaxed);
     }
 
     /// After an entry stop (`Resumed`) or a pass back through seccomp (`Rechecked`): the
     /// syscall returning to `ip` is the re-run.
     fn set_rerun_at(&self, ip: usize, s: SyscallStop) {
-        self.rerun_ip.store(ip, Ordering::Relaxed);
+        self.rerun_ip.store(ip, Relaxed);
         self.set_state(s);
     }
 
@@ -162,7 +152,7 @@ impl EntryStop {
     fn take_rerun_at(&self, ip: usize) -> SyscallStop {
         let s = self.state();
         if matches!(s, SyscallStop::Resumed | SyscallStop::Rechecked)
-            && self.rerun_ip.load(Ordering::Relaxed) == ip
+            && self.rerun_ip.load(Relaxed) == ip
         {
             self.set_state(SyscallStop::None);
             return s;
@@ -310,10 +300,10 @@ fn queue(ut: &Arc<UtraceTask>, p: Pending) -> Result {
     let e = &ut.entry;
     let signal = bindings::task_work_notify_mode_TWA_SIGNAL;
     if !e.work.is_queued() {
-        e.nr.store(p.skipped.nr, Ordering::Relaxed);
-        e.ax.store(p.skipped.ax, Ordering::Relaxed);
-        e.abort.store(p.abort, Ordering::Relaxed);
-        e.kind.store(p.kind as u8, Ordering::Relaxed);
+        e.nr.store(p.skipped.nr, Relaxed);
+        e.ax.store(p.skipped.ax, Relaxed);
+        e.abort.store(p.abort, Relaxed);
+        e.kind.store(p.kind, Relaxed);
         if e.work.queue(ut, run_embedded, signal)? {
             return Ok(());
         }
@@ -335,11 +325,11 @@ unsafe extern "C" fn run_embedded(head: *mut bindings::callback_head) {
     let e = &ut.entry;
     let p = Pending {
         skipped: arch::Skipped {
-            nr: e.nr.load(Ordering::Relaxed),
-            ax: e.ax.load(Ordering::Relaxed),
+            nr: e.nr.load(Relaxed),
+            ax: e.ax.load(Relaxed),
         },
-        abort: e.abort.load(Ordering::Relaxed),
-        kind: EntryKind::from_u8(e.kind.load(Ordering::Relaxed)),
+        abort: e.abort.load(Relaxed),
+        kind: e.kind.load(Relaxed),
     };
     run(&ut, p);
     drop(ut);
