@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "linux/utrace.h"
 #include "utrace_test_util.h"
 
 #define ROUND	100000
@@ -43,7 +44,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--attach-self")) {
 		slot = atoi(argv[2]);
-		if (ut_cmd("attach %d %d", slot, getpid()) || ut_cmd("count %d", slot) ||
+		/* Its own thread group: refused unless asked for (the access rules). */
+		if (ut_cmd("attach %d %d 0x%x", slot, getpid(),
+			   UTRACE_ATTACH_CREATE | UTRACE_ACCESS_OWN_GROUP) ||
+		    ut_cmd("count %d", slot) ||
 		    ut_cmd("events %d c0", slot)) {
 			fprintf(stderr, "syscall_bench: cannot attach the test engine\n");
 			return 1;
