@@ -112,16 +112,19 @@ impl UserRegs {
         self.ptr
     }
 
-    /// Reads them.
-    fn get(&self) -> bindings::pt_regs {
+    /// Reads them: `f` gets a borrow for the time of the call (no copy of the whole
+    /// `pt_regs` for one field).
+    fn read<R>(&self, f: impl FnOnce(&bindings::pt_regs) -> R) -> R {
         // SAFETY: by the type invariants, `ptr` is current's saved user registers, which
-        // only current writes while it runs; no reference into them is held.
-        unsafe { self.ptr.read() }
+        // only current writes while it runs; the reference lives only for `f`, which the
+        // methods below give no way to write these registers meanwhile.
+        let r = unsafe { &*self.ptr };
+        f(r)
     }
 
     /// Changes them.
     fn update<R>(&self, f: impl FnOnce(&mut bindings::pt_regs) -> R) -> R {
-        // SAFETY: as in `get`; the reference lives only for `f`, which the methods below
+        // SAFETY: as in `read`; the reference lives only for `f`, which the methods below
         // give no way to reach these registers again.
         let r = unsafe { &mut *self.ptr };
         f(r)
@@ -129,11 +132,10 @@ impl UserRegs {
 
     /// The syscall current is making, at `sys_enter`.
     pub(crate) fn call(&self) -> Call {
-        let r = self.get();
-        Call {
+        self.read(|r| Call {
             nr: r.orig_ax,
             args: [r.di, r.si, r.dx, r.r10, r.r8, r.r9],
-        }
+        })
     }
 
     /// Skips the syscall at `sys_enter` so that the thread can stop (or go back through the
@@ -158,7 +160,7 @@ impl UserRegs {
     /// Whether the syscall is aborted (number `-1`): at `sys_enter`, a ptracer or an earlier
     /// engine set it; after [`UserRegs::entry_stop_end`], no re-run comes.
     pub(crate) fn syscall_aborted(&self) -> bool {
-        self.get().orig_ax == NO_SYSCALL
+        self.read(|r| r.orig_ax == NO_SYSCALL)
     }
 
     /// Aborts the syscall at `sys_enter` (`UTRACE_SYSCALL_ABORT`): it returns `ax`
@@ -202,12 +204,12 @@ impl UserRegs {
     /// Where a syscall returns to (just after its instruction): it identifies the re-run of
     /// a syscall after an entry stop, which may come after a signal handler's own syscalls.
     pub(crate) fn syscall_return_ip(&self) -> usize {
-        self.get().ip
+        self.read(|r| r.ip)
     }
 
     /// The instruction pointer.
     pub(crate) fn ip(&self) -> usize {
-        self.get().ip
+        self.read(|r| r.ip)
     }
 
     /// Sets TF; returns whether it was already set (by the program).
@@ -231,14 +233,14 @@ impl UserRegs {
     /// runs). After such an instruction TF is the program's, whatever utrace had set.
     /// Task context (reads user memory, may fault).
     pub(crate) fn insn_sets_tf(&self) -> bool {
-        let r = self.get();
+        let (ip, ax) = self.read(|r| (r.ip, r.ax));
         let mut buf = [0u8; 15];
         // SAFETY: `buf` is writable for its length; the glue reads current's user memory
         // (task context, may fault).
-        let n = unsafe { crate::glue::utrace_glue_copy_insn(r.ip, buf.as_mut_ptr(), 15) };
+        let n = unsafe { crate::glue::utrace_glue_copy_insn(ip, buf.as_mut_ptr(), 15) };
         let code = &buf[..n.clamp(0, 15) as usize];
         if code.starts_with(&[0x0f, 0x05]) {
-            return r.ax == NR_RT_SIGRETURN;
+            return ax == NR_RT_SIGRETURN;
         }
         for &b in code {
             match b {
@@ -256,7 +258,7 @@ impl UserRegs {
     /// stop (`ip` is still after the instruction; the restart moves it back later): whether
     /// it is `rt_sigreturn`.
     pub(crate) fn rerun_sets_tf(&self) -> bool {
-        self.get().orig_ax == NR_RT_SIGRETURN
+        self.read(|r| r.orig_ax == NR_RT_SIGRETURN)
     }
 }
 
