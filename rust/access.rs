@@ -177,7 +177,7 @@ pub(crate) fn secure_exec(ut: &Arc<UtraceTask>, bprm: *const bindings::linux_bin
             continue;
         }
         // Current is not in a callback: the detach completes here (no -EINPROGRESS).
-        if ut.detach_engine(e, true).is_ok() {
+        if crate::detach::detach_engine(ut, e, true).is_ok() {
             detached += 1;
         }
     }

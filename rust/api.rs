@@ -22,7 +22,7 @@ use crate::glue::{self, is_err_or_null, to_err_ptr};
 use crate::hooks;
 use crate::step;
 use crate::stop;
-use crate::task::UtraceTask;
+use crate::task::{self, UtraceTask};
 use crate::work;
 
 /// `utrace_attach_task()`.
@@ -137,7 +137,7 @@ fn attach_new(
             }
         }) {
             Ok(()) => {
-                hooks::engine_events_changed(0, hooks::ATTACHED);
+                hooks::add_needs(hooks::ATTACHED, task::may_register_probes);
                 return Ok(Engine::into_api_ref(engine));
             }
             // The state was removed (reaped or emptied) meanwhile: start over.
@@ -232,18 +232,18 @@ fn set_events(e: &Engine, events: usize) -> Result {
         return Err(EINVAL);
     }
     let ut = e.utrace();
-    // The new mask's probes first (see `hooks::engine_events_changed` for when they are
+    // The new mask's probes first (see `hooks::add_needs` for when they are
     // registered before this returns), the old mask's given back after. DEATH on an exiting
     // thread (`set_engine_events`) relies on the exit probe, which is always registered.
-    let pending = hooks::engine_events_changed(0, events | hooks::ATTACHED);
-    let old = match ut.set_engine_events(e, events) {
+    let pending = hooks::add_needs(events | hooks::ATTACHED, task::may_register_probes);
+    let old = match ut.set_engine_events(e, events, || work::queue_exit(ut)) {
         Ok(old) => old,
         Err(err) => {
-            hooks::engine_events_changed(events | hooks::ATTACHED, 0);
+            hooks::drop_needs(events | hooks::ATTACHED);
             return Err(err);
         }
     };
-    hooks::engine_events_changed(old | hooks::ATTACHED, 0);
+    hooks::drop_needs(old | hooks::ATTACHED);
     if pending {
         // A probe could not be registered here: the thread registers it before it next
         // returns to user mode (the workqueue may do it sooner).
@@ -289,7 +289,7 @@ fn control(e: &Engine, action: u32) -> Result {
             // callback): the original's `EALREADY` there left the engine attached until the
             // reap, so "DETACH, barrier, put" did not detach an engine of a zombie nobody
             // reaps, and its report_reap still came after its owner let it go.
-            ut.detach_engine(e, is_current)
+            crate::detach::detach_engine(ut, e, is_current)
         }
         // Past its death (report begun, or a zombie): no stop or report can come any more.
         _ if ut.is_gone() => Err(ESRCH),

@@ -181,8 +181,8 @@ pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
     let now = expected_now(regs);
     // The probes must be there before the first masked entry can happen. If one could not
     // be registered (no memory), mask nothing: the restart is then seen, not a filter lost.
-    if hooks::engine_events_changed(0, hooks::MASKED) {
-        hooks::engine_events_changed(hooks::MASKED, 0);
+    if hooks::add_needs(hooks::MASKED, crate::task::may_register_probes) {
+        hooks::drop_needs(hooks::MASKED);
         return;
     }
     ACTIVE.fetch_add(1, Ordering::AcqRel);
@@ -225,7 +225,7 @@ pub(crate) fn expected_now(regs: &UserRegs) -> Expected {
 
 fn release_need() {
     ACTIVE.fetch_sub(1, Ordering::AcqRel);
-    hooks::engine_events_changed(hooks::MASKED, 0);
+    hooks::drop_needs(hooks::MASKED);
 }
 
 /// Sets the re-run mask of `task` back. Returns the bits that were masked and whether the

@@ -9,7 +9,7 @@
 //! discovering later that an event can never be reported.
 //!
 //! A probe is registered only while some attached engine wants an event that needs it
-//! ([`engine_events_changed`] counts, per tracepoint, the engines that need it): with no
+//! ([`add_needs`] and [`drop_needs`] count, per tracepoint, the engines that need it): with no
 //! engine asking for syscall events, `sys_enter`/`sys_exit` carry no probe of ours. The
 //! reap probe is needed by every attached engine, to clean up when its task is freed.
 //!
@@ -24,7 +24,7 @@
 //! tracepoints (`task_newtask`, `sched_process_exec`, `sched_process_exit`) call their probes
 //! inside that SRCU read section: the thread would wait for itself. Another thread holding
 //! `tracepoints_mutex` in that wait, while this one blocks on the mutex, deadlocks just as
-//! well. So the rule ([`register_here`]): a probe an engine's new events need is registered
+//! well. So the rule ([`add_needs`]): a probe an engine's new events need is registered
 //! before `utrace_set_events()` returns when the caller can sleep (preemptible, interrupts
 //! on, not under `rcu_read_lock()`) and is not inside one of those probes (a callback of
 //! `report_clone`, `report_exec`, `report_exit`; utrace marks the thread while it runs
@@ -412,50 +412,54 @@ pub(crate) extern "C" fn utrace_rust_sync_probes() {
     sync_active();
 }
 
-/// Whether the current context may register a probe now (see the file doc): it can sleep,
-/// and it is not inside one of utrace's probes on a non-faultable tracepoint (whose SRCU
-/// read section a registration may wait for).
-fn register_here() -> bool {
-    crate::glue::can_sleep()
-        && !crate::task::UtraceTask::lookup(kernel::task::Task::current_raw())
-            .is_some_and(|ut| ut.in_tracepoint())
-}
-
-/// An engine's event mask changed from `old` to `new` (each with [`ATTACHED`] while it is
-/// attached): adjust the per-probe counts, and the registrations with them.
+/// The probes of the events `bits` (with [`ATTACHED`] for an attached engine, or a pseudo
+/// bit) are needed once more: an engine attached or set events, a thread began to step or
+/// to mask. Registered before this returns if `here()` says the context may (the caller
+/// knows the thread: see [`crate::task::may_register_probes`] and the file doc).
 ///
-/// Returns true if a probe `new` needs is not registered yet: it could not be registered
-/// here (see [`register_here`]) and the workqueue will. The caller then makes the target
-/// thread register it before it returns to user mode (`work::queue_sync_probes`).
-pub(crate) fn engine_events_changed(old: usize, new: usize) -> bool {
+/// Returns true if a probe `bits` need is not registered yet: it could not be registered
+/// here and the workqueue will. The caller then makes the target thread register it before
+/// it returns to user mode (`work::queue_sync_probes`).
+pub(crate) fn add_needs(bits: usize, here: fn() -> bool) -> bool {
     let mut missing = false;
-    let mut deferred = false;
     for (i, h) in HOOKS.iter().enumerate() {
-        let (was, is) = (old & h.events != 0, new & h.events != 0);
-        if is && !was {
-            NEED[i].fetch_add(1, Ordering::AcqRel);
+        if bits & h.events == 0 {
+            continue;
         }
-        if was && !is && NEED[i].fetch_sub(1, Ordering::AcqRel) == 1 {
-            deferred = true;
-        }
+        NEED[i].fetch_add(1, Ordering::AcqRel);
         // Not "did the count go from 0 to 1": an earlier need may have been deferred, and
         // its registration still be pending.
-        if is && !REGISTERED[i].load(Ordering::Acquire) {
+        if !REGISTERED[i].load(Ordering::Acquire) {
             missing = true;
         }
     }
-    if missing && register_here() {
+    if missing && here() {
         sync_active();
         missing = HOOKS
             .iter()
             .enumerate()
-            .any(|(i, h)| new & h.events != 0 && !REGISTERED[i].load(Ordering::Acquire));
+            .any(|(i, h)| bits & h.events != 0 && !REGISTERED[i].load(Ordering::Acquire));
     }
-    if missing || deferred {
+    if missing {
         // SAFETY: queueing our own static work item is valid in any context.
         unsafe { glue::utrace_glue_schedule_sync() };
     }
     missing
+}
+
+/// The probes of the events `bits` are needed once less (the mirror of [`add_needs`]); a
+/// probe no longer needed is unregistered by the workqueue, never here.
+pub(crate) fn drop_needs(bits: usize) {
+    let mut deferred = false;
+    for (i, h) in HOOKS.iter().enumerate() {
+        if bits & h.events != 0 && NEED[i].fetch_sub(1, Ordering::AcqRel) == 1 {
+            deferred = true;
+        }
+    }
+    if deferred {
+        // SAFETY: queueing our own static work item is valid in any context.
+        unsafe { glue::utrace_glue_schedule_sync() };
+    }
 }
 
 /// Registers the probes that are needed now, from a context that may (the thread's own

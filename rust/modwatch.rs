@@ -142,7 +142,7 @@ fn going(module: *mut bindings::module) {
                 // SAFETY: `within_module` only compares the address with the module's ranges.
                 let ours = unsafe { glue::utrace_glue_within_module(e.ops_ptr().cast(), module) };
                 if ours && e.set_orphaned() {
-                    ut.detach_orphan(e);
+                    crate::detach::detach_orphan(ut, e);
                     crate::engine::keep_orphan(e);
                     found += 1;
                 }

@@ -196,7 +196,7 @@ pub(crate) unsafe extern "C" fn sched_prepare_exec(
     // exec'ing it.
     if unsafe { glue::utrace_glue_exec_gains_privilege(bprm) } {
         // Inside the tracepoint's SRCU section: a `release` the detaches make must not
-        // register a probe here (`hooks::register_here`).
+        // register a probe here (`task::may_register_probes`).
         let _tp = ut.enter_tracepoint();
         crate::access::secure_exec(&ut, bprm);
         crate::testing::delay(crate::testing::Window::PrepareExec);
@@ -297,7 +297,7 @@ pub(crate) unsafe extern "C" fn sched_process_free(
         });
         ut.set_reaper(false);
     }
-    ut.detach_all();
+    crate::detach::detach_all(&ut);
 }
 
 /// The `signal_deliver` probe.

@@ -152,7 +152,7 @@ fn fold(ut: &UtraceTask, e: &Engine, out: &mut Outcome, ret: u32, event_bits: bo
     let mut detached = false;
     match resume {
         abi::DETACH => {
-            detached = ut.mark_engine_detached(e);
+            detached = crate::detach::mark_detached(ut, e);
             resume = abi::RESUME;
         }
         abi::RESUME_MAX => {
@@ -190,8 +190,15 @@ pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, site: Site) {
             step::resume(ut);
             return;
         }
-        (abi::STOP, Site::ReturnToUser) => return stop::queue(ut, true),
-        (abi::STOP, Site::InSyscall) => return stop::queue(ut, false),
+        // The stop of `ut`'s thread, in its task_work; `TWA_SIGNAL` to park in
+        // `get_signal()`. On failure (the thread is past `exit_task_work()`, or no memory)
+        // there is no stop: the wake-ups are delivered below.
+        (abi::STOP, Site::ReturnToUser | Site::InSyscall)
+            if work::queue_stop(ut, site == Site::ReturnToUser).is_ok() =>
+        {
+            return;
+        }
+        (abi::STOP, _) => {}
         (abi::SINGLESTEP | abi::BLOCKSTEP, Site::ReturnToUser | Site::InSyscall) => {
             step::queue_arm(ut);
         }

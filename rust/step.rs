@@ -175,7 +175,7 @@ pub(crate) fn resume(ut: &Arc<UtraceTask>) {
 
 fn release_need(ut: &UtraceTask) {
     if ut.step.need.swap(false, Ordering::AcqRel) {
-        hooks::engine_events_changed(hooks::STEPPING, 0);
+        hooks::drop_needs(hooks::STEPPING);
     }
 }
 
@@ -219,7 +219,7 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     // The probes that end a step (sys_exit, signal_deliver) and clean up after it
     // (task_newtask, sched_process_free) must be in place before TF goes live.
     if !ut.step.need.swap(true, Ordering::AcqRel) {
-        hooks::engine_events_changed(0, hooks::STEPPING);
+        hooks::add_needs(hooks::STEPPING, crate::task::may_register_probes);
     }
     // In its own task_work (task context; may fault).
     let Some(regs) = UserRegs::current() else {

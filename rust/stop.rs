@@ -32,122 +32,16 @@
 //! happens instead (resume, detach, SIGKILL, exit, failure to queue the stop), the deferred
 //! wake-ups are delivered: never lost, never early.
 
-use core::ptr;
 use core::sync::atomic::Ordering;
 use kernel::bindings;
 use kernel::pr_warn_once;
-use kernel::sync::Arc;
 use kernel::task::Task;
 
 use crate::engine::Engine;
 use crate::glue;
+use crate::stopstate::Defer;
 use crate::task::{Inner, UtraceTask};
 use kernel::sync::lock::{spinlock::SpinLockIrqBackend, Guard};
-
-/// Wake-ups one thread can defer in one pass; more are delivered at once (early, never lost).
-const MAX_DEFERRED: usize = 4;
-
-/// One wake-up held back by `utrace_wake_up()`: the queue, and the engine whose callback
-/// asked for it (identity only, never dereferenced: its wake-ups go early if it detaches).
-#[derive(Clone, Copy)]
-struct DeferredWake {
-    wq: *mut bindings::wait_queue_head,
-    engine: *const Engine,
-}
-
-const NO_WAKE: DeferredWake = DeferredWake {
-    wq: ptr::null_mut(),
-    engine: ptr::null(),
-};
-
-/// The stop state of one thread (in `UtraceTask::inner`).
-pub(crate) struct StopState {
-    /// The thread has committed to sleep in [`park`] and has not run since.
-    stopped: bool,
-    /// Register accesses in progress (`examine.rs`): the thread does not leave its stop,
-    /// whatever lets it go (resume, detach, SIGKILL), until they are done.
-    pub(crate) examiners: u32,
-    /// The first of them set `JOBCTL_PTRACE_FROZEN` (SIGKILL does not wake the thread).
-    pub(crate) froze: bool,
-    /// Let go while accesses were in progress: the thread sleeps uninterruptibly until the
-    /// last one wakes it.
-    pub(crate) held: bool,
-    /// Wake-ups `utrace_wake_up()` deferred in the current pass.
-    deferred: [DeferredWake; MAX_DEFERRED],
-    ndeferred: usize,
-}
-
-// SAFETY: the wait queue pointers are only handed to `wake_up()`, which any thread may call;
-// the engine that deferred them keeps them valid until delivered (the API's contract). The
-// engine pointers are only compared.
-unsafe impl Send for StopState {}
-
-impl StopState {
-    pub(crate) const fn new() -> Self {
-        StopState {
-            stopped: false,
-            examiners: 0,
-            froze: false,
-            held: false,
-            deferred: [NO_WAKE; MAX_DEFERRED],
-            ndeferred: 0,
-        }
-    }
-
-    fn take_deferred(&mut self) -> Deferred {
-        let d = Deferred {
-            wakes: self.deferred,
-            n: self.ndeferred,
-        };
-        self.ndeferred = 0;
-        d
-    }
-
-    /// Takes out the wake-ups deferred by `engine`'s callbacks, keeping the others.
-    fn take_deferred_of(&mut self, engine: *const Engine) -> Deferred {
-        let mut d = Deferred {
-            wakes: [NO_WAKE; MAX_DEFERRED],
-            n: 0,
-        };
-        let mut kept = 0;
-        for i in 0..self.ndeferred {
-            let w = self.deferred[i];
-            if ptr::eq(w.engine, engine) {
-                d.wakes[d.n] = w;
-                d.n += 1;
-            } else {
-                self.deferred[kept] = w;
-                kept += 1;
-            }
-        }
-        self.ndeferred = kept;
-        d
-    }
-}
-
-/// Deferred wake-ups taken out from under the lock, to deliver after it is dropped.
-struct Deferred {
-    wakes: [DeferredWake; MAX_DEFERRED],
-    n: usize,
-}
-
-impl Deferred {
-    fn deliver(self) {
-        for w in &self.wakes[..self.n] {
-            // SAFETY: `wq` was valid when deferred and the engine keeps it valid until its
-            // wake-up is delivered (`utrace_wake_up` contract).
-            unsafe { glue::utrace_glue_wake_up(w.wq) };
-        }
-    }
-}
-
-/// `engine` was detached: deliver the wake-ups its callbacks deferred now, early rather
-/// than after its module may have freed the queues (a detached engine's module may go away
-/// as soon as `utrace_barrier` returns, which does not wait for this thread's stop).
-pub(crate) fn deliver_deferred_of(ut: &UtraceTask, engine: &Engine) {
-    let d = ut.lock().stop.take_deferred_of(engine);
-    d.deliver();
-}
 
 /// Whether the thread is parked (committed to its stop).
 pub(crate) fn is_stopped(ut: &UtraceTask) -> bool {
@@ -271,28 +165,19 @@ pub(crate) unsafe extern "C" fn utrace_wake_up(wq: *mut bindings::wait_queue_hea
             let engine = ut.reporting_engine();
             if !engine.is_null() {
                 let mut g = ut.lock();
-                let s = &mut g.stop;
-                if s.deferred[..s.ndeferred].iter().any(|w| w.wq == wq) {
-                    return;
+                match g.stop.defer(wq, engine.cast()) {
+                    Defer::Already => return,
+                    Defer::Deferred => {
+                        ut.wake_deferred.store(true, Ordering::Release);
+                        return;
+                    }
+                    Defer::Full => {
+                        pr_warn_once!("utrace_wake_up: too many wake-ups in one callback pass\n")
+                    }
                 }
-                if s.ndeferred < MAX_DEFERRED {
-                    s.deferred[s.ndeferred] = DeferredWake { wq, engine };
-                    s.ndeferred += 1;
-                    ut.wake_deferred.store(true, Ordering::Release);
-                    return;
-                }
-                pr_warn_once!("utrace_wake_up: too many wake-ups in one callback pass\n");
             }
         }
     }
     // SAFETY: per the function's safety requirements.
     unsafe { glue::utrace_glue_wake_up(wq) };
-}
-
-/// Queues the stop of `ut`'s thread after a pass answered `UTRACE_STOP`. On failure (the
-/// thread is past `exit_task_work()`, or no memory) there is no stop: deliver the wake-ups.
-pub(crate) fn queue(ut: &Arc<UtraceTask>, signal: bool) {
-    if crate::work::queue_stop(ut, signal).is_err() {
-        flush_deferred(ut);
-    }
 }

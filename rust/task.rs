@@ -97,7 +97,7 @@ unsafe extern "C" fn retire_rcu(head: *mut bindings::callback_head) {
 /// What the `inner` lock protects besides serialising the writers of a `UtraceTask` (list
 /// replacement, event masks): the stop state.
 pub(crate) struct Inner {
-    pub(crate) stop: crate::stop::StopState,
+    pub(crate) stop: crate::stopstate::StopState,
     pub(crate) exit: ExitState,
 }
 
@@ -236,6 +236,14 @@ pub(crate) fn for_each_state<F: FnMut(ArcBorrow<'_, UtraceTask>)>(mut f: F) {
     unsafe { glue::utrace_glue_table_walk(Some(visit::<F>), (&raw mut f).cast::<c_void>()) };
 }
 
+/// Whether the current context may register a probe now (`hooks.rs`, file doc): it can
+/// sleep, and it is not inside one of utrace's probes on a non-faultable tracepoint (whose
+/// SRCU read section a registration may wait for). For `hooks::add_needs`.
+pub(crate) fn may_register_probes() -> bool {
+    glue::can_sleep()
+        && !UtraceTask::lookup(Task::current_raw()).is_some_and(|ut| ut.in_tracepoint())
+}
+
 #[pinned_drop]
 impl PinnedDrop for UtraceTask {
     fn drop(self: Pin<&mut Self>) {
@@ -258,7 +266,7 @@ impl UtraceTask {
             pin_init!(UtraceTask {
                 task: ARef::from(task),
                 inner <- new_spinlock_irq!(Inner {
-                    stop: crate::stop::StopState::new(),
+                    stop: crate::stopstate::StopState::new(),
                     exit: ExitState::default(),
                 }),
                 list: AtomicPtr::new(Arc::into_raw(empty).cast_mut()),
@@ -585,12 +593,14 @@ impl UtraceTask {
     /// set after death began (checked under the lock: see [`begin_death`](Self::begin_death)).
     ///
     /// DEATH newly set on a task past `sched_process_exit` whose exit item is not queued
-    /// queues it; if that fails (the task is past `exit_task_work()`), the death report can
-    /// no longer come and the answer is `EALREADY`.
+    /// queues it (`queue_exit`, called under the lock: it must not sleep); if that fails
+    /// (the task is past `exit_task_work()`), the death report can no longer come and the
+    /// answer is `EALREADY`.
     pub(crate) fn set_engine_events(
-        self: &Arc<Self>,
+        &self,
         engine: &Engine,
         events: usize,
+        queue_exit: impl FnOnce() -> Result,
     ) -> Result<usize> {
         let mut inner = self.inner.lock();
         let Some(list) = self.snapshot().filter(|_| engine.is_attached()) else {
@@ -605,7 +615,7 @@ impl UtraceTask {
         if new_bits & crate::abi::EVENT_DEATH != 0 && !x.queued && self.exiting_locked(x) {
             // Allocated with GFP_ATOMIC under the lock; task_work_add() is lock-free and
             // fails once the task is past exit_task_work(): too late for the report.
-            crate::work::queue_exit(self).map_err(|e| if e == ESRCH { EALREADY } else { e })?;
+            queue_exit().map_err(|e| if e == ESRCH { EALREADY } else { e })?;
             x.queued = true;
         }
         engine.set_events_locked(events);
@@ -680,24 +690,19 @@ impl UtraceTask {
         unsafe { glue::utrace_glue_table_remove(self.task.as_ptr(), raw) };
     }
 
-    /// Detaches every engine (reap, unload): no callback is running any more.
-    pub(crate) fn detach_all(&self) {
-        let list = {
-            let inner = self.inner.lock();
-            let Some(list) = self.snapshot() else {
-                return;
-            };
-            self.publish(&inner, None);
-            list
-        };
-        for e in list.engines.iter() {
-            self.mark_engine_detached(e);
-            e.drop_attach_ref();
-        }
+    /// Detach-all's first half (`detach::detach_all`): the list is unpublished and handed
+    /// to the caller, who detaches every engine in it; `None` if the state was removed.
+    pub(crate) fn unpublish(&self) -> Option<Arc<EngineList>> {
+        let inner = self.inner.lock();
+        let list = self.snapshot()?;
+        self.publish(&inner, None);
+        Some(list)
+    }
+
+    /// Detach-all's last half: no engine is left; the state leaves the table.
+    pub(crate) fn remove_emptied(&self) {
         self.events.store(0, Ordering::Release);
         self.remove_from_table();
-        crate::step::forget(self);
-        crate::entrymask::forget(self);
     }
 
     /// Before calling `engine`: publish it as the one being reported to, then check that it
@@ -754,7 +759,7 @@ impl UtraceTask {
         // a detacher see the callback over, before this. A detach marked after this check
         // delivers them itself (its `deliver_deferred_of` takes the lock after the deferral).
         if !engine.is_attached() {
-            crate::stop::deliver_deferred_of(self, engine);
+            self.deliver_deferred_of(engine);
         }
         self.reporting.store(ptr::null_mut(), Ordering::Release);
         // `utrace_barrier` sleeps until `reporting` no longer names its engine.
@@ -776,55 +781,23 @@ impl UtraceTask {
         ptr::eq(self.reporting.load(Ordering::Acquire), engine)
     }
 
-    /// Detaches `engine` on request of another thread (or of the task itself outside the
-    /// engine's callbacks). Returns `EINPROGRESS` if a callback of it may be running.
-    /// Marks `engine` detached and gives back the probes its events needed. Returns false if
-    /// it already was detached. Under the lock, so that `set_engine_events` and this agree
-    /// on the mask whose probes are given back.
-    pub(crate) fn mark_engine_detached(&self, engine: &Engine) -> bool {
-        let (first, events) = {
-            let _inner = self.inner.lock();
-            (engine.mark_detached(), engine.events())
-        };
-        if first {
-            crate::hooks::engine_events_changed(events | crate::hooks::ATTACHED, 0);
-            // Its deferred wake-ups go now: its module may free their queues once it has
-            // detached and `utrace_barrier` returned.
-            crate::stop::deliver_deferred_of(self, engine);
-            // A detached engine no longer keeps the thread stopped.
-            crate::stop::recheck(self);
-        }
-        first
+    /// Marks `engine` detached. Returns whether this call did (false: it already was) and
+    /// its events then. Under the lock, so that `set_engine_events` and the detacher agree
+    /// on the mask whose probes are given back (`detach::mark_detached`).
+    pub(crate) fn mark_detached(&self, engine: &Engine) -> (bool, usize) {
+        let _inner = self.inner.lock();
+        (engine.mark_detached(), engine.events())
     }
 
-    /// Detaches an engine whose module is going away, and waits until no callback of it and
-    /// no drop of its attached reference is running (the module's code is still mapped
-    /// while its `MODULE_STATE_GOING` notifier runs). Process context; may sleep.
-    pub(crate) fn detach_orphan(&self, engine: &Engine) {
-        self.mark_engine_detached(engine);
-        // Both ends are signalled on the barrier queue (`finish_callback`,
-        // `Engine::mark_ref_dropped`).
-        let _ = glue::barrier_wait_until(
-            &|| !self.is_reporting(engine) && !engine.attach_ref_dropping(),
-            false,
-        );
-        engine.drop_attach_ref();
-        self.prune();
-    }
-
-    pub(crate) fn detach_engine(&self, engine: &Engine, is_current: bool) -> Result {
-        if !self.mark_engine_detached(engine) {
-            return Err(ESRCH);
-        }
-        let in_flight = self.is_reporting(engine);
-        if !in_flight {
-            engine.drop_attach_ref();
-        }
-        self.prune();
-        if in_flight && !is_current {
-            return Err(EINPROGRESS);
-        }
-        Ok(())
+    /// `engine` was detached: deliver the wake-ups its callbacks deferred now, early rather
+    /// than after its module may have freed the queues (a detached engine's module may go
+    /// away as soon as `utrace_barrier` returns, which does not wait for this thread's stop).
+    pub(crate) fn deliver_deferred_of(&self, engine: &Engine) {
+        let d = self
+            .lock()
+            .stop
+            .take_deferred_of(ptr::from_ref(engine).cast());
+        d.deliver();
     }
 }
 

@@ -46,6 +46,7 @@ mod access;
 mod api;
 mod arch;
 mod debugfs;
+mod detach;
 mod engine;
 mod entrymask;
 mod entrystop;
@@ -58,6 +59,7 @@ mod probes;
 mod report;
 mod step;
 mod stop;
+mod stopstate;
 mod task;
 mod testing;
 mod work;
@@ -180,7 +182,7 @@ fn teardown(hooks: &hooks::Hooks) {
         }
         // SAFETY: `pop` handed us the table's `Arc<UtraceTask>` reference.
         let ut = unsafe { Arc::<task::UtraceTask>::from_raw(p.cast()) };
-        ut.detach_all();
+        crate::detach::detach_all(&ut);
     }
     // 3. Task_work queued earlier points into this module. Items no engine needs any more
     //    are taken back out of the queues of threads that may never run them (stopped by

@@ -248,7 +248,7 @@ pub(crate) fn item_done() {
 
 /// Makes `ut`'s thread register the probes its engines' events need before it next returns
 /// to user mode (`TWA_RESUME`): `utrace_set_events()` could not register them where it was
-/// called (`hooks::engine_events_changed`). If the thread is past `exit_task_work()` it
+/// called (`hooks::add_needs`). If the thread is past `exit_task_work()` it
 /// needs none; without memory the workqueue still registers them, a little later.
 pub(crate) fn queue_sync_probes(ut: &Arc<UtraceTask>) {
     let _ = queue(
