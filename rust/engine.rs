@@ -14,8 +14,8 @@
 //!   which it skips without touching `ops` or `data`.
 //!
 //! Detach protocol (the original utrace's, with a flag instead of swapping `ops`): the
-//! detacher sets `DETACHED`, then a full barrier, then reads the task's `reporting` pointer;
-//! the reporting thread stores `reporting`, then a full barrier, then checks `DETACHED`
+//! detacher sets `DETACHED`, then `smp_mb()`, then reads the task's `reporting` pointer;
+//! the reporting thread stores `reporting`, then `smp_mb()`, then checks `DETACHED`
 //! before each callback. So either the detacher sees the callback in flight (and leaves the
 //! attached reference for the reporter to drop after the callback returns), or the reporter
 //! sees the flag and makes no callback. This file holds every call into engine code.
@@ -561,7 +561,7 @@ impl InCallback<'_> {
 pub(crate) extern "C" fn utrace_rust_release_deferred() {
     let mut p = RELEASES.xchg(core::ptr::null_mut(), Full);
     while !p.is_null() {
-        // SAFETY: `defer_release` pushed an `Arc` reference; the swap made it ours.
+        // SAFETY: `defer_release` pushed an `Arc` reference; the xchg made it ours.
         let e = unsafe { Arc::from_raw(p) };
         p = e.next_release.load(Relaxed);
         e.release_from_utrace();
@@ -596,7 +596,7 @@ pub(crate) fn keep_orphan(e: &Arc<Engine>) {
 pub(crate) fn free_orphans() {
     let mut p = ORPHANS.xchg(core::ptr::null_mut(), Full);
     while !p.is_null() {
-        // SAFETY: `keep_orphan` pushed an `Arc` reference; the swap made it ours.
+        // SAFETY: `keep_orphan` pushed an `Arc` reference; the xchg made it ours.
         let e = unsafe { Arc::from_raw(p) };
         p = e.next_orphan.load(Relaxed);
         let leaked = e.users.xchg(0, Full);

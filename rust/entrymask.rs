@@ -346,7 +346,7 @@ pub(crate) fn shutdown() {
     SHUTDOWN.store(true, Release);
     crate::task::for_each_state(|ut| {
         // Not `active()` first: that reads the mask without the task lock, and a thread that
-        // saw `SHUTDOWN` clear under it could publish its mask after such a read. The swap
+        // saw `SHUTDOWN` clear under it could publish its mask after such a read. The xchg
         // under the lock either takes the mask or comes before the thread's check of
         // `SHUTDOWN`, which then undoes the mask itself.
         unmask_rerun(&ut, ut.task_ptr(), false);
