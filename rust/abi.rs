@@ -9,9 +9,9 @@
 #![allow(dead_code)]
 
 use core::ffi::c_void;
-use core::sync::atomic::AtomicUsize;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_long, c_ulong};
+use kernel::sync::atomic::Atomic;
 
 pub(crate) const EVENT_QUIESCE: usize = 1 << 0;
 pub(crate) const EVENT_REAP: usize = 1 << 1;
@@ -56,8 +56,9 @@ pub(crate) const ATTACH_ALL: c_int = 0x7f | ACCESS_OWN_GROUP | ACCESS_USER_WORKE
 pub(crate) struct utrace_engine {
     pub(crate) ops: *const utrace_engine_ops,
     pub(crate) data: *mut c_void,
-    /// The event mask; written by utrace under the task's lock, read by anyone.
-    pub(crate) flags: AtomicUsize,
+    /// The event mask; written by utrace under the task's lock, read by anyone. `Atomic<T>`
+    /// has `T`'s size and alignment (`repr(transparent)`): the C `unsigned long`.
+    pub(crate) flags: Atomic<usize>,
 }
 
 type Engine = *mut utrace_engine;

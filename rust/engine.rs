@@ -14,14 +14,13 @@
 //!   which it skips without touching `ops` or `data`.
 //!
 //! Detach protocol (the original utrace's, with a flag instead of swapping `ops`): the
-//! detacher sets `DETACHED`, then a full barrier, then reads the task's `reporting` pointer;
-//! the reporting thread stores `reporting`, then a full barrier, then checks `DETACHED`
+//! detacher sets `DETACHED`, then `smp_mb()`, then reads the task's `reporting` pointer;
+//! the reporting thread stores `reporting`, then `smp_mb()`, then checks `DETACHED`
 //! before each callback. So either the detacher sees the callback in flight (and leaves the
 //! attached reference for the reporter to drop after the callback returns), or the reporter
 //! sees the flag and makes no callback. This file holds every call into engine code.
 
 use core::ffi::c_void;
-use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::cred::Credential;
@@ -29,6 +28,8 @@ use kernel::ffi::{c_int, c_long, c_ulong};
 use kernel::pr_warn_once;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
+use kernel::sync::atomic::{Acquire, Atomic, AtomicType, Full, Relaxed, Release};
+use kernel::sync::barrier::smp_mb;
 use kernel::sync::{Arc, ArcBorrow};
 
 use crate::abi::{self, utrace_engine, utrace_engine_ops};
@@ -43,22 +44,22 @@ use crate::task::{InCallback, UtraceTask};
 pub(crate) struct Engine {
     /// Must be first: engines get a pointer to it, which is a pointer to the `Engine`.
     public: utrace_engine,
-    users: AtomicUsize,
-    detached: AtomicBool,
-    /// The attached reference (one of `users`): [`REF_HELD`], [`REF_DROPPING`] while its put
-    /// (and maybe `release`) runs, [`REF_DROPPED`] after. `utrace_barrier` waits for
-    /// `REF_DROPPED` on a detached engine, so that no `release` runs in engine code after it.
-    attach_ref: AtomicU8,
+    users: Atomic<usize>,
+    detached: Atomic<bool>,
+    /// The attached reference (one of `users`): [`AttachRef::Held`], [`AttachRef::Dropping`]
+    /// while its put (and maybe `release`) runs, [`AttachRef::Dropped`] after. `utrace_barrier`
+    /// waits for `Dropped` on a detached engine, so that no `release` runs in engine code after it.
+    attach_ref: Atomic<AttachRef>,
     /// Set when the engine's module went away: never call into it again.
-    orphaned: AtomicBool,
+    orphaned: Atomic<bool>,
     /// The engine wants the thread stopped (`UTRACE_STOP` returned from its last callback or
     /// given to `utrace_control`). The thread stays parked while any attached engine wants
     /// it (`stop.rs`).
-    wants_stop: AtomicBool,
+    wants_stop: Atomic<bool>,
     /// `UTRACE_SINGLESTEP` or `UTRACE_BLOCKSTEP` if the engine's last answer (or
     /// `utrace_control`) asked for a step, else 0. Taken (cleared) when the thread arms the
-    /// step on its way back to user mode (`step.rs`).
-    step: AtomicU8,
+    /// step on its way back to user mode (`step.rs`). An `i8`: the actions fit.
+    step: Atomic<i8>,
     /// The per-task state of the task attached to (kept after detach, for barrier).
     ut: Arc<UtraceTask>,
     /// The credentials of the task that attached the engine (None: attached outside task
@@ -70,67 +71,83 @@ pub(crate) struct Engine {
     /// notifier orphans its engines before the module is freed.
     module: *mut bindings::module,
     /// Link in the list of releases deferred to process context ([`RELEASES`]).
-    next_release: AtomicPtr<Engine>,
+    next_release: Atomic<*mut Engine>,
     /// Link in the list of orphaned engines utrace keeps until it unloads ([`ORPHANS`]).
-    next_orphan: AtomicPtr<Engine>,
+    next_orphan: Atomic<*mut Engine>,
 }
 
 /// Engines orphaned by their module's going away (`modwatch.rs`), each with one `Arc`
 /// reference: kept (not leaked into the void, where kmemleak would rightly report them)
 /// until utrace unloads, which frees them ([`free_orphans`]).
-static ORPHANS: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
+static ORPHANS: Atomic<*mut Engine> = Atomic::new(core::ptr::null_mut());
 
 /// Calls of `release` made by utrace in progress (see `release_from_utrace`).
-static RELEASING: AtomicUsize = AtomicUsize::new(0);
+static RELEASING: Atomic<usize> = Atomic::new(0);
 
 /// The module whose GOING notifier is running (its exit function has returned), or null:
 /// utrace makes no `release` into it (`release_from_utrace`; a Dekker pair with
 /// `RELEASING`). One at a time: the glue calls the notifier's handler under a mutex.
-static GOING: AtomicPtr<bindings::module> = AtomicPtr::new(core::ptr::null_mut());
+static GOING: Atomic<*mut bindings::module> = Atomic::new(core::ptr::null_mut());
 
 /// Whether `module`'s exit function has returned (its GOING notifier has begun). Only
-/// compares pointers.
+/// compares pointers. The caller (`release_from_utrace`) passes an `smp_mb()` first: that is
+/// the Dekker pair with `begin_module_going`, so an acquire load is enough here.
 fn is_gone(module: *mut bindings::module) -> bool {
-    !module.is_null() && GOING.load(Ordering::SeqCst) == module
+    !module.is_null() && GOING.load(Acquire) == module
 }
 
 /// The GOING notifier of `module` begins (`modwatch.rs`, under the glue's mutex): from now
 /// on no `release` is made into it, and this returns once none made before is running.
 /// Process context; sleeps.
 pub(crate) fn begin_module_going(module: *mut bindings::module) {
-    let prev = GOING.swap(module, Ordering::SeqCst);
+    let prev = GOING.xchg(module, Full);
     if !prev.is_null() {
         pr_warn_once!("utrace: two modules marked going at once (the glue's mutex?)\n");
     }
-    fence(Ordering::SeqCst);
+    // Pairs with the smp_mb() in `release_from_utrace` (Dekker: mark, then read the count).
+    smp_mb(Full);
     // The end of each call is signalled on the barrier queue (`release_from_utrace`).
-    let _ = crate::glue::barrier_wait_until(&|| RELEASING.load(Ordering::Acquire) == 0, false);
+    let _ = crate::glue::barrier_wait_until(&|| RELEASING.load(Acquire) == 0, false);
 }
 
 /// The GOING notifier's work is done: its module is forgotten.
 pub(crate) fn end_module_going() {
-    GOING.store(core::ptr::null_mut(), Ordering::SeqCst);
+    // Release: after the module's engines were orphaned and waited for. No Dekker pattern
+    // reads GOING after this store (the pair is the mark in `begin_module_going`), so it
+    // needs no smp_mb().
+    GOING.store(core::ptr::null_mut(), Release);
 }
 
 /// Engines whose `release` utrace's attached-reference drop deferred to process context
 /// (a lock-free stack; each entry holds one `Arc` reference), run by the glue's work item
 /// (`utrace_rust_release_deferred`).
-static RELEASES: AtomicPtr<Engine> = AtomicPtr::new(core::ptr::null_mut());
+static RELEASES: Atomic<*mut Engine> = Atomic::new(core::ptr::null_mut());
 
-const REF_HELD: u8 = 0;
-const REF_DROPPING: u8 = 1;
-const REF_DROPPED: u8 = 2;
+/// Where the attached reference's drop is ([`Engine::attach_ref`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(i8)]
+enum AttachRef {
+    Held = 0,
+    Dropping = 1,
+    Dropped = 2,
+}
+
+// SAFETY: a unit-only enum with `repr(i8)`: same size and alignment as `i8`, and
+// round-trip transmutable to it (only values of the enum are ever stored).
+unsafe impl AtomicType for AttachRef {
+    type Repr = i8;
+}
 
 /// Engines alive (memory not yet freed), for debugfs and leak tests.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+static LIVE: Atomic<usize> = Atomic::new(0);
 
 pub(crate) fn live_count() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    LIVE.load(Relaxed)
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::Relaxed);
+        LIVE.fetch_sub(1, Relaxed);
     }
 }
 
@@ -156,24 +173,24 @@ impl Engine {
                 public: utrace_engine {
                     ops,
                     data,
-                    flags: AtomicUsize::new(0),
+                    flags: Atomic::new(0),
                 },
-                users: AtomicUsize::new(2),
-                detached: AtomicBool::new(false),
-                attach_ref: AtomicU8::new(REF_HELD),
-                orphaned: AtomicBool::new(false),
-                wants_stop: AtomicBool::new(false),
-                step: AtomicU8::new(0),
+                users: Atomic::new(2),
+                detached: Atomic::new(false),
+                attach_ref: Atomic::new(AttachRef::Held),
+                orphaned: Atomic::new(false),
+                wants_stop: Atomic::new(false),
+                step: Atomic::new(0),
                 ut: ut.clone(),
                 tracer_cred,
                 // SAFETY: only compares the address with the tracked modules' ranges.
                 module: unsafe { crate::glue::utrace_glue_module_of(ops.cast()) },
-                next_release: AtomicPtr::new(core::ptr::null_mut()),
-                next_orphan: AtomicPtr::new(core::ptr::null_mut()),
+                next_release: Atomic::new(core::ptr::null_mut()),
+                next_orphan: Atomic::new(core::ptr::null_mut()),
             },
             flags,
         )?;
-        LIVE.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_add(1, Relaxed);
         Ok(e)
     }
 
@@ -198,11 +215,17 @@ impl Engine {
     /// dropped to zero (the engine was released: it must never be handed out again, or its
     /// `release` would run a second time). `None` then.
     pub(crate) fn try_get(this: ArcBorrow<'_, Self>) -> Option<*mut utrace_engine> {
-        this.users
-            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |u| {
-                (u != 0).then_some(u + 1)
-            })
-            .ok()?;
+        // Increment unless zero: a cmpxchg loop, acquire on success.
+        let mut u = this.users.load(Relaxed);
+        loop {
+            if u == 0 {
+                return None;
+            }
+            match this.users.cmpxchg(u, u + 1, Acquire) {
+                Ok(_) => break,
+                Err(cur) => u = cur,
+            }
+        }
         let arc: Arc<Self> = this.into();
         Some(Self::into_api_ref(arc))
     }
@@ -222,11 +245,14 @@ impl Engine {
     /// The engine's own put (`utrace_engine_put`): the last one calls `release` right here,
     /// in the engine's context, as the original did.
     fn put_user(&self) {
-        if self.users.fetch_sub(1, Ordering::Release) != 1 {
+        if self.users.fetch_sub(1, Release) != 1 {
             return;
         }
-        fence(Ordering::Acquire);
-        if self.orphaned.load(Ordering::Acquire) {
+        // The acquire side of the release fetch_sub (a refcount's last put): orders the
+        // other puts' accesses before `release`'s loads and stores. smp_mb(), not smp_rmb():
+        // the stores would need the control dependency, which 7.3's Rust cannot name.
+        smp_mb(Full);
+        if self.orphaned.load(Acquire) {
             return;
         }
         if let Some(release) = self.ops().release {
@@ -245,14 +271,15 @@ impl Engine {
     /// exit may be waiting for it (an engine whose references the module dropped is known
     /// to be gone only by its `release`).
     fn release_from_utrace(&self) {
-        if self.orphaned.load(Ordering::Acquire) {
+        if self.orphaned.load(Acquire) {
             return;
         }
         // Dekker pair with `begin_module_going` (the GOING handler): it marks the module,
-        // full barrier, then waits for `RELEASING` to be zero. Either this sees the mark, or
-        // the handler waits for this call to end.
-        RELEASING.fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
+        // smp_mb(), then waits for `RELEASING` to be zero. This counts, smp_mb() (pairs with
+        // that one), then reads the mark. Either this sees the mark, or the handler waits for
+        // this call to end.
+        RELEASING.fetch_add(1, Full);
+        smp_mb(Full);
         if !is_gone(self.module) {
             if let Some(release) = self.ops().release {
                 // SAFETY: as in `put_user`: the last reference is gone, the engine is not
@@ -261,7 +288,7 @@ impl Engine {
                 unsafe { release(self.public.data) };
             }
         }
-        RELEASING.fetch_sub(1, Ordering::Release);
+        RELEASING.fetch_sub(1, Release);
         // `begin_module_going` sleeps until the count is zero.
         crate::glue::barrier_wake();
     }
@@ -299,28 +326,28 @@ impl Engine {
     /// Detached, and the attached reference dropped (its `release`, if it was the last
     /// reference, has returned): utrace will not call into the engine any more.
     pub(crate) fn is_fully_detached(&self) -> bool {
-        !self.is_attached() && self.attach_ref.load(Ordering::Acquire) == REF_DROPPED
+        !self.is_attached() && self.attach_ref.load(Acquire) == AttachRef::Dropped
     }
 
     /// The event mask.
     pub(crate) fn events(&self) -> usize {
-        self.public.flags.load(Ordering::Acquire)
+        self.public.flags.load(Acquire)
     }
 
     /// Sets the event mask. Callers hold the task's lock (`task.rs`).
     pub(crate) fn set_events_locked(&self, events: usize) {
-        self.public.flags.store(events, Ordering::Release);
+        self.public.flags.store(events, Release);
     }
 
     pub(crate) fn is_attached(&self) -> bool {
-        !self.detached.load(Ordering::Acquire)
+        !self.detached.load(Acquire)
     }
 
-    /// Marks the engine detached. Returns false if it already was. Followed by a full
-    /// barrier, which pairs with the one in `UtraceTask::start_callback`.
+    /// Marks the engine detached. Returns false if it already was. Followed by an
+    /// `smp_mb()`, which pairs with the one in `UtraceTask::start_callback`.
     pub(crate) fn mark_detached(&self) -> bool {
-        let first = !self.detached.swap(true, Ordering::AcqRel);
-        fence(Ordering::SeqCst);
+        let first = !self.detached.xchg(true, Full);
+        smp_mb(Full);
         first
     }
 
@@ -336,13 +363,15 @@ impl Engine {
     pub(crate) fn drop_attach_ref(&self) {
         if self
             .attach_ref
-            .compare_exchange(REF_HELD, REF_DROPPING, Ordering::AcqRel, Ordering::Acquire)
+            .cmpxchg(AttachRef::Held, AttachRef::Dropping, Full)
             .is_err()
         {
+            // Someone else drops it (a failed cmpxchg is relaxed: nothing is read after).
             return;
         }
-        if self.users.fetch_sub(1, Ordering::Release) == 1 {
-            fence(Ordering::Acquire);
+        if self.users.fetch_sub(1, Release) == 1 {
+            // As in `put_user`: the acquire side of the last put.
+            smp_mb(Full);
             if !crate::glue::can_sleep() {
                 self.defer_release();
                 return;
@@ -355,7 +384,7 @@ impl Engine {
     /// The attached reference's drop has completed: `utrace_barrier` on a detached engine
     /// sleeps until then, so wake it.
     fn mark_ref_dropped(&self) {
-        self.attach_ref.store(REF_DROPPED, Ordering::Release);
+        self.attach_ref.store(AttachRef::Dropped, Release);
         crate::glue::barrier_wake();
     }
 
@@ -365,10 +394,10 @@ impl Engine {
         // list owns until the work item takes it back.
         let arc: Arc<Self> = unsafe { ArcBorrow::from_raw(core::ptr::from_ref(self)) }.into();
         let p = Arc::into_raw(arc).cast_mut();
-        let mut head = RELEASES.load(Ordering::Acquire);
+        let mut head = RELEASES.load(Acquire);
         loop {
-            self.next_release.store(head, Ordering::Relaxed);
-            match RELEASES.compare_exchange_weak(head, p, Ordering::AcqRel, Ordering::Acquire) {
+            self.next_release.store(head, Relaxed);
+            match RELEASES.cmpxchg(head, p, Full) {
                 Ok(_) => break,
                 Err(h) => head = h,
             }
@@ -379,29 +408,29 @@ impl Engine {
 
     /// Whether the engine wants the thread stopped (see `stop.rs`).
     pub(crate) fn wants_stop(&self) -> bool {
-        self.wants_stop.load(Ordering::Acquire)
+        self.wants_stop.load(Acquire)
     }
 
     /// Records whether the engine wants the thread stopped. Clearing it from another thread
     /// goes through `stop::release`, which also wakes the thread if it was the last.
     pub(crate) fn set_wants_stop(&self, stop: bool) {
-        self.wants_stop.store(stop, Ordering::Release);
+        self.wants_stop.store(stop, Release);
     }
 
     /// Records the step the engine asks for (`abi::SINGLESTEP`, `abi::BLOCKSTEP`, or 0).
     pub(crate) fn set_step(&self, action: u32) {
-        self.step.store(action as u8, Ordering::Release);
+        self.step.store(action as i8, Release);
     }
 
     /// Takes the step the engine asked for (0 if none), clearing the request.
     pub(crate) fn take_step(&self) -> u32 {
-        u32::from(self.step.swap(0, Ordering::AcqRel))
+        self.step.xchg(0, Full) as u32
     }
 
     /// The engine's module is going away: never call into it again, not even `release`.
     /// Returns false if it already was orphaned. The caller detaches it next.
     pub(crate) fn set_orphaned(&self) -> bool {
-        !self.orphaned.swap(true, Ordering::AcqRel)
+        !self.orphaned.xchg(true, Full)
     }
 
     /// The callback table, for the module notifier's "does it belong to that module?".
@@ -411,7 +440,7 @@ impl Engine {
 
     /// Whether a drop of the attached reference (and a `release` it makes) is under way.
     pub(crate) fn attach_ref_dropping(&self) -> bool {
-        self.attach_ref.load(Ordering::Acquire) == REF_DROPPING
+        self.attach_ref.load(Acquire) == AttachRef::Dropping
     }
 
     /// Whether this engine matches an attach lookup.
@@ -530,11 +559,11 @@ impl InCallback<'_> {
 /// context, then marks each attached reference dropped.
 #[no_mangle]
 pub(crate) extern "C" fn utrace_rust_release_deferred() {
-    let mut p = RELEASES.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    let mut p = RELEASES.xchg(core::ptr::null_mut(), Full);
     while !p.is_null() {
-        // SAFETY: `defer_release` pushed an `Arc` reference; the swap made it ours.
+        // SAFETY: `defer_release` pushed an `Arc` reference; the xchg made it ours.
         let e = unsafe { Arc::from_raw(p) };
-        p = e.next_release.load(Ordering::Relaxed);
+        p = e.next_release.load(Relaxed);
         e.release_from_utrace();
         e.mark_ref_dropped();
     }
@@ -550,10 +579,10 @@ pub(crate) fn flush_deferred_releases() {
 /// utrace unloads. Process context.
 pub(crate) fn keep_orphan(e: &Arc<Engine>) {
     let p = Arc::into_raw(e.clone()).cast_mut();
-    let mut head = ORPHANS.load(Ordering::Acquire);
+    let mut head = ORPHANS.load(Acquire);
     loop {
-        e.next_orphan.store(head, Ordering::Relaxed);
-        match ORPHANS.compare_exchange_weak(head, p, Ordering::AcqRel, Ordering::Acquire) {
+        e.next_orphan.store(head, Relaxed);
+        match ORPHANS.cmpxchg(head, p, Full) {
             Ok(_) => break,
             Err(h) => head = h,
         }
@@ -565,12 +594,12 @@ pub(crate) fn keep_orphan(e: &Arc<Engine>) {
 /// used: they are dropped here, each the `Arc` reference it owned, and `release` is not
 /// called (orphaned).
 pub(crate) fn free_orphans() {
-    let mut p = ORPHANS.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    let mut p = ORPHANS.xchg(core::ptr::null_mut(), Full);
     while !p.is_null() {
-        // SAFETY: `keep_orphan` pushed an `Arc` reference; the swap made it ours.
+        // SAFETY: `keep_orphan` pushed an `Arc` reference; the xchg made it ours.
         let e = unsafe { Arc::from_raw(p) };
-        p = e.next_orphan.load(Ordering::Relaxed);
-        let leaked = e.users.swap(0, Ordering::AcqRel);
+        p = e.next_orphan.load(Relaxed);
+        let leaked = e.users.xchg(0, Full);
         let raw = Arc::as_ptr(&e);
         for _ in 0..leaked {
             // SAFETY: each API reference owns one `Arc` reference (`into_api_ref`,

@@ -43,8 +43,8 @@
 //! two entries; syscall user dispatch reads its selector twice.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 use kernel::bindings;
+use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::Arc;
 
 use crate::arch::{self, UserRegs};
@@ -52,13 +52,14 @@ use crate::glue;
 use crate::hooks;
 use crate::task::UtraceTask;
 
-const TRACE: u8 = 1;
-const SECCOMP: u8 = 2;
+/// The bits of a mask (`i8`: a bit set).
+const TRACE: i8 = 1;
+const SECCOMP: i8 = 2;
 
 /// Threads holding a re-run mask (and the `hooks::MASKED` probe need).
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+static ACTIVE: Atomic<usize> = Atomic::new(0);
 /// Unload has begun: mask nothing more.
-static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+static SHUTDOWN: Atomic<bool> = Atomic::new(false);
 
 /// The call a re-run mask expects: what seccomp filtered at the first pass.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -80,11 +81,11 @@ impl Expected {
 /// (probes unregistered) — see [`shutdown`].
 pub(crate) struct EntryMask {
     /// The exit mask's bits.
-    exit: AtomicU8,
-    exit_tracer: AtomicPtr<bindings::task_struct>,
+    exit: Atomic<i8>,
+    exit_tracer: Atomic<*mut bindings::task_struct>,
     /// The re-run mask's bits; nonzero = the state must stay and the probes registered.
-    rerun: AtomicU8,
-    rerun_tracer: AtomicPtr<bindings::task_struct>,
+    rerun: Atomic<i8>,
+    rerun_tracer: Atomic<*mut bindings::task_struct>,
     /// Only the thread touches it, while `rerun` is nonzero.
     expected: UnsafeCell<Option<Expected>>,
     /// What seccomp filtered at the stopping `sys_enter`, for [`mask_rerun`]. Only the thread
@@ -101,10 +102,10 @@ unsafe impl Send for EntryMask {}
 impl EntryMask {
     pub(crate) const fn new() -> Self {
         EntryMask {
-            exit: AtomicU8::new(0),
-            exit_tracer: AtomicPtr::new(core::ptr::null_mut()),
-            rerun: AtomicU8::new(0),
-            rerun_tracer: AtomicPtr::new(core::ptr::null_mut()),
+            exit: Atomic::new(0),
+            exit_tracer: Atomic::new(core::ptr::null_mut()),
+            rerun: Atomic::new(0),
+            rerun_tracer: Atomic::new(core::ptr::null_mut()),
             expected: UnsafeCell::new(None),
             filtered: UnsafeCell::new(None),
         }
@@ -124,17 +125,17 @@ impl EntryMask {
 
     /// A re-run mask is held: the state must stay in the table (`UtraceTask::prune`).
     pub(crate) fn active(&self) -> bool {
-        self.rerun.load(Ordering::Acquire) != 0
+        self.rerun.load(Acquire) != 0
     }
 }
 
 /// Whether any thread holds a re-run mask (the probes' fast check).
 pub(crate) fn any() -> bool {
-    ACTIVE.load(Ordering::Acquire) != 0
+    ACTIVE.load(Acquire) != 0
 }
 
 /// Masks ptrace's `SYSCALL_TRACE` of current; returns the bits masked and the tracer.
-fn mask_trace() -> (u8, *mut bindings::task_struct) {
+fn mask_trace() -> (i8, *mut bindings::task_struct) {
     let mut tracer = core::ptr::null_mut();
     // SAFETY: current's own flags and ptrace link; `tracer` is written on success.
     if unsafe { glue::utrace_glue_mask_trace(&mut tracer) } {
@@ -147,21 +148,18 @@ fn mask_trace() -> (u8, *mut bindings::task_struct) {
 /// `sys_enter`, the syscall just skipped for a stop (or sent back through seccomp after a
 /// mismatch): hide the skipped pass's exit from ptrace.
 pub(crate) fn mask_exit(ut: &UtraceTask) {
-    if SHUTDOWN.load(Ordering::Acquire) {
+    if SHUTDOWN.load(Acquire) {
         return;
     }
     let (bits, tracer) = mask_trace();
-    ut.entry_mask.exit_tracer.store(tracer, Ordering::Relaxed);
-    ut.entry_mask.exit.store(bits, Ordering::Release);
+    ut.entry_mask.exit_tracer.store(tracer, Relaxed);
+    ut.entry_mask.exit.store(bits, Release);
 }
 
 /// In the skip's task_work, before anything can stop the thread: set the exit mask back.
 pub(crate) fn unmask_exit(ut: &UtraceTask) {
-    if ut.entry_mask.exit.swap(0, Ordering::AcqRel) & TRACE != 0 {
-        let tracer = ut
-            .entry_mask
-            .exit_tracer
-            .swap(core::ptr::null_mut(), Ordering::AcqRel);
+    if ut.entry_mask.exit.xchg(0, Full) & TRACE != 0 {
+        let tracer = ut.entry_mask.exit_tracer.xchg(core::ptr::null_mut(), Full);
         // SAFETY: current; `tracer` is the reference `mask_trace` took.
         unsafe { glue::utrace_glue_restore_trace(current(), tracer, false) };
     }
@@ -175,7 +173,7 @@ fn current() -> *mut bindings::task_struct {
 /// entry from ptrace, and from seccomp if the call is still `filtered` (what seccomp saw).
 /// `regs` are after `UserRegs::entry_stop_end` (not aborted).
 pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
-    if SHUTDOWN.load(Ordering::Acquire) || glue::fatal_pending() {
+    if SHUTDOWN.load(Acquire) || glue::fatal_pending() {
         return;
     }
     let now = expected_now(regs);
@@ -185,7 +183,7 @@ pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
         hooks::drop_needs(hooks::MASKED);
         return;
     }
-    ACTIVE.fetch_add(1, Ordering::AcqRel);
+    ACTIVE.fetch_add(1, Full);
     let (mut bits, tracer) = mask_trace();
     // SAFETY: current's own flags.
     if now == filtered && unsafe { glue::utrace_glue_mask_seccomp() } {
@@ -194,22 +192,22 @@ pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
     let m = &ut.entry_mask;
     // SAFETY: only this thread touches `expected`.
     unsafe { *m.expected.get() = Some(now) };
-    m.rerun_tracer.store(tracer, Ordering::Relaxed);
+    m.rerun_tracer.store(tracer, Relaxed);
     // Published under the task lock, where `prune` and `shutdown` read it: either the state
     // stays in the table while the mask is held (and unload finds it), or it was removed (or
     // unload began) before, and the mask is undone.
     let kept = {
         let _g = ut.lock();
-        let kept = bits != 0 && !ut.is_removed() && !SHUTDOWN.load(Ordering::Acquire);
+        let kept = bits != 0 && !ut.is_removed() && !SHUTDOWN.load(Acquire);
         if kept {
-            m.rerun.store(bits, Ordering::Release);
+            m.rerun.store(bits, Release);
         }
         kept
     };
     if !kept && bits == 0 {
         release_need();
     } else if !kept {
-        m.rerun.store(bits, Ordering::Release);
+        m.rerun.store(bits, Release);
         unmask_rerun(ut, current(), false);
     }
 }
@@ -224,7 +222,7 @@ pub(crate) fn expected_now(regs: &UserRegs) -> Expected {
 }
 
 fn release_need() {
-    ACTIVE.fetch_sub(1, Ordering::AcqRel);
+    ACTIVE.fetch_sub(1, Full);
     hooks::drop_needs(hooks::MASKED);
 }
 
@@ -234,11 +232,11 @@ fn unmask_rerun(
     ut: &UtraceTask,
     task: *mut bindings::task_struct,
     siglock_held: bool,
-) -> (u8, bool) {
+) -> (i8, bool) {
     let m = &ut.entry_mask;
     let bits = {
         let _g = ut.lock();
-        m.rerun.swap(0, Ordering::AcqRel)
+        m.rerun.xchg(0, Full)
     };
     if bits == 0 {
         return (0, false);
@@ -249,7 +247,7 @@ fn unmask_rerun(
     }
     let mut traced = false;
     if bits & TRACE != 0 {
-        let tracer = m.rerun_tracer.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        let tracer = m.rerun_tracer.xchg(core::ptr::null_mut(), Full);
         // SAFETY: `tracer` is the reference `mask_trace` took; `task` is valid.
         traced = unsafe { glue::utrace_glue_restore_trace(task, tracer, siglock_held) };
     }
@@ -325,9 +323,9 @@ pub(crate) fn forget(ut: &UtraceTask) {
     let m = &ut.entry_mask;
     let bits = {
         let _g = ut.lock();
-        m.rerun.swap(0, Ordering::AcqRel)
+        m.rerun.xchg(0, Full)
     };
-    let t = m.rerun_tracer.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    let t = m.rerun_tracer.xchg(core::ptr::null_mut(), Full);
     if !t.is_null() {
         put_task(t);
     }
@@ -345,10 +343,10 @@ fn put_task(t: *mut bindings::task_struct) {
 /// from here (the threads may be stopped anywhere: unload cannot wait for them).
 pub(crate) fn shutdown() {
     // A thread publishing a mask checks this under its task lock, which the walk takes.
-    SHUTDOWN.store(true, Ordering::Release);
+    SHUTDOWN.store(true, Release);
     crate::task::for_each_state(|ut| {
         // Not `active()` first: that reads the mask without the task lock, and a thread that
-        // saw `SHUTDOWN` clear under it could publish its mask after such a read. The swap
+        // saw `SHUTDOWN` clear under it could publish its mask after such a read. The xchg
         // under the lock either takes the mask or comes before the thread's check of
         // `SHUTDOWN`, which then undoes the mask itself.
         unmask_rerun(&ut, ut.task_ptr(), false);

@@ -14,6 +14,8 @@ use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::prelude::*;
+use kernel::sync::atomic::Full;
+use kernel::sync::barrier::smp_mb;
 use kernel::task::Task;
 
 /// One row of the C compiler's view of a struct field (`struct utrace_layout_entry`).
@@ -297,11 +299,12 @@ pub(crate) fn gfp_for_context() -> Flags {
 }
 
 /// Wakes the sleepers of the barrier queue ([`barrier_wait_until`]) after the caller made
-/// the change they wait for. The full barrier the glue requires before its lock-free look at
+/// the change they wait for. The smp_mb() the glue requires before its lock-free look at
 /// the queue is this function's.
 pub(crate) fn barrier_wake() {
-    core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
-    // SAFETY: after the full barrier above, as the glue requires.
+    // Pairs with the one in the waiter's `prepare_to_wait()` (`set_current_state()`).
+    smp_mb(Full);
+    // SAFETY: after the smp_mb() above, as the glue requires.
     unsafe { utrace_glue_barrier_wake() };
 }
 

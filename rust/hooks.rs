@@ -40,10 +40,10 @@
 use core::ffi::{c_void, CStr};
 use core::fmt;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::{Arc, Mutex};
 
 use crate::abi;
@@ -249,21 +249,21 @@ pub(crate) struct Hooks {
     #[pin]
     registered: Mutex<[bool; NHOOKS]>,
     /// Set at unload: register nothing any more.
-    shutting_down: AtomicBool,
+    shutting_down: Atomic<bool>,
     /// Each tracepoint's probe.
     probe_for: ProbeFor,
 }
 
 /// Per hook, how many attached engines need its probe. Global because engines change
 /// their events from any context, including atomic ones.
-static NEED: [AtomicUsize; NHOOKS] = [const { AtomicUsize::new(0) }; NHOOKS];
+static NEED: [Atomic<usize>; NHOOKS] = [const { Atomic::new(0) }; NHOOKS];
 
 /// Per hook, whether its probe is registered (a lock-free copy of `Hooks::registered`, set
 /// after a registration completed, cleared before an unregistration starts).
-static REGISTERED: [AtomicBool; NHOOKS] = [const { AtomicBool::new(false) }; NHOOKS];
+static REGISTERED: [Atomic<bool>; NHOOKS] = [const { Atomic::new(false) }; NHOOKS];
 
 /// The loaded module's hooks, for `sync` (set between init and exit).
-static ACTIVE: AtomicPtr<Hooks> = AtomicPtr::new(core::ptr::null_mut());
+static ACTIVE: Atomic<*mut Hooks> = Atomic::new(core::ptr::null_mut());
 
 impl Hooks {
     /// Finds every tracepoint in [`HOOKS`] (plus a bogus one if `test_missing`), whose
@@ -281,7 +281,7 @@ impl Hooks {
             pin_init!(Hooks {
                 tps,
                 registered <- new_mutex!([false; NHOOKS]),
-                shutting_down: AtomicBool::new(false),
+                shutting_down: Atomic::new(false),
                 probe_for,
             }),
             GFP_KERNEL,
@@ -290,7 +290,7 @@ impl Hooks {
 
     /// Makes the hooks the active ones: probes get registered as engines need them.
     pub(crate) fn activate(this: &Arc<Self>) {
-        ACTIVE.store(Arc::as_ptr(this).cast_mut(), Ordering::Release);
+        ACTIVE.store(Arc::as_ptr(this).cast_mut(), Release);
     }
 
     /// At load: registers the probes that stay from load to unload (`always`), those of a
@@ -325,17 +325,17 @@ impl Hooks {
     /// Registers the probes that are needed and unregisters those that are not.
     fn sync(&self) {
         let mut reg = self.registered.lock();
-        let down = self.shutting_down.load(Ordering::Acquire);
+        let down = self.shutting_down.load(Acquire);
         for (i, tp) in self.tps.iter().enumerate().take(NHOOKS) {
             let Some(probe) = (self.probe_for)(HOOKS[i].name) else {
                 continue;
             };
-            let want = !down && (HOOKS[i].always || NEED[i].load(Ordering::Acquire) != 0);
+            let want = !down && (HOOKS[i].always || NEED[i].load(Acquire) != 0);
             if want == reg[i] {
                 continue;
             }
             if !want {
-                REGISTERED[i].store(false, Ordering::Release);
+                REGISTERED[i].store(false, Release);
             }
             // SAFETY: `tp` is a vmlinux tracepoint; `probe` has exactly the prototype of the
             // tracepoint's probes (see `probes.rs`) and stays valid until the module is gone
@@ -354,10 +354,10 @@ impl Hooks {
             if ret == 0 {
                 reg[i] = want;
                 if want {
-                    REGISTERED[i].store(true, Ordering::Release);
+                    REGISTERED[i].store(true, Release);
                 }
             } else {
-                REGISTERED[i].store(reg[i], Ordering::Release);
+                REGISTERED[i].store(reg[i], Release);
                 pr_err!(
                     "could not {}register the {:?} probe: error {}\n",
                     if want { "" } else { "un" },
@@ -370,13 +370,13 @@ impl Hooks {
 
     /// Unload: unregister every probe and wait until none is running.
     pub(crate) fn shutdown(&self) {
-        self.shutting_down.store(true, Ordering::Release);
+        self.shutting_down.store(true, Release);
         // SAFETY: cancelling our own work item is always valid.
         unsafe { glue::utrace_glue_cancel_sync() };
         self.sync();
         // SAFETY: waits for the tracepoint grace periods; we are in process context.
         unsafe { glue::utrace_glue_tracepoint_sync() };
-        ACTIVE.store(core::ptr::null_mut(), Ordering::Release);
+        ACTIVE.store(core::ptr::null_mut(), Release);
     }
 
     /// One line per tracepoint: `name found registered=yes|no engines=N feeds=...`.
@@ -388,7 +388,7 @@ impl Hooks {
                 "{} found registered={} engines={} feeds={}",
                 tp.name().to_str().unwrap_or("?"),
                 if reg[i] { "yes" } else { "no" },
-                NEED[i].load(Ordering::Relaxed),
+                NEED[i].load(Relaxed),
                 HOOKS[i].feeds
             )?;
         }
@@ -397,7 +397,7 @@ impl Hooks {
 }
 
 fn sync_active() {
-    let p = ACTIVE.load(Ordering::Acquire);
+    let p = ACTIVE.load(Acquire);
     if !p.is_null() {
         // SAFETY: `ACTIVE` is set while the module's `Hooks` is alive; it is cleared at
         // unload before the work item is cancelled and the `Hooks` dropped.
@@ -426,10 +426,10 @@ pub(crate) fn add_needs(bits: usize, here: fn() -> bool) -> bool {
         if bits & h.events == 0 {
             continue;
         }
-        NEED[i].fetch_add(1, Ordering::AcqRel);
+        NEED[i].fetch_add(1, Full);
         // Not "did the count go from 0 to 1": an earlier need may have been deferred, and
         // its registration still be pending.
-        if !REGISTERED[i].load(Ordering::Acquire) {
+        if !REGISTERED[i].load(Acquire) {
             missing = true;
         }
     }
@@ -438,7 +438,7 @@ pub(crate) fn add_needs(bits: usize, here: fn() -> bool) -> bool {
         missing = HOOKS
             .iter()
             .enumerate()
-            .any(|(i, h)| bits & h.events != 0 && !REGISTERED[i].load(Ordering::Acquire));
+            .any(|(i, h)| bits & h.events != 0 && !REGISTERED[i].load(Acquire));
     }
     if missing {
         // SAFETY: queueing our own static work item is valid in any context.
@@ -452,7 +452,7 @@ pub(crate) fn add_needs(bits: usize, here: fn() -> bool) -> bool {
 pub(crate) fn drop_needs(bits: usize) {
     let mut deferred = false;
     for (i, h) in HOOKS.iter().enumerate() {
-        if bits & h.events != 0 && NEED[i].fetch_sub(1, Ordering::AcqRel) == 1 {
+        if bits & h.events != 0 && NEED[i].fetch_sub(1, Full) == 1 {
             deferred = true;
         }
     }

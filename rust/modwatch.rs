@@ -18,15 +18,15 @@
 //! checks the module's state (`MODULE_STATE_GOING` is set before the exit function runs)
 //! before each callback and before a `release` it makes itself.
 
-use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Full, Release};
 use kernel::sync::Arc;
 
 use crate::glue;
 use crate::task::UtraceTask;
 
-static REGISTERED: AtomicBool = AtomicBool::new(false);
+static REGISTERED: Atomic<bool> = Atomic::new(false);
 
 /// Starts watching modules (init).
 pub(crate) fn register() -> Result {
@@ -36,13 +36,13 @@ pub(crate) fn register() -> Result {
         pr_err!("could not register the module notifier: error {}\n", ret);
         return Err(Error::from_errno(ret));
     }
-    REGISTERED.store(true, Ordering::Release);
+    REGISTERED.store(true, Release);
     Ok(())
 }
 
 /// Stops watching (unload).
 pub(crate) fn unregister() {
-    if REGISTERED.swap(false, Ordering::AcqRel) {
+    if REGISTERED.xchg(false, Full) {
         // SAFETY: unregistering the block `register` registered; process context.
         unsafe { glue::utrace_glue_module_notifier_unregister() };
     }

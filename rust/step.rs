@@ -34,10 +34,11 @@
 //! its TF back, then the die notifier goes last ([`unregister`]).
 
 use core::ffi::c_void;
-use core::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Atomic, AtomicType, Full, Relaxed, Release};
+use kernel::sync::barrier::smp_mb;
 use kernel::sync::Arc;
 use kernel::task::Task;
 
@@ -49,11 +50,22 @@ use crate::report::{self, Order, Site};
 use crate::task::UtraceTask;
 use crate::work::{is_fn, EmbeddedWork, WorkFn, PENDING};
 
-const IDLE: u8 = 0;
-/// utrace's TF is (or is about to be) in the thread's user registers.
-const ARMED: u8 = 1;
-/// The step ended; its report (the step task_work) is pending.
-const DONE: u8 = 2;
+/// A thread's step state ([`StepState::state`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(i8)]
+enum Phase {
+    Idle = 0,
+    /// utrace's TF is (or is about to be) in the thread's user registers.
+    Armed = 1,
+    /// The step ended; its report (the step task_work) is pending.
+    Done = 2,
+}
+
+// SAFETY: a unit-only enum with `repr(i8)`: same size and alignment as `i8`, and
+// round-trip transmutable to it (only values of the enum are ever stored).
+unsafe impl AtomicType for Phase {
+    type Repr = i8;
+}
 
 /// What `utrace_rust_step_trap` returns (`utrace_glue.h`).
 const TRAP_NOT_OURS: c_int = 0;
@@ -61,11 +73,11 @@ const TRAP_EAT: c_int = 1;
 const TRAP_SHARED: c_int = 2;
 
 /// Threads whose step state is not IDLE (ARMED or DONE). Every hook checks it first.
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+static ACTIVE: Atomic<usize> = Atomic::new(0);
 /// Unload has begun: arm nothing any more.
-static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+static SHUTDOWN: Atomic<bool> = Atomic::new(false);
 /// The CPU keeps `DEBUGCTL.BTF` (probed at load).
-static BTF: AtomicBool = AtomicBool::new(false);
+static BTF: Atomic<bool> = Atomic::new(false);
 
 /// The step state of one thread (in `UtraceTask`). Written by the thread itself, except for
 /// the trap-time transition (same thread, interrupts off) and unload's clean-up.
@@ -73,54 +85,52 @@ pub(crate) struct StepState {
     /// The step task_work: embedded, so the trap path cannot fail to allocate.
     work: EmbeddedWork,
     /// IDLE, ARMED or DONE.
-    state: AtomicU8,
-    /// The armed action (`abi::SINGLESTEP` or `abi::BLOCKSTEP`).
-    mode: AtomicU8,
+    state: Atomic<Phase>,
+    /// The armed action (`abi::SINGLESTEP` or `abi::BLOCKSTEP`; an `i8`: both fit).
+    mode: Atomic<i8>,
     /// utrace set TF (the program had not): the trap is utrace's alone.
-    forced: AtomicBool,
+    forced: Atomic<bool>,
     /// The stepped instruction is `popf`/`iret`: TF after it is the program's.
-    sets_tf: AtomicBool,
+    sets_tf: Atomic<bool>,
     /// utrace turned block-step (TIF_BLOCKSTEP, BTF) on.
-    block: AtomicBool,
+    block: Atomic<bool>,
     /// The thread holds the `hooks::STEPPING` probe need.
-    need: AtomicBool,
+    need: Atomic<bool>,
     /// Unload queued a kick (`shutdown`).
-    kicked: AtomicBool,
+    kicked: Atomic<bool>,
 }
 
 impl StepState {
     pub(crate) fn new() -> Self {
         StepState {
             work: EmbeddedWork::new(),
-            state: AtomicU8::new(IDLE),
-            mode: AtomicU8::new(0),
-            forced: AtomicBool::new(false),
-            sets_tf: AtomicBool::new(false),
-            block: AtomicBool::new(false),
-            need: AtomicBool::new(false),
-            kicked: AtomicBool::new(false),
+            state: Atomic::new(Phase::Idle),
+            mode: Atomic::new(0),
+            forced: Atomic::new(false),
+            sets_tf: Atomic::new(false),
+            block: Atomic::new(false),
+            need: Atomic::new(false),
+            kicked: Atomic::new(false),
         }
     }
 
     /// ARMED -> DONE: the step ended (trap, `sys_exit`, handler entry). Only the one caller
     /// that wins clears TF and queues the report.
     fn end_armed(&self) -> bool {
-        self.state
-            .compare_exchange(ARMED, DONE, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        self.state.cmpxchg(Phase::Armed, Phase::Done, Full).is_ok()
     }
 
     /// Whether utrace's TF may be live in the thread's registers, or a step report is
     /// pending. Read under the task's lock by `prune` (the thread changes it under it).
     pub(crate) fn active(&self) -> bool {
-        self.state.load(Ordering::Acquire) != IDLE
+        self.state.load(Acquire) != Phase::Idle
     }
 }
 
 /// Load: probe block-step and register the die notifier.
 pub(crate) fn init() -> Result {
-    SHUTDOWN.store(false, Ordering::Release);
-    BTF.store(arch::probe_block_step(), Ordering::Release);
+    SHUTDOWN.store(false, Release);
+    BTF.store(arch::probe_block_step(), Release);
     // SAFETY: registers the glue's static notifier block once; unload unregisters it.
     let ret = unsafe { glue::utrace_glue_die_notifier_register() };
     if ret != 0 {
@@ -135,19 +145,19 @@ pub(crate) fn init() -> Result {
 
 /// Whether BLOCKSTEP really steps by blocks here (else it single-steps).
 pub(crate) fn block_step_supported() -> bool {
-    BTF.load(Ordering::Acquire)
+    BTF.load(Acquire)
 }
 
 /// Threads with a step in flight, for debugfs and the tests.
 pub(crate) fn active_count() -> usize {
-    ACTIVE.load(Ordering::Relaxed)
+    ACTIVE.load(Relaxed)
 }
 
 /// The thread will not run user code any more, or utrace is going away.
 fn leaving() -> bool {
     let fatal = glue::fatal_pending();
     let exiting = glue::current_exiting();
-    SHUTDOWN.load(Ordering::Acquire) || fatal || exiting
+    SHUTDOWN.load(Acquire) || fatal || exiting
 }
 
 /// Takes every attached engine's step request; the smallest action wins (SINGLESTEP <
@@ -174,7 +184,7 @@ pub(crate) fn resume(ut: &Arc<UtraceTask>) {
 }
 
 fn release_need(ut: &UtraceTask) {
-    if ut.step.need.swap(false, Ordering::AcqRel) {
+    if ut.step.need.xchg(false, Full) {
         hooks::drop_needs(hooks::STEPPING);
     }
 }
@@ -182,8 +192,8 @@ fn release_need(ut: &UtraceTask) {
 /// Back to IDLE without the thread's help (it will not run user code again, or it could not
 /// be reached). Any context.
 fn abandon(ut: &UtraceTask) {
-    if ut.step.state.swap(IDLE, Ordering::AcqRel) != IDLE {
-        ACTIVE.fetch_sub(1, Ordering::AcqRel);
+    if ut.step.state.xchg(Phase::Idle, Full) != Phase::Idle {
+        ACTIVE.fetch_sub(1, Full);
     }
     release_need(ut);
 }
@@ -198,8 +208,8 @@ pub(crate) fn forget(ut: &UtraceTask) {
 fn end_session(ut: &UtraceTask) {
     let empty = {
         let _g = ut.lock();
-        if ut.step.state.swap(IDLE, Ordering::AcqRel) != IDLE {
-            ACTIVE.fetch_sub(1, Ordering::AcqRel);
+        if ut.step.state.xchg(Phase::Idle, Full) != Phase::Idle {
+            ACTIVE.fetch_sub(1, Full);
         }
         ut.has_no_attached_engine()
     };
@@ -218,7 +228,7 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     }
     // The probes that end a step (sys_exit, signal_deliver) and clean up after it
     // (task_newtask, sched_process_free) must be in place before TF goes live.
-    if !ut.step.need.swap(true, Ordering::AcqRel) {
+    if !ut.step.need.xchg(true, Full) {
         hooks::add_needs(hooks::STEPPING, crate::task::may_register_probes);
     }
     // In its own task_work (task context; may fault).
@@ -237,22 +247,23 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
         if ut.is_removed() {
             None
         } else {
-            Some(ut.step.state.swap(ARMED, Ordering::AcqRel))
+            Some(ut.step.state.xchg(Phase::Armed, Full))
         }
     };
     let Some(prev) = prev else {
         abandon(ut);
         return false;
     };
-    if prev == IDLE {
-        ACTIVE.fetch_add(1, Ordering::AcqRel);
+    if prev == Phase::Idle {
+        ACTIVE.fetch_add(1, Full);
     }
     // Unload began after `leaving()` above: [`shutdown`] stores SHUTDOWN and then looks for
-    // ARMED threads, this stored ARMED and now looks at SHUTDOWN (full barriers between):
-    // either it finds this thread armed, or this sees it and arms nothing.
-    fence(Ordering::SeqCst);
-    if SHUTDOWN.load(Ordering::Acquire) {
-        if prev == ARMED {
+    // ARMED threads, this stored ARMED and now looks at SHUTDOWN (an smp_mb() between on each
+    // side; this one pairs with `shutdown`'s): either it finds this thread armed, or this
+    // sees it and arms nothing.
+    smp_mb(Full);
+    if SHUTDOWN.load(Acquire) {
+        if prev == Phase::Armed {
             take_back(ut, &regs);
         }
         abandon(ut);
@@ -260,28 +271,28 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     }
     let had_tf = regs.set_tf();
     // Re-armed before the instruction ran (a stop in between): the TF there is still ours.
-    let forced = !had_tf || (prev == ARMED && ut.step.forced.load(Ordering::Acquire));
-    ut.step.forced.store(forced, Ordering::Release);
-    ut.step.sets_tf.store(sets_tf, Ordering::Release);
-    ut.step.mode.store(mode as u8, Ordering::Release);
+    let forced = !had_tf || (prev == Phase::Armed && ut.step.forced.load(Acquire));
+    ut.step.forced.store(forced, Release);
+    ut.step.sets_tf.store(sets_tf, Release);
+    ut.step.mode.store(mode as i8, Release);
     // Block-step only where BTF works, and only when TF is utrace's alone (a program that
     // steps itself expects a trap per instruction).
     let block = mode == abi::BLOCKSTEP && forced && !sets_tf && block_step_supported();
     if block {
         arch::set_block_step(true);
-    } else if ut.step.block.load(Ordering::Acquire) && arch::block_step_on() {
+    } else if ut.step.block.load(Acquire) && arch::block_step_on() {
         arch::set_block_step(false);
     }
-    ut.step.block.store(block, Ordering::Release);
+    ut.step.block.store(block, Release);
     true
 }
 
 /// Takes utrace's TF and BTF back out of current's registers (the instruction did not run).
 fn take_back(ut: &UtraceTask, regs: &UserRegs) {
-    if ut.step.forced.load(Ordering::Acquire) {
+    if ut.step.forced.load(Acquire) {
         regs.clear_tf();
     }
-    if ut.step.block.swap(false, Ordering::AcqRel) && arch::block_step_on() {
+    if ut.step.block.xchg(false, Full) && arch::block_step_on() {
         arch::set_block_step(false);
     }
 }
@@ -307,7 +318,7 @@ fn ended(ut: &Arc<UtraceTask>) {
 
 /// The lookup every hook starts with: current's state if it has a step in flight.
 fn current_active() -> Option<Arc<UtraceTask>> {
-    if ACTIVE.load(Ordering::Acquire) == 0 {
+    if ACTIVE.load(Acquire) == 0 {
         return None;
     }
     UtraceTask::lookup(Task::current_raw()).filter(|ut| ut.step.active())
@@ -326,13 +337,13 @@ pub(crate) unsafe extern "C" fn utrace_rust_step_trap(regs: *mut bindings::pt_re
     if !ut.step.end_armed() {
         return TRAP_NOT_OURS;
     }
-    let forced = ut.step.forced.load(Ordering::Acquire);
-    if forced && !ut.step.sets_tf.load(Ordering::Acquire) {
+    let forced = ut.step.forced.load(Acquire);
+    if forced && !ut.step.sets_tf.load(Acquire) {
         // SAFETY: per the function's safety requirements, current's, on current.
         unsafe { UserRegs::from_raw(regs) }.clear_tf();
     }
     // The #DB turned BTF off, and exc_debug_user() cleared TIF_BLOCKSTEP.
-    ut.step.block.store(false, Ordering::Release);
+    ut.step.block.store(false, Release);
     ended(&ut);
     if forced {
         TRAP_EAT
@@ -352,10 +363,10 @@ pub(crate) fn syscall_exit(regs: &UserRegs) {
         return;
     }
     // After rt_sigreturn (`sets_tf`) the flags are the signal frame's: the program's.
-    if ut.step.forced.load(Ordering::Acquire) && !ut.step.sets_tf.load(Ordering::Acquire) {
+    if ut.step.forced.load(Acquire) && !ut.step.sets_tf.load(Acquire) {
         regs.clear_tf();
     }
-    if ut.step.block.swap(false, Ordering::AcqRel) && arch::block_step_on() {
+    if ut.step.block.xchg(false, Full) && arch::block_step_on() {
         arch::set_block_step(false);
     }
     ended(&ut);
@@ -384,7 +395,7 @@ pub(crate) fn signal_deliver(event: usize, regs: &UserRegs) {
 /// `child` is the new task, not yet woken.
 pub(crate) unsafe fn new_task(child: *mut bindings::task_struct) {
     let Some(ut) = current_active() else { return };
-    if ut.step.state.load(Ordering::Acquire) == ARMED && ut.step.forced.load(Ordering::Acquire) {
+    if ut.step.state.load(Acquire) == Phase::Armed && ut.step.forced.load(Acquire) {
         // SAFETY: per the function's safety requirements, `child` is valid; `task_pt_regs`
         // computes an address from its stack.
         let regs = unsafe { glue::utrace_glue_task_pt_regs(child) };
@@ -405,9 +416,9 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         + EmbeddedWork::head_offset();
     // SAFETY: `head` is the step work's head of a `UtraceTask`, queued by `queue`.
     let ut = unsafe { EmbeddedWork::take(head, off) };
-    match ut.step.state.load(Ordering::Acquire) {
-        DONE => step_done(&ut),
-        ARMED => {
+    match ut.step.state.load(Acquire) {
+        Phase::Done => step_done(&ut),
+        Phase::Armed => {
             if leaving() {
                 if let Some(regs) = UserRegs::current() {
                     take_back(&ut, &regs);
@@ -419,7 +430,7 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         _ => resume(&ut),
     }
     drop(ut);
-    PENDING.fetch_sub(1, Ordering::AcqRel);
+    PENDING.fetch_sub(1, Full);
 }
 
 fn step_done(ut: &Arc<UtraceTask>) {
@@ -433,7 +444,7 @@ fn step_done(ut: &Arc<UtraceTask>) {
     // Inside the rseq critical section: step on without a report (see the file doc).
     // SAFETY: reads current's rseq area from user memory, in task context.
     if !ut.has_no_attached_engine() && unsafe { glue::utrace_glue_rseq_ip_in_cs(ip) } {
-        let mode = u32::from(ut.step.mode.load(Ordering::Acquire));
+        let mode = ut.step.mode.load(Acquire) as u32;
         // Not re-armed (a fatal signal or unload came since `leaving()` above): the state
         // is still DONE with no work queued; end the session, or unload would wait for it
         // until the thread dies.
@@ -444,8 +455,8 @@ fn step_done(ut: &Arc<UtraceTask>) {
     }
     {
         let _g = ut.lock();
-        if ut.step.state.swap(IDLE, Ordering::AcqRel) != IDLE {
-            ACTIVE.fetch_sub(1, Ordering::AcqRel);
+        if ut.step.state.xchg(Phase::Idle, Full) != Phase::Idle {
+            ACTIVE.fetch_sub(1, Full);
         }
     }
     // The step report: report_quiesce(0) at this instruction boundary; its answers stop,
@@ -472,18 +483,18 @@ struct Kick {
 unsafe extern "C" fn run_kick(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the first field of a leaked `KBox<Kick>`; task_work runs it once.
     let k = unsafe { KBox::from_raw(head.cast::<Kick>()) };
-    if k.ut.step.state.load(Ordering::Acquire) == ARMED {
+    if k.ut.step.state.load(Acquire) == Phase::Armed {
         if let Some(regs) = UserRegs::current() {
             take_back(&k.ut, &regs);
         }
         end_session(&k.ut);
     }
     drop(k);
-    PENDING.fetch_sub(1, Ordering::AcqRel);
+    PENDING.fetch_sub(1, Full);
 }
 
 fn kick(ut: &Arc<UtraceTask>) {
-    if ut.step.kicked.swap(true, Ordering::AcqRel) {
+    if ut.step.kicked.xchg(true, Full) {
         return;
     }
     let Ok(k) = KBox::new(
@@ -496,11 +507,11 @@ fn kick(ut: &Arc<UtraceTask>) {
         },
         GFP_KERNEL,
     ) else {
-        ut.step.kicked.store(false, Ordering::Release);
+        ut.step.kicked.store(false, Release);
         return;
     };
     let raw = KBox::into_raw(k);
-    PENDING.fetch_add(1, Ordering::AcqRel);
+    PENDING.fetch_add(1, Full);
     // SAFETY: `raw` is a valid callback_head with `func` set; the task is kept alive by the
     // state the item holds.
     let ret = unsafe {
@@ -513,7 +524,7 @@ fn kick(ut: &Arc<UtraceTask>) {
     if ret != 0 {
         // SAFETY: not queued: we still own it.
         drop(unsafe { KBox::from_raw(raw) });
-        PENDING.fetch_sub(1, Ordering::AcqRel);
+        PENDING.fetch_sub(1, Full);
         // Past exit_task_work(): it never returns to user mode.
         abandon(ut);
     }
@@ -535,11 +546,11 @@ unsafe extern "C" fn take_back_locked(arg: *mut c_void, regs: *mut bindings::pt_
     // SAFETY: per the function's safety requirements.
     let tb = unsafe { &mut *arg.cast::<TakeBack<'_>>() };
     let st = &tb.ut.step;
-    if st.state.load(Ordering::Acquire) != ARMED {
+    if st.state.load(Acquire) != Phase::Armed {
         tb.done = true;
         return;
     }
-    if st.block.load(Ordering::Acquire) {
+    if st.block.load(Acquire) {
         // TIF_BLOCKSTEP decides the CPU's BTF when the thread is switched in or out: only
         // once it is off its CPU (it is about to be; the next round retries).
         if !off {
@@ -547,19 +558,15 @@ unsafe extern "C" fn take_back_locked(arg: *mut c_void, regs: *mut bindings::pt_
         }
         // SAFETY: the thread is stopped and switched out.
         unsafe { glue::utrace_glue_clear_blockstep_of(tb.ut.task_ptr()) };
-        st.block.store(false, Ordering::Release);
+        st.block.store(false, Release);
     }
-    if st.forced.load(Ordering::Acquire) {
+    if st.forced.load(Acquire) {
         // SAFETY: the stopped thread's user registers; it does not touch them in its stop
         // and cannot leave it while this runs.
         unsafe { arch::clear_tf_of_stopped(regs) };
     }
-    if st
-        .state
-        .compare_exchange(ARMED, IDLE, Ordering::AcqRel, Ordering::Acquire)
-        .is_ok()
-    {
-        ACTIVE.fetch_sub(1, Ordering::AcqRel);
+    if st.state.cmpxchg(Phase::Armed, Phase::Idle, Full).is_ok() {
+        ACTIVE.fetch_sub(1, Full);
     }
     tb.done = true;
 }
@@ -594,14 +601,14 @@ fn take_back_stopped(ut: &UtraceTask) -> bool {
 /// execs or exits) is waited for, and logged: its registers cannot be changed safely from
 /// here while it may wake at any moment and return to user mode.
 pub(crate) fn shutdown() {
-    SHUTDOWN.store(true, Ordering::Release);
-    // Pairs with the fence in `arm` (see there).
-    fence(Ordering::SeqCst);
+    SHUTDOWN.store(true, Release);
+    // Pairs with the smp_mb() in `arm` (see there).
+    smp_mb(Full);
     let mut waited = 0u32;
     loop {
         let mut armed: KVec<Arc<UtraceTask>> = KVec::new();
         crate::task::for_each_state(|ut| {
-            if ut.step.state.load(Ordering::Acquire) == ARMED {
+            if ut.step.state.load(Acquire) == Phase::Armed {
                 // No memory: the next round retries.
                 let _ = armed.push(ut.into(), GFP_ATOMIC);
             }

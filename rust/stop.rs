@@ -32,7 +32,7 @@
 //! happens instead (resume, detach, SIGKILL, exit, failure to queue the stop), the deferred
 //! wake-ups are delivered: never lost, never early.
 
-use core::sync::atomic::Ordering;
+use kernel::sync::atomic::{Acquire, Release};
 use kernel::bindings;
 use kernel::pr_warn_once;
 use kernel::task::Task;
@@ -118,7 +118,7 @@ pub(crate) fn park(ut: &UtraceTask) {
             }
             let stay = wanted || g.stop.held;
             g.stop.stopped = stay;
-            ut.wake_deferred.store(false, Ordering::Release);
+            ut.wake_deferred.store(false, Release);
             (stay, g.stop.take_deferred())
         };
         // The stop is committed (or abandoned): a woken tracer finds it stopped (or gone).
@@ -136,11 +136,11 @@ pub(crate) fn park(ut: &UtraceTask) {
 /// Delivers the wake-ups deferred by the pass that just ended without a stop. Called after
 /// every pass: lock-free unless something was deferred.
 pub(crate) fn flush_deferred(ut: &UtraceTask) {
-    if !ut.wake_deferred.load(Ordering::Acquire) {
+    if !ut.wake_deferred.load(Acquire) {
         return;
     }
     let d = ut.lock().stop.take_deferred();
-    ut.wake_deferred.store(false, Ordering::Release);
+    ut.wake_deferred.store(false, Release);
     d.deliver();
 }
 
@@ -168,7 +168,7 @@ pub(crate) unsafe extern "C" fn utrace_wake_up(wq: *mut bindings::wait_queue_hea
                 match g.stop.defer(wq, engine.cast()) {
                     Defer::Already => return,
                     Defer::Deferred => {
-                        ut.wake_deferred.store(true, Ordering::Release);
+                        ut.wake_deferred.store(true, Release);
                         return;
                     }
                     Defer::Full => {

@@ -28,14 +28,13 @@
 
 use core::ffi::c_void;
 use core::ptr;
-use core::sync::atomic::{
-    fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering,
-};
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
+use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
+use kernel::sync::barrier::smp_mb;
 use kernel::sync::{Arc, ArcBorrow, SpinLockIrq};
 use kernel::task::Task;
 use kernel::types::Opaque;
@@ -120,23 +119,23 @@ pub(crate) struct ExitState {
 /// The lock-free "may this task have utrace state?" filter: a hashed array of counts of
 /// live `UtraceTask`s. A zero means certainly not; a collision only costs a table lookup.
 const FILTER_SLOTS: usize = 1024;
-static FILTER: [AtomicU32; FILTER_SLOTS] = [const { AtomicU32::new(0) }; FILTER_SLOTS];
+static FILTER: [Atomic<u32>; FILTER_SLOTS] = [const { Atomic::new(0) }; FILTER_SLOTS];
 
-fn filter_slot(task: *const bindings::task_struct) -> &'static AtomicU32 {
+fn filter_slot(task: *const bindings::task_struct) -> &'static Atomic<u32> {
     let p = task as usize;
     &FILTER[((p >> 6) ^ (p >> 16)) % FILTER_SLOTS]
 }
 
 /// Whether `task` may have utrace state (false: certainly not).
 pub(crate) fn maybe_traced(task: *const bindings::task_struct) -> bool {
-    filter_slot(task).load(Ordering::Relaxed) != 0
+    filter_slot(task).load(Relaxed) != 0
 }
 
 /// Per-task states alive (memory not yet freed), for debugfs and leak tests.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+static LIVE: Atomic<usize> = Atomic::new(0);
 
 pub(crate) fn live_count() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    LIVE.load(Relaxed)
 }
 
 /// The utrace state of one task.
@@ -148,30 +147,30 @@ pub(crate) struct UtraceTask {
     /// The engine list (an `Arc<EngineList>` raw pointer), null once the state is removed
     /// from the table (reap, last detach, unload): attaching must then create a new
     /// `UtraceTask`. Replaced under `inner`; read under RCU ([`UtraceTask::snapshot`]).
-    list: AtomicPtr<EngineList>,
+    list: Atomic<*mut EngineList>,
     /// Union of the attached engines' event masks: the filter on every hot path.
-    events: AtomicUsize,
+    events: Atomic<usize>,
     /// The engine whose callback the task is running now, or null.
-    reporting: AtomicPtr<Engine>,
+    reporting: Atomic<*mut Engine>,
     /// Death has begun: the death report is being made or was made, or (no engine wanting
     /// DEATH at exit) will not be made. No stop after this.
-    dead: AtomicBool,
+    dead: Atomic<bool>,
     /// A REPORT/INTERRUPT quiesce report is queued, and whether the thread was kicked
-    /// out of an interruptible sleep for it (`work::REPORT_*` bits).
-    pub(crate) report_queued: AtomicU8,
+    /// out of an interruptible sleep for it (`work::REPORT_*` bits; an `i8`: a bit set).
+    pub(crate) report_queued: Atomic<i8>,
     /// `utrace_wake_up()` deferred something (the list is under `inner`); only the thread
     /// itself sets it, so the end of a pass can skip the lock when it is clear.
-    pub(crate) wake_deferred: AtomicBool,
+    pub(crate) wake_deferred: Atomic<bool>,
     /// Single- and block-stepping (`step.rs`).
     pub(crate) step: crate::step::StepState,
     /// The thread is inside one of utrace's probes on a non-faultable tracepoint, whose
     /// callbacks run in the tracepoint's SRCU read section (`hooks.rs`: no probe may be
     /// registered there). Only the thread itself reads or writes it.
-    in_tracepoint: AtomicU32,
+    in_tracepoint: Atomic<u32>,
     /// During the reap pass (`sched_process_free`, softirq): the task that was current when
     /// it began, so that `utrace_barrier` called from a `report_reap` callback (a handle
     /// dropped there) does not wait for that very callback.
-    reaper: AtomicPtr<bindings::task_struct>,
+    reaper: Atomic<*mut bindings::task_struct>,
     /// The syscall-entry stop: where the thread is in it, and its task_work item
     /// (`entrystop.rs`). Only the thread itself touches it.
     pub(crate) entry: crate::entrystop::EntryStop,
@@ -210,7 +209,7 @@ pub(crate) struct InTracepoint<'a>(&'a UtraceTask);
 
 impl Drop for InTracepoint<'_> {
     fn drop(&mut self) {
-        self.0.in_tracepoint.fetch_sub(1, Ordering::Relaxed);
+        self.0.in_tracepoint.fetch_sub(1, Relaxed);
     }
 }
 
@@ -249,13 +248,13 @@ impl PinnedDrop for UtraceTask {
     fn drop(self: Pin<&mut Self>) {
         // Only an empty list can be left (engines hold references on us); nobody can read
         // it any more, so drop it now.
-        let p = self.list.swap(ptr::null_mut(), Ordering::AcqRel);
+        let p = self.list.xchg(ptr::null_mut(), Full);
         if !p.is_null() {
             // SAFETY: the pointer holds an `Arc<EngineList>` reference, ours to drop.
             drop(unsafe { Arc::from_raw(p) });
         }
-        filter_slot(self.task.as_ptr()).fetch_sub(1, Ordering::Relaxed);
-        LIVE.fetch_sub(1, Ordering::Relaxed);
+        filter_slot(self.task.as_ptr()).fetch_sub(1, Relaxed);
+        LIVE.fetch_sub(1, Relaxed);
     }
 }
 
@@ -269,22 +268,22 @@ impl UtraceTask {
                     stop: crate::stopstate::StopState::new(),
                     exit: ExitState::default(),
                 }),
-                list: AtomicPtr::new(Arc::into_raw(empty).cast_mut()),
-                events: AtomicUsize::new(0),
-                reporting: AtomicPtr::new(ptr::null_mut()),
-                dead: AtomicBool::new(false),
-                report_queued: AtomicU8::new(0),
-                wake_deferred: AtomicBool::new(false),
+                list: Atomic::new(Arc::into_raw(empty).cast_mut()),
+                events: Atomic::new(0),
+                reporting: Atomic::new(ptr::null_mut()),
+                dead: Atomic::new(false),
+                report_queued: Atomic::new(0),
+                wake_deferred: Atomic::new(false),
                 step: crate::step::StepState::new(),
-                in_tracepoint: AtomicU32::new(0),
-                reaper: AtomicPtr::new(ptr::null_mut()),
+                in_tracepoint: Atomic::new(0),
+                reaper: Atomic::new(ptr::null_mut()),
                 entry: crate::entrystop::EntryStop::new(),
                 entry_mask: crate::entrymask::EntryMask::new(),
             }),
             gfp,
         )?;
-        filter_slot(task.as_ptr()).fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_add(1, Ordering::Relaxed);
+        filter_slot(task.as_ptr()).fetch_add(1, Relaxed);
+        LIVE.fetch_add(1, Relaxed);
         Ok(ut)
     }
 
@@ -355,8 +354,9 @@ impl UtraceTask {
         // grace period after `release_task` detached the pid) finds our entry, or we see
         // the pid detached here and take the entry back out ourselves. The probe is
         // registered from load to unload (`Hooks::start`): taken with the first engine's
-        // need, after this check, a reap in between went unseen and the state leaked.
-        fence(Ordering::SeqCst);
+        // need, after this check, a reap in between went unseen and the state leaked. This
+        // smp_mb() pairs with the RCU grace period between the pid's detach and the probe.
+        smp_mb(Full);
         // SAFETY: `task` is valid (the caller's reference); `pid_alive` only reads it.
         if !unsafe { glue::utrace_glue_pid_alive(task.as_ptr()) } {
             new.remove_from_table();
@@ -368,7 +368,7 @@ impl UtraceTask {
     /// Marks the thread (current) as inside a probe on a non-faultable tracepoint until the
     /// guard is dropped (see `in_tracepoint`).
     pub(crate) fn enter_tracepoint(&self) -> InTracepoint<'_> {
-        self.in_tracepoint.fetch_add(1, Ordering::Relaxed);
+        self.in_tracepoint.fetch_add(1, Relaxed);
         InTracepoint(self)
     }
 
@@ -379,18 +379,18 @@ impl UtraceTask {
         } else {
             ptr::null_mut()
         };
-        self.reaper.store(p, Ordering::Release);
+        self.reaper.store(p, Release);
     }
 
     /// Whether current is making the reap pass (so is inside a `report_reap` callback if
     /// one is in progress).
     pub(crate) fn reaped_by_current(&self) -> bool {
-        ptr::eq(self.reaper.load(Ordering::Acquire), Task::current_raw())
+        ptr::eq(self.reaper.load(Acquire), Task::current_raw())
     }
 
     /// Whether the thread (current) is inside such a probe.
     pub(crate) fn in_tracepoint(&self) -> bool {
-        self.in_tracepoint.load(Ordering::Relaxed) != 0
+        self.in_tracepoint.load(Relaxed) != 0
     }
 
     pub(crate) fn task_ptr(&self) -> *mut bindings::task_struct {
@@ -412,7 +412,7 @@ impl UtraceTask {
 
     /// Whether the state has left the table (reap, last detach, unload).
     pub(crate) fn is_removed(&self) -> bool {
-        self.list.load(Ordering::Acquire).is_null()
+        self.list.load(Acquire).is_null()
     }
 
     /// Whether the state is still in the table with no attached engine (it stayed for a
@@ -433,7 +433,7 @@ impl UtraceTask {
 
     /// The union of the attached engines' events.
     pub(crate) fn events(&self) -> usize {
-        self.events.load(Ordering::Acquire)
+        self.events.load(Acquire)
     }
 
     /// The engines to report an event to (`None` once removed from the table).
@@ -444,7 +444,7 @@ impl UtraceTask {
 
     /// [`snapshot`](Self::snapshot), for a caller already under `rcu_read_lock()`.
     fn snapshot_locked_rcu(&self) -> Option<Arc<EngineList>> {
-        let p = self.list.load(Ordering::Acquire);
+        let p = self.list.load(Acquire);
         if p.is_null() {
             return None;
         }
@@ -465,7 +465,7 @@ impl UtraceTask {
         new: Option<Arc<EngineList>>,
     ) {
         let new = new.map_or(ptr::null_mut(), |l| Arc::into_raw(l).cast_mut());
-        let old = self.list.swap(new, Ordering::AcqRel);
+        let old = self.list.xchg(new, Full);
         if !old.is_null() {
             retire(old);
         }
@@ -473,7 +473,7 @@ impl UtraceTask {
 
     /// Whether `cur` is still the published list.
     fn is_current(&self, cur: &Arc<EngineList>) -> bool {
-        ptr::eq(self.list.load(Ordering::Acquire), Arc::as_ptr(cur))
+        ptr::eq(self.list.load(Acquire), Arc::as_ptr(cur))
     }
 
     /// At `sched_process_exit`: records the exit, and returns whether the exit item must be
@@ -502,13 +502,14 @@ impl UtraceTask {
     ///
     /// Pairs with the exiting thread: it sets `PF_EXITING`, then passes a full barrier
     /// (`atomic_dec_and_test(&signal->live)` in do_exit()), then reads the tracepoint's
-    /// probes; the caller registered the exit probe, then this barrier, then reads the flag.
+    /// probes; the caller registered the exit probe, then this smp_mb(), then reads the flag.
     /// Either the thread runs the probe, or this sees it exiting.
     fn exiting_locked(&self, x: &ExitState) -> bool {
         if x.exiting {
             return true;
         }
-        fence(Ordering::SeqCst);
+        // Pairs with the full barrier of `atomic_dec_and_test()` in do_exit() (see above).
+        smp_mb(Full);
         // SAFETY: the task is alive (our reference); `flags` is a plain word the task sets
         // for itself (PF_EXITING, once, in exit_signals()).
         let flags = unsafe { core::ptr::read_volatile(&(*self.task_ptr()).flags) };
@@ -528,11 +529,11 @@ impl UtraceTask {
     /// so DEATH set concurrently is either seen here or refused with `EALREADY`.
     pub(crate) fn begin_death(&self) -> bool {
         let _inner = self.inner.lock();
-        !self.dead.swap(true, Ordering::AcqRel) && self.events() & crate::abi::EVENT_DEATH != 0
+        !self.dead.xchg(true, Full) && self.events() & crate::abi::EVENT_DEATH != 0
     }
 
     pub(crate) fn is_dead(&self) -> bool {
-        self.dead.load(Ordering::Acquire)
+        self.dead.load(Acquire)
     }
 
     /// The attach lookup (`utrace_attach_task()` without CREATE): the first attached engine
@@ -576,7 +577,7 @@ impl UtraceTask {
             v.push(engine.clone(), gfp)?;
             let new = EngineList::new(v, gfp)?;
             let inner = self.inner.lock();
-            if self.list.load(Ordering::Acquire).is_null() {
+            if self.list.load(Acquire).is_null() {
                 return Err(EAGAIN);
             }
             if self.is_current(&cur) {
@@ -628,7 +629,7 @@ impl UtraceTask {
         for e in list.engines.iter().filter(|e| e.is_attached()) {
             all |= e.events();
         }
-        self.events.store(all, Ordering::Release);
+        self.events.store(all, Release);
     }
 
     /// Drops detached engines from the list; removes the state from the table when no
@@ -655,7 +656,7 @@ impl UtraceTask {
                 return;
             };
             let inner = self.inner.lock();
-            if self.list.load(Ordering::Acquire).is_null() {
+            if self.list.load(Acquire).is_null() {
                 return;
             }
             if !self.is_current(&cur) {
@@ -701,7 +702,7 @@ impl UtraceTask {
 
     /// Detach-all's last half: no engine is left; the state leaves the table.
     pub(crate) fn remove_emptied(&self) {
-        self.events.store(0, Ordering::Release);
+        self.events.store(0, Release);
         self.remove_from_table();
     }
 
@@ -719,8 +720,9 @@ impl UtraceTask {
 
     fn start_callback_raw(&self, engine: &Engine) -> bool {
         self.reporting
-            .store(core::ptr::from_ref(engine).cast_mut(), Ordering::Relaxed);
-        fence(Ordering::SeqCst);
+            .store(core::ptr::from_ref(engine).cast_mut(), Relaxed);
+        // Pairs with the smp_mb() in `Engine::mark_detached` (Dekker: store, then read).
+        smp_mb(Full);
         if engine.is_attached() {
             // Not into a module whose exit has begun (it may have torn down what the
             // callback uses; its GOING notifier, which orphans the engine, comes only after
@@ -729,7 +731,7 @@ impl UtraceTask {
             if engine.module_live() {
                 return true;
             }
-            self.reporting.store(ptr::null_mut(), Ordering::Release);
+            self.reporting.store(ptr::null_mut(), Release);
             // A barrier may sleep until `reporting` no longer names the engine.
             glue::barrier_wake();
             // The module's exit may have detached it meanwhile, seen `reporting` set and
@@ -743,7 +745,7 @@ impl UtraceTask {
         // -EINPROGRESS and left the attached reference to us: drop it on the way out. (No
         // callback ran, so none deferred a wake-up: `finish_callback`'s delivery is not
         // needed, and `reporting` is cleared at once.)
-        self.reporting.store(ptr::null_mut(), Ordering::Release);
+        self.reporting.store(ptr::null_mut(), Release);
         glue::barrier_wake();
         engine.drop_attach_ref();
         false
@@ -761,7 +763,7 @@ impl UtraceTask {
         if !engine.is_attached() {
             self.deliver_deferred_of(engine);
         }
-        self.reporting.store(ptr::null_mut(), Ordering::Release);
+        self.reporting.store(ptr::null_mut(), Release);
         // `utrace_barrier` sleeps until `reporting` no longer names its engine.
         glue::barrier_wake();
         // A detacher that saw this callback in flight left the attached reference to us.
@@ -773,12 +775,12 @@ impl UtraceTask {
 
     /// The engine whose callback the thread is running now (identity only), or null.
     pub(crate) fn reporting_engine(&self) -> *const Engine {
-        self.reporting.load(Ordering::Acquire)
+        self.reporting.load(Acquire)
     }
 
     /// Whether a callback of `engine` may be in progress.
     pub(crate) fn is_reporting(&self, engine: &Engine) -> bool {
-        ptr::eq(self.reporting.load(Ordering::Acquire), engine)
+        ptr::eq(self.reporting.load(Acquire), engine)
     }
 
     /// Marks `engine` detached. Returns whether this call did (false: it already was) and

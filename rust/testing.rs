@@ -9,7 +9,7 @@
 //! can act while a thread is inside the window: it then hits the race every time. Both are 0
 //! (no delay, one load per point) unless a test sets them; nothing else uses this.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::time::{delay, Delta};
 
 /// A race window that a test can widen.
@@ -33,31 +33,31 @@ pub(crate) enum Window {
     PrepareExec = 4,
 }
 
-static MASK: AtomicU32 = AtomicU32::new(0);
-static MICROS: AtomicU32 = AtomicU32::new(0);
+static MASK: Atomic<u32> = Atomic::new(0);
+static MICROS: Atomic<u32> = Atomic::new(0);
 /// How many times a widened window was entered: a test polls it (debugfs `state`,
 /// `test_windows`) to act while another thread is inside the window.
-static ENTERED: AtomicU32 = AtomicU32::new(0);
+static ENTERED: Atomic<u32> = Atomic::new(0);
 
 /// `Some(count of windows entered)` if a test widened any, for debugfs.
 pub(crate) fn entered() -> Option<u32> {
-    (MASK.load(Ordering::Acquire) != 0).then(|| ENTERED.load(Ordering::Acquire))
+    (MASK.load(Acquire) != 0).then(|| ENTERED.load(Acquire))
 }
 
 /// Sets the windows to widen (module init, from the parameters).
 pub(crate) fn init(mask: u32, micros: u32) {
-    MICROS.store(micros, Ordering::Relaxed);
-    MASK.store(mask, Ordering::Release);
+    MICROS.store(micros, Relaxed);
+    MASK.store(mask, Release);
 }
 
 /// Waits at window `w` if a test asked for it: sleeps if the caller can, else spins (at most
 /// 100 ms, in 1 ms steps).
 pub(crate) fn delay(w: Window) {
-    if MASK.load(Ordering::Acquire) & (1 << w as u32) == 0 {
+    if MASK.load(Acquire) & (1 << w as u32) == 0 {
         return;
     }
-    ENTERED.fetch_add(1, Ordering::AcqRel);
-    let us = i64::from(MICROS.load(Ordering::Relaxed));
+    ENTERED.fetch_add(1, Full);
+    let us = i64::from(MICROS.load(Relaxed));
     if crate::glue::can_sleep() {
         delay::fsleep(Delta::from_micros(us));
     } else {

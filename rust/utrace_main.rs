@@ -27,8 +27,8 @@
 //! table and debugfs last. Unload undoes it in the order that keeps every pointer valid:
 //! probes unregistered and waited for, queued task_work drained, per-task state freed.
 
-use core::sync::atomic::Ordering;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Relaxed};
 use kernel::sync::Arc;
 
 /// `pr_err!`, rate-limited (one shared budget, the kernel's default burst): for bad
@@ -194,13 +194,13 @@ fn teardown(hooks: &hooks::Hooks) {
         if waited % 100 == 0 {
             work::cancel_stranded();
         }
-        if work::PENDING.load(Ordering::Acquire) == 0 {
+        if work::PENDING.load(Acquire) == 0 {
             break;
         }
         if waited % 5000 == 0 && waited != 0 {
             pr_info!(
                 "unload waits for {} queued task_work item(s) to run\n",
-                work::PENDING.load(Ordering::Relaxed)
+                work::PENDING.load(Relaxed)
             );
         }
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));

@@ -28,9 +28,9 @@
 //! syscall back: that one always runs before the thread can stop or sleep (see
 //! [`cancellable`]).
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::Arc;
 
 use crate::abi;
@@ -44,7 +44,7 @@ use kernel::task::Task;
 use kernel::types::Opaque;
 
 /// Queued and not yet finished task_work items.
-pub(crate) static PENDING: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static PENDING: Atomic<usize> = Atomic::new(0);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -87,14 +87,14 @@ fn queue(ut: &Arc<UtraceTask>, kind: Kind, mode: bindings::task_work_notify_mode
         gfp_for_context(),
     )?;
     let raw = KBox::into_raw(item);
-    PENDING.fetch_add(1, Ordering::AcqRel);
+    PENDING.fetch_add(1, Full);
     // SAFETY: `raw` is a valid callback_head whose `func` is set; the task is kept alive by
     // the reference `ut` holds; `task_work_add` is callable in any context.
     let ret = unsafe { bindings::task_work_add(ut.task_ptr(), &raw mut (*raw).head, mode) };
     if ret != 0 {
         // SAFETY: the work was not queued, so we still own the item.
         drop(unsafe { KBox::from_raw(raw) });
-        PENDING.fetch_sub(1, Ordering::AcqRel);
+        PENDING.fetch_sub(1, Full);
         return Err(Error::from_errno(ret));
     }
     Ok(())
@@ -106,7 +106,7 @@ fn queue(ut: &Arc<UtraceTask>, kind: Kind, mode: bindings::task_work_notify_mode
 /// [`EmbeddedWork::take`] in the callback.
 pub(crate) struct EmbeddedWork {
     head: Opaque<bindings::callback_head>,
-    queued: AtomicBool,
+    queued: Atomic<bool>,
 }
 
 // SAFETY: `head` is only touched by the thread that wins `queued` (to queue it) and by
@@ -119,7 +119,7 @@ impl EmbeddedWork {
     pub(crate) fn new() -> Self {
         EmbeddedWork {
             head: Opaque::uninit(),
-            queued: AtomicBool::new(false),
+            queued: Atomic::new(false),
         }
     }
 
@@ -134,7 +134,7 @@ impl EmbeddedWork {
         func: unsafe extern "C" fn(*mut bindings::callback_head),
         mode: bindings::task_work_notify_mode,
     ) -> Result<bool> {
-        if self.queued.swap(true, Ordering::AcqRel) {
+        if self.queued.xchg(true, Full) {
             return Ok(false);
         }
         let head = self.head.get();
@@ -144,7 +144,7 @@ impl EmbeddedWork {
             (*head).func = Some(func);
         }
         let raw = Arc::into_raw(ut.clone());
-        PENDING.fetch_add(1, Ordering::AcqRel);
+        PENDING.fetch_add(1, Full);
         // SAFETY: `head` is a valid callback_head with `func` set, inside the `UtraceTask`
         // whose reference `raw` keeps alive until `func` takes it back; the task is kept
         // alive by that state.
@@ -152,8 +152,8 @@ impl EmbeddedWork {
         if ret != 0 {
             // SAFETY: not queued: the reference is still ours.
             drop(unsafe { Arc::from_raw(raw) });
-            PENDING.fetch_sub(1, Ordering::AcqRel);
-            self.queued.store(false, Ordering::Release);
+            PENDING.fetch_sub(1, Full);
+            self.queued.store(false, Release);
             return Err(Error::from_errno(ret));
         }
         Ok(true)
@@ -176,13 +176,13 @@ impl EmbeddedWork {
         let off_head = core::mem::offset_of!(EmbeddedWork, head);
         // SAFETY: `head` is the `head` field of an `EmbeddedWork` inside `ut`.
         let this = unsafe { &*head.byte_sub(off_head).cast::<EmbeddedWork>() };
-        this.queued.store(false, Ordering::Release);
+        this.queued.store(false, Release);
         ut
     }
 
     /// Whether it is queued (and not yet taken by its callback).
     pub(crate) fn is_queued(&self) -> bool {
-        self.queued.load(Ordering::Acquire)
+        self.queued.load(Acquire)
     }
 
     /// The offset of `head` within an `EmbeddedWork`, for [`EmbeddedWork::take`] callers.
@@ -192,9 +192,9 @@ impl EmbeddedWork {
 }
 
 /// `UtraceTask::report_queued`: a quiesce report is queued.
-const REPORT_QUEUED: u8 = 1;
+const REPORT_QUEUED: i8 = 1;
 /// `UtraceTask::report_queued`: the thread was kicked (`TWA_SIGNAL`) for it.
-const REPORT_KICKED: u8 = 2;
+const REPORT_KICKED: i8 = 2;
 
 /// Asks for a `report_quiesce(0)` at the task's next safe point; with `interrupt`, also
 /// breaks an interruptible sleep (`TWA_SIGNAL`).
@@ -206,11 +206,16 @@ const REPORT_KICKED: u8 = 2;
 /// syscall returned by itself).
 pub(crate) fn queue_report(ut: &Arc<UtraceTask>, interrupt: bool) {
     let want = REPORT_QUEUED | if interrupt { REPORT_KICKED } else { 0 };
-    let prev = ut.report_queued.fetch_or(want, Ordering::AcqRel);
+    // A fully ordered fetch_or, as a cmpxchg loop (7.3's `Atomic` has no fetch_or; the run
+    // and the failure paths clear the bits concurrently, so a plain store would lose them).
+    let mut prev = ut.report_queued.load(Relaxed);
+    while let Err(cur) = ut.report_queued.cmpxchg(prev, prev | want, Full) {
+        prev = cur;
+    }
     if prev & REPORT_QUEUED == 0 {
         if queue(ut, Kind::Report, mode(interrupt)).is_err() {
             // The task is past exit_task_work(), or out of memory: no report is coming.
-            ut.report_queued.store(0, Ordering::Release);
+            ut.report_queued.store(0, Release);
         }
     } else if interrupt && prev & REPORT_KICKED == 0 {
         // On failure the task is exiting (no report needed) or out of memory (the report
@@ -243,7 +248,7 @@ pub(crate) fn queue_entry(ut: &Arc<UtraceTask>, p: entrystop::Pending) -> Result
 
 /// The end of an embedded item's callback (the allocated ones are counted by [`run`]).
 pub(crate) fn item_done() {
-    PENDING.fetch_sub(1, Ordering::AcqRel);
+    PENDING.fetch_sub(1, Full);
 }
 
 /// Makes `ut`'s thread register the probes its engines' events need before it next returns
@@ -277,9 +282,9 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
     match item.kind {
         // Run by exit_task_work() after the death report (task_work is LIFO): no quiesce
         // report and no stop after death.
-        Kind::Report if item.ut.is_dead() => item.ut.report_queued.store(0, Ordering::Release),
+        Kind::Report if item.ut.is_dead() => item.ut.report_queued.store(0, Release),
         Kind::Report => {
-            item.ut.report_queued.store(0, Ordering::Release);
+            item.ut.report_queued.store(0, Release);
             // Event 0: only report_quiesce(0), to the engines with QUIESCE set.
             let out = report::report(&item.ut, 0, Order::Attach, true, |_, _| None);
             report::finish(&item.ut, out.action, Site::SafePoint);
@@ -321,7 +326,7 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         }
     }
     drop(item);
-    PENDING.fetch_sub(1, Ordering::AcqRel);
+    PENDING.fetch_sub(1, Full);
 }
 
 /// A task_work callback as a queued item holds it.
@@ -373,14 +378,14 @@ unsafe fn drop_cancelled(head: *mut bindings::callback_head) {
         // SAFETY: the head of a `KBox<Item>` leaked by `queue`; it will not run, so we own it.
         let item = unsafe { KBox::from_raw(head.cast::<Item>()) };
         if item.kind == Kind::Report {
-            item.ut.report_queued.store(0, Ordering::Release);
+            item.ut.report_queued.store(0, Release);
         }
         drop(item);
     } else {
         // SAFETY: per the function's safety requirements, one of step.rs's items.
         unsafe { crate::step::drop_cancelled(head) };
     }
-    PENDING.fetch_sub(1, Ordering::AcqRel);
+    PENDING.fetch_sub(1, Full);
 }
 
 /// Unload: takes every droppable item of utrace out of every thread's task_work queue and
