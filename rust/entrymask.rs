@@ -42,14 +42,14 @@
 //! syscall (the phantom exit was hidden already) and the re-run's entry; audit still sees
 //! two entries; syscall user dispatch reads its selector twice.
 
-use core::cell::UnsafeCell;
 use kernel::bindings;
 use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::Arc;
 
-use crate::arch::{self, UserRegs};
+use crate::arch::UserRegs;
 use crate::glue;
 use crate::hooks;
+use crate::maskstate::Expected;
 use crate::task::UtraceTask;
 
 /// The bits of a mask (`i8`: a bit set).
@@ -60,74 +60,6 @@ const SECCOMP: i8 = 2;
 static ACTIVE: Atomic<usize> = Atomic::new(0);
 /// Unload has begun: mask nothing more.
 static SHUTDOWN: Atomic<bool> = Atomic::new(false);
-
-/// The call a re-run mask expects: what seccomp filtered at the first pass.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Expected {
-    call: arch::Call,
-    ip: usize,
-    compat: bool,
-}
-
-impl Expected {
-    /// The number and arguments.
-    pub(crate) fn call(&self) -> arch::Call {
-        self.call
-    }
-}
-
-/// The masks of one thread (in `UtraceTask`). Written by the thread itself; unload reads and
-/// clears them from another thread once the thread can no longer be in utrace's code
-/// (probes unregistered) — see [`shutdown`].
-pub(crate) struct EntryMask {
-    /// The exit mask's bits.
-    exit: Atomic<i8>,
-    exit_tracer: Atomic<*mut bindings::task_struct>,
-    /// The re-run mask's bits; nonzero = the state must stay and the probes registered.
-    rerun: Atomic<i8>,
-    rerun_tracer: Atomic<*mut bindings::task_struct>,
-    /// Only the thread touches it, while `rerun` is nonzero.
-    expected: UnsafeCell<Option<Expected>>,
-    /// What seccomp filtered at the stopping `sys_enter`, for [`mask_rerun`]. Only the thread
-    /// touches it (it has one entry stop at a time).
-    filtered: UnsafeCell<Option<Expected>>,
-}
-
-// SAFETY: `expected` is only accessed by the thread the state belongs to (see its doc); the
-// rest is atomic.
-unsafe impl Sync for EntryMask {}
-// SAFETY: see `Sync`; the tracer pointers are references handed over with the value.
-unsafe impl Send for EntryMask {}
-
-impl EntryMask {
-    pub(crate) const fn new() -> Self {
-        EntryMask {
-            exit: Atomic::new(0),
-            exit_tracer: Atomic::new(core::ptr::null_mut()),
-            rerun: Atomic::new(0),
-            rerun_tracer: Atomic::new(core::ptr::null_mut()),
-            expected: UnsafeCell::new(None),
-            filtered: UnsafeCell::new(None),
-        }
-    }
-
-    /// At the stopping `sys_enter`, by the thread: the call seccomp filtered.
-    pub(crate) fn set_filtered(&self, e: Expected) {
-        // SAFETY: only the thread touches `filtered`.
-        unsafe { *self.filtered.get() = Some(e) };
-    }
-
-    /// In the entry stop's task_work, by the thread.
-    pub(crate) fn take_filtered(&self) -> Option<Expected> {
-        // SAFETY: only the thread touches `filtered`.
-        unsafe { (*self.filtered.get()).take() }
-    }
-
-    /// A re-run mask is held: the state must stay in the table (`UtraceTask::prune`).
-    pub(crate) fn active(&self) -> bool {
-        self.rerun.load(Acquire) != 0
-    }
-}
 
 /// Whether any thread holds a re-run mask (the probes' fast check).
 pub(crate) fn any() -> bool {
@@ -190,8 +122,7 @@ pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
         bits |= SECCOMP;
     }
     let m = &ut.entry_mask;
-    // SAFETY: only this thread touches `expected`.
-    unsafe { *m.expected.get() = Some(now) };
+    m.set_expected(now);
     m.rerun_tracer.store(tracer, Relaxed);
     // Published under the task lock, where `prune` and `shutdown` read it: either the state
     // stays in the table while the mask is held (and unload finds it), or it was removed (or
@@ -214,11 +145,11 @@ pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
 
 /// The call current is about to make (again), for [`mask_rerun`].
 pub(crate) fn expected_now(regs: &UserRegs) -> Expected {
-    Expected {
-        call: regs.call(),
-        ip: regs.syscall_return_ip(),
-        compat: glue::in_compat_syscall(),
-    }
+    Expected::new(
+        regs.call(),
+        regs.syscall_return_ip(),
+        glue::in_compat_syscall(),
+    )
 }
 
 fn release_need() {
@@ -268,8 +199,7 @@ pub(crate) fn on_sys_enter(regs: &UserRegs) -> Option<Arc<UtraceTask>> {
     if !ut.entry_mask.active() {
         return None;
     }
-    // SAFETY: only this thread touches `expected`.
-    let expected = unsafe { (*ut.entry_mask.expected.get()).take() };
+    let expected = ut.entry_mask.take_expected();
     let (bits, traced) = unmask_rerun(&ut, current(), false);
     forget_state_if_unused(&ut);
     let now = expected_now(regs);
@@ -285,8 +215,7 @@ pub(crate) fn on_sys_exit() {
     }
     if let Some(ut) = UtraceTask::lookup(current()) {
         if ut.entry_mask.active() {
-            // SAFETY: only this thread touches `expected`.
-            unsafe { *ut.entry_mask.expected.get() = None };
+            ut.entry_mask.clear_expected();
             unmask_rerun(&ut, current(), false);
             forget_state_if_unused(&ut);
         }
@@ -302,8 +231,7 @@ pub(crate) fn on_signal_deliver() {
     }
     if let Some(ut) = UtraceTask::lookup(current()) {
         if ut.entry_mask.active() {
-            // SAFETY: only this thread touches `expected`.
-            unsafe { *ut.entry_mask.expected.get() = None };
+            ut.entry_mask.clear_expected();
             unmask_rerun(&ut, current(), true);
             forget_state_if_unused(&ut);
         }

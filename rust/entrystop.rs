@@ -44,7 +44,8 @@ use kernel::sync::Arc;
 
 use crate::abi;
 use crate::arch::{self, UserRegs};
-use crate::entrymask::{self, Expected};
+use crate::entrymask;
+use crate::maskstate::Expected;
 use crate::glue;
 use crate::task::UtraceTask;
 use crate::work::{self, EmbeddedWork};

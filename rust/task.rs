@@ -175,7 +175,7 @@ pub(crate) struct UtraceTask {
     /// (`entrystop.rs`). Only the thread itself touches it.
     pub(crate) entry: crate::entrystop::EntryStop,
     /// The syscall_work bits masked around a syscall-entry stop's restart (`entrymask.rs`).
-    pub(crate) entry_mask: crate::entrymask::EntryMask,
+    pub(crate) entry_mask: crate::maskstate::EntryMask,
 }
 
 /// A callback of `engine` that this thread may make now: `reporting` names the engine, and
@@ -278,7 +278,7 @@ impl UtraceTask {
                 in_tracepoint: Atomic::new(0),
                 reaper: Atomic::new(ptr::null_mut()),
                 entry: crate::entrystop::EntryStop::new(),
-                entry_mask: crate::entrymask::EntryMask::new(),
+                entry_mask: crate::maskstate::EntryMask::new(),
             }),
             gfp,
         )?;

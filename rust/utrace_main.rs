@@ -54,6 +54,7 @@ mod examine;
 mod glue;
 mod hooks;
 mod layout;
+mod maskstate;
 mod modwatch;
 mod probes;
 mod report;
