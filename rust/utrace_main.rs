@@ -59,6 +59,7 @@ mod report;
 mod step;
 mod stop;
 mod task;
+mod taskwork;
 mod testing;
 mod work;
 
@@ -190,15 +191,15 @@ fn teardown(hooks: &hooks::Hooks) {
     let mut waited = 0u32;
     loop {
         if waited % 100 == 0 {
-            work::cancel_stranded();
+            taskwork::cancel_stranded();
         }
-        if work::PENDING.load(Ordering::Acquire) == 0 {
+        if taskwork::PENDING.load(Ordering::Acquire) == 0 {
             break;
         }
         if waited % 5000 == 0 && waited != 0 {
             pr_info!(
                 "unload waits for {} queued task_work item(s) to run\n",
-                work::PENDING.load(Ordering::Relaxed)
+                taskwork::PENDING.load(Ordering::Relaxed)
             );
         }
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
