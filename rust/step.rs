@@ -13,8 +13,8 @@
 //!    trap is also the program's) and whether the instruction is a `popf`/`iret` (then TF
 //!    after it is the program's). BLOCKSTEP also sets BTF where the CPU has it.
 //! 2. The step ends in one of three places, each moving the state ARMED -> DONE and
-//!    queueing the step task_work (a `callback_head` inside the per-task state, so none of
-//!    them can fail to allocate):
+//!    queueing the step task_work (a `taskwork::EmbeddedWork` inside the per-task state, so
+//!    none of them can fail to allocate):
 //!    - the #DB trap ([`utrace_rust_step_trap`], from the glue's die notifier, interrupts
 //!      off): utrace's TF is cleared and the trap eaten, unless the program had TF too;
 //!    - `sys_exit`, when the stepped instruction was `syscall` (which masks TF: the trap

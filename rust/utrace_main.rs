@@ -13,6 +13,7 @@
 //! - [`report`]: one reporting pass: engine order, quiesce, folding of the answers.
 //! - [`probes`]: the tracepoint probes, where each event enters.
 //! - [`work`]: task_work for the reports that must run at a safe point.
+//! - [`taskwork`]: task_work as safe types: embedded and allocated items, unload's cancel.
 //! - [`step`]: single- and block-stepping: the trap flag, the die notifier, rseq.
 //! - [`entrymask`]: keeps the syscall-entry stop's restart out of ptrace's and seccomp's sight.
 //! - [`hooks`]: the tracepoints, found by name, registered on demand.
