@@ -30,8 +30,8 @@
 //! ([`EntryKind`]): when an engine changed it at its report (seccomp must filter what runs,
 //! as it does a ptracer's changes), or when it entered with masks meant for another call.
 //!
-//! Unload never drops a queued entry-stop item (`work::cancellable`): it puts the skipped
-//! syscall back, and always runs before the thread can stop or sleep.
+//! Unload never drops a queued entry-stop item (`OnUnload::MustRun`, see [`queue`]): it puts
+//! the skipped syscall back, and always runs before the thread can stop or sleep.
 //!
 //! The per-task part ([`EntryStop`]) is touched only by the thread itself.
 
@@ -47,8 +47,9 @@ use crate::arch::{self, UserRegs};
 use crate::entrymask;
 use crate::maskstate::Expected;
 use crate::glue;
+use crate::glue::gfp_for_context;
 use crate::task::UtraceTask;
-use crate::work::{self, EmbeddedWork};
+use crate::taskwork::{self, EmbeddedWork, OnUnload};
 
 /// Where the thread is in a syscall-entry stop ([`EntryStop::state`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -110,7 +111,7 @@ pub(crate) struct EntryStop {
     /// With `Resumed` or `Rechecked`: the return address of the syscall to be re-run.
     rerun_ip: Atomic<usize>,
     /// The item: queued at `sys_enter`, so that no syscall-entry stop allocates.
-    work: EmbeddedWork,
+    work: EmbeddedWork<UtraceTask>,
     /// Its [`Pending`], written before it is queued, read when it runs.
     nr: Atomic<isize>,
     ax: Atomic<usize>,
@@ -123,7 +124,7 @@ impl EntryStop {
         EntryStop {
             state: Atomic::new(SyscallStop::None),
             rerun_ip: Atomic::new(0),
-            work: EmbeddedWork::new(),
+            work: EmbeddedWork::new(run_embedded, OnUnload::MustRun),
             nr: Atomic::new(0),
             ax: Atomic::new(0),
             abort: Atomic::new(false),
@@ -297,6 +298,14 @@ pub(crate) fn before_signal_deliver() {
 /// signal is dequeued). The per-task embedded item serves it: a thread has one entry stop at
 /// a time, which runs before it returns to user mode. (Only an entry stop abandoned by an
 /// exit before its item ran could leave it queued: then an allocated item serves.)
+///
+/// Unload never drops either (`OnUnload::MustRun`): the item puts the skipped syscall back
+/// (`orig_ax` is -1 and `ax` -ERESTARTNOINTR until it runs: dropped, the syscall would not
+/// run and user space would see -ENOSYS). It needs no dropping either: it is queued
+/// (`TWA_SIGNAL`) by the thread itself at `sys_enter` of a skipped syscall, and runs before
+/// the thread can stop or sleep: the exit-to-user loop calls `get_signal()`, which runs
+/// task_work before it dequeues a stop signal, and a ptrace syscall-exit stop
+/// (`ptrace_notify()`) runs task_work first too.
 fn queue(ut: &Arc<UtraceTask>, p: Pending) -> Result {
     let e = &ut.entry;
     let signal = bindings::task_work_notify_mode_TWA_SIGNAL;
@@ -305,24 +314,23 @@ fn queue(ut: &Arc<UtraceTask>, p: Pending) -> Result {
         e.ax.store(p.skipped.ax, Relaxed);
         e.abort.store(p.abort, Relaxed);
         e.kind.store(p.kind, Relaxed);
-        if e.work.queue(ut, run_embedded, signal)? {
+        if e.work.queue(ut, ut.task(), signal)? {
             return Ok(());
         }
     }
-    work::queue_entry(ut, p)
+    taskwork::queue_item(
+        ut,
+        ut.task(),
+        run,
+        p,
+        OnUnload::MustRun,
+        signal,
+        gfp_for_context(),
+    )
 }
 
-/// The task_work callback of the embedded item.
-///
-/// # Safety
-///
-/// Called by `task_work_run()` with the head queued by [`queue`].
-unsafe extern "C" fn run_embedded(head: *mut bindings::callback_head) {
-    let off = core::mem::offset_of!(UtraceTask, entry)
-        + core::mem::offset_of!(EntryStop, work)
-        + EmbeddedWork::head_offset();
-    // SAFETY: `head` is the entry item's head of a `UtraceTask`, queued by `queue`.
-    let ut = unsafe { EmbeddedWork::take(head, off) };
+/// The embedded item's body: its [`Pending`] was stored in the per-task state by [`queue`].
+fn run_embedded(ut: Arc<UtraceTask>) {
     let e = &ut.entry;
     let p = Pending {
         skipped: arch::Skipped {
@@ -334,13 +342,12 @@ unsafe extern "C" fn run_embedded(head: *mut bindings::callback_head) {
     };
     run(&ut, p);
     drop(ut);
-    work::item_done();
 }
 
 /// The item's body, in the thread's task_work after the skipped pass: registers as at
 /// entry, the stop, then the syscall put back to run again (or aborted). Without a stop
 /// (`p.kind`), only the putting back: the syscall enters again and seccomp filters it.
-pub(crate) fn run(ut: &Arc<UtraceTask>, p: Pending) {
+fn run(ut: &Arc<UtraceTask>, p: Pending) {
     // Nothing between the skipped pass's exit and here can stop the thread for ptrace.
     entrymask::unmask_exit(ut);
     // Set (at `sys_enter`) only when that exit was hidden: then the re-run's entry is too.

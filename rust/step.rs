@@ -13,8 +13,8 @@
 //!    trap is also the program's) and whether the instruction is a `popf`/`iret` (then TF
 //!    after it is the program's). BLOCKSTEP also sets BTF where the CPU has it.
 //! 2. The step ends in one of three places, each moving the state ARMED -> DONE and
-//!    queueing the step task_work (a `callback_head` inside the per-task state, so none of
-//!    them can fail to allocate):
+//!    queueing the step task_work (a `taskwork::EmbeddedWork` inside the per-task state, so
+//!    none of them can fail to allocate):
 //!    - the #DB trap ([`utrace_rust_step_trap`], from the glue's die notifier, interrupts
 //!      off): utrace's TF is cleared and the trap eaten, unless the program had TF too;
 //!    - `sys_exit`, when the stepped instruction was `syscall` (which masks TF: the trap
@@ -48,7 +48,7 @@ use crate::glue;
 use crate::hooks;
 use crate::report::{self, Order, Site};
 use crate::task::UtraceTask;
-use crate::work::{is_fn, EmbeddedWork, WorkFn, PENDING};
+use crate::taskwork::{self, EmbeddedWork, OnUnload};
 
 /// A thread's step state ([`StepState::state`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ static BTF: Atomic<bool> = Atomic::new(false);
 /// the trap-time transition (same thread, interrupts off) and unload's clean-up.
 pub(crate) struct StepState {
     /// The step task_work: embedded, so the trap path cannot fail to allocate.
-    work: EmbeddedWork,
+    work: EmbeddedWork<UtraceTask>,
     /// IDLE, ARMED or DONE.
     state: Atomic<Phase>,
     /// The armed action (`abi::SINGLESTEP` or `abi::BLOCKSTEP`; an `i8`: both fit).
@@ -103,7 +103,7 @@ pub(crate) struct StepState {
 impl StepState {
     pub(crate) fn new() -> Self {
         StepState {
-            work: EmbeddedWork::new(),
+            work: EmbeddedWork::new(run, OnUnload::DropWith(work_dropped)),
             state: Atomic::new(Phase::Idle),
             mode: Atomic::new(0),
             forced: Atomic::new(false),
@@ -300,7 +300,7 @@ fn take_back(ut: &UtraceTask, regs: &UserRegs) {
 /// Queues the step task_work (`TWA_RESUME` normally; `TWA_SIGNAL` to kick). Returns false
 /// if the thread is past `exit_task_work()`. No allocation: callable with interrupts off.
 fn queue(ut: &Arc<UtraceTask>, mode: bindings::task_work_notify_mode) -> bool {
-    ut.step.work.queue(ut, run, mode).is_ok()
+    ut.step.work.queue(ut, ut.task(), mode).is_ok()
 }
 
 /// A pass made at a probe asked for a step: arm it on the way out.
@@ -405,17 +405,7 @@ pub(crate) unsafe fn new_task(child: *mut bindings::task_struct) {
 }
 
 /// The step task_work.
-///
-/// # Safety
-///
-/// Called by `task_work_run()` with the `head` of a `UtraceTask`'s `StepState`, queued by
-/// [`queue`] with one reference.
-unsafe extern "C" fn run(head: *mut bindings::callback_head) {
-    let off = core::mem::offset_of!(UtraceTask, step)
-        + core::mem::offset_of!(StepState, work)
-        + EmbeddedWork::head_offset();
-    // SAFETY: `head` is the step work's head of a `UtraceTask`, queued by `queue`.
-    let ut = unsafe { EmbeddedWork::take(head, off) };
+fn run(ut: Arc<UtraceTask>) {
     match ut.step.state.load(Acquire) {
         Phase::Done => step_done(&ut),
         Phase::Armed => {
@@ -430,7 +420,12 @@ unsafe extern "C" fn run(head: *mut bindings::callback_head) {
         _ => resume(&ut),
     }
     drop(ut);
-    PENDING.fetch_sub(1, Full);
+}
+
+/// Unload dropped the step work (a pending step report or arming: no engine is left): its
+/// step report will not come; end the session (a no-op once unload's detach forgot it).
+fn work_dropped(ut: Arc<UtraceTask>) {
+    abandon(&ut);
 }
 
 fn step_done(ut: &Arc<UtraceTask>) {
@@ -468,65 +463,37 @@ fn step_done(ut: &Arc<UtraceTask>) {
     }
 }
 
-/// A kick from unload: makes an armed thread enter the kernel (`TWA_SIGNAL`: also out of
-/// an interruptible sleep) and take its TF back.
-#[repr(C)]
-struct Kick {
-    /// Must be first: the task_work callback gets a pointer to it.
-    head: bindings::callback_head,
-    ut: Arc<UtraceTask>,
-}
-
-/// # Safety
-///
-/// Called by `task_work_run()` with the head of a `KBox<Kick>` leaked by [`kick`].
-unsafe extern "C" fn run_kick(head: *mut bindings::callback_head) {
-    // SAFETY: `head` is the first field of a leaked `KBox<Kick>`; task_work runs it once.
-    let k = unsafe { KBox::from_raw(head.cast::<Kick>()) };
-    if k.ut.step.state.load(Acquire) == Phase::Armed {
+/// A kick from unload (`TWA_SIGNAL`, see [`kick`]), in the armed thread: take TF back.
+fn run_kick(ut: &Arc<UtraceTask>, (): ()) {
+    if ut.step.state.load(Acquire) == Phase::Armed {
         if let Some(regs) = UserRegs::current() {
-            take_back(&k.ut, &regs);
+            take_back(ut, &regs);
         }
-        end_session(&k.ut);
+        end_session(ut);
     }
-    drop(k);
-    PENDING.fetch_sub(1, Full);
 }
 
+/// Makes an armed thread enter the kernel (`TWA_SIGNAL`: also out of an interruptible
+/// sleep) and take its TF back ([`run_kick`]). Unload may drop a kick still queued when it
+/// drains task_work: [`shutdown`] has seen no armed thread by then, so it has nothing to do.
 fn kick(ut: &Arc<UtraceTask>) {
     if ut.step.kicked.xchg(true, Full) {
         return;
     }
-    let Ok(k) = KBox::new(
-        Kick {
-            head: bindings::callback_head {
-                next: core::ptr::null_mut(),
-                func: Some(run_kick),
-            },
-            ut: ut.clone(),
-        },
+    match taskwork::queue_item(
+        ut,
+        ut.task(),
+        run_kick,
+        (),
+        OnUnload::Drop,
+        bindings::task_work_notify_mode_TWA_SIGNAL,
         GFP_KERNEL,
-    ) else {
-        ut.step.kicked.store(false, Release);
-        return;
-    };
-    let raw = KBox::into_raw(k);
-    PENDING.fetch_add(1, Full);
-    // SAFETY: `raw` is a valid callback_head with `func` set; the task is kept alive by the
-    // state the item holds.
-    let ret = unsafe {
-        bindings::task_work_add(
-            ut.task_ptr(),
-            &raw mut (*raw).head,
-            bindings::task_work_notify_mode_TWA_SIGNAL,
-        )
-    };
-    if ret != 0 {
-        // SAFETY: not queued: we still own it.
-        drop(unsafe { KBox::from_raw(raw) });
-        PENDING.fetch_sub(1, Full);
+    ) {
+        Ok(()) => {}
+        // No memory: the next round retries.
+        Err(e) if e == ENOMEM => ut.step.kicked.store(false, Release),
         // Past exit_task_work(): it never returns to user mode.
-        abandon(ut);
+        Err(_) => abandon(ut),
     }
 }
 
@@ -631,36 +598,6 @@ pub(crate) fn shutdown() {
         }
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
         waited += 10;
-    }
-}
-
-/// Unload: whether a queued task_work item with `func` is one of this file's, which may be
-/// dropped instead of run (`work::cancellable`): the step work (a pending step report or
-/// arming: no engine is left) and the kicks.
-pub(crate) fn work_cancellable(func: Option<WorkFn>) -> bool {
-    is_fn(func, run) || is_fn(func, run_kick)
-}
-
-/// Frees an item [`work_cancellable`] accepted, taken out of its queue at unload.
-///
-/// # Safety
-///
-/// `head` was queued by this file and unlinked from its task's list: it will never run.
-pub(crate) unsafe fn drop_cancelled(head: *mut bindings::callback_head) {
-    // SAFETY: per the function's safety requirements.
-    let func = unsafe { (*head).func };
-    if is_fn(func, run) {
-        let off = core::mem::offset_of!(UtraceTask, step)
-            + core::mem::offset_of!(StepState, work)
-            + EmbeddedWork::head_offset();
-        // SAFETY: the step work's head of a `UtraceTask`, queued by `queue`.
-        let ut = unsafe { EmbeddedWork::take(head, off) };
-        // Its step report will not come: end the session (a no-op once unload's detach
-        // forgot it).
-        abandon(&ut);
-    } else {
-        // SAFETY: the head of a `KBox<Kick>` leaked by `kick`.
-        drop(unsafe { KBox::from_raw(head.cast::<Kick>()) });
     }
 }
 

@@ -101,7 +101,7 @@ pub(crate) struct Inner {
 }
 
 /// Where the task is in `do_exit()`, as far as utrace's exit item is concerned (under
-/// `inner`): the item (`work.rs`, `Kind::Exit`) runs in `exit_task_work()`, makes the exit
+/// `inner`): the item (`work.rs`, `run_exit`) runs in `exit_task_work()`, makes the exit
 /// stop if one was asked for, then the death report.
 #[derive(Default)]
 pub(crate) struct ExitState {

@@ -60,7 +60,7 @@ void utrace_rust_sync_probes(void);
 void utrace_rust_table_release(void *utrace);
 void utrace_rust_table_get(void *utrace);
 
-/* Unload: utrace's task_work stranded on threads that do not run (rust/work.rs, step.rs). */
+/* Unload: utrace's task_work stranded on threads that do not run (rust/taskwork.rs, step.rs). */
 struct callback_head;
 struct callback_head *utrace_glue_task_work_cancel_all(bool (*cancel)(struct callback_head *work));
 bool utrace_glue_call_if_stopped(struct task_struct *t,

@@ -13,6 +13,7 @@
 //! - [`report`]: one reporting pass: engine order, quiesce, folding of the answers.
 //! - [`probes`]: the tracepoint probes, where each event enters.
 //! - [`work`]: task_work for the reports that must run at a safe point.
+//! - [`taskwork`]: task_work as safe types: embedded and allocated items, unload's cancel.
 //! - [`step`]: single- and block-stepping: the trap flag, the die notifier, rseq.
 //! - [`entrymask`]: keeps the syscall-entry stop's restart out of ptrace's and seccomp's sight.
 //! - [`hooks`]: the tracepoints, found by name, registered on demand.
@@ -62,6 +63,7 @@ mod step;
 mod stop;
 mod stopstate;
 mod task;
+mod taskwork;
 mod testing;
 mod work;
 
@@ -193,15 +195,15 @@ fn teardown(hooks: &hooks::Hooks) {
     let mut waited = 0u32;
     loop {
         if waited % 100 == 0 {
-            work::cancel_stranded();
+            taskwork::cancel_stranded();
         }
-        if work::PENDING.load(Acquire) == 0 {
+        if taskwork::PENDING.load(Acquire) == 0 {
             break;
         }
         if waited % 5000 == 0 && waited != 0 {
             pr_info!(
                 "unload waits for {} queued task_work item(s) to run\n",
-                work::PENDING.load(Relaxed)
+                taskwork::PENDING.load(Relaxed)
             );
         }
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
