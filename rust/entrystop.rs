@@ -45,9 +45,9 @@ use kernel::sync::Arc;
 use crate::abi;
 use crate::arch::{self, UserRegs};
 use crate::entrymask;
-use crate::maskstate::Expected;
 use crate::glue;
 use crate::glue::gfp_for_context;
+use crate::maskstate::Expected;
 use crate::task::UtraceTask;
 use crate::taskwork::{self, EmbeddedWork, OnUnload};
 

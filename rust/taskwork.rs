@@ -25,10 +25,10 @@
 //! depend on it, never the other way.
 
 use core::cell::UnsafeCell;
-use kernel::sync::atomic::{Acquire, Atomic, Full, Release};
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Atomic, Full, Release};
 use kernel::sync::Arc;
 use kernel::task::Task;
 use kernel::types::Opaque;
