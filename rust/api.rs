@@ -20,7 +20,6 @@ use crate::glue::errno;
 use crate::glue::gfp_for_context;
 use crate::glue::{self, is_err_or_null, to_err_ptr};
 use crate::hooks;
-use crate::step;
 use crate::stop;
 use crate::task::{self, UtraceTask};
 use crate::work;
@@ -318,7 +317,7 @@ fn control(e: &Engine, action: u32) -> Result {
             e.set_step(action);
             stop::release(ut, e);
             if !stop::is_stopped(ut) {
-                step::queue_arm(ut);
+                work::queue_arm(ut);
             }
             Ok(())
         }

@@ -39,129 +39,17 @@ use kernel::bindings;
 use kernel::ffi::c_long;
 use kernel::pr_warn_once;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, AtomicType, Relaxed};
 use kernel::sync::Arc;
 
 use crate::abi;
-use crate::arch::{self, UserRegs};
+use crate::arch::UserRegs;
 use crate::entrymask;
+use crate::entrystate::{EntryKind, Pending, SyscallStop};
 use crate::glue;
 use crate::glue::gfp_for_context;
 use crate::maskstate::Expected;
 use crate::task::UtraceTask;
-use crate::taskwork::{self, EmbeddedWork, OnUnload};
-
-/// Where the thread is in a syscall-entry stop ([`EntryStop::state`]).
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(i32)]
-pub(crate) enum SyscallStop {
-    None = 0,
-    /// `sys_enter` skipped the syscall: its `sys_exit` is the skipped pass, not reported.
-    Skipped = 1,
-    /// Parked (or about to) in the entry stop's task_work.
-    Stopped = 2,
-    /// Stopped and resumed: the next `sys_enter` is the re-run, `UTRACE_SYSCALL_RESUMED`.
-    Resumed = 3,
-    /// Sent back through the entry code without a stop, because an engine changed the
-    /// syscall and seccomp must filter it: the next `sys_enter` is the re-run, already
-    /// reported.
-    Rechecked = 4,
-}
-
-// SAFETY: a unit-only enum with `repr(i32)`: same size and alignment as `i32`, and
-// round-trip transmutable to it (only values of the enum are ever stored).
-unsafe impl AtomicType for SyscallStop {
-    type Repr = i32;
-}
-
-/// What a syscall-entry item does before the syscall enters again.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(i32)]
-pub(crate) enum EntryKind {
-    /// The syscall-entry stop.
-    Stop = 0,
-    /// No stop: an engine changed the syscall at its report; seccomp must filter it. The
-    /// new entry is not reported again.
-    Recheck = 1,
-    /// No stop: the syscall entered with utrace's masks meant for another call
-    /// (`entrymask.rs`); seccomp and ptrace must see it. The new entry is reported.
-    Unmasked = 2,
-}
-
-// SAFETY: a unit-only enum with `repr(i32)`: same size and alignment as `i32`, and
-// round-trip transmutable to it (only values of the enum are ever stored).
-unsafe impl AtomicType for EntryKind {
-    type Repr = i32;
-}
-
-/// A queued entry item's orders: what was skipped, whether to abort, whether to stop.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Pending {
-    skipped: arch::Skipped,
-    abort: bool,
-    kind: EntryKind,
-}
-
-/// The per-task entry-stop state (`UtraceTask::entry`). Only the thread itself reads or
-/// writes it: at `sys_enter`, at `sys_exit`, and in its own task_work (the embedded item's
-/// `queued` flag excepted, see [`EmbeddedWork`]).
-pub(crate) struct EntryStop {
-    /// [`SyscallStop`].
-    state: Atomic<SyscallStop>,
-    /// With `Resumed` or `Rechecked`: the return address of the syscall to be re-run.
-    rerun_ip: Atomic<usize>,
-    /// The item: queued at `sys_enter`, so that no syscall-entry stop allocates.
-    work: EmbeddedWork<UtraceTask>,
-    /// Its [`Pending`], written before it is queued, read when it runs.
-    nr: Atomic<isize>,
-    ax: Atomic<usize>,
-    abort: Atomic<bool>,
-    kind: Atomic<EntryKind>,
-}
-
-impl EntryStop {
-    pub(crate) fn new() -> Self {
-        EntryStop {
-            state: Atomic::new(SyscallStop::None),
-            rerun_ip: Atomic::new(0),
-            work: EmbeddedWork::new(run_embedded, OnUnload::MustRun),
-            nr: Atomic::new(0),
-            ax: Atomic::new(0),
-            abort: Atomic::new(false),
-            kind: Atomic::new(EntryKind::Stop),
-        }
-    }
-
-    /// Where the thread is in a syscall-entry stop.
-    pub(crate) fn state(&self) -> SyscallStop {
-        self.state.load(Relaxed)
-    }
-
-    fn set_state(&self, s: SyscallStop) {
-        self.state.store(s, Relaxed);
-    }
-
-    /// After an entry stop (`Resumed`) or a pass back through seccomp (`Rechecked`): the
-    /// syscall returning to `ip` is the re-run.
-    fn set_rerun_at(&self, ip: usize, s: SyscallStop) {
-        self.rerun_ip.store(ip, Relaxed);
-        self.set_state(s);
-    }
-
-    /// Whether the syscall returning to `ip` is the re-run after an entry stop (`Resumed`)
-    /// or a pass back through seccomp (`Rechecked`), or neither (`None`); a re-run is
-    /// consumed. A signal handler's syscalls in between do not match.
-    fn take_rerun_at(&self, ip: usize) -> SyscallStop {
-        let s = self.state();
-        if matches!(s, SyscallStop::Resumed | SyscallStop::Rechecked)
-            && self.rerun_ip.load(Relaxed) == ip
-        {
-            self.set_state(SyscallStop::None);
-            return s;
-        }
-        SyscallStop::None
-    }
-}
+use crate::taskwork::{self, OnUnload};
 
 // --- 1. sys_enter -------------------------------------------------------------------------
 
@@ -270,7 +158,7 @@ pub(crate) fn before_sys_exit() {
 /// Whether this is the skipped pass of an entry stop (not a syscall exit: not reported,
 /// and it ends no step).
 pub(crate) fn is_skipped_pass(ut: &UtraceTask) -> bool {
-    ut.entry.state() == SyscallStop::Skipped
+    ut.entry.is_skipped_pass()
 }
 
 /// At a real `sys_exit` of a thread with engines: a re-run whose entry was not reported
@@ -278,12 +166,6 @@ pub(crate) fn is_skipped_pass(ut: &UtraceTask) -> bool {
 /// later syscall from the same place is not taken for it.
 pub(crate) fn at_sys_exit(ut: &UtraceTask, regs: &UserRegs) {
     ut.entry.take_rerun_at(regs.syscall_return_ip());
-}
-
-/// Whether the thread is about to re-run a syscall after an entry stop (`step.rs`: the
-/// step then covers that syscall instruction).
-pub(crate) fn rerun_pending(ut: &UtraceTask) -> bool {
-    ut.entry.state() == SyscallStop::Resumed
 }
 
 /// `signal_deliver` of current: a signal delivered before an entry stop's re-run ends its
@@ -307,14 +189,11 @@ pub(crate) fn before_signal_deliver() {
 /// task_work before it dequeues a stop signal, and a ptrace syscall-exit stop
 /// (`ptrace_notify()`) runs task_work first too.
 fn queue(ut: &Arc<UtraceTask>, p: Pending) -> Result {
-    let e = &ut.entry;
     let signal = bindings::task_work_notify_mode_TWA_SIGNAL;
-    if !e.work.is_queued() {
-        e.nr.store(p.skipped.nr, Relaxed);
-        e.ax.store(p.skipped.ax, Relaxed);
-        e.abort.store(p.abort, Relaxed);
-        e.kind.store(p.kind, Relaxed);
-        if e.work.queue(ut, ut.task(), signal)? {
+    let work = &ut.entry_work;
+    if !work.is_queued() {
+        ut.entry.set_pending(p);
+        if work.queue(ut, ut.task(), run_embedded, OnUnload::MustRun, signal)? {
             return Ok(());
         }
     }
@@ -331,15 +210,7 @@ fn queue(ut: &Arc<UtraceTask>, p: Pending) -> Result {
 
 /// The embedded item's body: its [`Pending`] was stored in the per-task state by [`queue`].
 fn run_embedded(ut: Arc<UtraceTask>) {
-    let e = &ut.entry;
-    let p = Pending {
-        skipped: arch::Skipped {
-            nr: e.nr.load(Relaxed),
-            ax: e.ax.load(Relaxed),
-        },
-        abort: e.abort.load(Relaxed),
-        kind: e.kind.load(Relaxed),
-    };
+    let p = ut.entry.pending();
     run(&ut, p);
     drop(ut);
 }

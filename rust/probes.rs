@@ -27,9 +27,9 @@ use crate::abi;
 use crate::arch::UserRegs;
 use crate::entrystop;
 use crate::glue;
-use crate::report::{self, Order, Site};
+use crate::report::{self, Order};
 use crate::task::{EngineList, UtraceTask};
-use crate::work;
+use crate::work::{self, Site};
 use kernel::sync::Arc;
 
 /// `PF_KTHREAD | PF_IO_WORKER`: tasks that never return to user mode.
@@ -57,10 +57,10 @@ pub(crate) fn probe_for(name: &CStr) -> Option<*mut c_void> {
     Some(f.cast_mut().cast())
 }
 
-/// Acts on a pass's resume action (see `report::finish`).
+/// Acts on a pass's resume action (see `work::finish`).
 fn finish(list: &EngineList, action: u32, site: Site) {
     if let Some(ut) = list.utrace() {
-        report::finish(ut, action, site);
+        work::finish(ut, action, site);
     }
 }
 
@@ -109,7 +109,9 @@ pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt
     let regs = unsafe { UserRegs::from_raw(regs) };
     entrystop::before_sys_exit();
     // A stepped syscall instruction ends here (`step.rs`).
-    crate::step::syscall_exit(&regs);
+    if let Some(ut) = crate::step::syscall_exit(&regs) {
+        work::step_ended(&ut);
+    }
     let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT) else {
         return;
     };
@@ -268,13 +270,13 @@ pub(crate) unsafe extern "C" fn sched_process_exit(
         // exit_task_work() (after exit_mm(): the registers are there, the memory is not).
         stop = out.action == abi::STOP;
         if !stop {
-            report::finish(&ut, out.action, Site::NoStop);
+            work::finish(&ut, out.action, Site::NoStop);
         }
     }
     if ut.exit_item_needed(stop, group_dead) && work::queue_exit(&ut).is_err() {
         pr_warn_once!("utrace: no memory for the exit stop or death report of a task\n");
         // No stop is coming: deliver what the exit report's callbacks deferred.
-        report::finish(&ut, abi::RESUME, Site::NoStop);
+        work::finish(&ut, abi::RESUME, Site::NoStop);
     }
 }
 
@@ -320,7 +322,9 @@ pub(crate) unsafe extern "C" fn signal_deliver(
         return;
     };
     // Before the signal frame is set up.
-    crate::step::signal_deliver(event, &regs);
+    if let Some(ut) = crate::step::signal_deliver(event, &regs) {
+        work::step_ended(&ut);
+    }
     let Some(list) = current_wanting(event) else {
         return;
     };
@@ -331,4 +335,21 @@ pub(crate) unsafe extern "C" fn signal_deliver(
         e.report_signal(a, regs, info, ka)
     });
     finish(&list, out.action, Site::ReturnToUser);
+}
+
+/// The #DB trap from user mode with DR_STEP set (the glue's die notifier, interrupts off):
+/// the end of a step of utrace's (`step::trap`), whose report is queued here.
+///
+/// # Safety
+///
+/// `regs` are current's user registers at the trap, on current.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_rust_step_trap(regs: *mut bindings::pt_regs) -> c_int {
+    // SAFETY: per the function's safety requirements (the trap current took from user mode).
+    let regs = unsafe { UserRegs::from_raw(regs) };
+    let (ret, ended) = crate::step::trap(&regs);
+    if let Some(ut) = ended {
+        work::step_ended(&ut);
+    }
+    ret
 }

@@ -16,28 +16,10 @@
 //!   snapshot the pass iterates).
 
 use kernel::pr_warn_once;
-use kernel::sync::Arc;
 
 use crate::abi;
 use crate::engine::Engine;
-use crate::step;
-use crate::stop;
 use crate::task::{EngineList, InCallback, UtraceTask};
-use crate::work;
-
-/// Where a pass was made: what a `UTRACE_STOP` answer turns into.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Site {
-    /// utrace's own task_work: park right here.
-    SafePoint,
-    /// A syscall exit or a signal delivery, on the way back to user mode: park in
-    /// `TWA_SIGNAL` task_work, before signal dequeue and syscall restart.
-    ReturnToUser,
-    /// Inside a syscall (clone, exec): park in `TWA_RESUME` task_work on the way out.
-    InSyscall,
-    /// Exit, death, reap: the thread will not return to user mode; no stop.
-    NoStop,
-}
 
 /// Order of the engines in a pass.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -173,39 +155,4 @@ fn fold(ut: &UtraceTask, e: &Engine, out: &mut Outcome, ret: u32, event_bits: bo
     }
     out.action = out.action.min(resume);
     detached
-}
-
-/// Acts on a pass's resume action once every engine has answered, at `site`.
-///
-/// At a [`Site::SafePoint`] a REPORT asked from the `report_quiesce(0)` pass itself is not
-/// queued again, so that an engine answering REPORT cannot loop forever; the thread parks
-/// if any engine wants it stopped, whether or not it was called in this pass, and then
-/// arms the step engines asked for. Elsewhere a SINGLESTEP/BLOCKSTEP is armed by the step
-/// task_work on the way out (`step.rs`).
-/// Wake-ups deferred by `utrace_wake_up()` in the pass are delivered here, or by the stop.
-pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, site: Site) {
-    match (action, site) {
-        (_, Site::SafePoint) => {
-            stop::park(ut);
-            step::resume(ut);
-            return;
-        }
-        // The stop of `ut`'s thread, in its task_work; `TWA_SIGNAL` to park in
-        // `get_signal()`. On failure (the thread is past `exit_task_work()`, or no memory)
-        // there is no stop: the wake-ups are delivered below.
-        (abi::STOP, Site::ReturnToUser | Site::InSyscall)
-            if work::queue_stop(ut, site == Site::ReturnToUser).is_ok() =>
-        {
-            return;
-        }
-        (abi::STOP, _) => {}
-        (abi::SINGLESTEP | abi::BLOCKSTEP, Site::ReturnToUser | Site::InSyscall) => {
-            step::queue_arm(ut);
-        }
-        (abi::REPORT | abi::INTERRUPT, _) if site != Site::NoStop => {
-            work::queue_report(ut, action == abi::INTERRUPT);
-        }
-        _ => {}
-    }
-    stop::flush_deferred(ut);
 }

@@ -37,7 +37,7 @@ use core::ffi::c_void;
 use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Acquire, Atomic, AtomicType, Full, Relaxed, Release};
+use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::barrier::smp_mb;
 use kernel::sync::Arc;
 use kernel::task::Task;
@@ -46,26 +46,9 @@ use crate::abi;
 use crate::arch::{self, UserRegs};
 use crate::glue;
 use crate::hooks;
-use crate::report::{self, Order, Site};
+use crate::stepstate::Phase;
 use crate::task::UtraceTask;
-use crate::taskwork::{self, EmbeddedWork, OnUnload};
-
-/// A thread's step state ([`StepState::state`]).
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(i8)]
-enum Phase {
-    Idle = 0,
-    /// utrace's TF is (or is about to be) in the thread's user registers.
-    Armed = 1,
-    /// The step ended; its report (the step task_work) is pending.
-    Done = 2,
-}
-
-// SAFETY: a unit-only enum with `repr(i8)`: same size and alignment as `i8`, and
-// round-trip transmutable to it (only values of the enum are ever stored).
-unsafe impl AtomicType for Phase {
-    type Repr = i8;
-}
+use crate::taskwork::{self, OnUnload};
 
 /// What `utrace_rust_step_trap` returns (`utrace_glue.h`).
 const TRAP_NOT_OURS: c_int = 0;
@@ -78,54 +61,6 @@ static ACTIVE: Atomic<usize> = Atomic::new(0);
 static SHUTDOWN: Atomic<bool> = Atomic::new(false);
 /// The CPU keeps `DEBUGCTL.BTF` (probed at load).
 static BTF: Atomic<bool> = Atomic::new(false);
-
-/// The step state of one thread (in `UtraceTask`). Written by the thread itself, except for
-/// the trap-time transition (same thread, interrupts off) and unload's clean-up.
-pub(crate) struct StepState {
-    /// The step task_work: embedded, so the trap path cannot fail to allocate.
-    work: EmbeddedWork<UtraceTask>,
-    /// IDLE, ARMED or DONE.
-    state: Atomic<Phase>,
-    /// The armed action (`abi::SINGLESTEP` or `abi::BLOCKSTEP`; an `i8`: both fit).
-    mode: Atomic<i8>,
-    /// utrace set TF (the program had not): the trap is utrace's alone.
-    forced: Atomic<bool>,
-    /// The stepped instruction is `popf`/`iret`: TF after it is the program's.
-    sets_tf: Atomic<bool>,
-    /// utrace turned block-step (TIF_BLOCKSTEP, BTF) on.
-    block: Atomic<bool>,
-    /// The thread holds the `hooks::STEPPING` probe need.
-    need: Atomic<bool>,
-    /// Unload queued a kick (`shutdown`).
-    kicked: Atomic<bool>,
-}
-
-impl StepState {
-    pub(crate) fn new() -> Self {
-        StepState {
-            work: EmbeddedWork::new(run, OnUnload::DropWith(work_dropped)),
-            state: Atomic::new(Phase::Idle),
-            mode: Atomic::new(0),
-            forced: Atomic::new(false),
-            sets_tf: Atomic::new(false),
-            block: Atomic::new(false),
-            need: Atomic::new(false),
-            kicked: Atomic::new(false),
-        }
-    }
-
-    /// ARMED -> DONE: the step ended (trap, `sys_exit`, handler entry). Only the one caller
-    /// that wins clears TF and queues the report.
-    fn end_armed(&self) -> bool {
-        self.state.cmpxchg(Phase::Armed, Phase::Done, Full).is_ok()
-    }
-
-    /// Whether utrace's TF may be live in the thread's registers, or a step report is
-    /// pending. Read under the task's lock by `prune` (the thread changes it under it).
-    pub(crate) fn active(&self) -> bool {
-        self.state.load(Acquire) != Phase::Idle
-    }
-}
 
 /// Load: probe block-step and register the die notifier.
 pub(crate) fn init() -> Result {
@@ -191,7 +126,7 @@ fn release_need(ut: &UtraceTask) {
 
 /// Back to IDLE without the thread's help (it will not run user code again, or it could not
 /// be reached). Any context.
-fn abandon(ut: &UtraceTask) {
+pub(crate) fn abandon(ut: &UtraceTask) {
     if ut.step.state.xchg(Phase::Idle, Full) != Phase::Idle {
         ACTIVE.fetch_sub(1, Full);
     }
@@ -235,7 +170,7 @@ fn arm(ut: &Arc<UtraceTask>, mode: u32) -> bool {
     let Some(regs) = UserRegs::current() else {
         return false;
     };
-    let sets_tf = if crate::entrystop::rerun_pending(ut) {
+    let sets_tf = if ut.entry.rerun_pending() {
         regs.rerun_sets_tf()
     } else {
         regs.insn_sets_tf()
@@ -297,25 +232,6 @@ fn take_back(ut: &UtraceTask, regs: &UserRegs) {
     }
 }
 
-/// Queues the step task_work (`TWA_RESUME` normally; `TWA_SIGNAL` to kick). Returns false
-/// if the thread is past `exit_task_work()`. No allocation: callable with interrupts off.
-fn queue(ut: &Arc<UtraceTask>, mode: bindings::task_work_notify_mode) -> bool {
-    ut.step.work.queue(ut, ut.task(), mode).is_ok()
-}
-
-/// A pass made at a probe asked for a step: arm it on the way out.
-pub(crate) fn queue_arm(ut: &Arc<UtraceTask>) {
-    queue(ut, bindings::task_work_notify_mode_TWA_RESUME);
-}
-
-/// The step of current ended (trap, syscall exit, handler entry): report it at the next
-/// safe point.
-fn ended(ut: &Arc<UtraceTask>) {
-    if !queue(ut, bindings::task_work_notify_mode_TWA_RESUME) {
-        abandon(ut);
-    }
-}
-
 /// The lookup every hook starts with: current's state if it has a step in flight.
 fn current_active() -> Option<Arc<UtraceTask>> {
     if ACTIVE.load(Acquire) == 0 {
@@ -324,43 +240,33 @@ fn current_active() -> Option<Arc<UtraceTask>> {
     UtraceTask::lookup(Task::current_raw()).filter(|ut| ut.step.active())
 }
 
-/// The #DB trap from user mode with DR_STEP set (glue die notifier, interrupts off).
-///
-/// # Safety
-///
-/// `regs` are current's user registers at the trap.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn utrace_rust_step_trap(regs: *mut bindings::pt_regs) -> c_int {
+/// The #DB trap from user mode with DR_STEP set (`probes::utrace_rust_step_trap`, from the
+/// glue's die notifier, interrupts off), `regs` current's at the trap. Returns what the
+/// notifier returns (`utrace_glue.h`), and the state whose step ended here: the caller
+/// queues its report (`work::step_ended`).
+pub(crate) fn trap(regs: &UserRegs) -> (c_int, Option<Arc<UtraceTask>>) {
     let Some(ut) = current_active() else {
-        return TRAP_NOT_OURS;
+        return (TRAP_NOT_OURS, None);
     };
     if !ut.step.end_armed() {
-        return TRAP_NOT_OURS;
+        return (TRAP_NOT_OURS, None);
     }
     let forced = ut.step.forced.load(Acquire);
     if forced && !ut.step.sets_tf.load(Acquire) {
-        // SAFETY: per the function's safety requirements, current's, on current.
-        unsafe { UserRegs::from_raw(regs) }.clear_tf();
+        regs.clear_tf();
     }
     // The #DB turned BTF off, and exc_debug_user() cleared TIF_BLOCKSTEP.
     ut.step.block.store(false, Release);
-    ended(&ut);
-    if forced {
-        TRAP_EAT
-    } else {
-        TRAP_SHARED
-    }
+    (if forced { TRAP_EAT } else { TRAP_SHARED }, Some(ut))
 }
 
-/// `sys_exit` of current: a stepped `syscall` instruction ends here.
-pub(crate) fn syscall_exit(regs: &UserRegs) {
-    let Some(ut) = current_active() else { return };
+/// `sys_exit` of current: a stepped `syscall` instruction ends here. Returns the state
+/// whose step ended: the caller queues its report (`work::step_ended`).
+pub(crate) fn syscall_exit(regs: &UserRegs) -> Option<Arc<UtraceTask>> {
+    let ut = current_active()?;
     // The skipped pass of a syscall-entry stop: the syscall runs again after the stop.
-    if crate::entrystop::is_skipped_pass(&ut) {
-        return;
-    }
-    if !ut.step.end_armed() {
-        return;
+    if ut.entry.is_skipped_pass() || !ut.step.end_armed() {
+        return None;
     }
     // After rt_sigreturn (`sets_tf`) the flags are the signal frame's: the program's.
     if ut.step.forced.load(Acquire) && !ut.step.sets_tf.load(Acquire) {
@@ -369,22 +275,23 @@ pub(crate) fn syscall_exit(regs: &UserRegs) {
     if ut.step.block.xchg(false, Full) && arch::block_step_on() {
         arch::set_block_step(false);
     }
-    ended(&ut);
+    Some(ut)
 }
 
 /// `signal_deliver` of current (siglock held, interrupts off), `event` its `EVENT_SIGNAL*`
 /// bit. A handler is about to be set up before the stepped instruction ran: take TF back
-/// before the frame saves the flags; the handler's first instruction ends the step.
-pub(crate) fn signal_deliver(event: usize, regs: &UserRegs) {
+/// before the frame saves the flags; the handler's first instruction ends the step. Returns
+/// the state whose step ended: the caller queues its report (`work::step_ended`).
+pub(crate) fn signal_deliver(event: usize, regs: &UserRegs) -> Option<Arc<UtraceTask>> {
     if event != abi::EVENT_SIGNAL {
-        return;
+        return None;
     }
-    let Some(ut) = current_active() else { return };
+    let ut = current_active()?;
     if !ut.step.end_armed() {
-        return;
+        return None;
     }
     take_back(&ut, regs);
-    ended(&ut);
+    Some(ut)
 }
 
 /// `task_newtask` in current, stepping over its clone syscall: the child copied the saved
@@ -404,37 +311,44 @@ pub(crate) unsafe fn new_task(child: *mut bindings::task_struct) {
     }
 }
 
-/// The step task_work.
-fn run(ut: Arc<UtraceTask>) {
+/// The step task_work (`work::run_step`), in the thread: returns true when the step ended
+/// and its report is due now (the state is IDLE again); the caller makes it, acts on it,
+/// then calls [`after_report`]. Otherwise the work was for arming (a pass at a probe asked
+/// for a step), or the thread is leaving, or the step goes on silently inside an rseq
+/// critical section.
+pub(crate) fn on_work(ut: &Arc<UtraceTask>) -> bool {
     match ut.step.state.load(Acquire) {
-        Phase::Done => step_done(&ut),
+        Phase::Done => step_done(ut),
         Phase::Armed => {
             if leaving() {
                 if let Some(regs) = UserRegs::current() {
-                    take_back(&ut, &regs);
+                    take_back(ut, &regs);
                 }
-                end_session(&ut);
+                end_session(ut);
             }
+            false
         }
         // A pass at a probe asked for a step: arm it now.
-        _ => resume(&ut),
+        Phase::Idle => {
+            resume(ut);
+            false
+        }
     }
-    drop(ut);
 }
 
 /// Unload dropped the step work (a pending step report or arming: no engine is left): its
 /// step report will not come; end the session (a no-op once unload's detach forgot it).
-fn work_dropped(ut: Arc<UtraceTask>) {
+pub(crate) fn work_dropped(ut: Arc<UtraceTask>) {
     abandon(&ut);
 }
 
-fn step_done(ut: &Arc<UtraceTask>) {
+fn step_done(ut: &Arc<UtraceTask>) -> bool {
     if leaving() {
         end_session(ut);
-        return;
+        return false;
     }
     let Some(ip) = UserRegs::current().map(|r| r.ip()) else {
-        return;
+        return false;
     };
     // Inside the rseq critical section: step on without a report (see the file doc).
     // SAFETY: reads current's rseq area from user memory, in task context.
@@ -446,7 +360,7 @@ fn step_done(ut: &Arc<UtraceTask>) {
         if !arm(ut, mode) {
             end_session(ut);
         }
-        return;
+        return false;
     }
     {
         let _g = ut.lock();
@@ -454,10 +368,15 @@ fn step_done(ut: &Arc<UtraceTask>) {
             ACTIVE.fetch_sub(1, Full);
         }
     }
-    // The step report: report_quiesce(0) at this instruction boundary; its answers stop,
-    // step again (armed by `report::finish` after any stop) or let the thread run.
-    let out = report::report(ut, 0, Order::Attach, true, |_, _| None);
-    report::finish(ut, out.action, Site::SafePoint);
+    // The step report (`work::run_step`): report_quiesce(0) at this instruction boundary;
+    // its answers stop, step again (armed by `work::finish` after any stop) or let the
+    // thread run.
+    true
+}
+
+/// After the step report and what it led to (a stop, a new step armed): the session ends
+/// unless a new step was armed.
+pub(crate) fn after_report(ut: &UtraceTask) {
     if !ut.step.active() {
         end_session(ut);
     }

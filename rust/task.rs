@@ -42,6 +42,7 @@ use kernel::{new_spinlock_irq, sync::rcu};
 
 use crate::engine::Engine;
 use crate::glue;
+use crate::taskwork::EmbeddedWork;
 
 /// An immutable list of engines, in attach order.
 pub(crate) struct EngineList {
@@ -162,7 +163,9 @@ pub(crate) struct UtraceTask {
     /// itself sets it, so the end of a pass can skip the lock when it is clear.
     pub(crate) wake_deferred: Atomic<bool>,
     /// Single- and block-stepping (`step.rs`).
-    pub(crate) step: crate::step::StepState,
+    pub(crate) step: crate::stepstate::StepState,
+    /// The step task_work (`step.rs`): embedded, so the trap path cannot fail to allocate.
+    pub(crate) step_work: EmbeddedWork<UtraceTask>,
     /// The thread is inside one of utrace's probes on a non-faultable tracepoint, whose
     /// callbacks run in the tracepoint's SRCU read section (`hooks.rs`: no probe may be
     /// registered there). Only the thread itself reads or writes it.
@@ -173,7 +176,10 @@ pub(crate) struct UtraceTask {
     reaper: Atomic<*mut bindings::task_struct>,
     /// The syscall-entry stop: where the thread is in it, and its task_work item
     /// (`entrystop.rs`). Only the thread itself touches it.
-    pub(crate) entry: crate::entrystop::EntryStop,
+    pub(crate) entry: crate::entrystate::EntryStop,
+    /// The syscall-entry stop's item (`entrystop.rs`): queued at `sys_enter`, so that no
+    /// entry stop allocates.
+    pub(crate) entry_work: EmbeddedWork<UtraceTask>,
     /// The syscall_work bits masked around a syscall-entry stop's restart (`entrymask.rs`).
     pub(crate) entry_mask: crate::maskstate::EntryMask,
 }
@@ -274,10 +280,12 @@ impl UtraceTask {
                 dead: Atomic::new(false),
                 report_queued: Atomic::new(0),
                 wake_deferred: Atomic::new(false),
-                step: crate::step::StepState::new(),
+                step: crate::stepstate::StepState::new(),
+                step_work: EmbeddedWork::new(),
                 in_tracepoint: Atomic::new(0),
                 reaper: Atomic::new(ptr::null_mut()),
-                entry: crate::entrystop::EntryStop::new(),
+                entry: crate::entrystate::EntryStop::new(),
+                entry_work: EmbeddedWork::new(),
                 entry_mask: crate::maskstate::EntryMask::new(),
             }),
             gfp,

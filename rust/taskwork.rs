@@ -63,9 +63,10 @@ pub(crate) enum OnUnload<H> {
 ///   file, which queues nothing else with it: a queued `callback_head` whose `func` is
 ///   `run_work` is the `head` of a `Header`, itself at the start of an [`EmbeddedWork`] or an
 ///   [`Item`].
-/// - `run` and `drop` are set when the item is made and never change; `run` runs (and then
-///   releases) the item that starts with this header; `drop`, if set, releases it without
-///   running it. `drop` is `None` exactly for the items that must not be dropped.
+/// - `run` and `drop` are set before the item is queued and do not change while it is
+///   queued; `run` runs (and then releases) the item that starts with this header; `drop`,
+///   if set, releases it without running it. `drop` is `None` exactly for the items that
+///   must not be dropped.
 #[repr(C)]
 struct Header {
     /// Must be first: task_work passes a pointer to it to [`run_work`]. Written by the
@@ -133,59 +134,60 @@ unsafe extern "C" fn run_work(head: *mut bindings::callback_head) {
     uncount();
 }
 
+/// What an [`EmbeddedWork`] runs (or unload calls when it drops it), with the reference the
+/// queued work held on its owner.
+pub(crate) type OwnerFn<T> = fn(Arc<T>);
+
 /// A task_work item embedded in its owner `T`, for the paths that must not (interrupts off)
 /// or should not (a hot path) allocate. Queued at most once at a time.
 ///
-/// Made with the `fn` it runs and what unload may do with it ([`EmbeddedWork::new`]);
-/// queued by [`EmbeddedWork::queue`], which refuses a work that is not part of its owner.
-/// The callback gets the owner back, the work free to be queued again.
+/// Queued by [`EmbeddedWork::queue`] with the `fn` it runs and what unload may do with it,
+/// which refuses a work that is not part of its owner. The callback gets the owner back,
+/// the work free to be queued again. Its owner's type need not know who queues it: the
+/// per-task state embeds the works, each concern queues its own.
 ///
 /// # Invariants
 ///
-/// - While `queued` is set, `header.head` and `owner` belong to the thread that set it
-///   (until it has queued the work or given up) and then to task_work (until the item runs,
-///   or unload takes it out of its queue); the callback, or unload's drop, clears `queued`
-///   once it has read `owner`. Nobody else writes them; the other fields never change.
+/// - While `queued` is set, `header`, `owner`, `run` and `on_drop` belong to the thread that
+///   set it (until it has queued the work or given up) and then to task_work (until the
+///   item runs, or unload takes it out of its queue), which only writes `header.head.next`;
+///   the callback, or unload's drop, clears `queued` once it has read them. Nobody writes
+///   them while `queued` is clear.
 /// - While the work is queued, `owner` is a reference on the `Arc<T>` that contains this
 ///   work, leaked by [`EmbeddedWork::queue`]: the work stays valid until that reference is
 ///   taken back, by the callback or by unload's drop.
 #[repr(C)]
 pub(crate) struct EmbeddedWork<T> {
     /// Must be first: [`run_work`] gets a pointer to it, and so to the work.
-    header: Header,
+    header: UnsafeCell<Header>,
     /// The owner reference the queued work holds (`Arc::into_raw`).
     owner: UnsafeCell<*const T>,
     /// Set from queueing until the callback (or unload's drop) has taken `owner` back.
     queued: Atomic<bool>,
-    /// What the callback runs, with the owner reference.
-    run: fn(Arc<T>),
+    /// What the callback runs, with the owner reference (set by `queue`).
+    run: UnsafeCell<Option<OwnerFn<T>>>,
     /// Called with the owner reference when unload drops the work (`OnUnload::DropWith`).
-    on_drop: Option<fn(Arc<T>)>,
+    on_drop: UnsafeCell<Option<OwnerFn<T>>>,
 }
 
-// SAFETY: `header` and `owner` are touched only as the type's invariants say (one thread at
-// a time, handed over through `queued` and task_work); `queued` is atomic; the rest never
-// changes. The owner reference it may hold is an `Arc<T>`, which may be sent and shared
+// SAFETY: `header`, `owner`, `run` and `on_drop` are touched only as the type's invariants
+// say (one thread at a time, handed over through `queued` and task_work); `queued` is
+// atomic. The owner reference it may hold is an `Arc<T>`, which may be sent and shared
 // when `T: Send + Sync`.
 unsafe impl<T: Send + Sync> Send for EmbeddedWork<T> {}
 // SAFETY: see `Send`.
 unsafe impl<T: Send + Sync> Sync for EmbeddedWork<T> {}
 
 impl<T: Send + Sync + 'static> EmbeddedWork<T> {
-    /// A work that runs `run` in the thread it is queued on, and that unload may drop or not
-    /// (`on_unload`). It must be a field of the `T` it is queued for (see [`Self::queue`]).
-    pub(crate) fn new(run: fn(Arc<T>), on_unload: OnUnload<fn(Arc<T>)>) -> Self {
-        let (drop_fn, on_drop): (Option<unsafe fn(*const Header)>, _) = match on_unload {
-            OnUnload::MustRun => (None, None),
-            OnUnload::Drop => (Some(Self::drop_queued), None),
-            OnUnload::DropWith(h) => (Some(Self::drop_queued), Some(h)),
-        };
+    /// A work, not queued. It must be a field of the `T` it is queued for (see
+    /// [`Self::queue`]).
+    pub(crate) const fn new() -> Self {
         EmbeddedWork {
-            header: Header::new(Self::run_queued, drop_fn),
+            header: UnsafeCell::new(Header::new(Self::run_queued, None)),
             owner: UnsafeCell::new(core::ptr::null()),
             queued: Atomic::new(false),
-            run,
-            on_drop,
+            run: UnsafeCell::new(None),
+            on_drop: UnsafeCell::new(None),
         }
     }
 
@@ -197,14 +199,17 @@ impl<T: Send + Sync + 'static> EmbeddedWork<T> {
         this >= start && this + size_of::<Self>() <= start + size_of::<T>()
     }
 
-    /// Queues the work on `task`, with one reference on `owner` (which must contain it).
-    /// `Ok(false)` if it already is queued (nothing done); `Err` if the task is past
-    /// `exit_task_work()` (or, never in a correct caller, `EINVAL` with a warning if `self`
-    /// is not part of `*owner`). Callable in any context: it allocates nothing.
+    /// Queues the work on `task` to run `run` there, with one reference on `owner` (which
+    /// must contain it); unload may drop it or not (`on_unload`). `Ok(false)` if it already
+    /// is queued (nothing done); `Err` if the task is past `exit_task_work()` (or, never in
+    /// a correct caller, `EINVAL` with a warning if `self` is not part of `*owner`).
+    /// Callable in any context: it allocates nothing.
     pub(crate) fn queue(
         &self,
         owner: &Arc<T>,
         task: &Task,
+        run: fn(Arc<T>),
+        on_unload: OnUnload<fn(Arc<T>)>,
         mode: bindings::task_work_notify_mode,
     ) -> Result<bool> {
         if kernel::warn_on!(!self.is_part_of(owner)) {
@@ -213,20 +218,24 @@ impl<T: Send + Sync + 'static> EmbeddedWork<T> {
         if self.queued.xchg(true, Full) {
             return Ok(false);
         }
-        let head = self.header.head.get();
-        // SAFETY: `queued` was clear and this thread set it: by the invariants, `head` is on
-        // no task_work list and `owner` is this thread's to write.
-        unsafe {
-            (*head).next = core::ptr::null_mut();
-            (*head).func = Some(run_work);
-        }
+        let (drop_fn, on_drop): (Option<unsafe fn(*const Header)>, _) = match on_unload {
+            OnUnload::MustRun => (None, None),
+            OnUnload::Drop => (Some(Self::drop_queued as unsafe fn(*const Header)), None),
+            OnUnload::DropWith(h) => (Some(Self::drop_queued as unsafe fn(*const Header)), Some(h)),
+        };
         let raw = Arc::into_raw(owner.clone());
-        // SAFETY: as above.
-        unsafe { *self.owner.get() = raw };
+        // SAFETY: `queued` was clear and this thread set it: by the invariants, the header
+        // is on no task_work list and every field but `queued` is this thread's to write.
+        unsafe {
+            *self.header.get() = Header::new(Self::run_queued, drop_fn);
+            *self.owner.get() = raw;
+            *self.run.get() = Some(run);
+            *self.on_drop.get() = on_drop;
+        }
         // SAFETY: the header is on no list, with `func` set to `run_work`; it is part of the
         // owner (checked above), which the reference leaked into `owner` keeps valid until
         // `run_queued` or `drop_queued` takes it back.
-        if let Err(e) = unsafe { add(&raw const self.header, task, mode) } {
+        if let Err(e) = unsafe { add(self.header.get().cast_const(), task, mode) } {
             // SAFETY: not queued: the reference is still ours.
             drop(unsafe { Arc::from_raw(raw) });
             uncount();
@@ -267,11 +276,15 @@ impl<T: Send + Sync + 'static> EmbeddedWork<T> {
         // SAFETY: `header` is the first field of the `#[repr(C)]` `EmbeddedWork<T>`; queued,
         // the work is valid until its owner reference is dropped (by the invariants).
         let this = unsafe { &*hdr.cast::<Self>() };
-        let run = this.run;
+        // SAFETY: queued: `run` was written by the queuer before the work was handed to
+        // task_work, and is not written again until `queued` is cleared (in `take`).
+        let run = unsafe { *this.run.get() };
         // SAFETY: queued and being run (per the function's safety requirements).
         let owner = unsafe { this.take() };
         // `this` is not used past this point: `run` may drop the last owner reference.
-        run(owner);
+        if let Some(run) = run {
+            run(owner);
+        }
     }
 
     /// `Header::drop` of an embedded work that unload may drop.
@@ -283,7 +296,8 @@ impl<T: Send + Sync + 'static> EmbeddedWork<T> {
     unsafe fn drop_queued(hdr: *const Header) {
         // SAFETY: as in `run_queued`.
         let this = unsafe { &*hdr.cast::<Self>() };
-        let on_drop = this.on_drop;
+        // SAFETY: as `run` in `run_queued`.
+        let on_drop = unsafe { *this.on_drop.get() };
         // SAFETY: queued and taken out of its queue (per the function's safety requirements).
         let owner = unsafe { this.take() };
         if let Some(on_drop) = on_drop {

@@ -31,7 +31,8 @@ use kernel::sync::Arc;
 use crate::abi;
 use crate::glue;
 use crate::glue::gfp_for_context;
-use crate::report::{self, Order, Site};
+use crate::report::{self, Order};
+use crate::step;
 use crate::stop;
 use crate::task::UtraceTask;
 use crate::taskwork::{self, OnUnload};
@@ -137,7 +138,7 @@ fn run_report(ut: &Arc<UtraceTask>, (): ()) {
     ut.report_queued.store(0, Release);
     // Event 0: only report_quiesce(0), to the engines with QUIESCE set.
     let out = report::report(ut, 0, Order::Attach, true, |_, _| None);
-    report::finish(ut, out.action, Site::SafePoint);
+    finish(ut, out.action, Site::SafePoint);
 }
 
 /// Unload dropped a queued quiesce report: none is queued any more.
@@ -148,7 +149,7 @@ fn report_dropped(ut: &Arc<UtraceTask>, (): ()) {
 /// A stop an engine asked for from a callback.
 fn run_stop(ut: &Arc<UtraceTask>, (): ()) {
     stop::park(ut);
-    crate::step::resume(ut);
+    step::resume(ut);
 }
 
 /// Nothing: queued with `TWA_SIGNAL` to break an interruptible sleep for a queued report
@@ -186,6 +187,92 @@ fn run_exit(ut: &Arc<UtraceTask>, (): ()) {
         let out = report::report(ut, abi::EVENT_DEATH, Order::Attach, true, |e, _| {
             e.report_death(group_dead, signal)
         });
-        report::finish(ut, out.action, Site::NoStop);
+        finish(ut, out.action, Site::NoStop);
+    }
+}
+
+/// Where a pass was made: what a `UTRACE_STOP` answer turns into.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Site {
+    /// utrace's own task_work: park right here.
+    SafePoint,
+    /// A syscall exit or a signal delivery, on the way back to user mode: park in
+    /// `TWA_SIGNAL` task_work, before signal dequeue and syscall restart.
+    ReturnToUser,
+    /// Inside a syscall (clone, exec): park in `TWA_RESUME` task_work on the way out.
+    InSyscall,
+    /// Exit, death, reap: the thread will not return to user mode; no stop.
+    NoStop,
+}
+
+/// Acts on a pass's resume action once every engine has answered, at `site`.
+///
+/// At a [`Site::SafePoint`] a REPORT asked from the `report_quiesce(0)` pass itself is not
+/// queued again, so that an engine answering REPORT cannot loop forever; the thread parks
+/// if any engine wants it stopped, whether or not it was called in this pass, and then
+/// arms the step engines asked for. Elsewhere a SINGLESTEP/BLOCKSTEP is armed by the step
+/// task_work on the way out (`step.rs`).
+/// Wake-ups deferred by `utrace_wake_up()` in the pass are delivered here, or by the stop.
+pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, site: Site) {
+    match (action, site) {
+        (_, Site::SafePoint) => {
+            stop::park(ut);
+            step::resume(ut);
+            return;
+        }
+        // The stop of `ut`'s thread, in its task_work; `TWA_SIGNAL` to park in
+        // `get_signal()`. On failure (the thread is past `exit_task_work()`, or no memory)
+        // there is no stop: the wake-ups are delivered below.
+        (abi::STOP, Site::ReturnToUser | Site::InSyscall)
+            if queue_stop(ut, site == Site::ReturnToUser).is_ok() =>
+        {
+            return;
+        }
+        (abi::STOP, _) => {}
+        (abi::SINGLESTEP | abi::BLOCKSTEP, Site::ReturnToUser | Site::InSyscall) => {
+            queue_arm(ut);
+        }
+        (abi::REPORT | abi::INTERRUPT, _) if site != Site::NoStop => {
+            queue_report(ut, action == abi::INTERRUPT);
+        }
+        _ => {}
+    }
+    stop::flush_deferred(ut);
+}
+
+/// A pass made at a probe asked for a step: arm it on the way out (the step task_work).
+pub(crate) fn queue_arm(ut: &Arc<UtraceTask>) {
+    let _ = queue_step(ut);
+}
+
+/// The step of current ended (trap, syscall exit, handler entry): report it at the next
+/// safe point. If the thread is past `exit_task_work()`, the step is abandoned.
+pub(crate) fn step_ended(ut: &Arc<UtraceTask>) {
+    if !queue_step(ut) {
+        step::abandon(ut);
+    }
+}
+
+/// Queues the step task_work (`TWA_RESUME`). Returns false if the thread is past
+/// `exit_task_work()`. No allocation: callable with interrupts off.
+fn queue_step(ut: &Arc<UtraceTask>) -> bool {
+    ut.step_work
+        .queue(
+            ut,
+            ut.task(),
+            run_step,
+            OnUnload::DropWith(step::work_dropped),
+            bindings::task_work_notify_mode_TWA_RESUME,
+        )
+        .is_ok()
+}
+
+/// The step task_work: arm a step asked at a probe, or report a step that ended
+/// (`step::on_work`).
+fn run_step(ut: Arc<UtraceTask>) {
+    if step::on_work(&ut) {
+        let out = report::report(&ut, 0, Order::Attach, true, |_, _| None);
+        finish(&ut, out.action, Site::SafePoint);
+        step::after_report(&ut);
     }
 }
