@@ -122,7 +122,8 @@ pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
         bits |= SECCOMP;
     }
     let m = &ut.entry_mask;
-    m.set_expected(now);
+    // SAFETY: current's own state (in its task_work).
+    unsafe { m.set_expected(now) };
     m.rerun_tracer.store(tracer, Relaxed);
     // Published under the task lock, where `prune` and `shutdown` read it: either the state
     // stays in the table while the mask is held (and unload finds it), or it was removed (or
@@ -199,7 +200,8 @@ pub(crate) fn on_sys_enter(regs: &UserRegs) -> Option<Arc<UtraceTask>> {
     if !ut.entry_mask.active() {
         return None;
     }
-    let expected = ut.entry_mask.take_expected();
+    // SAFETY: current's own state (the lookup was of current).
+    let expected = unsafe { ut.entry_mask.take_expected() };
     let (bits, traced) = unmask_rerun(&ut, current(), false);
     forget_state_if_unused(&ut);
     let now = expected_now(regs);
@@ -215,7 +217,8 @@ pub(crate) fn on_sys_exit() {
     }
     if let Some(ut) = UtraceTask::lookup(current()) {
         if ut.entry_mask.active() {
-            ut.entry_mask.clear_expected();
+            // SAFETY: current's own state (the lookup was of current).
+            unsafe { ut.entry_mask.clear_expected() };
             unmask_rerun(&ut, current(), false);
             forget_state_if_unused(&ut);
         }
@@ -231,7 +234,8 @@ pub(crate) fn on_signal_deliver() {
     }
     if let Some(ut) = UtraceTask::lookup(current()) {
         if ut.entry_mask.active() {
-            ut.entry_mask.clear_expected();
+            // SAFETY: current's own state (the lookup was of current).
+            unsafe { ut.entry_mask.clear_expected() };
             unmask_rerun(&ut, current(), true);
             forget_state_if_unused(&ut);
         }

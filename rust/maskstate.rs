@@ -40,13 +40,13 @@ pub(crate) struct EntryMask {
     pub(crate) rerun_tracer: Atomic<*mut bindings::task_struct>,
     /// Only the thread touches it, while `rerun` is nonzero.
     expected: UnsafeCell<Option<Expected>>,
-    /// What seccomp filtered at the stopping `sys_enter`, for `entrymask::mask_rerun`. Only the thread
-    /// touches it (it has one entry stop at a time).
+    /// What seccomp filtered at the stopping `sys_enter`, for `entrymask::mask_rerun`. Only
+    /// the thread touches it (it has one entry stop at a time).
     filtered: UnsafeCell<Option<Expected>>,
 }
 
-// SAFETY: `expected` is only accessed by the thread the state belongs to (see its doc); the
-// rest is atomic.
+// SAFETY: `expected` and `filtered` are only accessed by the thread the state belongs to
+// (the accessors' safety requirements); the rest is atomic.
 unsafe impl Sync for EntryMask {}
 // SAFETY: see `Sync`; the tracer pointers are references handed over with the value.
 unsafe impl Send for EntryMask {}
@@ -63,33 +63,54 @@ impl EntryMask {
         }
     }
 
-    /// At the stopping `sys_enter`, by the thread: the call seccomp filtered.
-    pub(crate) fn set_filtered(&self, e: Expected) {
-        // SAFETY: only the thread touches `filtered`.
+    /// At the stopping `sys_enter`: the call seccomp filtered.
+    ///
+    /// # Safety
+    ///
+    /// Called by the thread this state belongs to (as are the four accessors below): the
+    /// thread-only slots are never touched by two threads.
+    pub(crate) unsafe fn set_filtered(&self, e: Expected) {
+        // SAFETY: per the function's safety requirements, only the thread touches `filtered`.
         unsafe { *self.filtered.get() = Some(e) };
     }
 
-    /// In the entry stop's task_work, by the thread.
-    pub(crate) fn take_filtered(&self) -> Option<Expected> {
-        // SAFETY: only the thread touches `filtered`.
+    /// In the entry stop's task_work.
+    ///
+    /// # Safety
+    ///
+    /// As [`set_filtered`](Self::set_filtered).
+    pub(crate) unsafe fn take_filtered(&self) -> Option<Expected> {
+        // SAFETY: per the function's safety requirements, only the thread touches `filtered`.
         unsafe { (*self.filtered.get()).take() }
     }
 
-    /// While a re-run mask is held, by the thread: the call it expects.
-    pub(crate) fn set_expected(&self, e: Expected) {
-        // SAFETY: only the thread touches `expected`.
+    /// While a re-run mask is held: the call it expects.
+    ///
+    /// # Safety
+    ///
+    /// As [`set_filtered`](Self::set_filtered).
+    pub(crate) unsafe fn set_expected(&self, e: Expected) {
+        // SAFETY: per the function's safety requirements, only the thread touches `expected`.
         unsafe { *self.expected.get() = Some(e) };
     }
 
-    /// By the thread (its next `sys_enter`).
-    pub(crate) fn take_expected(&self) -> Option<Expected> {
-        // SAFETY: only the thread touches `expected`.
+    /// At the thread's next `sys_enter`.
+    ///
+    /// # Safety
+    ///
+    /// As [`set_filtered`](Self::set_filtered).
+    pub(crate) unsafe fn take_expected(&self) -> Option<Expected> {
+        // SAFETY: per the function's safety requirements, only the thread touches `expected`.
         unsafe { (*self.expected.get()).take() }
     }
 
-    /// By the thread (its next `sys_exit`, a signal delivered to it).
-    pub(crate) fn clear_expected(&self) {
-        // SAFETY: only the thread touches `expected`.
+    /// At the thread's next `sys_exit`, or a signal delivered to it.
+    ///
+    /// # Safety
+    ///
+    /// As [`set_filtered`](Self::set_filtered).
+    pub(crate) unsafe fn clear_expected(&self) {
+        // SAFETY: per the function's safety requirements, only the thread touches `expected`.
         unsafe { *self.expected.get() = None };
     }
 

@@ -13,17 +13,20 @@
 //!    trap is also the program's) and whether the instruction is a `popf`/`iret` (then TF
 //!    after it is the program's). BLOCKSTEP also sets BTF where the CPU has it.
 //! 2. The step ends in one of three places, each moving the state ARMED -> DONE and
-//!    queueing the step task_work (a `taskwork::EmbeddedWork` inside the per-task state, so
-//!    none of them can fail to allocate):
-//!    - the #DB trap ([`utrace_rust_step_trap`], from the glue's die notifier, interrupts
-//!      off): utrace's TF is cleared and the trap eaten, unless the program had TF too;
+//!    returning the state to its caller, which queues the step task_work
+//!    (`work::step_ended`; `UtraceTask::step_work`, embedded in the per-task state, so none
+//!    of them can fail to allocate):
+//!    - the #DB trap ([`trap`], from the glue's die notifier through
+//!      `probes::utrace_rust_step_trap`, interrupts off): utrace's TF is cleared and the
+//!      trap eaten, unless the program had TF too;
 //!    - `sys_exit`, when the stepped instruction was `syscall` (which masks TF: the trap
 //!      would come one instruction late);
 //!    - `signal_deliver` of a signal with a handler before the instruction ran: TF is
 //!      taken back before the signal frame saves the flags; the handler's first
 //!      instruction is the next boundary (as for ptrace).
-//! 3. The step task_work makes the step report, `report_quiesce(0)`, at that instruction
-//!    boundary; the answers decide whether to stop, step again or run on. Inside the
+//! 3. The step task_work (`work::run_step`, around [`on_work`] and [`after_report`]) makes
+//!    the step report, `report_quiesce(0)`, at that instruction boundary; the answers
+//!    decide whether to stop, step again or run on (`work::finish`). Inside the
 //!    thread's current rseq critical section no report is made: the thread keeps stepping
 //!    silently until the IP leaves it (a report could sleep, and any context switch there
 //!    makes the kernel abort the section: reporting each step would restart it forever).

@@ -184,6 +184,11 @@ pub(crate) struct UtraceTask {
     pub(crate) entry_mask: crate::maskstate::EntryMask,
 }
 
+// SAFETY: `step_work` and `entry_work` are plain fields of a `UtraceTask`, which lives in an
+// `Arc` from its creation (`UtraceTask::new`) and is never mutably borrowed: no code can
+// move or overwrite them.
+unsafe impl crate::taskwork::WorkOwner for UtraceTask {}
+
 /// A callback of `engine` that this thread may make now: `reporting` names the engine, and
 /// it was seen attached with its module live after that was published, so its module, its
 /// `ops` and its `data` stay alive until the drop (a detacher and the module's GOING notifier
@@ -548,7 +553,7 @@ impl UtraceTask {
     /// matching `flags`/`ops`/`data`, with a new API reference for the caller.
     ///
     /// Found and referenced under the lock: an engine is marked detached under this lock
-    /// (`mark_engine_detached`) before its attached reference is dropped, so one seen
+    /// (`UtraceTask::mark_detached`) before its attached reference is dropped, so one seen
     /// attached here still holds that reference, its count is not zero and it has not been
     /// released. (Checked and counted without the lock, a detach plus the owner's last put
     /// could release it in between: the lookup then handed out a released engine whose

@@ -178,7 +178,17 @@ unsafe impl<T: Send + Sync> Send for EmbeddedWork<T> {}
 // SAFETY: see `Send`.
 unsafe impl<T: Send + Sync> Sync for EmbeddedWork<T> {}
 
-impl<T: Send + Sync + 'static> EmbeddedWork<T> {
+/// An owner of [`EmbeddedWork`]s: a type whose values live in an [`Arc`] and embed works
+/// that are queued with a reference on them.
+///
+/// # Safety
+///
+/// No `EmbeddedWork<Self>` inside a value of `Self` is ever moved or overwritten while the
+/// value is shared in an `Arc` (no `&mut` to it is ever made: not through a lock, a cell or
+/// `Arc::get_mut`), so that a queued work's header stays where task_work's list points.
+pub(crate) unsafe trait WorkOwner: Send + Sync + 'static {}
+
+impl<T: WorkOwner> EmbeddedWork<T> {
     /// A work, not queued. It must be a field of the `T` it is queued for (see
     /// [`Self::queue`]).
     pub(crate) const fn new() -> Self {
@@ -201,8 +211,9 @@ impl<T: Send + Sync + 'static> EmbeddedWork<T> {
 
     /// Queues the work on `task` to run `run` there, with one reference on `owner` (which
     /// must contain it); unload may drop it or not (`on_unload`). `Ok(false)` if it already
-    /// is queued (nothing done); `Err` if the task is past `exit_task_work()` (or, never in
-    /// a correct caller, `EINVAL` with a warning if `self` is not part of `*owner`).
+    /// is queued (nothing done: the queued `run` and `on_unload` stay, so a work should be
+    /// queued with one pair only); `Err` if the task is past `exit_task_work()` (or, never
+    /// in a correct caller, `EINVAL` with a warning if `self` is not part of `*owner`).
     /// Callable in any context: it allocates nothing.
     pub(crate) fn queue(
         &self,
@@ -232,10 +243,13 @@ impl<T: Send + Sync + 'static> EmbeddedWork<T> {
             *self.run.get() = Some(run);
             *self.on_drop.get() = on_drop;
         }
+        // The pointer task_work gets is derived from the whole work (`header` is its first
+        // field): the callback reads the other fields through it.
+        let hdr = core::ptr::from_ref(self).cast::<Header>();
         // SAFETY: the header is on no list, with `func` set to `run_work`; it is part of the
         // owner (checked above), which the reference leaked into `owner` keeps valid until
-        // `run_queued` or `drop_queued` takes it back.
-        if let Err(e) = unsafe { add(self.header.get().cast_const(), task, mode) } {
+        // `run_queued` or `drop_queued` takes it back, and which never moves it (`WorkOwner`).
+        if let Err(e) = unsafe { add(hdr, task, mode) } {
             // SAFETY: not queued: the reference is still ours.
             drop(unsafe { Arc::from_raw(raw) });
             uncount();
@@ -413,7 +427,7 @@ unsafe extern "C" fn cancellable(head: *mut bindings::callback_head) -> bool {
         return false;
     }
     // SAFETY: by `Header`'s invariants, a queued item with our `run_work` is the head of a
-    // `Header`, still queued (so valid); `drop` never changes.
+    // `Header`, still queued (so valid); `drop` does not change while it is queued.
     unsafe { (*head.cast_const().cast::<Header>()).drop.is_some() }
 }
 
@@ -429,7 +443,7 @@ pub(crate) fn cancel_stranded() -> usize {
         let next = unsafe { (*head).next };
         let hdr = head.cast_const().cast::<Header>();
         // SAFETY: `cancellable` accepted it: the header of one of our items (`Header`'s
-        // invariants) with `drop` set; `drop` never changes.
+        // invariants) with `drop` set, which does not change while it is queued.
         let drop_fn = unsafe { (*hdr).drop };
         if let Some(drop_fn) = drop_fn {
             // SAFETY: taken out of its queue by the glue: it will never run, and this is its

@@ -10,12 +10,20 @@
 //! - [`access`]: who may trace whom: `utrace_may_trace()`, the privileged-exec policy.
 //! - [`engine`]: engines, their references, and every call into engine code.
 //! - [`task`]: per-task state, its table, and the copy-on-write engine lists.
+//! - [`stopstate`], [`stepstate`], [`entrystate`], [`maskstate`]: each concern's part of the
+//!   per-task state, data and who may touch it.
 //! - [`report`]: one reporting pass: engine order, quiesce, folding of the answers.
-//! - [`probes`]: the tracepoint probes, where each event enters.
-//! - [`work`]: task_work for the reports that must run at a safe point.
+//! - [`work`]: the thread at its safe points: acting on a pass's answer, the task_work
+//!   items that do it (quiesce report, stops, exit, step report).
+//! - [`detach`]: detaching engines, and what a detach sets off.
+//! - [`probes`]: the tracepoint probes and the step trap, where each event enters.
 //! - [`taskwork`]: task_work as safe types: embedded and allocated items, unload's cancel.
+//! - [`stop`]: parking a thread, letting it go, `utrace_wake_up()`.
+//! - [`entrystop`]: the syscall-entry stop, top to bottom.
 //! - [`step`]: single- and block-stepping: the trap flag, the die notifier, rseq.
 //! - [`entrymask`]: keeps the syscall-entry stop's restart out of ptrace's and seccomp's sight.
+//! - [`examine`]: register and memory access to a stopped thread.
+//! - [`arch`]: x86_64 registers behind a safe type.
 //! - [`hooks`]: the tracepoints, found by name, registered on demand.
 //! - [`modwatch`]: engines left attached by an engine module that went away.
 //! - [`layout`]: the `kernel::bindings` struct layout check against the C compiler.

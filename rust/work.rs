@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! task_work: the reports that must run in the traced thread at a safe point.
+//! The traced thread at its safe points: what a pass's folded answer makes it do next
+//! ([`finish`]: park, arm a step, queue a stop or another report), and the task_work items
+//! that run there.
 //!
 //! - The quiesce report asked by UTRACE_REPORT (queued with `TWA_RESUME`: it runs on the way
 //!   back to user mode, without interrupting a blocking syscall) or UTRACE_INTERRUPT
@@ -13,15 +15,17 @@
 //!   and run by `exit_task_work()` before `exit_notify()`: the exit stop if `report_exit`
 //!   answered `UTRACE_STOP`, then the death report. The thread runs no more user code and
 //!   its mm is gone (`exit_mm()` ran); its registers are still there.
+//! - The step report ([`step_ended`], [`queue_arm`]): arming a step asked at a probe, or
+//!   reporting a step that ended (`step.rs`).
 //!
 //! Each is an allocated item (`taskwork::queue_item`, which counts it for unload) that runs
-//! one of the small functions below. The paths that must not (the step trap, interrupts
-//! off) or should not (every syscall-entry stop) allocate use a `taskwork::EmbeddedWork`
-//! inside the per-task state, in `step.rs` and `entrystop.rs`.
+//! one of the small functions below, except the step report's: the step trap (interrupts
+//! off) must not allocate, so it uses the `taskwork::EmbeddedWork` of the per-task state
+//! (`UtraceTask::step_work`), as the syscall-entry stop does (`entrystop.rs`).
 //!
 //! Unload may drop every item queued here instead of running it, once no engine is left
-//! ([`queue_report`]'s report clears `report_queued` when dropped): no engine is left to
-//! report to or to stop for.
+//! ([`queue_report`]'s report clears `report_queued` when dropped, the step report ends
+//! the step session): no engine is left to report to or to stop for.
 
 use kernel::bindings;
 use kernel::prelude::*;
@@ -211,7 +215,7 @@ pub(crate) enum Site {
 /// queued again, so that an engine answering REPORT cannot loop forever; the thread parks
 /// if any engine wants it stopped, whether or not it was called in this pass, and then
 /// arms the step engines asked for. Elsewhere a SINGLESTEP/BLOCKSTEP is armed by the step
-/// task_work on the way out (`step.rs`).
+/// task_work on the way out ([`queue_arm`], [`run_step`]).
 /// Wake-ups deferred by `utrace_wake_up()` in the pass are delivered here, or by the stop.
 pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, site: Site) {
     match (action, site) {
@@ -223,12 +227,11 @@ pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, site: Site) {
         // The stop of `ut`'s thread, in its task_work; `TWA_SIGNAL` to park in
         // `get_signal()`. On failure (the thread is past `exit_task_work()`, or no memory)
         // there is no stop: the wake-ups are delivered below.
-        (abi::STOP, Site::ReturnToUser | Site::InSyscall)
-            if queue_stop(ut, site == Site::ReturnToUser).is_ok() =>
-        {
-            return;
+        (abi::STOP, Site::ReturnToUser | Site::InSyscall) => {
+            if queue_stop(ut, site == Site::ReturnToUser).is_ok() {
+                return;
+            }
         }
-        (abi::STOP, _) => {}
         (abi::SINGLESTEP | abi::BLOCKSTEP, Site::ReturnToUser | Site::InSyscall) => {
             queue_arm(ut);
         }
