@@ -122,8 +122,7 @@ pub(crate) fn mask_rerun(ut: &UtraceTask, regs: &UserRegs, filtered: Expected) {
         bits |= SECCOMP;
     }
     let m = &ut.entry_mask;
-    // SAFETY: current's own state (in its task_work).
-    unsafe { m.set_expected(now) };
+    m.set_expected(now);
     m.rerun_tracer.store(tracer, Relaxed);
     // Published under the task lock, where `prune` and `shutdown` read it: either the state
     // stays in the table while the mask is held (and unload finds it), or it was removed (or
@@ -200,8 +199,7 @@ pub(crate) fn on_sys_enter(regs: &UserRegs) -> Option<Arc<UtraceTask>> {
     if !ut.entry_mask.active() {
         return None;
     }
-    // SAFETY: current's own state (the lookup was of current).
-    let expected = unsafe { ut.entry_mask.take_expected() };
+    let expected = ut.entry_mask.take_expected();
     let (bits, traced) = unmask_rerun(&ut, current(), false);
     forget_state_if_unused(&ut);
     let now = expected_now(regs);
@@ -217,8 +215,7 @@ pub(crate) fn on_sys_exit() {
     }
     if let Some(ut) = UtraceTask::lookup(current()) {
         if ut.entry_mask.active() {
-            // SAFETY: current's own state (the lookup was of current).
-            unsafe { ut.entry_mask.clear_expected() };
+            ut.entry_mask.clear_expected();
             unmask_rerun(&ut, current(), false);
             forget_state_if_unused(&ut);
         }
@@ -234,8 +231,7 @@ pub(crate) fn on_signal_deliver() {
     }
     if let Some(ut) = UtraceTask::lookup(current()) {
         if ut.entry_mask.active() {
-            // SAFETY: current's own state (the lookup was of current).
-            unsafe { ut.entry_mask.clear_expected() };
+            ut.entry_mask.clear_expected();
             unmask_rerun(&ut, current(), true);
             forget_state_if_unused(&ut);
         }

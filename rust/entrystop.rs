@@ -109,8 +109,7 @@ pub(crate) fn after_entry_report(
             if !aborted {
                 // Neither the skipped pass's exit nor the re-run's entry is shown to ptrace,
                 // nor the re-run to seccomp if the call is unchanged (`entrymask.rs`).
-                // SAFETY: current's own state (at its `sys_enter`).
-                unsafe { ut.entry_mask.set_filtered(filtered) };
+                ut.entry_mask.set_filtered(filtered);
                 entrymask::mask_exit(ut);
             }
             return false;
@@ -223,8 +222,7 @@ fn run(ut: &Arc<UtraceTask>, p: Pending) {
     // Nothing between the skipped pass's exit and here can stop the thread for ptrace.
     entrymask::unmask_exit(ut);
     // Set (at `sys_enter`) only when that exit was hidden: then the re-run's entry is too.
-    // SAFETY: current's own state (in its task_work).
-    let filtered = unsafe { ut.entry_mask.take_filtered() };
+    let filtered = ut.entry_mask.take_filtered();
     // Task work runs in task context.
     let Some(regs) = UserRegs::current() else {
         return;

@@ -4,10 +4,13 @@
 //! only. When they are set and set back, and why that is sound, is `entrymask.rs`.
 
 use core::cell::UnsafeCell;
+use core::ptr;
 use kernel::bindings;
 use kernel::sync::atomic::{Acquire, Atomic};
+use kernel::task::Task;
 
 use crate::arch;
+use crate::glue;
 
 /// The call a re-run mask expects: what seccomp filtered at the first pass.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,9 @@ pub(crate) struct EntryMask {
     /// The re-run mask's bits; nonzero = the state must stay and the probes registered.
     pub(crate) rerun: Atomic<i8>,
     pub(crate) rerun_tracer: Atomic<*mut bindings::task_struct>,
+    /// The thread the state belongs to (identity only): the one that may touch the two
+    /// thread-only slots below.
+    owner: *const bindings::task_struct,
     /// Only the thread touches it, while `rerun` is nonzero.
     expected: UnsafeCell<Option<Expected>>,
     /// What seccomp filtered at the stopping `sys_enter`, for `entrymask::mask_rerun`. Only
@@ -45,15 +51,18 @@ pub(crate) struct EntryMask {
     filtered: UnsafeCell<Option<Expected>>,
 }
 
-// SAFETY: `expected` and `filtered` are only accessed by the thread the state belongs to
-// (the accessors' safety requirements); the rest is atomic.
+// SAFETY: `expected` and `filtered` are only accessed by the thread the state belongs to, in
+// task context (checked by every accessor, `by_owner`); `owner` is only compared; the rest is
+// atomic.
 unsafe impl Sync for EntryMask {}
 // SAFETY: see `Sync`; the tracer pointers are references handed over with the value.
 unsafe impl Send for EntryMask {}
 
 impl EntryMask {
-    pub(crate) const fn new() -> Self {
+    /// The masks of the thread `owner`.
+    pub(crate) fn new(owner: &Task) -> Self {
         EntryMask {
+            owner: owner.as_ptr(),
             exit: Atomic::new(0),
             exit_tracer: Atomic::new(core::ptr::null_mut()),
             rerun: Atomic::new(0),
@@ -63,55 +72,49 @@ impl EntryMask {
         }
     }
 
+    /// Whether the caller may touch the thread-only slots: it runs as the thread the state
+    /// belongs to, in task context (an interrupt on that thread has the same `current`).
+    /// Every caller does; a wrong one is refused with a warning instead of racing.
+    fn by_owner(&self) -> bool {
+        !kernel::warn_on!(!(glue::in_task() && ptr::eq(Task::current_raw(), self.owner)))
+    }
+
     /// At the stopping `sys_enter`: the call seccomp filtered.
-    ///
-    /// # Safety
-    ///
-    /// Called by the thread this state belongs to (as are the four accessors below): the
-    /// thread-only slots are never touched by two threads.
-    pub(crate) unsafe fn set_filtered(&self, e: Expected) {
-        // SAFETY: per the function's safety requirements, only the thread touches `filtered`.
-        unsafe { *self.filtered.get() = Some(e) };
+    pub(crate) fn set_filtered(&self, e: Expected) {
+        if self.by_owner() {
+            // SAFETY: only the owning thread, in task context, touches `filtered`.
+            unsafe { *self.filtered.get() = Some(e) };
+        }
     }
 
     /// In the entry stop's task_work.
-    ///
-    /// # Safety
-    ///
-    /// As [`set_filtered`](Self::set_filtered).
-    pub(crate) unsafe fn take_filtered(&self) -> Option<Expected> {
-        // SAFETY: per the function's safety requirements, only the thread touches `filtered`.
-        unsafe { (*self.filtered.get()).take() }
+    pub(crate) fn take_filtered(&self) -> Option<Expected> {
+        // SAFETY: only the owning thread, in task context, touches `filtered`.
+        self.by_owner()
+            .then(|| unsafe { (*self.filtered.get()).take() })?
     }
 
     /// While a re-run mask is held: the call it expects.
-    ///
-    /// # Safety
-    ///
-    /// As [`set_filtered`](Self::set_filtered).
-    pub(crate) unsafe fn set_expected(&self, e: Expected) {
-        // SAFETY: per the function's safety requirements, only the thread touches `expected`.
-        unsafe { *self.expected.get() = Some(e) };
+    pub(crate) fn set_expected(&self, e: Expected) {
+        if self.by_owner() {
+            // SAFETY: only the owning thread, in task context, touches `expected`.
+            unsafe { *self.expected.get() = Some(e) };
+        }
     }
 
     /// At the thread's next `sys_enter`.
-    ///
-    /// # Safety
-    ///
-    /// As [`set_filtered`](Self::set_filtered).
-    pub(crate) unsafe fn take_expected(&self) -> Option<Expected> {
-        // SAFETY: per the function's safety requirements, only the thread touches `expected`.
-        unsafe { (*self.expected.get()).take() }
+    pub(crate) fn take_expected(&self) -> Option<Expected> {
+        // SAFETY: only the owning thread, in task context, touches `expected`.
+        self.by_owner()
+            .then(|| unsafe { (*self.expected.get()).take() })?
     }
 
     /// At the thread's next `sys_exit`, or a signal delivered to it.
-    ///
-    /// # Safety
-    ///
-    /// As [`set_filtered`](Self::set_filtered).
-    pub(crate) unsafe fn clear_expected(&self) {
-        // SAFETY: per the function's safety requirements, only the thread touches `expected`.
-        unsafe { *self.expected.get() = None };
+    pub(crate) fn clear_expected(&self) {
+        if self.by_owner() {
+            // SAFETY: only the owning thread, in task context, touches `expected`.
+            unsafe { *self.expected.get() = None };
+        }
     }
 
     /// A re-run mask is held: the state must stay in the table (`UtraceTask::prune`).

@@ -291,7 +291,7 @@ impl UtraceTask {
                 reaper: Atomic::new(ptr::null_mut()),
                 entry: crate::entrystate::EntryStop::new(),
                 entry_work: EmbeddedWork::new(),
-                entry_mask: crate::maskstate::EntryMask::new(),
+                entry_mask: crate::maskstate::EntryMask::new(task),
             }),
             gfp,
         )?;
