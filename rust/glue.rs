@@ -90,6 +90,19 @@ extern "C" {
     pub(crate) fn utrace_glue_signal_event(sig: c_int, ka: *const bindings::k_sigaction)
         -> c_ulong;
     pub(crate) fn utrace_glue_tracepoint_sync();
+    pub(crate) fn utrace_glue_signal_peek(
+        info: *mut bindings::kernel_siginfo,
+        ka: *mut bindings::k_sigaction,
+        approved: *mut u64,
+    ) -> c_int;
+    pub(crate) fn utrace_glue_signal_take(sig: c_int, info: *mut bindings::kernel_siginfo)
+        -> c_int;
+    pub(crate) fn utrace_glue_signal_send(info: *mut bindings::kernel_siginfo) -> c_int;
+    pub(crate) fn utrace_glue_for_each_thread(
+        task: *mut bindings::task_struct,
+        f: Option<unsafe extern "C" fn(t: *mut bindings::task_struct, arg: *mut c_void)>,
+        arg: *mut c_void,
+    );
     pub(crate) fn utrace_glue_set_exit_code(
         task: *mut bindings::task_struct,
         code: c_int,
@@ -250,6 +263,110 @@ pub(crate) fn in_task() -> bool {
 pub(crate) fn fatal_pending() -> bool {
     // SAFETY: reads current's pending signals; no requirement.
     unsafe { utrace_glue_fatal_pending() }
+}
+
+/// A `kernel_siginfo_t`, as bytes: safe to copy, compare and read `si_signo` from (the
+/// first `int`, `__SIGINFO`); its size is the bindings' (checked against C at load,
+/// `layout.rs`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(8))]
+pub(crate) struct SigInfo([u8; size_of::<bindings::kernel_siginfo>()]);
+
+impl SigInfo {
+    /// All zeroes (`clear_siginfo()`).
+    pub(crate) const fn zeroed() -> Self {
+        SigInfo([0; size_of::<bindings::kernel_siginfo>()])
+    }
+
+    /// `si_signo`.
+    pub(crate) fn signo(&self) -> c_int {
+        c_int::from_ne_bytes([self.0[0], self.0[1], self.0[2], self.0[3]])
+    }
+
+    /// A siginfo with `si_signo` `sig` and `si_code` `code` (`SI_KERNEL`...), the rest 0.
+    pub(crate) fn simple(sig: c_int, code: c_int) -> Self {
+        let mut i = Self::zeroed();
+        i.0[0..4].copy_from_slice(&sig.to_ne_bytes());
+        // `si_errno` at 4, `si_code` at 8 (`__SIGINFO`).
+        i.0[8..12].copy_from_slice(&code.to_ne_bytes());
+        i
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut bindings::kernel_siginfo {
+        core::ptr::from_mut(self).cast()
+    }
+
+    /// A copy of the siginfo at `p`.
+    ///
+    /// # Safety
+    ///
+    /// `p` points to a valid `kernel_siginfo_t`.
+    pub(crate) unsafe fn read(p: *const bindings::kernel_siginfo) -> Self {
+        // SAFETY: per the function's safety requirements; `SigInfo` has its size and any
+        // bytes are a valid `SigInfo`.
+        unsafe { p.cast::<Self>().read_unaligned() }
+    }
+}
+
+/// A copy of a `struct k_sigaction`, as bytes (only C reads it; the size is checked as
+/// [`SigInfo`]'s).
+#[repr(C, align(8))]
+pub(crate) struct KSigAction([u8; size_of::<bindings::k_sigaction>()]);
+
+impl KSigAction {
+    pub(crate) const fn zeroed() -> Self {
+        KSigAction([0; size_of::<bindings::k_sigaction>()])
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const bindings::k_sigaction {
+        core::ptr::from_ref(self).cast()
+    }
+}
+
+/// The signal current's `get_signal()` would take next, its siginfo and its action, unless
+/// a fatal signal, a group exit or exec, a group stop or a ptrace trap comes first, or it
+/// is SIGKILL (`None` then, or with nothing deliverable). `approved` loses the signals no
+/// longer pending.
+pub(crate) fn signal_peek(approved: &mut u64) -> Option<(c_int, SigInfo, KSigAction)> {
+    let mut info = SigInfo::zeroed();
+    let mut ka = KSigAction::zeroed();
+    // SAFETY: on current, task context (the callers are utrace's task_work); the pointers
+    // are to locals of the C types' sizes.
+    let sig = unsafe {
+        utrace_glue_signal_peek(
+            info.as_mut_ptr(),
+            core::ptr::from_mut(&mut ka).cast(),
+            approved,
+        )
+    };
+    (sig > 0).then_some((sig, info, ka))
+}
+
+/// Dequeues `sig` from current's queues (private first); its siginfo, or `None` if it was
+/// not pending any more.
+pub(crate) fn signal_take(sig: c_int) -> Option<SigInfo> {
+    let mut info = SigInfo::zeroed();
+    // SAFETY: on current, task context; `info` is a local of the C type's size.
+    let got = unsafe { utrace_glue_signal_take(sig, info.as_mut_ptr()) };
+    (got == sig).then_some(info)
+}
+
+/// `send_sig_info(info.si_signo, info, current)`: queued on current's private queue.
+pub(crate) fn signal_send(info: &SigInfo) -> Result {
+    let mut copy = *info;
+    // SAFETY: on current, task context; a valid siginfo whose `si_signo` the caller checked
+    // (1..=64).
+    let ret = unsafe { utrace_glue_signal_send(copy.as_mut_ptr()) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}
+
+/// The `UTRACE_EVENT(SIGNAL*)` bit of `sig` with the action `ka`.
+pub(crate) fn signal_event_of(sig: c_int, ka: &KSigAction) -> usize {
+    // SAFETY: `ka` is a copy of a `k_sigaction`.
+    unsafe { utrace_glue_signal_event(sig, ka.as_ptr()) as usize }
 }
 
 /// `__fatal_signal_pending(task)`: SIGKILL is pending for `task` (a racy read).

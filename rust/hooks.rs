@@ -130,9 +130,9 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"signal_generate",
-        events: 0,
+        events: abi::EVENT_SIGNAL_ALL,
         always: false,
-        feeds: "none yet (JCTL)",
+        feeds: "SIGNAL_* interception",
     },
     HookDef {
         name: c"signal_deliver",

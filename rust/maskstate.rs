@@ -89,9 +89,10 @@ impl EntryMask {
 
     /// In the entry stop's task_work.
     pub(crate) fn take_filtered(&self) -> Option<Expected> {
-        // SAFETY: only the owning thread, in task context, touches `filtered`.
-        self.by_owner()
-            .then(|| unsafe { (*self.filtered.get()).take() })?
+        self.by_owner().then(|| {
+            // SAFETY: only the owning thread, in task context, touches `filtered`.
+            unsafe { (*self.filtered.get()).take() }
+        })?
     }
 
     /// While a re-run mask is held: the call it expects.
@@ -104,9 +105,10 @@ impl EntryMask {
 
     /// At the thread's next `sys_enter`.
     pub(crate) fn take_expected(&self) -> Option<Expected> {
-        // SAFETY: only the owning thread, in task context, touches `expected`.
-        self.by_owner()
-            .then(|| unsafe { (*self.expected.get()).take() })?
+        self.by_owner().then(|| {
+            // SAFETY: only the owning thread, in task context, touches `expected`.
+            unsafe { (*self.expected.get()).take() }
+        })?
     }
 
     /// At the thread's next `sys_exit`, or a signal delivered to it.

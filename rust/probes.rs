@@ -15,6 +15,7 @@
 //! | `sched_process_exec` | the task, `exec_binprm()` after the new image is set up | yes |
 //! | `sched_process_exit` | the task, `do_exit()` after `PF_EXITING`, mm still there | yes |
 //! | `sched_process_free` | RCU callback (softirq) when the task_struct goes | no |
+//! | `signal_generate` | the sender (any context, maybe hardirq), target's siglock held, irqs off | no |
 //! | `signal_deliver` | the task, `get_signal()`, siglock held, irqs off | no |
 
 use core::ffi::{c_void, CStr};
@@ -28,6 +29,7 @@ use crate::arch::UserRegs;
 use crate::entrystop;
 use crate::glue;
 use crate::report::{self, Order};
+use crate::signal;
 use crate::task::{EngineList, UtraceTask};
 use crate::work::{self, Site};
 use kernel::sync::Arc;
@@ -52,6 +54,7 @@ pub(crate) fn probe_for(name: &CStr) -> Option<*mut c_void> {
         b"sched_process_exit" => sched_process_exit as *const (),
         b"sched_process_free" => sched_process_free as *const (),
         b"signal_deliver" => signal_deliver as *const (),
+        b"signal_generate" => signal_generate as *const (),
         _ => return None,
     };
     Some(f.cast_mut().cast())
@@ -328,13 +331,75 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     let Some(list) = current_wanting(event) else {
         return;
     };
+    // Reported already, before the kernel acted on it (`signal.rs`): not again.
+    if list.utrace().is_some_and(|ut| signal::delivered(ut, sig)) {
+        return;
+    }
     let regs = regs.as_ptr();
-    // Siglock is held: a STOP or REPORT answer is queued as task_work (TWA_SIGNAL), which
-    // runs at the next get_signal(), after this signal's delivery has been set up.
-    let out = report::report_list(&list, event, Order::Attach, false, |e, a| {
-        e.report_signal(a, regs, info, ka)
-    });
+    // A signal the interception item did not see (`Documentation/design.md`, "Signals"),
+    // reported after the fact, as an observation: siglock is held (no sleeping), the
+    // signal action of the answer is ignored. A STOP or REPORT answer is queued as
+    // task_work (TWA_SIGNAL), which runs at the next get_signal(), after this signal's
+    // delivery has been set up.
+    let out = report::report_list_flagged(
+        &list,
+        event,
+        Order::Attach,
+        false,
+        abi::SIGNAL_OBSERVED,
+        |e, a| e.report_signal(a, regs, info, ka),
+    );
     finish(&list, out.action, Site::ReturnToUser);
+}
+
+/// The `signal_generate` probe: a signal was queued for `task` (or its group, `group`).
+/// Arms the interception item (`signal.rs`) on the traced thread(s) that may take it.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn signal_generate(
+    _: *mut c_void,
+    sig: c_int,
+    _info: *mut bindings::kernel_siginfo,
+    task: *mut bindings::task_struct,
+    group: c_int,
+    result: c_int,
+) {
+    // Queued (with or without its siginfo): TRACE_SIGNAL_DELIVERED, TRACE_SIGNAL_LOSE_INFO.
+    // SIGKILL is never intercepted.
+    if !(result == TRACE_SIGNAL_DELIVERED || result == TRACE_SIGNAL_LOSE_INFO) || sig == 9 {
+        return;
+    }
+    if group == 0 {
+        arm(task);
+        return;
+    }
+    /// # Safety
+    ///
+    /// `t` is a live thread (the walk holds RCU and the group's siglock).
+    unsafe extern "C" fn visit(t: *mut bindings::task_struct, _: *mut c_void) {
+        arm(t);
+    }
+    // SAFETY: `task` is alive (the sender holds its siglock); `visit` has the callback's
+    // prototype and does not sleep.
+    unsafe { glue::utrace_glue_for_each_thread(task, Some(visit), core::ptr::null_mut()) };
+}
+
+/// `TRACE_SIGNAL_DELIVERED`, `TRACE_SIGNAL_LOSE_INFO` (include/trace/events/signal.h).
+const TRACE_SIGNAL_DELIVERED: c_int = 0;
+const TRACE_SIGNAL_LOSE_INFO: c_int = 4;
+
+/// Queues the interception item on `t` if an engine of it wants signal events. Every such
+/// thread of a group, blocking the signal or not: `TWA_NONE` wakes nobody, and an item that
+/// finds nothing to take does nothing (a thread that unblocks the signal later takes it
+/// after its item looked).
+fn arm(t: *mut bindings::task_struct) {
+    if let Some(ut) = UtraceTask::lookup(t) {
+        if ut.events() & abi::EVENT_SIGNAL_ALL != 0 && !ut.is_gone() {
+            work::queue_signal(&ut);
+        }
+    }
 }
 
 /// The #DB trap from user mode with DR_STEP set (the glue's die notifier, interrupts off):

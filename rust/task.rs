@@ -99,6 +99,8 @@ unsafe extern "C" fn retire_rcu(head: *mut bindings::callback_head) {
 pub(crate) struct Inner {
     pub(crate) stop: crate::stopstate::StopState,
     pub(crate) exit: ExitState,
+    /// The signal held by a stop at a signal report (`sigstate.rs`).
+    pub(crate) held: crate::sigstate::Held,
 }
 
 /// Where the task is in `do_exit()`, as far as utrace's exit item is concerned (under
@@ -182,9 +184,14 @@ pub(crate) struct UtraceTask {
     pub(crate) entry_work: EmbeddedWork<UtraceTask>,
     /// The syscall_work bits masked around a syscall-entry stop's restart (`entrymask.rs`).
     pub(crate) entry_mask: crate::maskstate::EntryMask,
+    /// Signal interception (`signal.rs`): the item queued by the `signal_generate` probe,
+    /// embedded (the probe runs with interrupts off, maybe in hardirq), and the signals the
+    /// engines approved (only the thread itself touches them).
+    pub(crate) signal_work: EmbeddedWork<UtraceTask>,
+    pub(crate) approved: crate::sigstate::Approved,
 }
 
-// SAFETY: `step_work` and `entry_work` are plain fields of a `UtraceTask`, which lives in an
+// SAFETY: `step_work`, `entry_work` and `signal_work` are plain fields of a `UtraceTask`, which lives in an
 // `Arc` from its creation (`UtraceTask::new`) and is never mutably borrowed: no code can
 // move or overwrite them.
 unsafe impl crate::taskwork::WorkOwner for UtraceTask {}
@@ -278,6 +285,7 @@ impl UtraceTask {
                 inner <- new_spinlock_irq!(Inner {
                     stop: crate::stopstate::StopState::new(),
                     exit: ExitState::default(),
+                    held: crate::sigstate::Held::new(),
                 }),
                 list: Atomic::new(Arc::into_raw(empty).cast_mut()),
                 events: Atomic::new(0),
@@ -292,6 +300,8 @@ impl UtraceTask {
                 entry: crate::entrystate::EntryStop::new(),
                 entry_work: EmbeddedWork::new(),
                 entry_mask: crate::maskstate::EntryMask::new(task),
+                signal_work: EmbeddedWork::new(),
+                approved: crate::sigstate::Approved::new(),
             }),
             gfp,
         )?;

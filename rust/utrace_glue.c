@@ -104,6 +104,8 @@ static const struct utrace_layout_entry utrace_c_layout[] = {
 	UTRACE_FIELD(utrace_engine_ops, report_death),
 	UTRACE_FIELD(utrace_engine_ops, report_reap),
 	UTRACE_FIELD(utrace_engine_ops, release),
+	UTRACE_STRUCT(kernel_siginfo),
+	UTRACE_STRUCT(k_sigaction),
 };
 
 const struct utrace_layout_entry *utrace_glue_layout(size_t *count)
@@ -628,6 +630,128 @@ unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka)
 	if (sig_kernel_coredump(sig))
 		return UTRACE_EVENT(SIGNAL_CORE);
 	return UTRACE_EVENT(SIGNAL_TERM);
+}
+
+/*
+ * Signal interception (rust/signal.rs, rust/work.rs), on current, in task context. The
+ * peek copies get_signal()'s choice (kernel/signal.c: the group-exit and group-stop checks
+ * at 2944-2960, dequeue_synchronous_signal() 674, then dequeue_signal() 624: next_signal()
+ * 185 on the private queue, then the shared one; collect_signal() or the SI_USER stand-in
+ * 596-606), minus blocked signals, under siglock. next_signal() is not exported.
+ */
+#define UTRACE_SYNCHRONOUS_MASK \
+	(sigmask(SIGSEGV) | sigmask(SIGBUS) | sigmask(SIGILL) | \
+	 sigmask(SIGTRAP) | sigmask(SIGFPE) | sigmask(SIGSYS))
+
+static int utrace_first_signal(const struct sigpending *pending, const sigset_t *blocked)
+{
+	unsigned long x = pending->signal.sig[0] & ~blocked->sig[0];
+
+	if (!x)
+		return 0;
+	if (x & UTRACE_SYNCHRONOUS_MASK)
+		x &= UTRACE_SYNCHRONOUS_MASK;
+	return __ffs(x) + 1;
+}
+
+static bool utrace_copy_queued(const struct sigpending *pending, int sig,
+			       struct kernel_siginfo *info)
+{
+	struct sigqueue *q;
+
+	list_for_each_entry(q, &pending->list, list) {
+		if (q->info.si_signo == sig) {
+			copy_siginfo(info, &q->info);
+			return true;
+		}
+	}
+	return false;
+}
+
+int utrace_glue_signal_peek(struct kernel_siginfo *info, struct k_sigaction *ka, u64 *approved)
+{
+	struct task_struct *t = current;
+	struct sighand_struct *sighand = t->sighand;
+	const struct sigpending *pend = &t->pending;
+	struct sigqueue *q;
+	int sig = 0;
+
+	BUILD_BUG_ON(_NSIG_WORDS != 1);
+	if (t->flags & PF_EXITING)
+		return 0;
+	spin_lock_irq(&sighand->siglock);
+	/* Signals approved earlier and no longer pending (taken by another thread...). */
+	*approved &= t->pending.signal.sig[0] | t->signal->shared_pending.signal.sig[0];
+	/* SIGKILL, a group exit or exec, a group stop or a ptrace trap come first. */
+	if (fatal_signal_pending(t) || (t->signal->flags & SIGNAL_GROUP_EXIT) ||
+	    t->signal->group_exec_task || (t->jobctl & (JOBCTL_STOP_PENDING | JOBCTL_TRAP_MASK)))
+		goto out;
+	if (t->pending.signal.sig[0] & ~t->blocked.sig[0] & UTRACE_SYNCHRONOUS_MASK) {
+		list_for_each_entry(q, &t->pending.list, list) {
+			if (q->info.si_code > SI_USER &&
+			    (sigmask(q->info.si_signo) & UTRACE_SYNCHRONOUS_MASK)) {
+				sig = q->info.si_signo;
+				copy_siginfo(info, &q->info);
+				goto found;
+			}
+		}
+	}
+	sig = utrace_first_signal(pend, &t->blocked);
+	if (!sig) {
+		pend = &t->signal->shared_pending;
+		sig = utrace_first_signal(pend, &t->blocked);
+	}
+	if (!sig)
+		goto out;
+	if (!utrace_copy_queued(pend, sig, info)) {
+		clear_siginfo(info);
+		info->si_signo = sig;
+		info->si_code = SI_USER;
+	}
+found:
+	if (sig == SIGKILL)
+		sig = 0;
+	else
+		*ka = sighand->action[sig - 1];
+out:
+	spin_unlock_irq(&sighand->siglock);
+	return sig;
+}
+
+/* Dequeue @sig (and nothing else) from current's queues: dequeue_signal(), exported. */
+int utrace_glue_signal_take(int sig, struct kernel_siginfo *info)
+{
+	enum pid_type type;
+	sigset_t mask;
+	int got;
+
+	sigfillset(&mask);
+	sigdelset(&mask, sig);
+	spin_lock_irq(&current->sighand->siglock);
+	got = dequeue_signal(&mask, info, &type);
+	spin_unlock_irq(&current->sighand->siglock);
+	return got;
+}
+
+/* Queue @info (its si_signo) on current's private queue: send_sig_info(), exported. */
+int utrace_glue_signal_send(struct kernel_siginfo *info)
+{
+	return send_sig_info(info->si_signo, info, current);
+}
+
+/*
+ * Calls @fn on every thread of @task's thread group (the signal_generate probe, under the
+ * group's siglock: the thread list cannot change).
+ */
+void utrace_glue_for_each_thread(struct task_struct *task,
+				 void (*fn)(struct task_struct *t, void *arg), void *arg)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	for_each_thread(task, t)
+		fn(t, arg);
+	rcu_read_unlock();
 }
 
 /*
