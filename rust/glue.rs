@@ -98,7 +98,7 @@ extern "C" {
     pub(crate) fn utrace_glue_signal_take(sig: c_int, info: *mut bindings::kernel_siginfo)
         -> c_int;
     pub(crate) fn utrace_glue_signal_send(info: *mut bindings::kernel_siginfo) -> c_int;
-    pub(crate) fn utrace_glue_for_each_thread(
+    pub(crate) fn utrace_glue_walk_group(
         task: *mut bindings::task_struct,
         f: Option<unsafe extern "C" fn(t: *mut bindings::task_struct, arg: *mut c_void)>,
         arg: *mut c_void,

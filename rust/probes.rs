@@ -383,7 +383,7 @@ pub(crate) unsafe extern "C" fn signal_generate(
     }
     // SAFETY: `task` is alive (the sender holds its siglock); `visit` has the callback's
     // prototype and does not sleep.
-    unsafe { glue::utrace_glue_for_each_thread(task, Some(visit), core::ptr::null_mut()) };
+    unsafe { glue::utrace_glue_walk_group(task, Some(visit), core::ptr::null_mut()) };
 }
 
 /// `TRACE_SIGNAL_DELIVERED`, `TRACE_SIGNAL_LOSE_INFO` (include/trace/events/signal.h).

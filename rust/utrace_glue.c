@@ -743,8 +743,9 @@ int utrace_glue_signal_send(struct kernel_siginfo *info)
  * Calls @fn on every thread of @task's thread group (the signal_generate probe, under the
  * group's siglock: the thread list cannot change).
  */
-void utrace_glue_for_each_thread(struct task_struct *task,
-				 void (*fn)(struct task_struct *t, void *arg), void *arg)
+void utrace_glue_walk_group(struct task_struct *task,
+				 void (*fn)(struct task_struct *t, void *arg),
+				 void *arg)
 {
 	struct task_struct *t;
 

@@ -82,7 +82,7 @@ struct kernel_siginfo;
 int utrace_glue_signal_peek(struct kernel_siginfo *info, struct k_sigaction *ka, u64 *approved);
 int utrace_glue_signal_take(int sig, struct kernel_siginfo *info);
 int utrace_glue_signal_send(struct kernel_siginfo *info);
-void utrace_glue_for_each_thread(struct task_struct *task,
+void utrace_glue_walk_group(struct task_struct *task,
 				 void (*fn)(struct task_struct *t, void *arg), void *arg);
 
 /* The stop and examining a stopped thread (rust/stop.rs, rust/examine.rs). */
