@@ -328,13 +328,15 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     if let Some(ut) = crate::step::signal_deliver(event, &regs) {
         work::step_ended(&ut);
     }
+    // Reported already, before the kernel acted on it (`signal.rs`): not again. The
+    // approval is used up whatever the engines want now (a stale one would hide the next
+    // signal of that number from the item).
+    if UtraceTask::lookup(Task::current_raw()).is_some_and(|ut| signal::delivered(&ut, sig)) {
+        return;
+    }
     let Some(list) = current_wanting(event) else {
         return;
     };
-    // Reported already, before the kernel acted on it (`signal.rs`): not again.
-    if list.utrace().is_some_and(|ut| signal::delivered(ut, sig)) {
-        return;
-    }
     let regs = regs.as_ptr();
     // A signal the interception item did not see (`Documentation/design.md`, "Signals"),
     // reported after the fact, as an observation: siglock is held (no sleeping), the
