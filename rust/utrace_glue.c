@@ -1145,6 +1145,7 @@ UTRACE_EXPORT_RUST(utrace_engine_get);
 UTRACE_EXPORT_RUST(utrace_engine_put);
 UTRACE_EXPORT_RUST(utrace_set_events);
 UTRACE_EXPORT_RUST(utrace_control);
+UTRACE_EXPORT_RUST(utrace_set_signal);
 UTRACE_EXPORT_RUST(utrace_barrier);
 UTRACE_EXPORT_RUST(utrace_barrier_uninterruptible);
 UTRACE_EXPORT_RUST(utrace_wake_up);
