@@ -243,6 +243,12 @@ fn set_events(e: &Engine, events: usize) -> Result {
         }
     };
     hooks::drop_needs(old | hooks::ATTACHED);
+    // Signals queued before the engine asked (blocked ones, say) get the interception item
+    // before the thread takes them (`signal.rs`): it runs at the thread's next
+    // task_work_run(), and does nothing if nothing is deliverable then.
+    if events & !old & abi::EVENT_SIGNAL_ALL != 0 {
+        work::queue_signal(ut);
+    }
     if pending {
         // A probe could not be registered here: the thread registers it before it next
         // returns to user mode (the workqueue may do it sooner).

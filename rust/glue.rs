@@ -14,7 +14,7 @@ use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::prelude::*;
-use kernel::sync::atomic::Full;
+use kernel::sync::atomic::{Atomic, Full};
 use kernel::sync::barrier::smp_mb;
 use kernel::task::Task;
 
@@ -94,6 +94,7 @@ extern "C" {
         info: *mut bindings::kernel_siginfo,
         ka: *mut bindings::k_sigaction,
         approved: *mut u64,
+        fresh: *mut u64,
     ) -> c_int;
     pub(crate) fn utrace_glue_signal_take(sig: c_int, info: *mut bindings::kernel_siginfo)
         -> c_int;
@@ -103,6 +104,9 @@ extern "C" {
         f: Option<unsafe extern "C" fn(t: *mut bindings::task_struct, arg: *mut c_void)>,
         arg: *mut c_void,
     );
+    pub(crate) fn utrace_glue_signals_queued() -> bool;
+    pub(crate) fn utrace_glue_unkillable() -> bool;
+    pub(crate) fn utrace_glue_task_group(task: *mut bindings::task_struct) -> *const c_void;
     pub(crate) fn utrace_glue_set_exit_code(
         task: *mut bindings::task_struct,
         code: c_int,
@@ -325,18 +329,24 @@ impl KSigAction {
 
 /// The signal current's `get_signal()` would take next, its siginfo and its action, unless
 /// a fatal signal, a group exit or exec, a group stop or a ptrace trap comes first, or it
-/// is SIGKILL (`None` then, or with nothing deliverable). `approved` loses the signals no
-/// longer pending.
-pub(crate) fn signal_peek(approved: &mut u64) -> Option<(c_int, SigInfo, KSigAction)> {
+/// is SIGKILL or forced fatal (`SA_IMMUTABLE`), or the thread is in a uprobe's single-step
+/// or a user worker (`None` then, or with nothing deliverable). `approved` loses the signals
+/// no longer pending and those queued again since (the bits of `fresh`, which is cleared:
+/// all under siglock).
+pub(crate) fn signal_peek(
+    approved: &mut u64,
+    fresh: &Atomic<u64>,
+) -> Option<(c_int, SigInfo, KSigAction)> {
     let mut info = SigInfo::zeroed();
     let mut ka = KSigAction::zeroed();
     // SAFETY: on current, task context (the callers are utrace's task_work); the pointers
-    // are to locals of the C types' sizes.
+    // are to locals of the C types' sizes, and to an atomic the C side exchanges.
     let sig = unsafe {
         utrace_glue_signal_peek(
             info.as_mut_ptr(),
             core::ptr::from_mut(&mut ka).cast(),
             approved,
+            fresh.as_ptr(),
         )
     };
     (sig > 0).then_some((sig, info, ka))
@@ -367,6 +377,24 @@ pub(crate) fn signal_send(info: &SigInfo) -> Result {
 pub(crate) fn signal_event_of(sig: c_int, ka: &KSigAction) -> usize {
     // SAFETY: `ka` is a copy of a `k_sigaction`.
     unsafe { utrace_glue_signal_event(sig, ka.as_ptr()) as usize }
+}
+
+/// Whether current has a signal queued, blocked or not (the `signal_deliver` probe).
+pub(crate) fn signals_queued() -> bool {
+    // SAFETY: reads current's pending sets (under siglock at the probe).
+    unsafe { utrace_glue_signals_queued() }
+}
+
+/// Whether current's thread group has `SIGNAL_UNKILLABLE` (a pid namespace's init).
+pub(crate) fn unkillable() -> bool {
+    // SAFETY: reads current's signal_struct flags.
+    unsafe { utrace_glue_unkillable() }
+}
+
+/// `task->signal`, as an address: the key of its thread group.
+pub(crate) fn task_group(task: *mut bindings::task_struct) -> usize {
+    // SAFETY: the callers pass a live task; `signal` is set for its whole life.
+    unsafe { utrace_glue_task_group(task) as usize }
 }
 
 /// `__fatal_signal_pending(task)`: SIGKILL is pending for `task` (a racy read).

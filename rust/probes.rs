@@ -27,7 +27,7 @@ use kernel::task::Task;
 use crate::abi;
 use crate::arch::UserRegs;
 use crate::entrystop;
-use crate::glue;
+use crate::glue::{self, SigInfo};
 use crate::report::{self, Order};
 use crate::signal;
 use crate::task::{EngineList, UtraceTask};
@@ -115,12 +115,25 @@ pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt
     if let Some(ut) = crate::step::syscall_exit(&regs) {
         work::step_ended(&ut);
     }
-    let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT) else {
+    let Some(list) =
+        current_wanting(abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT | abi::EVENT_SIGNAL_ALL)
+    else {
         return;
     };
     let Some(ut) = list.utrace() else {
         return;
     };
+    // While this probe is registered anyway: a syscall that unblocked a queued signal
+    // (sigprocmask, rt_sigreturn, ppoll...) gets the interception item before the
+    // get_signal() that follows (`signal.rs`; not a reason to register it: see
+    // `Documentation/design.md`, "Signals").
+    let events = ut.events();
+    if events & abi::EVENT_SIGNAL_ALL != 0 && glue::signals_queued() {
+        work::queue_signal(ut);
+    }
+    if events & (abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT) == 0 {
+        return;
+    }
     // The skipped pass of a syscall-entry stop: not a syscall exit.
     if entrystop::is_skipped_pass(ut) {
         return;
@@ -328,16 +341,35 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     if let Some(ut) = crate::step::signal_deliver(event, &regs) {
         work::step_ended(&ut);
     }
+    let Some(ut) = UtraceTask::lookup(Task::current_raw()) else {
+        return;
+    };
+    // The item ran once in this get_signal() call (kernel/signal.c:2883): the signals left
+    // queued, deliverable now or once unblocked, get it again, at the next get_signal()
+    // (it runs after this call's task_work_run(): no loop) or any task_work_run() before.
+    if sig != SIGKILL && ut.events() & abi::EVENT_SIGNAL_ALL != 0 && glue::signals_queued() {
+        work::queue_signal(&ut);
+    }
     // Reported already, before the kernel acted on it (`signal.rs`): not again. The
     // approval is used up whatever the engines want now (a stale one would hide the next
     // signal of that number from the item).
-    if UtraceTask::lookup(Task::current_raw()).is_some_and(|ut| signal::delivered(&ut, sig)) {
+    if signal::delivered(&ut, sig) {
         return;
     }
+    drop(ut);
     let Some(list) = current_wanting(event) else {
         return;
     };
     let regs = regs.as_ptr();
+    // A copy: an after-the-fact report cannot change the signal being delivered, and
+    // the engines get no pointer into `ksig`.
+    let mut copy = (!info.is_null()).then(|| {
+        // SAFETY: a non-NULL `info` is the siginfo being delivered, valid here.
+        unsafe { SigInfo::read(info) }
+    });
+    let info = copy
+        .as_mut()
+        .map_or(core::ptr::null_mut(), |c| c.as_mut_ptr());
     // A signal the interception item did not see (`Documentation/design.md`, "Signals"),
     // reported after the fact, as an observation: siglock is held (no sleeping), the
     // signal action of the answer is ignored. A STOP or REPORT answer is queued as
@@ -370,35 +402,45 @@ pub(crate) unsafe extern "C" fn signal_generate(
 ) {
     // Queued (with or without its siginfo): TRACE_SIGNAL_DELIVERED, TRACE_SIGNAL_LOSE_INFO.
     // SIGKILL is never intercepted.
-    if !(result == TRACE_SIGNAL_DELIVERED || result == TRACE_SIGNAL_LOSE_INFO) || sig == 9 {
+    if !(result == TRACE_SIGNAL_DELIVERED || result == TRACE_SIGNAL_LOSE_INFO) || sig == SIGKILL {
         return;
     }
     if group == 0 {
-        arm(task);
+        arm(task, sig);
+        return;
+    }
+    // An untraced thread group (the common case) costs one filter load, not a walk.
+    if !crate::task::maybe_traced_group(task) {
         return;
     }
     /// # Safety
     ///
-    /// `t` is a live thread (the walk holds RCU and the group's siglock).
-    unsafe extern "C" fn visit(t: *mut bindings::task_struct, _: *mut c_void) {
-        arm(t);
+    /// `t` is a live thread (the walk holds RCU and the group's siglock); `sig` is the
+    /// signal number passed as the argument.
+    unsafe extern "C" fn visit(t: *mut bindings::task_struct, sig: *mut c_void) {
+        arm(t, sig as usize as c_int);
     }
     // SAFETY: `task` is alive (the sender holds its siglock); `visit` has the callback's
     // prototype and does not sleep.
-    unsafe { glue::utrace_glue_walk_group(task, Some(visit), core::ptr::null_mut()) };
+    unsafe { glue::utrace_glue_walk_group(task, Some(visit), sig as usize as *mut c_void) };
 }
+
+const SIGKILL: c_int = 9;
 
 /// `TRACE_SIGNAL_DELIVERED`, `TRACE_SIGNAL_LOSE_INFO` (include/trace/events/signal.h).
 const TRACE_SIGNAL_DELIVERED: c_int = 0;
 const TRACE_SIGNAL_LOSE_INFO: c_int = 4;
 
-/// Queues the interception item on `t` if an engine of it wants signal events. Every such
-/// thread of a group, blocking the signal or not: `TWA_NONE` wakes nobody, and an item that
-/// finds nothing to take does nothing (a thread that unblocks the signal later takes it
-/// after its item looked).
-fn arm(t: *mut bindings::task_struct) {
+/// Queues the interception item on `t` if an engine of it wants signal events, and marks
+/// `sig` fresh for it (`sigstate::Fresh`: an approval of an earlier instance does not hide
+/// this one). Every such thread of a group, blocking the signal or not: `TWA_NONE` wakes
+/// nobody, an item that finds nothing to take does nothing, and a queued item stays queued
+/// until the thread's next `task_work_run()` (a thread that blocks the signal runs none for
+/// it: its unblocking `get_signal()` runs the item first).
+fn arm(t: *mut bindings::task_struct, sig: c_int) {
     if let Some(ut) = UtraceTask::lookup(t) {
         if ut.events() & abi::EVENT_SIGNAL_ALL != 0 && !ut.is_gone() {
+            ut.fresh.mark(sig);
             work::queue_signal(&ut);
         }
     }

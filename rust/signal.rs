@@ -84,7 +84,7 @@ pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<u32> {
         return None;
     }
     let mut approved = ut.approved.get();
-    let peeked = glue::signal_peek(&mut approved);
+    let peeked = glue::signal_peek(&mut approved, ut.fresh.word());
     ut.approved.set(approved);
     let (sig, orig, ka) = peeked?;
     if approved & bit(sig) != 0 {
@@ -102,7 +102,9 @@ pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<u32> {
     let action = out.bits & abi::SIGNAL_MASK;
     if out.action == abi::STOP {
         // Held while stopped: out of the queues, so that no other thread takes a shared
-        // signal meanwhile, and get_signal() does not act on it before the decision.
+        // signal meanwhile, and get_signal() does not act on it before the decision. If it
+        // is gone already (another thread took it), the thread parks all the same (the
+        // engines asked for a stop), holding nothing: `utrace_set_signal()` says `ENOENT`.
         if let Some(taken) = glue::signal_take(sig) {
             let info = if info == orig { taken } else { info };
             ut.lock().held.0 = Some(HeldSignal {
@@ -141,19 +143,18 @@ fn apply(
     event: usize,
 ) {
     let sig = orig.signo();
-    let take = || {
-        if let Some(q) = queued {
-            let _ = glue::signal_take(q);
-        }
-    };
-    let send = |i: &SigInfo| {
-        let s = i.signo();
-        if glue::signal_send(i).is_ok() {
-            ut.approved.add(s);
-        }
+    // Whether the signal is still there to act on: a peeked one may have been taken by
+    // another thread of the group (a shared signal) while the engines decided; then that
+    // thread's decision (or the kernel's delivery) is what happens to it, and nothing is
+    // sent here (`Documentation/design.md`, "Signals", races).
+    let take = || match queued {
+        Some(q) => glue::signal_take(q).is_some(),
+        None => true,
     };
     match action {
-        abi::SIGNAL_IGN => take(),
+        abi::SIGNAL_IGN => {
+            take();
+        }
         a if natural(event, a, sig) || !valid_action(a) => {
             // DELIVER (and the disposition the signal has anyway, and what means nothing
             // here: REPORT, HANDLER). A bad signal number keeps the original signal.
@@ -169,22 +170,37 @@ fn apply(
             };
             if queued.is_some() && new == orig {
                 ut.approved.add(sig);
-            } else {
-                take();
-                send(new);
+            } else if take() {
+                send_approved(ut, new);
             }
         }
         // Another default action than the signal's own: approximated with the signals that
         // have it and no handler (`Documentation/api.md`): TERM and CORE as SIGKILL (no
-        // core dump can be asked for), STOP and TSTP as SIGSTOP.
+        // core dump can be asked for), STOP and TSTP as SIGSTOP. The init of a pid
+        // namespace (SIGNAL_UNKILLABLE) gets neither: the signal is dropped, as the kernel
+        // drops a SIGKILL or SIGSTOP sent to it from its namespace (`sig_task_ignored()`);
+        // SI_KERNEL would have forced them through (`send_signal_locked()`).
         abi::SIGNAL_TERM | abi::SIGNAL_CORE => {
-            take();
-            send(&SigInfo::simple(SIGKILL, SI_KERNEL));
+            if take() && !glue::unkillable() {
+                send_approved(ut, &SigInfo::simple(SIGKILL, SI_KERNEL));
+            }
         }
         _ => {
-            take();
-            send(&SigInfo::simple(SIGSTOP, SI_KERNEL));
+            if take() && !glue::unkillable() {
+                send_approved(ut, &SigInfo::simple(SIGSTOP, SI_KERNEL));
+            }
         }
+    }
+}
+
+/// Sends `info` to current and approves it: not reported again. Its `signal_generate`
+/// marked it fresh (the probe runs inside the send); that mark is for this very instance,
+/// so it goes before the approval is added (a later instance marks it again).
+fn send_approved(ut: &UtraceTask, info: &SigInfo) {
+    let s = info.signo();
+    if glue::signal_send(info).is_ok() {
+        ut.fresh.clear(s);
+        ut.approved.add(s);
     }
 }
 
@@ -210,9 +226,7 @@ pub(crate) fn report_pass(ut: &Arc<UtraceTask>) -> u32 {
     });
     if out.bits & abi::SIGNAL_MASK == abi::SIGNAL_DELIVER && info.signo() != 0 {
         if valid_signo(info.signo()) {
-            if glue::signal_send(&info).is_ok() {
-                ut.approved.add(info.signo());
-            }
+            send_approved(ut, &info);
         } else {
             pr_err_rl!(
                 "utrace: report_signal injected a bad signal number {}\n",
@@ -224,7 +238,8 @@ pub(crate) fn report_pass(ut: &Arc<UtraceTask>) -> u32 {
 }
 
 /// `utrace_set_signal()`: changes the decision about the signal `ut`'s thread holds while
-/// stopped at a signal report. `ENOENT` if it holds none.
+/// stopped at a signal report. `ENOENT` if it holds none. `info` matters only for
+/// `UTRACE_SIGNAL_DELIVER` (ignored, unchecked, otherwise).
 pub(crate) fn set_signal(
     ut: &UtraceTask,
     e: &Engine,
@@ -235,6 +250,11 @@ pub(crate) fn set_signal(
         pr_err_rl!("utrace_set_signal: bad signal action {:#x}\n", action);
         return Err(EINVAL);
     }
+    let info = if action == abi::SIGNAL_DELIVER {
+        info
+    } else {
+        None
+    };
     if let Some(i) = &info {
         if !valid_signo(i.signo()) {
             pr_err_rl!("utrace_set_signal: bad signal number {}\n", i.signo());

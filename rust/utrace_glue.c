@@ -36,6 +36,7 @@
 #include <linux/task_work.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/uprobes.h>
 #include <linux/wait.h>
 #include <linux/utrace.h>
 #include <linux/workqueue.h>
@@ -668,7 +669,8 @@ static bool utrace_copy_queued(const struct sigpending *pending, int sig,
 	return false;
 }
 
-int utrace_glue_signal_peek(struct kernel_siginfo *info, struct k_sigaction *ka, u64 *approved)
+int utrace_glue_signal_peek(struct kernel_siginfo *info, struct k_sigaction *ka, u64 *approved,
+			    u64 *fresh)
 {
 	struct task_struct *t = current;
 	struct sighand_struct *sighand = t->sighand;
@@ -677,15 +679,31 @@ int utrace_glue_signal_peek(struct kernel_siginfo *info, struct k_sigaction *ka,
 	int sig = 0;
 
 	BUILD_BUG_ON(_NSIG_WORDS != 1);
-	if (t->flags & PF_EXITING)
+	/* An io_uring or vhost worker returns to no user mode: nothing to decide for it. */
+	if (t->flags & (PF_EXITING | PF_USER_WORKER))
 		return 0;
 	spin_lock_irq(&sighand->siglock);
-	/* Signals approved earlier and no longer pending (taken by another thread...). */
+	/*
+	 * Approvals of signals no longer pending (taken by another thread, by sigtimedwait(),
+	 * cancelled by a ptracer), and of signal numbers queued again since the approval
+	 * (@fresh, set by the signal_generate probe under this siglock): the approval was for
+	 * another instance, the new one is reported.
+	 */
 	*approved &= t->pending.signal.sig[0] | t->signal->shared_pending.signal.sig[0];
-	/* SIGKILL, a group exit or exec, a group stop or a ptrace trap come first. */
+	*approved &= ~xchg(fresh, 0);
+	/*
+	 * SIGKILL, a group exit or exec, a group stop, a ptrace or freezer trap come first
+	 * (get_signal() 2944-2971); a uprobe single-step keeps every signal away
+	 * (uprobe_deny_signal(), 2888).
+	 */
 	if (fatal_signal_pending(t) || (t->signal->flags & SIGNAL_GROUP_EXIT) ||
-	    t->signal->group_exec_task || (t->jobctl & (JOBCTL_STOP_PENDING | JOBCTL_TRAP_MASK)))
+	    t->signal->group_exec_task ||
+	    (t->jobctl & (JOBCTL_STOP_PENDING | JOBCTL_TRAP_MASK | JOBCTL_TRAP_FREEZE)))
 		goto out;
+#ifdef CONFIG_UPROBES
+	if (t->utask && (t->utask->active_uprobe || t->utask->state == UTASK_SSTEP))
+		goto out;
+#endif
 	if (t->pending.signal.sig[0] & ~t->blocked.sig[0] & UTRACE_SYNCHRONOUS_MASK) {
 		list_for_each_entry(q, &t->pending.list, list) {
 			if (q->info.si_code > SI_USER &&
@@ -709,7 +727,12 @@ int utrace_glue_signal_peek(struct kernel_siginfo *info, struct k_sigaction *ka,
 		info->si_code = SI_USER;
 	}
 found:
-	if (sig == SIGKILL)
+	/*
+	 * SIGKILL, and a signal the kernel forces fatal (SA_IMMUTABLE: seccomp's
+	 * RET_KILL_PROCESS, force_fatal_sig(), force_exit_sig()), which get_signal() keeps
+	 * even ptrace away from (2997), are never intercepted.
+	 */
+	if (sig == SIGKILL || (sighand->action[sig - 1].sa.sa_flags & SA_IMMUTABLE))
 		sig = 0;
 	else
 		*ka = sighand->action[sig - 1];
@@ -741,18 +764,46 @@ int utrace_glue_signal_send(struct kernel_siginfo *info)
 
 /*
  * Calls @fn on every thread of @task's thread group (the signal_generate probe, under the
- * group's siglock: the thread list cannot change).
+ * group's siglock: the thread list cannot change): @task and signal->curr_target first
+ * (complete_signal() left there the thread it woke, the likeliest taker), then the rest.
  */
 void utrace_glue_walk_group(struct task_struct *task,
 				 void (*fn)(struct task_struct *t, void *arg),
 				 void *arg)
 {
+	struct task_struct *cur = task->signal->curr_target;
 	struct task_struct *t;
 
 	rcu_read_lock();
-	for_each_thread(task, t)
-		fn(t, arg);
+	fn(task, arg);
+	if (cur && cur != task)
+		fn(cur, arg);
+	for_each_thread(task, t) {
+		if (t != task && t != cur)
+			fn(t, arg);
+	}
 	rcu_read_unlock();
+}
+
+/*
+ * Whether current has any signal pending, blocked or not, private or shared (the
+ * signal_deliver probe, under siglock; a racy hint elsewhere).
+ */
+bool utrace_glue_signals_queued(void)
+{
+	return current->pending.signal.sig[0] | current->signal->shared_pending.signal.sig[0];
+}
+
+/* Whether current's thread group is protected from fatal signals (SIGNAL_UNKILLABLE). */
+bool utrace_glue_unkillable(void)
+{
+	return current->signal->flags & SIGNAL_UNKILLABLE;
+}
+
+/* @task's signal_struct: the key of its thread group (constant for the task's life). */
+const void *utrace_glue_task_group(struct task_struct *task)
+{
+	return task->signal;
 }
 
 /*
