@@ -251,9 +251,11 @@ impl SignalReport<'_> {
 
     /// Makes the signal delivered `signo` (1 to 64), with `si_code` `code` and
     /// `si_value.sival_int` `value`; the rest of the siginfo is cleared. `EINVAL` for a bad
-    /// number, or with no siginfo (an observed group exit).
+    /// number, or at a [`SignalKind::Observed`] report (the signal is being delivered
+    /// already: nothing can change it). utrace checks nothing but the number: an engine
+    /// relaying a user's choice applies `rt_sigqueueinfo()`'s `si_code` rule itself.
     pub fn rewrite(&mut self, signo: i32, code: i32, value: i32) -> Result {
-        if !(1..=64).contains(&signo) {
+        if !(1..=64).contains(&signo) || self.kind == SignalKind::Observed {
             return Err(EINVAL);
         }
         let info = self.info.as_deref_mut().ok_or(EINVAL)?;
