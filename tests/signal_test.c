@@ -110,21 +110,21 @@ static void test_set(sigset_t *set)
  * Takes the pending test signals: ppoll() with a mask that opens them, 20 ms (the signals
  * are taken on its way out, or it times out if the engines dropped them). Counts EINTRs.
  */
-static void take_signals(volatile long *eintr)
+static void take_signals(void)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	sigset_t open;
 
 	sigemptyset(&open);
 	if (ppoll(NULL, 0, &ts, &open) < 0 && errno == EINTR)
-		__atomic_fetch_add(eintr, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&sh->value[V_EINTR], 1, __ATOMIC_SEQ_CST);
 }
 
 /*
- * Serves "take" requests (V_REL) until the test says go; @ack counts the served ones
- * (starting at @base).
+ * Serves "take" requests (V_REL) until the test says go; value[@ack] (-1: progress)
+ * counts the served ones, starting at @base.
  */
-static void serve(volatile long *ack, long base)
+static void serve(int ack, long base)
 {
 	long seen = 0;
 
@@ -133,8 +133,11 @@ static void serve(volatile long *ack, long base)
 
 		if (rel != seen) {
 			seen = rel;
-			take_signals(&sh->value[V_EINTR]);
-			*ack = base + seen;
+			take_signals();
+			if (ack < 0)
+				sh->progress = base + seen;
+			else
+				sh->value[ack] = base + seen;
 		}
 		usleep(1000);
 	}
@@ -158,7 +161,7 @@ static int scenario_wait(struct ut_tracee *t)
 {
 	set_handlers();
 	sh->progress = 1;
-	serve(&sh->progress, 1);
+	serve(-1, 1);
 	return 0;
 }
 
@@ -608,7 +611,7 @@ TEST_F(sig, ptrace_cancel_then_same_signal_reported)
 static void *second_thread(void *arg)
 {
 	sh->value[V_TID] = syscall(SYS_gettid);
-	serve(&sh->value[V_TACK], 0);
+	serve(V_TACK, 0);
 	return NULL;
 }
 
@@ -623,7 +626,7 @@ static int scenario_threads(struct ut_tracee *t)
 	while (!sh->value[V_TID])
 		usleep(1000);
 	sh->progress = 1;
-	serve(&sh->progress, 1);
+	serve(-1, 1);
 	pthread_join(th, NULL);
 	return 0;
 }
@@ -673,7 +676,7 @@ static int scenario_seccomp_kill(struct ut_tracee *t)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
 	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))

@@ -15,7 +15,8 @@
  *  - report_signal intercepts a signal before get_signal() acts on it, from utrace's
  *    task_work (it may sleep), except for the signals it cannot see in time, which are
  *    reported after the fact with UTRACE_SIGNAL_OBSERVED (atomic; the answer's signal action
- *    is ignored); SIGKILL and a default-fatal signal sent to a process without a ptracer are
+ *    is ignored); SIGKILL, a signal the kernel forces fatal (SA_IMMUTABLE: seccomp's
+ *    RET_KILL_PROCESS) and a default-fatal signal sent to a process without a ptracer are
  *    never intercepted (see Documentation/api.md, "Signals");
  *  - report_reap runs when the task_struct is freed (softirq), after the parent's wait.
  *
@@ -460,11 +461,13 @@ int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32
  * holds it while the thread is stopped; when the thread resumes, the pass's signal action is
  * applied, or the last one set here (by any attached engine). This is how a debugger
  * continues a thread with its signal, without it, or with another. SIGKILL ends the stop
- * and the held signal is dropped. Any context.
+ * and the held signal is dropped. Any context. @info is read only for DELIVER and checked
+ * only for its si_signo (as PTRACE_SETSIGINFO).
  *
  * Return: 0; -EINVAL bad @action, signal number, @info an error pointer, or bad arguments;
  * -ESRCH @engine detached; -ENOENT @target holds no signal (not stopped at a signal report,
- * or already resumed).
+ * or already resumed, or the signal was taken by another thread before it could be held:
+ * the thread parks holding nothing).
  */
 int utrace_set_signal(struct task_struct *target, struct utrace_engine *engine, u32 action,
 		      const struct kernel_siginfo *info);
