@@ -3,7 +3,7 @@
 //! Signal interception: the engines decide what happens to a signal before `get_signal()`
 //! acts on it (`Documentation/design.md`, "Signals").
 //!
-//! 1. **Arm.** The `signal_generate` probe ([`generated`]) queues the per-task item
+//! 1. **Arm.** The `signal_generate` probe queues the per-task item
 //!    (`UtraceTask::signal_work`, `TWA_NONE`, `work::queue_signal`) on the traced target, or
 //!    for a group-wide signal on every traced thread of the group. `TWA_NONE` wakes nobody:
 //!    the thread that takes the signal has `TIF_SIGPENDING`, and `get_signal()` runs every
@@ -14,7 +14,8 @@
 //!    order, in task context.
 //! 4. **Act** on the last engine's signal action ([`apply`]): DELIVER unchanged approves it
 //!    (`UtraceTask::approved`; the `signal_deliver` probe then does not report it again,
-//!    [`delivered`]); IGN dequeues it; a changed signal or siginfo is dequeued and the new
+//!    [`delivered`]; the peek drops an approval once its number is queued again,
+//!    `UtraceTask::fresh`); IGN dequeues it; a changed signal or siginfo is dequeued and the new
 //!    one sent with `send_sig_info()`; with `UTRACE_STOP` the signal is dequeued and held
 //!    (`sigstate::Held`) while the thread is stopped, and its resume applies the decision,
 //!    which [`set_signal`] may change meanwhile.
