@@ -1267,8 +1267,11 @@ static long run_command(char *buf)
 	struct slot *s;
 	long may, other;
 
-	while (p && argc < 4)
+	/* Three words, then the rest of the line as the fourth ("M C V" of the signal commands). */
+	while (p && argc < 3)
 		argv[argc++] = strsep(&p, " ");
+	if (p)
+		argv[argc++] = p;
 	if (!argc)
 		return -EINVAL;
 	if (!strcmp(argv[0], "clear")) {
