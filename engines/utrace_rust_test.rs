@@ -23,6 +23,14 @@
 //!                   engine stopped) and log them
 //! resume            utrace_control(RESUME)
 //! detach            drop the handle: detach, barrier, put
+//! sig_stop N        engines attached from now on answer an intercepted signal N with
+//!                   UTRACE_STOP, holding it (0: never); every signal report is logged as
+//!                   "signal 0 TID in=ACTION sig=N code=C kind=K" (K: 0 intercepted,
+//!                   1 UTRACE_SIGNAL_REPORT, 2 observed, for which `rewrite` must fail:
+//!                   "kind=3" if it did not)
+//! setsig ACTION [SIGNO CODE VALUE]  `Attached::set_signal` on the held signal: ACTION a
+//!                   hex UTRACE_SIGNAL_* action (DELIVER..TSTP), with, for DELIVER, the
+//!                   signal to deliver instead
 //! gate              the next report_syscall_entry (after it logged) blocks until "open"
 //!                   (30 s at most)
 //! open              release a gated callback (works while another command waits for it)
@@ -44,7 +52,8 @@ use kernel::{new_mutex, new_spinlock_irq};
 mod utrace;
 
 use utrace::{
-    Access, Action, Attached, Attacher, Engine, Events, ResumeAction, SyscallRegs, WaitQueue,
+    Access, Action, Attached, Attacher, Engine, Events, ResumeAction, SignalAction, SignalKind,
+    SignalReport, SyscallRegs, WaitQueue,
 };
 
 module! {
@@ -164,7 +173,11 @@ impl Log {
                     "syscall_exit 0 {t} in={:#x} nr={} ret={}",
                     r.action, a[0], a[1]
                 ),
-                Kind::Signal => writeln!(f, "signal 0 {t} in={:#x} sig={}", r.action, a[0]),
+                Kind::Signal => writeln!(
+                    f,
+                    "signal 0 {t} in={:#x} sig={} code={} kind={}",
+                    r.action, a[0], a[1], a[2]
+                ),
                 Kind::Reap => writeln!(f, "reap 0 {t}"),
                 Kind::Release => writeln!(f, "release 0 {t}"),
                 Kind::Mem => writeln!(f, "mem 0 {t} addr={:#x} val={:#x}", a[0], a[1]),
@@ -203,6 +216,8 @@ struct Tracer {
     stop_nr: i64,
     /// Kept by the engine value, so the queue outlives every wake-up of its callbacks.
     waiter: Arc<Waiter>,
+    /// Stop holding this signal when it is intercepted (0: never).
+    sig_stop: i32,
 }
 
 impl Drop for Tracer {
@@ -272,10 +287,22 @@ impl Engine for Tracer {
         self.log.push_tid(Kind::Reap, task.pid());
     }
 
-    fn report_signal(&self, action: Action, signo: i32) -> Action {
-        self.log
-            .push(Kind::Signal, action.0, [i64::from(signo), 0, 0, 0, 0, 0, 0]);
-        Action::RESUME
+    fn intercept_signal(&self, action: Action, sig: &mut SignalReport<'_>) -> Action {
+        let signo = sig.signo();
+        let kind = match sig.kind() {
+            SignalKind::Intercepted => 0,
+            SignalKind::Report => 1,
+            // An after-the-fact report cannot change the signal: `rewrite` must refuse.
+            SignalKind::Observed if sig.rewrite(signo, 0, 0).is_err() => 2,
+            SignalKind::Observed => 3,
+        };
+        let a = [i64::from(signo), i64::from(sig.code()), kind, 0, 0, 0, 0];
+        self.log.push(Kind::Signal, action.0, a);
+        if kind == 0 && signo == self.sig_stop {
+            return Action::STOP.with_signal(SignalAction::Deliver);
+        }
+        // Let it through as the engines before left it.
+        Action::RESUME.with_signal(signal_action_of(action))
     }
 }
 
@@ -287,6 +314,7 @@ struct Control {
     answer_entry: u32,
     stop_nr: i64,
     waiter: Arc<Waiter>,
+    sig_stop: i32,
 }
 
 impl Control {
@@ -303,6 +331,18 @@ struct Shared {
     log: Arc<Log>,
     /// The same as `Control::waiter`, for "open" (which must not take the control lock).
     waiter: Arc<Waiter>,
+}
+
+/// The [`SignalAction`] of `action`'s signal bits (DELIVER for what has none).
+fn signal_action_of(action: Action) -> SignalAction {
+    match action.signal_action() {
+        0x10 => SignalAction::Ignore,
+        0x20 => SignalAction::Terminate,
+        0x30 => SignalAction::Core,
+        0x40 => SignalAction::Stop,
+        0x50 => SignalAction::Tstp,
+        _ => SignalAction::Deliver,
+    }
 }
 
 fn parse_hex(s: Option<&str>) -> Result<u64> {
@@ -354,6 +394,7 @@ impl Shared {
                         answer_entry: c.answer_entry,
                         stop_nr: c.stop_nr,
                         waiter: c.waiter.clone(),
+                        sig_stop: c.sig_stop,
                     },
                     GFP_KERNEL,
                 )?;
@@ -383,6 +424,31 @@ impl Shared {
                 Ok(())
             }
             "wait_stop" => self.wait_stop(&c),
+            "sig_stop" => {
+                c.sig_stop = arg.ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
+                Ok(())
+            }
+            "setsig" => {
+                let action = match parse_hex(arg)? {
+                    0x00 => SignalAction::Deliver,
+                    0x10 => SignalAction::Ignore,
+                    0x20 => SignalAction::Terminate,
+                    0x30 => SignalAction::Core,
+                    0x40 => SignalAction::Stop,
+                    0x50 => SignalAction::Tstp,
+                    _ => return Err(EINVAL),
+                };
+                let num = |w: Option<&str>| -> Result<i32> {
+                    w.ok_or(EINVAL)?.parse().map_err(|_| EINVAL)
+                };
+                let deliver = match words.next() {
+                    Some(signo) => {
+                        Some((num(Some(signo))?, num(words.next())?, num(words.next())?))
+                    }
+                    None => None,
+                };
+                c.attached()?.set_signal(action, deliver)
+            }
             "setnr" => {
                 let a = c.attached()?;
                 let x = a.prepare_examine()?;
@@ -512,6 +578,7 @@ impl kernel::Module for RustTest {
                     answer_entry: 5,
                     stop_nr: -1,
                     waiter,
+                    sig_stop: 0,
                 }),
                 log: shared_log,
                 waiter: shared_waiter,

@@ -63,6 +63,16 @@
  *                           registered again from inside the clone tracepoint
  *   deathregs S 0|1         slot S's report_death also logs the dying thread's registers
  *                           ("regs" line)
+ *   sigon S N               slot S's report_signal answers ("ret S signal", sigrewrite)
+ *                           apply only to signal N (0: every signal); any other signal gets
+ *                           UTRACE_RESUME plus the signal action it was passed in
+ *   sigrewrite S M "C V"    slot S's report_signal of a matching signal rewrites it into
+ *                           signal M with si_code C and si_value.sival_int V (M 0: off)
+ *   siginject S M "C V"     slot S's report_signal(UTRACE_SIGNAL_REPORT) answers
+ *                           UTRACE_SIGNAL_DELIVER with signal M, si_code C, sival_int V
+ *                           (M 0: off; it then answers with its "ret S signal" value)
+ *   sigset S ACTION ["M C V"]  utrace_set_signal(ACTION hex, NULL or signal M, si_code C,
+ *                           sival_int V) on the signal slot S's stopped thread holds
  *
  * Every attach requested by a command (attach, attach_null_ops, lookup, attach_task) is
  * made with UTRACE_ATTACH_CHECK_ACCESS: the writer of the command must be allowed to trace
@@ -172,6 +182,11 @@ struct slot {
 	atomic_long_t steps;		/* report_quiesce(0) calls */
 	atomic_long_t steps_in_range;	/* ... with the IP in [range_lo, range_hi) */
 	unsigned long sig_events;	/* report_signal adds these events */
+	int sig_only;			/* report_signal answers only for this signal (0: all) */
+	int sig_rewrite;		/* ... rewriting it into this one (0: no) */
+	int sig_inject;			/* report_signal(REPORT) injects this one (0: no) */
+	int sig_code, sig_value;	/* si_code and sival_int of the rewrite... */
+	int inj_code, inj_value;	/* ... and of the injected signal */
 	int flip_detach;		/* report_clone detaches this slot (-1: none)... */
 	unsigned long flip_events;	/* ... then adds these events */
 	bool death_regs;		/* report_death logs the registers too */
@@ -469,16 +484,43 @@ static u32 t_signal(u32 action, struct utrace_engine *engine, struct pt_regs *re
 		    struct kernel_siginfo *info, const struct k_sigaction *orig_ka,
 		    struct k_sigaction *return_ka)
 {
+	struct slot *s = slot_of(engine);
+	bool observed = action & UTRACE_SIGNAL_OBSERVED;
+	int only = READ_ONCE(s->sig_only);
+	int m;
 	struct rec r;
 
 	rec_init(&r, REC_SIGNAL, engine, action);
 	r.a[0] = info ? info->si_signo : SIGKILL;
-	r.a[1] = orig_ka->sa.sa_handler == SIG_DFL ? 0 :
+	r.a[1] = !orig_ka ? 3 : orig_ka->sa.sa_handler == SIG_DFL ? 0 :
 		 orig_ka->sa.sa_handler == SIG_IGN ? 1 : 2;
 	r.a[2] = utrace_signal_action(action);
+	r.a[3] = info ? info->si_code : 0;
 	log_rec(&r);
-	if (READ_ONCE(slot_of(engine)->sig_events))
-		add_events_logged(engine, READ_ONCE(slot_of(engine)->sig_events));
+	if (READ_ONCE(s->sig_events))
+		add_events_logged(engine, READ_ONCE(s->sig_events));
+	if (!orig_ka) {
+		/* UTRACE_SIGNAL_REPORT after UTRACE_INTERRUPT: maybe inject one. */
+		m = READ_ONCE(s->sig_inject);
+		answer(engine, REC_SIGNAL);
+		if (!m || !info)
+			return UTRACE_RESUME | utrace_signal_action(action);
+		clear_siginfo(info);
+		info->si_signo = m;
+		info->si_code = READ_ONCE(s->inj_code);
+		info->si_int = READ_ONCE(s->inj_value);
+		return UTRACE_RESUME | UTRACE_SIGNAL_DELIVER;
+	}
+	if (observed || (only && info && info->si_signo != only)) {
+		answer(engine, REC_SIGNAL);
+		return UTRACE_RESUME | utrace_signal_action(action);
+	}
+	m = READ_ONCE(s->sig_rewrite);
+	if (m && info) {
+		info->si_signo = m;
+		info->si_code = READ_ONCE(s->sig_code);
+		info->si_int = READ_ONCE(s->sig_value);
+	}
 	return answer(engine, REC_SIGNAL);
 }
 
@@ -944,6 +986,68 @@ static long do_sigevents(struct slot *s, int argc, char **argv)
 	return 0;
 }
 
+static long do_sigon(struct slot *s, int argc, char **argv)
+{
+	int sig;
+
+	if (kstrtoint(argv[2], 10, &sig) || sig < 0 || sig > _NSIG)
+		return -EINVAL;
+	WRITE_ONCE(s->sig_only, sig);
+	return 0;
+}
+
+/* "M" and "C V": a signal number (0 allowed) and a si_code and sival_int. */
+static int parse_sig3(int argc, char **argv, int *m, int *code, int *value)
+{
+	if (kstrtoint(argv[2], 10, m) || *m < 0 || *m > _NSIG)
+		return -EINVAL;
+	*code = 0;
+	*value = 0;
+	if (argc > 3 && sscanf(argv[3], "%d %d", code, value) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+/* sigrewrite S M "C V", siginject S M "C V". */
+static long do_sigrewrite(struct slot *s, int argc, char **argv)
+{
+	int m, code, value;
+
+	if (parse_sig3(argc, argv, &m, &code, &value))
+		return -EINVAL;
+	if (!strcmp(argv[0], "sigrewrite")) {
+		WRITE_ONCE(s->sig_code, code);
+		WRITE_ONCE(s->sig_value, value);
+		WRITE_ONCE(s->sig_rewrite, m);
+	} else {
+		WRITE_ONCE(s->inj_code, code);
+		WRITE_ONCE(s->inj_value, value);
+		WRITE_ONCE(s->sig_inject, m);
+	}
+	return 0;
+}
+
+/* sigset S ACTION ["M C V"]: utrace_set_signal(). */
+static long do_sigset(struct slot *s, int argc, char **argv)
+{
+	kernel_siginfo_t info;
+	int m, code, value;
+	u32 action;
+
+	if (kstrtou32(argv[2], 16, &action))
+		return -EINVAL;
+	if (argc < 4)
+		return utrace_set_signal(s->task, s->engine, action, NULL);
+	/* No range check here: utrace_set_signal() must refuse a bad number itself. */
+	if (sscanf(argv[3], "%d %d %d", &m, &code, &value) != 3)
+		return -EINVAL;
+	clear_siginfo(&info);
+	info.si_signo = m;
+	info.si_code = code;
+	info.si_int = value;
+	return utrace_set_signal(s->task, s->engine, action, &info);
+}
+
 static long do_clone_flip(struct slot *s, int argc, char **argv)
 {
 	unsigned long mask;
@@ -1127,6 +1231,10 @@ static const struct slot_cmd {
 	{ "only_nr",		3, false, false, do_only_nr },
 	{ "sigevents",		3, false, false, do_sigevents },
 	{ "clone_flip",		4, false, true,  do_clone_flip },
+	{ "sigon",		3, false, false, do_sigon },
+	{ "sigrewrite",		3, false, false, do_sigrewrite },
+	{ "siginject",		3, false, false, do_sigrewrite },
+	{ "sigset",		3, true,  false, do_sigset },
 	{ "deathregs",		3, false, false, do_switch },
 	{ "nolog",		3, false, false, do_switch },
 	{ "wake",		3, false, false, do_switch },
@@ -1159,8 +1267,11 @@ static long run_command(char *buf)
 	struct slot *s;
 	long may, other;
 
-	while (p && argc < 4)
+	/* Three words, then the rest of the line as the fourth ("M C V" of the signal commands). */
+	while (p && argc < 3)
 		argv[argc++] = strsep(&p, " ");
+	if (p)
+		argv[argc++] = p;
 	if (!argc)
 		return -EINVAL;
 	if (!strcmp(argv[0], "clear")) {
@@ -1239,7 +1350,8 @@ static const struct file_operations control_fops = {
  *   exit S TID in=ACTION orig=C code=C
  *   death S TID group_dead=G signal=N
  *   reap S TID
- *   signal S TID in=ACTION sig=N handler=dfl|ign|fn
+ *   signal S TID in=ACTION sig=N handler=dfl|ign|fn|none code=C (none: a
+ *                           UTRACE_SIGNAL_REPORT, no signal; C: the si_code it saw)
  *   release S TID
  *   regs S TID orig_ax=N ax=N di=N
  *   step S TID ip=0xIP tf=0|1
@@ -1247,7 +1359,7 @@ static const struct file_operations control_fops = {
  */
 static int log_show(struct seq_file *m, void *v)
 {
-	static const char *const handlers[] = { "dfl", "ign", "fn" };
+	static const char *const handlers[] = { "dfl", "ign", "fn", "none" };
 	unsigned int i;
 
 	spin_lock_irq(&log_lock);
@@ -1280,8 +1392,8 @@ static int log_show(struct seq_file *m, void *v)
 			seq_printf(m, " group_dead=%ld signal=%ld", r->a[0], r->a[1]);
 			break;
 		case REC_SIGNAL:
-			seq_printf(m, " in=0x%x sig=%ld handler=%s", r->in_action, r->a[0],
-				   handlers[r->a[1]]);
+			seq_printf(m, " in=0x%x sig=%ld handler=%s code=%ld", r->in_action,
+				   r->a[0], handlers[r->a[1]], r->a[3]);
 			break;
 		case REC_REGS:
 			seq_printf(m, " orig_ax=%ld ax=%ld di=%ld", r->a[0], r->a[1], r->a[2]);

@@ -37,6 +37,22 @@ pub(crate) const DETACH: u32 = 6;
 pub(crate) const RESUME_MAX: u32 = 7;
 pub(crate) const RESUME_MASK: u32 = 7;
 
+pub(crate) const SIGNAL_DELIVER: u32 = 0x00;
+pub(crate) const SIGNAL_IGN: u32 = 0x10;
+pub(crate) const SIGNAL_TERM: u32 = 0x20;
+pub(crate) const SIGNAL_CORE: u32 = 0x30;
+pub(crate) const SIGNAL_STOP: u32 = 0x40;
+pub(crate) const SIGNAL_TSTP: u32 = 0x50;
+pub(crate) const SIGNAL_REPORT: u32 = 0x60;
+pub(crate) const SIGNAL_HANDLER: u32 = 0x70;
+pub(crate) const SIGNAL_MASK: u32 = 0xf0;
+pub(crate) const SIGNAL_HOLD: u32 = 0x100;
+pub(crate) const SIGNAL_OBSERVED: u32 = 0x200;
+pub(crate) const EVENT_SIGNAL_IGN: usize = 1 << 9;
+pub(crate) const EVENT_SIGNAL_STOP: usize = 1 << 10;
+pub(crate) const EVENT_SIGNAL_TERM: usize = 1 << 11;
+pub(crate) const EVENT_SIGNAL_CORE: usize = 1 << 12;
+
 pub(crate) const SYSCALL_ABORT: u32 = 0x10;
 pub(crate) const SYSCALL_MASK: u32 = 0xf0;
 pub(crate) const SYSCALL_RESUMED: u32 = 0x100;

@@ -243,6 +243,12 @@ fn set_events(e: &Engine, events: usize) -> Result {
         }
     };
     hooks::drop_needs(old | hooks::ATTACHED);
+    // Signals queued before the engine asked (blocked ones, say) get the interception item
+    // before the thread takes them (`signal.rs`): it runs at the thread's next
+    // task_work_run(), and does nothing if nothing is deliverable then.
+    if events & !old & abi::EVENT_SIGNAL_ALL != 0 {
+        work::queue_signal(ut);
+    }
     if pending {
         // A probe could not be registered here: the thread registers it before it next
         // returns to user mode (the workqueue may do it sooner).
@@ -252,6 +258,35 @@ fn set_events(e: &Engine, events: usize) -> Result {
         return Err(EINPROGRESS);
     }
     Ok(())
+}
+
+/// `utrace_set_signal()`.
+///
+/// # Safety
+///
+/// `target` is valid; `engine` is an engine the caller holds a reference on; `info` is NULL
+/// or points to a valid `kernel_siginfo_t`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_set_signal(
+    target: *mut bindings::task_struct,
+    engine: *mut utrace_engine,
+    action: u32,
+    info: *const bindings::kernel_siginfo,
+) -> c_int {
+    let info = if info.is_null() {
+        None
+    } else if is_err_or_null(info) {
+        pr_err_rl!("utrace_set_signal: info is an error pointer\n");
+        return errno(Err(EINVAL));
+    } else {
+        // SAFETY: per the function's safety requirements, a valid siginfo.
+        Some(unsafe { glue::SigInfo::read(info) })
+    };
+    // SAFETY: per the function's safety requirements.
+    errno(
+        unsafe { checked(target, engine) }
+            .and_then(|e| crate::signal::set_signal(e.utrace(), &e, action, info)),
+    )
 }
 
 /// `utrace_control()`.

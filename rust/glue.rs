@@ -14,7 +14,7 @@ use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::prelude::*;
-use kernel::sync::atomic::Full;
+use kernel::sync::atomic::{Atomic, Full};
 use kernel::sync::barrier::smp_mb;
 use kernel::task::Task;
 
@@ -90,6 +90,23 @@ extern "C" {
     pub(crate) fn utrace_glue_signal_event(sig: c_int, ka: *const bindings::k_sigaction)
         -> c_ulong;
     pub(crate) fn utrace_glue_tracepoint_sync();
+    pub(crate) fn utrace_glue_signal_peek(
+        info: *mut bindings::kernel_siginfo,
+        ka: *mut bindings::k_sigaction,
+        approved: *mut u64,
+        fresh: *mut u64,
+    ) -> c_int;
+    pub(crate) fn utrace_glue_signal_take(sig: c_int, info: *mut bindings::kernel_siginfo)
+        -> c_int;
+    pub(crate) fn utrace_glue_signal_send(info: *mut bindings::kernel_siginfo) -> c_int;
+    pub(crate) fn utrace_glue_walk_group(
+        task: *mut bindings::task_struct,
+        f: Option<unsafe extern "C" fn(t: *mut bindings::task_struct, arg: *mut c_void)>,
+        arg: *mut c_void,
+    );
+    pub(crate) fn utrace_glue_signals_queued() -> bool;
+    pub(crate) fn utrace_glue_unkillable() -> bool;
+    pub(crate) fn utrace_glue_task_group(task: *mut bindings::task_struct) -> *const c_void;
     pub(crate) fn utrace_glue_set_exit_code(
         task: *mut bindings::task_struct,
         code: c_int,
@@ -250,6 +267,134 @@ pub(crate) fn in_task() -> bool {
 pub(crate) fn fatal_pending() -> bool {
     // SAFETY: reads current's pending signals; no requirement.
     unsafe { utrace_glue_fatal_pending() }
+}
+
+/// A `kernel_siginfo_t`, as bytes: safe to copy, compare and read `si_signo` from (the
+/// first `int`, `__SIGINFO`); its size is the bindings' (checked against C at load,
+/// `layout.rs`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(8))]
+pub(crate) struct SigInfo([u8; size_of::<bindings::kernel_siginfo>()]);
+
+impl SigInfo {
+    /// All zeroes (`clear_siginfo()`).
+    pub(crate) const fn zeroed() -> Self {
+        SigInfo([0; size_of::<bindings::kernel_siginfo>()])
+    }
+
+    /// `si_signo`.
+    pub(crate) fn signo(&self) -> c_int {
+        c_int::from_ne_bytes([self.0[0], self.0[1], self.0[2], self.0[3]])
+    }
+
+    /// A siginfo with `si_signo` `sig` and `si_code` `code` (`SI_KERNEL`...), the rest 0.
+    pub(crate) fn simple(sig: c_int, code: c_int) -> Self {
+        let mut i = Self::zeroed();
+        i.0[0..4].copy_from_slice(&sig.to_ne_bytes());
+        // `si_errno` at 4, `si_code` at 8 (`__SIGINFO`).
+        i.0[8..12].copy_from_slice(&code.to_ne_bytes());
+        i
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut bindings::kernel_siginfo {
+        core::ptr::from_mut(self).cast()
+    }
+
+    /// A copy of the siginfo at `p`.
+    ///
+    /// # Safety
+    ///
+    /// `p` points to a valid `kernel_siginfo_t`.
+    pub(crate) unsafe fn read(p: *const bindings::kernel_siginfo) -> Self {
+        // SAFETY: per the function's safety requirements; `SigInfo` has its size and any
+        // bytes are a valid `SigInfo`.
+        unsafe { p.cast::<Self>().read_unaligned() }
+    }
+}
+
+/// A copy of a `struct k_sigaction`, as bytes (only C reads it; the size is checked as
+/// [`SigInfo`]'s).
+#[repr(C, align(8))]
+pub(crate) struct KSigAction([u8; size_of::<bindings::k_sigaction>()]);
+
+impl KSigAction {
+    pub(crate) const fn zeroed() -> Self {
+        KSigAction([0; size_of::<bindings::k_sigaction>()])
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const bindings::k_sigaction {
+        core::ptr::from_ref(self).cast()
+    }
+}
+
+/// The signal current's `get_signal()` would take next, its siginfo and its action, unless
+/// a fatal signal, a group exit or exec, a group stop or a ptrace trap comes first, or it
+/// is SIGKILL or forced fatal (`SA_IMMUTABLE`), or the thread is in a uprobe's single-step
+/// or a user worker (`None` then, or with nothing deliverable). `approved` loses the signals
+/// no longer pending and those queued again since (the bits of `fresh`, which is cleared:
+/// all under siglock).
+pub(crate) fn signal_peek(
+    approved: &mut u64,
+    fresh: &Atomic<u64>,
+) -> Option<(c_int, SigInfo, KSigAction)> {
+    let mut info = SigInfo::zeroed();
+    let mut ka = KSigAction::zeroed();
+    // SAFETY: on current, task context (the callers are utrace's task_work); the pointers
+    // are to locals of the C types' sizes, and to an atomic the C side exchanges.
+    let sig = unsafe {
+        utrace_glue_signal_peek(
+            info.as_mut_ptr(),
+            core::ptr::from_mut(&mut ka).cast(),
+            approved,
+            fresh.as_ptr(),
+        )
+    };
+    (sig > 0).then_some((sig, info, ka))
+}
+
+/// Dequeues `sig` from current's queues (private first); its siginfo, or `None` if it was
+/// not pending any more.
+pub(crate) fn signal_take(sig: c_int) -> Option<SigInfo> {
+    let mut info = SigInfo::zeroed();
+    // SAFETY: on current, task context; `info` is a local of the C type's size.
+    let got = unsafe { utrace_glue_signal_take(sig, info.as_mut_ptr()) };
+    (got == sig).then_some(info)
+}
+
+/// `send_sig_info(info.si_signo, info, current)`: queued on current's private queue.
+pub(crate) fn signal_send(info: &SigInfo) -> Result {
+    let mut copy = *info;
+    // SAFETY: on current, task context; a valid siginfo whose `si_signo` the caller checked
+    // (1..=64).
+    let ret = unsafe { utrace_glue_signal_send(copy.as_mut_ptr()) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}
+
+/// The `UTRACE_EVENT(SIGNAL*)` bit of `sig` with the action `ka`.
+pub(crate) fn signal_event_of(sig: c_int, ka: &KSigAction) -> usize {
+    // SAFETY: `ka` is a copy of a `k_sigaction`.
+    unsafe { utrace_glue_signal_event(sig, ka.as_ptr()) as usize }
+}
+
+/// Whether current has a signal queued, blocked or not (the `signal_deliver` probe).
+pub(crate) fn signals_queued() -> bool {
+    // SAFETY: reads current's pending sets (under siglock at the probe).
+    unsafe { utrace_glue_signals_queued() }
+}
+
+/// Whether current's thread group has `SIGNAL_UNKILLABLE` (a pid namespace's init).
+pub(crate) fn unkillable() -> bool {
+    // SAFETY: reads current's signal_struct flags.
+    unsafe { utrace_glue_unkillable() }
+}
+
+/// `task->signal`, as an address: the key of its thread group.
+pub(crate) fn task_group(task: *mut bindings::task_struct) -> usize {
+    // SAFETY: the callers pass a live task; `signal` is set for its whole life.
+    unsafe { utrace_glue_task_group(task) as usize }
 }
 
 /// `__fatal_signal_pending(task)`: SIGKILL is pending for `task` (a racy read).

@@ -86,6 +86,9 @@ pub(crate) const HOOKS: &[HookDef] = &[
         // taken for it.
         events: abi::EVENT_SYSCALL_EXIT | abi::EVENT_SYSCALL_ENTRY | STEPPING | MASKED,
         always: false,
+        // Not SIGNAL_*: while registered it also re-arms signal interception after a
+        // syscall (`probes::sys_exit`), but that alone would put every syscall in the
+        // system on the tracepoint path (`Documentation/design.md`, "Signals").
         feeds: "SYSCALL_EXIT, SYSCALL_ENTRY re-runs, stepping, entry masks",
     },
     HookDef {
@@ -130,9 +133,9 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"signal_generate",
-        events: 0,
+        events: abi::EVENT_SIGNAL_ALL,
         always: false,
-        feeds: "none yet (JCTL)",
+        feeds: "SIGNAL_* interception",
     },
     HookDef {
         name: c"signal_deliver",

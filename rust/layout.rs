@@ -116,6 +116,8 @@ const LAYOUT: &[RustField] = &[
     field!(abi utrace_engine_ops.report_death),
     field!(abi utrace_engine_ops.report_reap),
     field!(abi utrace_engine_ops.release),
+    field!(kernel_siginfo),
+    field!(k_sigaction),
 ];
 
 /// The field whose expected offset the `test_layout_skew` parameter moves.

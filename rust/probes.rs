@@ -15,6 +15,7 @@
 //! | `sched_process_exec` | the task, `exec_binprm()` after the new image is set up | yes |
 //! | `sched_process_exit` | the task, `do_exit()` after `PF_EXITING`, mm still there | yes |
 //! | `sched_process_free` | RCU callback (softirq) when the task_struct goes | no |
+//! | `signal_generate` | the sender (any context, maybe hardirq), target's siglock held, irqs off | no |
 //! | `signal_deliver` | the task, `get_signal()`, siglock held, irqs off | no |
 
 use core::ffi::{c_void, CStr};
@@ -26,8 +27,9 @@ use kernel::task::Task;
 use crate::abi;
 use crate::arch::UserRegs;
 use crate::entrystop;
-use crate::glue;
+use crate::glue::{self, SigInfo};
 use crate::report::{self, Order};
+use crate::signal;
 use crate::task::{EngineList, UtraceTask};
 use crate::work::{self, Site};
 use kernel::sync::Arc;
@@ -52,6 +54,7 @@ pub(crate) fn probe_for(name: &CStr) -> Option<*mut c_void> {
         b"sched_process_exit" => sched_process_exit as *const (),
         b"sched_process_free" => sched_process_free as *const (),
         b"signal_deliver" => signal_deliver as *const (),
+        b"signal_generate" => signal_generate as *const (),
         _ => return None,
     };
     Some(f.cast_mut().cast())
@@ -112,12 +115,25 @@ pub(crate) unsafe extern "C" fn sys_exit(_: *mut c_void, regs: *mut bindings::pt
     if let Some(ut) = crate::step::syscall_exit(&regs) {
         work::step_ended(&ut);
     }
-    let Some(list) = current_wanting(abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT) else {
+    let Some(list) =
+        current_wanting(abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT | abi::EVENT_SIGNAL_ALL)
+    else {
         return;
     };
     let Some(ut) = list.utrace() else {
         return;
     };
+    // While this probe is registered anyway: a syscall that unblocked a queued signal
+    // (sigprocmask, rt_sigreturn, ppoll...) gets the interception item before the
+    // get_signal() that follows (`signal.rs`; not a reason to register it: see
+    // `Documentation/design.md`, "Signals").
+    let events = ut.events();
+    if events & abi::EVENT_SIGNAL_ALL != 0 && glue::signals_queued() {
+        work::queue_signal(ut);
+    }
+    if events & (abi::EVENT_SYSCALL_ENTRY | abi::EVENT_SYSCALL_EXIT) == 0 {
+        return;
+    }
     // The skipped pass of a syscall-entry stop: not a syscall exit.
     if entrystop::is_skipped_pass(ut) {
         return;
@@ -325,16 +341,109 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     if let Some(ut) = crate::step::signal_deliver(event, &regs) {
         work::step_ended(&ut);
     }
+    let Some(ut) = UtraceTask::lookup(Task::current_raw()) else {
+        return;
+    };
+    // The item ran once in this get_signal() call (kernel/signal.c:2883): the signals left
+    // queued, deliverable now or once unblocked, get it again, at the next get_signal()
+    // (it runs after this call's task_work_run(): no loop) or any task_work_run() before.
+    if sig != SIGKILL && ut.events() & abi::EVENT_SIGNAL_ALL != 0 && glue::signals_queued() {
+        work::queue_signal(&ut);
+    }
+    // Reported already, before the kernel acted on it (`signal.rs`): not again. The
+    // approval is used up whatever the engines want now (a stale one would hide the next
+    // signal of that number from the item).
+    if signal::delivered(&ut, sig) {
+        return;
+    }
+    drop(ut);
     let Some(list) = current_wanting(event) else {
         return;
     };
     let regs = regs.as_ptr();
-    // Siglock is held: a STOP or REPORT answer is queued as task_work (TWA_SIGNAL), which
-    // runs at the next get_signal(), after this signal's delivery has been set up.
-    let out = report::report_list(&list, event, Order::Attach, false, |e, a| {
-        e.report_signal(a, regs, info, ka)
+    // A copy: an after-the-fact report cannot change the signal being delivered, and
+    // the engines get no pointer into `ksig`.
+    let mut copy = (!info.is_null()).then(|| {
+        // SAFETY: a non-NULL `info` is the siginfo being delivered, valid here.
+        unsafe { SigInfo::read(info) }
     });
+    let info = copy
+        .as_mut()
+        .map_or(core::ptr::null_mut(), |c| c.as_mut_ptr());
+    // A signal the interception item did not see (`Documentation/design.md`, "Signals"),
+    // reported after the fact, as an observation: siglock is held (no sleeping), the
+    // signal action of the answer is ignored. A STOP or REPORT answer is queued as
+    // task_work (TWA_SIGNAL), which runs at the next get_signal(), after this signal's
+    // delivery has been set up.
+    let out = report::report_list_flagged(
+        &list,
+        event,
+        Order::Attach,
+        false,
+        abi::SIGNAL_OBSERVED,
+        |e, a| e.report_signal(a, regs, info, ka),
+    );
     finish(&list, out.action, Site::ReturnToUser);
+}
+
+/// The `signal_generate` probe: a signal was queued for `task` (or its group, `group`).
+/// Arms the interception item (`signal.rs`) on the traced thread(s) that may take it.
+///
+/// # Safety
+///
+/// Called by the tracepoint, with its arguments.
+pub(crate) unsafe extern "C" fn signal_generate(
+    _: *mut c_void,
+    sig: c_int,
+    _info: *mut bindings::kernel_siginfo,
+    task: *mut bindings::task_struct,
+    group: c_int,
+    result: c_int,
+) {
+    // Queued (with or without its siginfo): TRACE_SIGNAL_DELIVERED, TRACE_SIGNAL_LOSE_INFO.
+    // SIGKILL is never intercepted.
+    if !(result == TRACE_SIGNAL_DELIVERED || result == TRACE_SIGNAL_LOSE_INFO) || sig == SIGKILL {
+        return;
+    }
+    if group == 0 {
+        arm(task, sig);
+        return;
+    }
+    // An untraced thread group (the common case) costs one filter load, not a walk.
+    if !crate::task::maybe_traced_group(task) {
+        return;
+    }
+    /// # Safety
+    ///
+    /// `t` is a live thread (the walk holds RCU and the group's siglock); `sig` is the
+    /// signal number passed as the argument.
+    unsafe extern "C" fn visit(t: *mut bindings::task_struct, sig: *mut c_void) {
+        arm(t, sig as usize as c_int);
+    }
+    // SAFETY: `task` is alive (the sender holds its siglock); `visit` has the callback's
+    // prototype and does not sleep.
+    unsafe { glue::utrace_glue_walk_group(task, Some(visit), sig as usize as *mut c_void) };
+}
+
+const SIGKILL: c_int = 9;
+
+/// `TRACE_SIGNAL_DELIVERED`, `TRACE_SIGNAL_LOSE_INFO` (include/trace/events/signal.h).
+const TRACE_SIGNAL_DELIVERED: c_int = 0;
+const TRACE_SIGNAL_LOSE_INFO: c_int = 4;
+
+/// Queues the interception item on `t` if an engine of it wants signal events, and marks
+/// `sig` fresh for it (`sigstate::Fresh`: an approval of an earlier instance does not hide
+/// this one). Every such thread of a group, blocking the signal or not: `TWA_NONE` wakes
+/// nobody, an item that finds nothing to take does nothing, and a queued item stays queued
+/// until the thread's next `task_work_run()` (a thread that blocks the signal runs none for
+/// it: its unblocking `get_signal()` runs the item first).
+fn arm(t: *mut bindings::task_struct, sig: c_int) {
+    if let Some(ut) = UtraceTask::lookup(t) {
+        if ut.events() & abi::EVENT_SIGNAL_ALL != 0 && !ut.is_gone() {
+            ut.fresh.mark(sig);
+            work::queue_signal(&ut);
+        }
+    }
 }
 
 /// The #DB trap from user mode with DR_STEP set (the glue's die notifier, interrupts off):

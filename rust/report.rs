@@ -66,18 +66,48 @@ pub(crate) fn report_list(
     report_list_flagged(list, event, order, quiesce, 0, call)
 }
 
-/// [`report_list`], with `flags` (`UTRACE_SYSCALL_RESUMED`) in every engine's action.
+/// [`report_list`], with `flags` (`UTRACE_SYSCALL_RESUMED`, `UTRACE_SIGNAL_OBSERVED`) in
+/// every engine's action.
 pub(crate) fn report_list_flagged(
     list: &EngineList,
     event: usize,
     order: Order,
     quiesce: bool,
     flags: u32,
+    call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
+) -> Outcome {
+    report_list_from(list, event, order, quiesce, flags, 0, call)
+}
+
+/// [`report`] in attach order without `report_quiesce`, the first engine being passed the
+/// event-specific bits `bits` (`UTRACE_SIGNAL_REPORT`), which each engine's answer replaces.
+pub(crate) fn report_from_bits(
+    ut: &UtraceTask,
+    event: usize,
+    bits: u32,
+    call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
+) -> Outcome {
+    match ut.snapshot() {
+        Some(list) => report_list_from(&list, event, Order::Attach, false, 0, bits, call),
+        None => Outcome {
+            action: abi::RESUME,
+            bits,
+        },
+    }
+}
+
+fn report_list_from(
+    list: &EngineList,
+    event: usize,
+    order: Order,
+    quiesce: bool,
+    flags: u32,
+    bits: u32,
     mut call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
 ) -> Outcome {
     let mut out = Outcome {
         action: abi::RESUME,
-        bits: 0,
+        bits,
     };
     let Some(ut) = list.utrace() else {
         return out;

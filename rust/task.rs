@@ -99,6 +99,8 @@ unsafe extern "C" fn retire_rcu(head: *mut bindings::callback_head) {
 pub(crate) struct Inner {
     pub(crate) stop: crate::stopstate::StopState,
     pub(crate) exit: ExitState,
+    /// The signal held by a stop at a signal report (`sigstate.rs`).
+    pub(crate) held: crate::sigstate::Held,
 }
 
 /// Where the task is in `do_exit()`, as far as utrace's exit item is concerned (under
@@ -130,6 +132,20 @@ fn filter_slot(task: *const bindings::task_struct) -> &'static Atomic<u32> {
 /// Whether `task` may have utrace state (false: certainly not).
 pub(crate) fn maybe_traced(task: *const bindings::task_struct) -> bool {
     filter_slot(task).load(Relaxed) != 0
+}
+
+/// The same filter by thread group, keyed by `task->signal` (constant for a task's life):
+/// counts of live `UtraceTask`s of the groups that hash there. The `signal_generate` probe
+/// skips the walk of a group-wide signal's thread group when it reads 0.
+static GROUP_FILTER: [Atomic<u32>; FILTER_SLOTS] = [const { Atomic::new(0) }; FILTER_SLOTS];
+
+fn group_filter_slot(group: usize) -> &'static Atomic<u32> {
+    &GROUP_FILTER[((group >> 6) ^ (group >> 16)) % FILTER_SLOTS]
+}
+
+/// Whether a thread of `task`'s thread group may have utrace state (false: certainly not).
+pub(crate) fn maybe_traced_group(task: *mut bindings::task_struct) -> bool {
+    group_filter_slot(glue::task_group(task)).load(Relaxed) != 0
 }
 
 /// Per-task states alive (memory not yet freed), for debugfs and leak tests.
@@ -182,9 +198,18 @@ pub(crate) struct UtraceTask {
     pub(crate) entry_work: EmbeddedWork<UtraceTask>,
     /// The syscall_work bits masked around a syscall-entry stop's restart (`entrymask.rs`).
     pub(crate) entry_mask: crate::maskstate::EntryMask,
+    /// Signal interception (`signal.rs`): the item queued by the `signal_generate` probe,
+    /// embedded (the probe runs with interrupts off, maybe in hardirq), and the signals the
+    /// engines approved (only the thread itself touches them).
+    pub(crate) signal_work: EmbeddedWork<UtraceTask>,
+    pub(crate) approved: crate::sigstate::Approved,
+    /// The signal numbers queued for the thread since its item's last peek (`sigstate.rs`).
+    pub(crate) fresh: crate::sigstate::Fresh,
+    /// `task->signal`, as an address: the thread group's key in [`maybe_traced_group`].
+    group: usize,
 }
 
-// SAFETY: `step_work` and `entry_work` are plain fields of a `UtraceTask`, which lives in an
+// SAFETY: `step_work`, `entry_work` and `signal_work` are plain fields of a `UtraceTask`, which lives in an
 // `Arc` from its creation (`UtraceTask::new`) and is never mutably borrowed: no code can
 // move or overwrite them.
 unsafe impl crate::taskwork::WorkOwner for UtraceTask {}
@@ -265,6 +290,7 @@ impl PinnedDrop for UtraceTask {
             drop(unsafe { Arc::from_raw(p) });
         }
         filter_slot(self.task.as_ptr()).fetch_sub(1, Relaxed);
+        group_filter_slot(self.group).fetch_sub(1, Relaxed);
         LIVE.fetch_sub(1, Relaxed);
     }
 }
@@ -272,12 +298,14 @@ impl PinnedDrop for UtraceTask {
 impl UtraceTask {
     fn new(task: &Task, gfp: Flags) -> Result<Arc<Self>> {
         let empty = EngineList::new(KVec::new(), gfp)?;
+        let group = glue::task_group(task.as_ptr());
         let ut = Arc::pin_init(
             pin_init!(UtraceTask {
                 task: ARef::from(task),
                 inner <- new_spinlock_irq!(Inner {
                     stop: crate::stopstate::StopState::new(),
                     exit: ExitState::default(),
+                    held: crate::sigstate::Held::new(),
                 }),
                 list: Atomic::new(Arc::into_raw(empty).cast_mut()),
                 events: Atomic::new(0),
@@ -292,10 +320,15 @@ impl UtraceTask {
                 entry: crate::entrystate::EntryStop::new(),
                 entry_work: EmbeddedWork::new(),
                 entry_mask: crate::maskstate::EntryMask::new(task),
+                signal_work: EmbeddedWork::new(),
+                approved: crate::sigstate::Approved::new(),
+                fresh: crate::sigstate::Fresh::new(),
+                group,
             }),
             gfp,
         )?;
         filter_slot(task.as_ptr()).fetch_add(1, Relaxed);
+        group_filter_slot(group).fetch_add(1, Relaxed);
         LIVE.fetch_add(1, Relaxed);
         Ok(ut)
     }

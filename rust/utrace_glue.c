@@ -36,6 +36,7 @@
 #include <linux/task_work.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/uprobes.h>
 #include <linux/wait.h>
 #include <linux/utrace.h>
 #include <linux/workqueue.h>
@@ -104,6 +105,8 @@ static const struct utrace_layout_entry utrace_c_layout[] = {
 	UTRACE_FIELD(utrace_engine_ops, report_death),
 	UTRACE_FIELD(utrace_engine_ops, report_reap),
 	UTRACE_FIELD(utrace_engine_ops, release),
+	UTRACE_STRUCT(kernel_siginfo),
+	UTRACE_STRUCT(k_sigaction),
 };
 
 const struct utrace_layout_entry *utrace_glue_layout(size_t *count)
@@ -631,6 +634,179 @@ unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka)
 }
 
 /*
+ * Signal interception (rust/signal.rs, rust/work.rs), on current, in task context. The
+ * peek copies get_signal()'s choice (kernel/signal.c: the group-exit and group-stop checks
+ * at 2944-2960, dequeue_synchronous_signal() 674, then dequeue_signal() 624: next_signal()
+ * 185 on the private queue, then the shared one; collect_signal() or the SI_USER stand-in
+ * 596-606), minus blocked signals, under siglock. next_signal() is not exported.
+ */
+#define UTRACE_SYNCHRONOUS_MASK \
+	(sigmask(SIGSEGV) | sigmask(SIGBUS) | sigmask(SIGILL) | \
+	 sigmask(SIGTRAP) | sigmask(SIGFPE) | sigmask(SIGSYS))
+
+static int utrace_first_signal(const struct sigpending *pending, const sigset_t *blocked)
+{
+	unsigned long x = pending->signal.sig[0] & ~blocked->sig[0];
+
+	if (!x)
+		return 0;
+	if (x & UTRACE_SYNCHRONOUS_MASK)
+		x &= UTRACE_SYNCHRONOUS_MASK;
+	return __ffs(x) + 1;
+}
+
+static bool utrace_copy_queued(const struct sigpending *pending, int sig,
+			       struct kernel_siginfo *info)
+{
+	struct sigqueue *q;
+
+	list_for_each_entry(q, &pending->list, list) {
+		if (q->info.si_signo == sig) {
+			copy_siginfo(info, &q->info);
+			return true;
+		}
+	}
+	return false;
+}
+
+int utrace_glue_signal_peek(struct kernel_siginfo *info, struct k_sigaction *ka, u64 *approved,
+			    u64 *fresh)
+{
+	struct task_struct *t = current;
+	struct sighand_struct *sighand = t->sighand;
+	const struct sigpending *pend = &t->pending;
+	struct sigqueue *q;
+	int sig = 0;
+
+	BUILD_BUG_ON(_NSIG_WORDS != 1);
+	/* An io_uring or vhost worker returns to no user mode: nothing to decide for it. */
+	if (t->flags & (PF_EXITING | PF_USER_WORKER))
+		return 0;
+	spin_lock_irq(&sighand->siglock);
+	/*
+	 * Approvals of signals no longer pending (taken by another thread, by sigtimedwait(),
+	 * cancelled by a ptracer), and of signal numbers queued again since the approval
+	 * (@fresh, set by the signal_generate probe under this siglock): the approval was for
+	 * another instance, the new one is reported.
+	 */
+	*approved &= t->pending.signal.sig[0] | t->signal->shared_pending.signal.sig[0];
+	*approved &= ~xchg(fresh, 0);
+	/*
+	 * SIGKILL, a group exit or exec, a group stop, a ptrace or freezer trap come first
+	 * (get_signal() 2944-2971); a uprobe single-step keeps every signal away
+	 * (uprobe_deny_signal(), 2888).
+	 */
+	if (fatal_signal_pending(t) || (t->signal->flags & SIGNAL_GROUP_EXIT) ||
+	    t->signal->group_exec_task ||
+	    (t->jobctl & (JOBCTL_STOP_PENDING | JOBCTL_TRAP_MASK | JOBCTL_TRAP_FREEZE)))
+		goto out;
+#ifdef CONFIG_UPROBES
+	if (t->utask && (t->utask->active_uprobe || t->utask->state == UTASK_SSTEP))
+		goto out;
+#endif
+	if (t->pending.signal.sig[0] & ~t->blocked.sig[0] & UTRACE_SYNCHRONOUS_MASK) {
+		list_for_each_entry(q, &t->pending.list, list) {
+			if (q->info.si_code > SI_USER &&
+			    (sigmask(q->info.si_signo) & UTRACE_SYNCHRONOUS_MASK)) {
+				sig = q->info.si_signo;
+				copy_siginfo(info, &q->info);
+				goto found;
+			}
+		}
+	}
+	sig = utrace_first_signal(pend, &t->blocked);
+	if (!sig) {
+		pend = &t->signal->shared_pending;
+		sig = utrace_first_signal(pend, &t->blocked);
+	}
+	if (!sig)
+		goto out;
+	if (!utrace_copy_queued(pend, sig, info)) {
+		clear_siginfo(info);
+		info->si_signo = sig;
+		info->si_code = SI_USER;
+	}
+found:
+	/*
+	 * SIGKILL, and a signal the kernel forces fatal (SA_IMMUTABLE: seccomp's
+	 * RET_KILL_PROCESS, force_fatal_sig(), force_exit_sig()), which get_signal() keeps
+	 * even ptrace away from (2997), are never intercepted.
+	 */
+	if (sig == SIGKILL || (sighand->action[sig - 1].sa.sa_flags & SA_IMMUTABLE))
+		sig = 0;
+	else
+		*ka = sighand->action[sig - 1];
+out:
+	spin_unlock_irq(&sighand->siglock);
+	return sig;
+}
+
+/* Dequeue @sig (and nothing else) from current's queues: dequeue_signal(), exported. */
+int utrace_glue_signal_take(int sig, struct kernel_siginfo *info)
+{
+	enum pid_type type;
+	sigset_t mask;
+	int got;
+
+	sigfillset(&mask);
+	sigdelset(&mask, sig);
+	spin_lock_irq(&current->sighand->siglock);
+	got = dequeue_signal(&mask, info, &type);
+	spin_unlock_irq(&current->sighand->siglock);
+	return got;
+}
+
+/* Queue @info (its si_signo) on current's private queue: send_sig_info(), exported. */
+int utrace_glue_signal_send(struct kernel_siginfo *info)
+{
+	return send_sig_info(info->si_signo, info, current);
+}
+
+/*
+ * Calls @fn on every thread of @task's thread group (the signal_generate probe, under the
+ * group's siglock: the thread list cannot change): @task and signal->curr_target first
+ * (complete_signal() left there the thread it woke, the likeliest taker), then the rest.
+ */
+void utrace_glue_walk_group(struct task_struct *task,
+				 void (*fn)(struct task_struct *t, void *arg),
+				 void *arg)
+{
+	struct task_struct *cur = task->signal->curr_target;
+	struct task_struct *t;
+
+	rcu_read_lock();
+	fn(task, arg);
+	if (cur && cur != task)
+		fn(cur, arg);
+	for_each_thread(task, t) {
+		if (t != task && t != cur)
+			fn(t, arg);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Whether current has any signal pending, blocked or not, private or shared (the
+ * signal_deliver probe, under siglock; a racy hint elsewhere).
+ */
+bool utrace_glue_signals_queued(void)
+{
+	return current->pending.signal.sig[0] | current->signal->shared_pending.signal.sig[0];
+}
+
+/* Whether current's thread group is protected from fatal signals (SIGNAL_UNKILLABLE). */
+bool utrace_glue_unkillable(void)
+{
+	return current->signal->flags & SIGNAL_UNKILLABLE;
+}
+
+/* @task's signal_struct: the key of its thread group (constant for the task's life). */
+const void *utrace_glue_task_group(struct task_struct *task)
+{
+	return task->signal;
+}
+
+/*
  * report_exit changed the exit code of @task (current, in do_exit()). The parent's wait
  * reads task->exit_code, or, after a group exit (exit_group(), a fatal signal),
  * signal->group_exit_code (kernel/exit.c wait_task_zombie()). The last thread of the group
@@ -1020,6 +1196,7 @@ UTRACE_EXPORT_RUST(utrace_engine_get);
 UTRACE_EXPORT_RUST(utrace_engine_put);
 UTRACE_EXPORT_RUST(utrace_set_events);
 UTRACE_EXPORT_RUST(utrace_control);
+UTRACE_EXPORT_RUST(utrace_set_signal);
 UTRACE_EXPORT_RUST(utrace_barrier);
 UTRACE_EXPORT_RUST(utrace_barrier_uninterruptible);
 UTRACE_EXPORT_RUST(utrace_wake_up);

@@ -77,6 +77,18 @@ unsigned long utrace_glue_signal_event(int sig, const struct k_sigaction *ka);
 void utrace_glue_tracepoint_sync(void);
 void utrace_glue_set_exit_code(struct task_struct *task, int code, bool group_dead);
 
+/* Signal interception (rust/signal.rs): current's queues, task context. */
+struct kernel_siginfo;
+int utrace_glue_signal_peek(struct kernel_siginfo *info, struct k_sigaction *ka, u64 *approved,
+			    u64 *fresh);
+int utrace_glue_signal_take(int sig, struct kernel_siginfo *info);
+int utrace_glue_signal_send(struct kernel_siginfo *info);
+void utrace_glue_walk_group(struct task_struct *task,
+				 void (*fn)(struct task_struct *t, void *arg), void *arg);
+bool utrace_glue_signals_queued(void);
+bool utrace_glue_unkillable(void);
+const void *utrace_glue_task_group(struct task_struct *task);
+
 /* The stop and examining a stopped thread (rust/stop.rs, rust/examine.rs). */
 struct wait_queue_head;
 void utrace_glue_stop_prepare(void);

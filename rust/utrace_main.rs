@@ -68,6 +68,8 @@ mod maskstate;
 mod modwatch;
 mod probes;
 mod report;
+mod signal;
+mod sigstate;
 mod step;
 mod stepstate;
 mod stop;

@@ -36,6 +36,7 @@ use crate::abi;
 use crate::glue;
 use crate::glue::gfp_for_context;
 use crate::report::{self, Order};
+use crate::signal;
 use crate::step;
 use crate::stop;
 use crate::task::UtraceTask;
@@ -139,10 +140,51 @@ fn run_report(ut: &Arc<UtraceTask>, (): ()) {
         ut.report_queued.store(0, Release);
         return;
     }
-    ut.report_queued.store(0, Release);
+    let kicked = ut.report_queued.xchg(0, Full) & REPORT_KICKED != 0;
     // Event 0: only report_quiesce(0), to the engines with QUIESCE set.
     let out = report::report(ut, 0, Order::Attach, true, |_, _| None);
     finish(ut, out.action, Site::SafePoint);
+    // UTRACE_INTERRUPT: then report_signal(UTRACE_SIGNAL_REPORT), where an engine may
+    // inject a signal (`signal.rs`).
+    if kicked {
+        let action = signal::report_pass(ut);
+        finish(ut, action, Site::SafePoint);
+    }
+}
+
+/// Queues the signal interception item (`signal.rs`) on `ut`'s thread, with `TWA_NONE`: it
+/// wakes nobody, and runs in the thread's next `get_signal()` (kernel/signal.c:2883, before
+/// any dequeue), or any `task_work_run()` before it. No allocation: called by the
+/// `signal_generate` probe (interrupts off, maybe in hardirq). If it is queued already,
+/// that one serves.
+pub(crate) fn queue_signal(ut: &Arc<UtraceTask>) {
+    let _ = ut.signal_work.queue(
+        ut,
+        ut.task(),
+        run_signal,
+        OnUnload::Drop,
+        bindings::task_work_notify_mode_TWA_NONE,
+    );
+}
+
+/// The signal interception item: reports each signal `get_signal()` would take, until one is
+/// approved or none is left (`signal::intercept`); a pass that answered `UTRACE_STOP`
+/// parks here, holding its signal, and the resume applies the decision.
+fn run_signal(ut: Arc<UtraceTask>) {
+    // The syscall-entry stop's item, queued after this one (task_work runs the newest
+    // first), must run before the thread can stop (`entrystop.rs`): this one runs again
+    // after it, in the same task_work_run() (which runs what is queued meanwhile).
+    if ut.entry_work.is_queued() {
+        queue_signal(&ut);
+        return;
+    }
+    for _ in 0..signal::MAX_ROUNDS {
+        let Some(action) = signal::intercept(&ut) else {
+            break;
+        };
+        finish(&ut, action, Site::SafePoint);
+        signal::after_stop(&ut);
+    }
 }
 
 /// Unload dropped a queued quiesce report: none is queued any more.

@@ -356,9 +356,9 @@ TEST_F(engine, signal_handler_and_ignored)
 	st = ut_tracee_wait(&t);
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
-	snprintf(want[0], 256, "signal 0 %d in=0x5 sig=%d handler=fn", t.pid, SIGUSR1);
+	snprintf(want[0], 256, "signal 0 %d in=0x5 sig=%d handler=fn code=-6", t.pid, SIGUSR1);
 	check_slot(_metadata, 0, want, 1);
-	snprintf(want[0], 256, "signal 1 %d in=0x5 sig=%d handler=dfl", t.pid, SIGWINCH);
+	snprintf(want[0], 256, "signal 1 %d in=0x5 sig=%d handler=dfl code=-6", t.pid, SIGWINCH);
 	check_slot(_metadata, 1, want, 1);
 }
 
@@ -378,9 +378,10 @@ static int scenario_sigterm(struct ut_tracee *t)
 }
 
 /*
- * Default actions: SIGQUIT dumps core (SIGNAL_CORE, delivered as itself). SIGTERM
- * terminates: the kernel turns a fatal default signal into a group exit when it is sent,
- * so delivery reports the group exit's SIGKILL (SIGNAL_TERM).
+ * Default actions: SIGQUIT dumps core (SIGNAL_CORE, intercepted and delivered as itself).
+ * SIGTERM terminates: the kernel turns a fatal default signal into a group exit when it is
+ * sent, so it cannot be intercepted, and delivery reports the group exit's SIGKILL
+ * (SIGNAL_TERM) after the fact (UTRACE_SIGNAL_OBSERVED, no siginfo: code=0).
  */
 TEST_F(engine, signal_core_and_terminate)
 {
@@ -391,14 +392,14 @@ TEST_F(engine, signal_core_and_terminate)
 	st = run_traced(_metadata, scenario_sigquit, &t, UTRACE_EVENT(SIGNAL_CORE));
 	ASSERT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(SIGQUIT, WTERMSIG(st));
-	snprintf(want[0], 256, "signal 0 %d in=0x5 sig=%d handler=dfl", t.pid, SIGQUIT);
+	snprintf(want[0], 256, "signal 0 %d in=0x5 sig=%d handler=dfl code=-6", t.pid, SIGQUIT);
 	check_slot(_metadata, 0, want, 1);
 
 	/* Slot 1: slot 0's engine may still be released (after its reap) meanwhile. */
 	st = run_traced_slot(_metadata, 1, scenario_sigterm, &t, UTRACE_EVENT(SIGNAL_TERM));
 	ASSERT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(SIGTERM, WTERMSIG(st));
-	snprintf(want[0], 256, "signal 1 %d in=0x5 sig=%d handler=dfl", t.pid, SIGKILL);
+	snprintf(want[0], 256, "signal 1 %d in=0x205 sig=%d handler=dfl code=0", t.pid, SIGKILL);
 	check_slot(_metadata, 1, want, 1);
 }
 

@@ -11,6 +11,7 @@
 #include "kselftest_harness.h"
 #include "utrace_fixture.h"
 #include "linux/utrace.h"
+#include "utrace_stop.h"
 
 #define NR_BOGUS	1000
 
@@ -218,6 +219,93 @@ TEST(rmmod_rust_engine_under_storm)
 	EXPECT_EQ(0, ut_unload_module("utrace"));
 	kill(t.pid, SIGKILL);
 	ut_tracee_wait(&t);
+}
+
+/*
+ * The Rust engine's intercept_signal: it stops holding SIGUSR1 (Action::STOP with
+ * SignalAction::Deliver), Attached::set_signal turns it into SIGUSR2 with SI_QUEUE and a
+ * value, and the resume delivers that. The tracee blocks SIGUSR1 while it is sent and then
+ * opens its mask with ppoll(), so the interception item is queued first (signal_test.c).
+ */
+static struct ut_shared *rsh;
+
+static void r_on_signal(int sig, siginfo_t *si, void *uc)
+{
+	rsh->value[sig == SIGUSR1 ? 0 : 1]++;
+	rsh->value[2] = si->si_code;
+	rsh->value[3] = si->si_value.sival_int;
+}
+
+static int scenario_signal_hold(struct ut_tracee *t)
+{
+	struct sigaction sa = { .sa_sigaction = r_on_signal, .sa_flags = SA_SIGINFO };
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	sigset_t set, open;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&open);
+	rsh->progress = 1;
+	while (!rsh->value[4])
+		usleep(1000);
+	ppoll(NULL, 0, &ts, &open);
+	rsh->progress = 2;
+	while (!rsh->value[5])
+		usleep(1000);
+	return 0;
+}
+
+TEST_F(engines, rust_engine_signal_hold_and_set_signal)
+{
+	struct ut_tracee t = { 0 };
+	char want[256];
+	int st, ret = -1;
+
+	rsh = ut_shared_map();
+	ASSERT_NE(NULL, rsh);
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_signal_hold));
+	ASSERT_EQ(0, ut_rcmd("sig_stop %d", SIGUSR1));
+	ASSERT_EQ(0, ut_rcmd("attach %d", t.pid));
+	ASSERT_EQ(0, ut_rcmd("events %lx", UTRACE_EVENT(SIGNAL)));
+	ASSERT_EQ(0, ut_rcmd("clear"));
+	/* Nothing held yet. */
+	EXPECT_EQ(-ENOENT, ut_rcmd("setsig 10"));
+	ut_tracee_go(&t);
+	ASSERT_TRUE(ut_reaches(&rsh->progress, 1));
+	ASSERT_EQ(0, kill(t.pid, SIGUSR1));
+	rsh->value[4] = 1;
+	/* ENOENT until the thread holds the signal (a deadline of 10 s). */
+	for (int i = 0; i < 1000 && ret; i++) {
+		ret = ut_rcmd("setsig 0 %d %d %d", SIGUSR2, SI_QUEUE, 4242);
+		if (ret)
+			usleep(10000);
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(-EINVAL, ut_rcmd("setsig 8"));
+	EXPECT_EQ(-EINVAL, ut_rcmd("setsig 0 65 0 0"));
+	EXPECT_EQ(0, rsh->value[0]);
+	EXPECT_EQ(0, rsh->value[1]);
+	ASSERT_EQ(0, ut_rcmd("resume"));
+	ASSERT_TRUE(ut_reaches(&rsh->progress, 2));
+	EXPECT_EQ(0, rsh->value[0]);
+	EXPECT_EQ(1, rsh->value[1]);
+	EXPECT_EQ(SI_QUEUE, rsh->value[2]);
+	EXPECT_EQ(4242, rsh->value[3]);
+	rsh->value[5] = 1;
+	st = ut_tracee_wait(&t);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_LT(0, ut_rlog(logbuf, sizeof(logbuf)));
+	snprintf(want, sizeof(want), "signal 0 %d in=0x%x sig=%d code=0 kind=0", t.pid,
+		 UTRACE_RESUME | UTRACE_SIGNAL_DELIVER, SIGUSR1);
+	EXPECT_TRUE(strstr(logbuf, want) != NULL) TH_LOG("no '%s' in Rust log:\n%s", want, logbuf);
+	/* No after-the-fact report let rewrite() through. */
+	EXPECT_TRUE(strstr(logbuf, "kind=3") == NULL) TH_LOG("Rust log:\n%s", logbuf);
+	ASSERT_EQ(0, ut_rcmd("sig_stop 0"));
+	ASSERT_EQ(0, ut_rcmd("detach"));
+	munmap(rsh, sizeof(*rsh));
 }
 
 TEST_HARNESS_MAIN

@@ -12,7 +12,12 @@
  * difference is listed in Documentation/api.md; the main ones:
  *  - callbacks run where the kernel's tracepoints fire, not at the old tracehook points, and
  *    some of them cannot sleep (see each report_* below);
- *  - signal reports are observations: the disposition of a signal cannot be changed;
+ *  - report_signal intercepts a signal before get_signal() acts on it, from utrace's
+ *    task_work (it may sleep), except for the signals it cannot see in time, which are
+ *    reported after the fact with UTRACE_SIGNAL_OBSERVED (atomic; the answer's signal action
+ *    is ignored); SIGKILL, a signal the kernel forces fatal (SA_IMMUTABLE: seccomp's
+ *    RET_KILL_PROCESS) and a default-fatal signal sent to a process without a ptracer are
+ *    never intercepted (see Documentation/api.md, "Signals");
  *  - report_reap runs when the task_struct is freed (softirq), after the parent's wait.
  *
  * An engine is attached to one thread. utrace's per-task state holds a reference on the
@@ -84,7 +89,17 @@
 #define UTRACE_RESUME_BITS	3
 #define UTRACE_RESUME_MASK	((1U << UTRACE_RESUME_BITS) - 1)
 
-/* Signal actions: report_signal()'s event-specific bits (observed only, see api.md). */
+/*
+ * Signal actions: report_signal()'s event-specific bits. The last engine's answer decides
+ * (each engine is passed the previous one's). DELIVER: deliver the signal named by
+ * info->si_signo, with the siginfo as the engines left it, with the process's action for
+ * it. IGN: drop it, the thread runs on. TERM, CORE, STOP, TSTP: act as if the signal had that
+ * default action (the signal's own default action: the same as DELIVER; another one is
+ * approximated: TERM and CORE by SIGKILL, STOP and TSTP by SIGSTOP; see api.md). REPORT:
+ * passed in after UTRACE_INTERRUPT (no signal; DELIVER with a filled info injects one).
+ * HANDLER: never passed in by this version. UTRACE_STOP in the resume bits holds the signal
+ * while the thread is stopped; see utrace_set_signal().
+ */
 #define UTRACE_SIGNAL_DELIVER	0x00
 #define UTRACE_SIGNAL_IGN	0x10
 #define UTRACE_SIGNAL_TERM	0x20
@@ -94,7 +109,8 @@
 #define UTRACE_SIGNAL_REPORT	0x60
 #define UTRACE_SIGNAL_HANDLER	0x70
 #define UTRACE_SIGNAL_MASK	0xf0
-#define UTRACE_SIGNAL_HOLD	0x100
+#define UTRACE_SIGNAL_HOLD	0x100	/* reserved, never passed in */
+#define UTRACE_SIGNAL_OBSERVED	0x200	/* passed in: an after-the-fact report, atomic */
 
 /* Syscall actions: report_syscall_entry()'s event-specific bits. */
 #define UTRACE_SYSCALL_RUN	0x00	/* run the system call */
@@ -181,15 +197,25 @@ struct utrace_engine {
  *    (report_clone in the parent) with no utrace lock held. They may allocate with
  *    GFP_KERNEL and read user memory; they must not wait for an external event (use
  *    UTRACE_STOP for that).
- *  - atomic: report_signal runs under the thread's siglock with interrupts off;
- *    report_reap runs in an RCU callback (softirq). Neither may sleep.
+ *  - report_signal: sleepable, in the traced thread's task_work before get_signal() takes
+ *    the signal (no lock held), except when @action has UTRACE_SIGNAL_OBSERVED: then it is
+ *    atomic (under the thread's siglock, interrupts off) and may not sleep.
+ *  - atomic: report_reap runs in an RCU callback (softirq); it may not sleep.
  *
  * @report_quiesce:	the thread reached a safe point before reporting @event
  *			(a UTRACE_EVENT() bit), or @event 0 after UTRACE_REPORT or
  *			UTRACE_INTERRUPT asked for a report.
- * @report_signal:	a signal was dequeued for delivery; @orig_ka is its action.
- *			Signal actions in the return value are ignored: the kernel has
- *			decided the disposition already. @return_ka is NULL.
+ * @report_signal:	the thread is about to take the signal @info (still queued, or
+ *			held); @orig_ka is a copy of its action. The engine may change *@info
+ *			(si_signo included) and answers a signal action (see UTRACE_SIGNAL_*)
+ *			plus a resume action. Called for engines with the UTRACE_EVENT() bit of
+ *			the signal's disposition (SIGNAL: a handler; SIGNAL_IGN, _STOP, _TERM,
+ *			_CORE: the default or ignored action). After UTRACE_INTERRUPT, engines
+ *			with any SIGNAL* bit get it with UTRACE_SIGNAL_REPORT, a zeroed @info and
+ *			a NULL @orig_ka: DELIVER with info->si_signo set injects that signal.
+ *			With UTRACE_SIGNAL_OBSERVED in @action the signal was dequeued already
+ *			(a signal utrace could not see in time): the signal action is ignored.
+ *			@return_ka is NULL.
  * @report_clone:	the thread created @child (not yet run) with @clone_flags, the
  *			legacy clone() flags word: CLONE_* bits plus, unless CLONE_THREAD, the
  *			child's exit signal in the CSIGNAL bits. An engine may attach to
@@ -422,6 +448,29 @@ int utrace_set_events(struct task_struct *target, struct utrace_engine *engine,
  * will be).
  */
 int utrace_control(struct task_struct *target, struct utrace_engine *engine, u32 action);
+
+/**
+ * utrace_set_signal - change the decision about the signal a stopped thread holds
+ * @target:	thread the engine is attached to, stopped at a signal report
+ * @engine:	attached engine
+ * @action:	UTRACE_SIGNAL_DELIVER, _IGN, _TERM, _CORE, _STOP or _TSTP
+ * @info:	for DELIVER, the siginfo to deliver (its si_signo the signal, 1.._NSIG), or
+ *		NULL to keep the held one
+ *
+ * A report_signal pass that answered UTRACE_STOP takes the signal out of the queues and
+ * holds it while the thread is stopped; when the thread resumes, the pass's signal action is
+ * applied, or the last one set here (by any attached engine). This is how a debugger
+ * continues a thread with its signal, without it, or with another. SIGKILL ends the stop
+ * and the held signal is dropped. Any context. @info is read only for DELIVER and checked
+ * only for its si_signo (as PTRACE_SETSIGINFO).
+ *
+ * Return: 0; -EINVAL bad @action, signal number, @info an error pointer, or bad arguments;
+ * -ESRCH @engine detached; -ENOENT @target holds no signal (not stopped at a signal report,
+ * or already resumed, or the signal was taken by another thread before it could be held:
+ * the thread parks holding nothing).
+ */
+int utrace_set_signal(struct task_struct *target, struct utrace_engine *engine, u32 action,
+		      const struct kernel_siginfo *info);
 
 /**
  * utrace_barrier - synchronize with simultaneous tracing callbacks

@@ -24,7 +24,9 @@
 //! `Attached` handles (of the children it follows, say): they are dropped, and wait, there.
 //!
 //! The callbacks run in the contexts documented in `include/linux/utrace.h`; in particular
-//! [`Engine::report_signal`] and [`Engine::report_reap`] cannot sleep.
+//! [`Engine::report_reap`] cannot sleep, nor [`Engine::intercept_signal`] (and
+//! [`Engine::report_signal`]) for a [`SignalKind::Observed`] report; an intercepted signal
+//! is reported in task context, where they may.
 
 // This file is a module of each engine's own crate: its `pub` items are that engine's API
 // (hence `unreachable_pub`), and an engine uses only part of it (hence `dead_code`).
@@ -71,6 +73,15 @@ mod c {
     pub(super) const UTRACE_DETACH: u32 = 6;
     pub(super) const UTRACE_RESUME_MASK: u32 = 7;
     pub(super) const UTRACE_SYSCALL_ABORT: u32 = 0x10;
+    pub(super) const UTRACE_SIGNAL_DELIVER: u32 = 0x00;
+    pub(super) const UTRACE_SIGNAL_IGN: u32 = 0x10;
+    pub(super) const UTRACE_SIGNAL_TERM: u32 = 0x20;
+    pub(super) const UTRACE_SIGNAL_CORE: u32 = 0x30;
+    pub(super) const UTRACE_SIGNAL_STOP: u32 = 0x40;
+    pub(super) const UTRACE_SIGNAL_TSTP: u32 = 0x50;
+    pub(super) const UTRACE_SIGNAL_REPORT: u32 = 0x60;
+    pub(super) const UTRACE_SIGNAL_MASK: u32 = 0xf0;
+    pub(super) const UTRACE_SIGNAL_OBSERVED: u32 = 0x200;
     pub(super) const UTRACE_SYSCALL_RESUMED: u32 = 0x100;
     pub(super) const UTRACE_ATTACH_MATCH_OPS: c_int = 0x1;
     pub(super) const UTRACE_ATTACH_CREATE: c_int = 0x10;
@@ -161,6 +172,116 @@ impl Action {
     pub const fn abort_syscall(self) -> Action {
         Action(self.0 | c::UTRACE_SYSCALL_ABORT)
     }
+
+    /// This resume action, with the signal action `sig` (`report_signal` only; the last
+    /// engine's signal action decides).
+    pub const fn with_signal(self, sig: SignalAction) -> Action {
+        Action((self.0 & c::UTRACE_RESUME_MASK) | sig as u32)
+    }
+
+    /// The signal action part (`UTRACE_SIGNAL_*`, `report_signal` only).
+    pub fn signal_action(self) -> u32 {
+        self.0 & c::UTRACE_SIGNAL_MASK
+    }
+
+    /// `report_signal` after the fact (`UTRACE_SIGNAL_OBSERVED`): atomic context, the signal
+    /// action of the answer is ignored.
+    pub fn signal_observed(self) -> bool {
+        self.0 & c::UTRACE_SIGNAL_OBSERVED != 0
+    }
+}
+
+/// What to do with a signal (`report_signal`'s answer, [`Attached::set_signal`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u32)]
+pub enum SignalAction {
+    /// Deliver the signal `si_signo` names, with the process's action for it.
+    Deliver = c::UTRACE_SIGNAL_DELIVER,
+    /// Drop it; the thread runs on.
+    Ignore = c::UTRACE_SIGNAL_IGN,
+    /// Terminate (approximated by SIGKILL unless it is the signal's own default action).
+    Terminate = c::UTRACE_SIGNAL_TERM,
+    /// Dump core (the same approximation: no core dump can be asked for).
+    Core = c::UTRACE_SIGNAL_CORE,
+    /// Stop (approximated by SIGSTOP unless it is the signal's own default action).
+    Stop = c::UTRACE_SIGNAL_STOP,
+    /// Stop as SIGTSTP would (the same approximation).
+    Tstp = c::UTRACE_SIGNAL_TSTP,
+}
+
+/// Which `report_signal` a [`SignalReport`] is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SignalKind {
+    /// The thread is about to take the signal, which the answer decides (task context: the
+    /// callback may sleep).
+    Intercepted,
+    /// After `UTRACE_INTERRUPT` (`UTRACE_SIGNAL_REPORT`): no signal; answering
+    /// [`SignalAction::Deliver`] after [`SignalReport::inject`] injects one.
+    Report,
+    /// After the fact (`UTRACE_SIGNAL_OBSERVED`): atomic, the signal action is ignored.
+    Observed,
+}
+
+/// The signal of a `report_signal` callback: read it, change it (number, `si_code`,
+/// `si_value`), or inject one at a [`SignalKind::Report`].
+pub struct SignalReport<'a> {
+    info: Option<&'a mut bindings::kernel_siginfo>,
+    kind: SignalKind,
+}
+
+impl SignalReport<'_> {
+    /// Which report this is.
+    pub fn kind(&self) -> SignalKind {
+        self.kind
+    }
+
+    /// The signal number (SIGKILL for an observed group exit, which has no siginfo; 0 at a
+    /// [`SignalKind::Report`] before an injection).
+    pub fn signo(&self) -> i32 {
+        match &self.info {
+            Some(i) => i.__bindgen_anon_1.si_signo,
+            None => bindings::SIGKILL as i32,
+        }
+    }
+
+    /// `si_code`.
+    pub fn code(&self) -> i32 {
+        self.info.as_ref().map_or(0, |i| i.__bindgen_anon_1.si_code)
+    }
+
+    /// Makes the signal delivered `signo` (1 to 64), with `si_code` `code` and
+    /// `si_value.sival_int` `value`; the rest of the siginfo is cleared. `EINVAL` for a bad
+    /// number, or at a [`SignalKind::Observed`] report (the signal is being delivered
+    /// already: nothing can change it). utrace checks nothing but the number: an engine
+    /// relaying a user's choice applies `rt_sigqueueinfo()`'s `si_code` rule itself.
+    pub fn rewrite(&mut self, signo: i32, code: i32, value: i32) -> Result {
+        if !(1..=64).contains(&signo) || self.kind == SignalKind::Observed {
+            return Err(EINVAL);
+        }
+        let info = self.info.as_deref_mut().ok_or(EINVAL)?;
+        fill_siginfo(info, signo, code, value);
+        Ok(())
+    }
+
+    /// At a [`SignalKind::Report`]: the signal to inject (answer
+    /// [`SignalAction::Deliver`]). `EINVAL` elsewhere, or for a bad number.
+    pub fn inject(&mut self, signo: i32, code: i32, value: i32) -> Result {
+        if self.kind != SignalKind::Report {
+            return Err(EINVAL);
+        }
+        self.rewrite(signo, code, value)
+    }
+}
+
+/// A zeroed siginfo of signal `signo`, with `si_code` `code` and `sival_int` `value`.
+fn fill_siginfo(info: &mut bindings::kernel_siginfo, signo: i32, code: i32, value: i32) {
+    // SAFETY: any bit pattern is valid for this plain C struct of integers and unions.
+    *info = unsafe { core::mem::zeroed() };
+    let f = &mut info.__bindgen_anon_1;
+    f.si_signo = signo;
+    f.si_code = code;
+    // `si_int` is `_sifields._rt._sigval.sival_int`.
+    f._sifields._rt._sigval.sival_int = value;
 }
 
 /// The registers of a thread at syscall entry or exit (x86_64 names).
@@ -233,9 +354,19 @@ pub trait Engine: Send + Sync + Sized + 'static {
     /// engine's own handle may be dropped here (its `utrace_barrier` returns at once: this is
     /// the last callback), not another engine's.
     fn report_reap(&self, _task: &Task) {}
-    /// Signal `signo` is being delivered (siglock held: must not sleep).
-    fn report_signal(&self, _action: Action, _signo: i32) -> Action {
-        Action::RESUME
+    /// Signal `signo` is being reported ([`Engine::intercept_signal`] calls this by
+    /// default; it may sleep unless `action.signal_observed()`). The default answer lets
+    /// the signal through as it is.
+    fn report_signal(&self, action: Action, _signo: i32) -> Action {
+        // Resume, leaving the signal action the engines before chose.
+        Action(c::UTRACE_RESUME | action.signal_action())
+    }
+    /// The full `report_signal`: `sig` may be read and changed (or, at a
+    /// [`SignalKind::Report`], a signal injected); the answer's [`SignalAction`] decides
+    /// (see `Documentation/api.md`, "Signals"), with [`Action::STOP`] holding the signal
+    /// while the thread is stopped ([`Attached::set_signal`] may change the decision).
+    fn intercept_signal(&self, action: Action, sig: &mut SignalReport<'_>) -> Action {
+        self.report_signal(action, sig.signo())
     }
 }
 
@@ -300,6 +431,12 @@ extern "C" {
     ) -> c_int;
     fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
     fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
+    fn utrace_set_signal(
+        target: *mut bindings::task_struct,
+        engine: E,
+        action: u32,
+        info: *const bindings::kernel_siginfo,
+    ) -> c_int;
     fn utrace_barrier(target: *mut bindings::task_struct, engine: E) -> c_int;
     fn utrace_barrier_uninterruptible(target: *mut bindings::task_struct, engine: E) -> c_int;
     fn utrace_wake_up(wq: *mut bindings::wait_queue_head);
@@ -396,18 +533,25 @@ impl<T: Engine> Vtable<T> {
         engine: E,
         _regs: *mut bindings::pt_regs,
         info: *mut bindings::kernel_siginfo,
-        _ka: *const bindings::k_sigaction,
+        ka: *const bindings::k_sigaction,
         _ret_ka: *mut bindings::k_sigaction,
     ) -> u32 {
         // SAFETY: called by utrace for an engine `attach` made.
         let this = unsafe { Self::this(engine) };
-        let signo = if info.is_null() {
-            bindings::SIGKILL as i32
+        let kind = if action & c::UTRACE_SIGNAL_OBSERVED != 0 {
+            SignalKind::Observed
+        } else if ka.is_null() {
+            SignalKind::Report
         } else {
-            // SAFETY: `info` is the siginfo being delivered, valid during the callback.
-            unsafe { (*info).__bindgen_anon_1.si_signo }
+            SignalKind::Intercepted
         };
-        this.report_signal(Action(action), signo).0
+        let mut sig = SignalReport {
+            // SAFETY: `info` is NULL or the siginfo of the report, valid and not otherwise
+            // used during the callback.
+            info: unsafe { info.as_mut() },
+            kind,
+        };
+        this.intercept_signal(Action(action), &mut sig).0
     }
 
     /// The `clone` trampoline.
@@ -892,6 +1036,28 @@ impl<T: Engine> Attached<T> {
         // SAFETY: we hold references on the engine and the task.
         to_result(unsafe {
             utrace_control(self.task.as_ptr(), self.engine.as_ptr(), action as u32)
+        })
+    }
+
+    /// `utrace_set_signal()`: what the resume of the thread, stopped at a signal report
+    /// holding its signal, does with it: `action`, and for [`SignalAction::Deliver`]
+    /// optionally another signal `(signo, si_code, sival_int)`. `ENOENT` if it holds none,
+    /// `EINVAL` for a bad signal number, `ESRCH` if detached.
+    pub fn set_signal(&self, action: SignalAction, deliver: Option<(i32, i32, i32)>) -> Result {
+        let info = match deliver {
+            Some((signo, code, value)) => {
+                // SAFETY: any bit pattern is valid for this plain C struct.
+                let mut i: bindings::kernel_siginfo = unsafe { core::mem::zeroed() };
+                fill_siginfo(&mut i, signo, code, value);
+                Some(i)
+            }
+            None => None,
+        };
+        let p = info.as_ref().map_or(core::ptr::null(), core::ptr::from_ref);
+        // SAFETY: we hold references on the engine and the task; `p` is NULL or a siginfo
+        // that outlives the call.
+        to_result(unsafe {
+            utrace_set_signal(self.task.as_ptr(), self.engine.as_ptr(), action as u32, p)
         })
     }
 
