@@ -551,18 +551,10 @@ TEST_F(sig, two_pending_second_ignored)
 /* Waits for the next ptrace signal-delivery stop of @pid, which must be @sig; -1 if not. */
 static int ptrace_stop_on(pid_t pid, int sig)
 {
-	int st;
+	int st = wait_ptrace_stop(pid);
 
-	for (int i = 0; i < 1000; i++) {
-		pid_t r = waitpid(pid, &st, WNOHANG | __WALL);
-
-		if (r == pid)
-			return WIFSTOPPED(st) && WSTOPSIG(st) == sig ? 0 : -1;
-		if (r < 0)
-			return -1;
-		usleep(10000);
-	}
-	return -1;
+	/* A timeout (-1) is no stop: WIFSTOPPED(-1) is false. */
+	return WIFSTOPPED(st) && WSTOPSIG(st) == sig ? 0 : -1;
 }
 
 /*
