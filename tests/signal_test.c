@@ -298,6 +298,19 @@ TEST_F(sig, rewritten_usr1_runs_usr2_handler)
 }
 
 /*
+ * Starts a tracee whose engine (slot 0) answers UTRACE_STOP with DELIVER to @sig, sends
+ * @sig, and waits until the tracee is stopped (and off its CPU) holding it.
+ */
+static void start_held(struct __test_metadata *_metadata, struct ut_tracee *t, int sig)
+{
+	ASSERT_EQ(0, ut_cmd("sigon 0 %d", sig));
+	ASSERT_EQ(0, ut_cmd("ret 0 signal %x", UTRACE_STOP | UTRACE_SIGNAL_DELIVER));
+	start(_metadata, t, UTRACE_EVENT(SIGNAL));
+	ASSERT_EQ(0, send_and_release(t->pid, sig));
+	ASSERT_EQ(0, ut_cmd_until_ok(10, "prepare 0"));
+}
+
+/*
  * UTRACE_STOP with the signal: the thread stops holding SIGINT; utrace_set_signal() decides
  * what its resume does: @how 0 nothing, 1 SIGUSR2 instead, 2 nothing set (SIGINT itself).
  */
@@ -306,12 +319,8 @@ static void stop_then(struct __test_metadata *_metadata, int how)
 	struct ut_tracee t = { 0 };
 	int st;
 
-	ASSERT_EQ(0, ut_cmd("sigon 0 %d", SIGINT));
-	ASSERT_EQ(0, ut_cmd("ret 0 signal %x", UTRACE_STOP | UTRACE_SIGNAL_DELIVER));
-	start(_metadata, &t, UTRACE_EVENT(SIGNAL));
-	ASSERT_EQ(0, send_and_release(t.pid, SIGINT));
 	/* Stopped (and off its CPU) at the report, holding SIGINT. */
-	ASSERT_EQ(0, ut_cmd_until_ok(10, "prepare 0"));
+	start_held(_metadata, &t, SIGINT);
 	EXPECT_EQ(0, sh->value[V_INT]);
 	/* Nothing is delivered while it is stopped. */
 	usleep(100000);
@@ -392,11 +401,7 @@ TEST_F(sig, sigkill_while_holding_kills)
 	struct ut_tracee t = { 0 };
 	int st;
 
-	ASSERT_EQ(0, ut_cmd("sigon 0 %d", SIGUSR1));
-	ASSERT_EQ(0, ut_cmd("ret 0 signal %x", UTRACE_STOP | UTRACE_SIGNAL_DELIVER));
-	start(_metadata, &t, UTRACE_EVENT(SIGNAL));
-	ASSERT_EQ(0, send_and_release(t.pid, SIGUSR1));
-	ASSERT_EQ(0, ut_cmd_until_ok(10, "prepare 0"));
+	start_held(_metadata, &t, SIGUSR1);
 	ASSERT_EQ(0, kill(t.pid, SIGKILL));
 	st = wait_exit(t.pid, 10);
 	close(t.back);
@@ -714,11 +719,7 @@ TEST_F(sig, detach_while_held_delivers)
 	struct ut_tracee t = { 0 };
 	int st;
 
-	ASSERT_EQ(0, ut_cmd("sigon 0 %d", SIGINT));
-	ASSERT_EQ(0, ut_cmd("ret 0 signal %x", UTRACE_STOP | UTRACE_SIGNAL_DELIVER));
-	start(_metadata, &t, UTRACE_EVENT(SIGNAL));
-	ASSERT_EQ(0, send_and_release(t.pid, SIGINT));
-	ASSERT_EQ(0, ut_cmd_until_ok(10, "prepare 0"));
+	start_held(_metadata, &t, SIGINT);
 	EXPECT_EQ(0, sh->value[V_INT]);
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
 	ASSERT_TRUE(ut_reaches(&sh->value[V_INT], 1));
