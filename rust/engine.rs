@@ -542,6 +542,12 @@ impl InCallback<'_> {
         Some(abi::RESUME)
     }
 
+    pub(crate) fn report_jctl(&self, action: u32, kind: c_int, notify: c_int) -> Option<u32> {
+        let f = self.ops().report_jctl?;
+        // SAFETY: see the impl block; the arguments are plain integers.
+        Some(unsafe { f(action, self.raw(), kind, notify) })
+    }
+
     pub(crate) fn report_signal(
         &self,
         action: u32,

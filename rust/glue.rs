@@ -107,6 +107,8 @@ extern "C" {
     pub(crate) fn utrace_glue_signals_queued() -> bool;
     pub(crate) fn utrace_glue_unkillable() -> bool;
     pub(crate) fn utrace_glue_task_group(task: *mut bindings::task_struct) -> *const c_void;
+    pub(crate) fn utrace_glue_jctl_peek(notify: *mut c_int) -> c_int;
+    pub(crate) fn utrace_glue_jctl_cont_notify(task: *mut bindings::task_struct) -> c_int;
     pub(crate) fn utrace_glue_set_exit_code(
         task: *mut bindings::task_struct,
         code: c_int,
@@ -395,6 +397,27 @@ pub(crate) fn unkillable() -> bool {
 pub(crate) fn task_group(task: *mut bindings::task_struct) -> usize {
     // SAFETY: the callers pass a live task; `signal` is set for its whole life.
     unsafe { utrace_glue_task_group(task) as usize }
+}
+
+/// Whether current is about to enter a group stop (job control, `jctl.rs`): the stop
+/// signal and the `CLD_*` code it is expected to notify the parent of (0: none), or `None`.
+pub(crate) fn jctl_peek() -> Option<(c_int, c_int)> {
+    let mut notify: c_int = 0;
+    // SAFETY: on current, task context (utrace's task_work); `notify` is a local.
+    let sig = unsafe { utrace_glue_jctl_peek(&mut notify) };
+    (sig > 0).then_some((sig, notify))
+}
+
+/// At SIGCONT's `signal_generate`: the `CLD_*` code the parent gets for this continue (0:
+/// the group was not stopping), or `None` if the group is exiting (the SIGCONT is dropped).
+///
+/// # Safety
+///
+/// `task` is the probe's target, whose siglock the caller (the tracepoint) holds.
+pub(crate) unsafe fn jctl_cont_notify(task: *mut bindings::task_struct) -> Option<c_int> {
+    // SAFETY: per the function's safety requirements.
+    let n = unsafe { utrace_glue_jctl_cont_notify(task) };
+    (n >= 0).then_some(n)
 }
 
 /// `__fatal_signal_pending(task)`: SIGKILL is pending for `task` (a racy read).

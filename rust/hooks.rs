@@ -133,18 +133,22 @@ pub(crate) const HOOKS: &[HookDef] = &[
     },
     HookDef {
         name: c"signal_generate",
-        events: abi::EVENT_SIGNAL_ALL,
+        events: abi::EVENT_SIGNAL_ALL | abi::EVENT_JCTL,
         always: false,
-        feeds: "SIGNAL_* interception",
+        feeds: "SIGNAL_* interception, JCTL",
     },
     HookDef {
         name: c"signal_deliver",
         // SYSCALL_ENTRY too: a signal delivered before an entry stop's re-run sets the
         // re-run's masks back (`entrymask.rs`); registered with the engines that can stop
         // there, MASKED does not register and unregister it at every stop.
-        events: abi::EVENT_SIGNAL_ALL | abi::EVENT_SYSCALL_ENTRY | STEPPING | MASKED,
+        events: abi::EVENT_SIGNAL_ALL
+            | abi::EVENT_JCTL
+            | abi::EVENT_SYSCALL_ENTRY
+            | STEPPING
+            | MASKED,
         always: false,
-        feeds: "SIGNAL_*, stepping, entry masks",
+        feeds: "SIGNAL_*, JCTL, stepping, entry masks",
     },
 ];
 

@@ -333,6 +333,12 @@ pub(crate) unsafe extern "C" fn signal_deliver(
     entrystop::before_signal_deliver();
     // SAFETY: `ka` is the signal's action in current's sighand, under siglock.
     let event = unsafe { glue::utrace_glue_signal_event(sig, ka) } as usize;
+    // A stop signal with the default action: current starts a group stop next
+    // (`do_signal_stop()`), which has no hook: the other threads check before they join
+    // (`jctl.rs`).
+    if event == abi::EVENT_SIGNAL_STOP {
+        crate::jctl::starting();
+    }
     // A tracepoint in the task (task context): always there.
     let Some(regs) = UserRegs::current() else {
         return;
@@ -400,6 +406,11 @@ pub(crate) unsafe extern "C" fn signal_generate(
     group: c_int,
     result: c_int,
 ) {
+    // SIGCONT continued the group in prepare_signal(), before this, whatever the result
+    // (ignored and already pending included): report it (`jctl.rs`).
+    if crate::jctl::is_cont(sig) {
+        crate::jctl::continued(task);
+    }
     // Queued (with or without its siginfo): TRACE_SIGNAL_DELIVERED, TRACE_SIGNAL_LOSE_INFO.
     // SIGKILL is never intercepted.
     if !(result == TRACE_SIGNAL_DELIVERED || result == TRACE_SIGNAL_LOSE_INFO) || sig == SIGKILL {
@@ -431,16 +442,23 @@ const SIGKILL: c_int = 9;
 const TRACE_SIGNAL_DELIVERED: c_int = 0;
 const TRACE_SIGNAL_LOSE_INFO: c_int = 4;
 
-/// Queues the interception item on `t` if an engine of it wants signal events, and marks
-/// `sig` fresh for it (`sigstate::Fresh`: an approval of an earlier instance does not hide
+/// Queues the interception item on `t` if an engine of it wants signal events (or job
+/// control events, for a stop signal), and marks `sig` fresh for it (`sigstate::Fresh`: an approval of an earlier instance does not hide
 /// this one). Every such thread of a group, blocking the signal or not: `TWA_NONE` wakes
 /// nobody, an item that finds nothing to take does nothing, and a queued item stays queued
 /// until the thread's next `task_work_run()` (a thread that blocks the signal runs none for
 /// it: its unblocking `get_signal()` runs the item first).
 fn arm(t: *mut bindings::task_struct, sig: c_int) {
     if let Some(ut) = UtraceTask::lookup(t) {
-        if ut.events() & abi::EVENT_SIGNAL_ALL != 0 && !ut.is_gone() {
+        if ut.is_gone() {
+            return;
+        }
+        let events = ut.events();
+        if events & abi::EVENT_SIGNAL_ALL != 0 {
             ut.fresh.mark(sig);
+            work::queue_signal(&ut);
+        } else if events & abi::EVENT_JCTL != 0 && crate::jctl::is_stop_signal(sig) {
+            // The same item checks for a coming group stop (`jctl.rs`).
             work::queue_signal(&ut);
         }
     }

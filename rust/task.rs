@@ -205,12 +205,16 @@ pub(crate) struct UtraceTask {
     pub(crate) approved: crate::sigstate::Approved,
     /// The signal numbers queued for the thread since its item's last peek (`sigstate.rs`).
     pub(crate) fresh: crate::sigstate::Fresh,
+    /// Job control (`jctl.rs`): what the thread has reported or must report, and the item
+    /// that reports a continue (or a stop reported late), queued by a probe: embedded.
+    pub(crate) jctl: crate::jctl::JctlState,
+    pub(crate) jctl_work: EmbeddedWork<UtraceTask>,
     /// `task->signal`, as an address: the thread group's key in [`maybe_traced_group`].
     group: usize,
 }
 
-// SAFETY: `step_work`, `entry_work` and `signal_work` are plain fields of a `UtraceTask`, which lives in an
-// `Arc` from its creation (`UtraceTask::new`) and is never mutably borrowed: no code can
+// SAFETY: `step_work`, `entry_work`, `signal_work` and `jctl_work` are plain fields of a
+// `UtraceTask`, which lives in an `Arc` from its creation (`UtraceTask::new`) and is never mutably borrowed: no code can
 // move or overwrite them.
 unsafe impl crate::taskwork::WorkOwner for UtraceTask {}
 
@@ -323,6 +327,8 @@ impl UtraceTask {
                 signal_work: EmbeddedWork::new(),
                 approved: crate::sigstate::Approved::new(),
                 fresh: crate::sigstate::Fresh::new(),
+                jctl: crate::jctl::JctlState::new(),
+                jctl_work: EmbeddedWork::new(),
                 group,
             }),
             gfp,

@@ -800,6 +800,83 @@ bool utrace_glue_unkillable(void)
 	return current->signal->flags & SIGNAL_UNKILLABLE;
 }
 
+/*
+ * Job control (rust/jctl.rs), on current, in task context: whether current is about to
+ * enter a group stop, as get_signal() would decide it now (kernel/signal.c 2944-2960, then
+ * the dequeue and 3040-3072), under siglock. Returns the stop signal, or 0 for none:
+ *  - a group stop is pending for current (JOBCTL_STOP_PENDING: do_signal_stop(0) joins it);
+ *  - or the signal get_signal() takes next (next_signal()'s rule, minus blocked signals)
+ *    is a stop signal with the default action (do_signal_stop(signr) starts one).
+ * *@notify is CLD_STOPPED when current is expected to complete the stop (the last thread
+ * counted in group_stop_count, or the starter with no other thread to wait for) and so to
+ * notify the parent (do_notify_parent_cldstop()), 0 otherwise; never while ptraced (the
+ * stop is then a ptrace trap, reported to the tracer). A prediction: see design.md.
+ */
+int utrace_glue_jctl_peek(int *notify)
+{
+	struct task_struct *t = current, *o;
+	struct signal_struct *sig = t->signal;
+	int signr = 0, others = 0;
+
+	*notify = 0;
+	if (t->flags & (PF_EXITING | PF_USER_WORKER))
+		return 0;
+	spin_lock_irq(&t->sighand->siglock);
+	if (fatal_signal_pending(t) || (sig->flags & SIGNAL_GROUP_EXIT) || sig->group_exec_task)
+		goto out;
+	if (t->jobctl & JOBCTL_STOP_PENDING) {
+		signr = t->jobctl & JOBCTL_STOP_SIGMASK;
+		if (!signr)
+			signr = SIGSTOP;
+		if (!t->ptrace && (t->jobctl & JOBCTL_STOP_CONSUME) && sig->group_stop_count == 1)
+			*notify = CLD_STOPPED;
+		goto out;
+	}
+	if (t->jobctl & (JOBCTL_TRAP_MASK | JOBCTL_TRAP_FREEZE))
+		goto out;
+	signr = utrace_first_signal(&t->pending, &t->blocked);
+	if (!signr)
+		signr = utrace_first_signal(&sig->shared_pending, &t->blocked);
+	if (!signr || !sig_kernel_stop(signr) ||
+	    t->sighand->action[signr - 1].sa.sa_handler != SIG_DFL) {
+		signr = 0;
+		goto out;
+	}
+	if (!t->ptrace) {
+		/* The threads do_signal_stop() would count (task_set_jobctl_pending()). */
+		for_other_threads(t, o)
+			if (!task_is_stopped(o) && !(o->flags & PF_EXITING) &&
+			    !fatal_signal_pending(o))
+				others++;
+		if (!others)
+			*notify = CLD_STOPPED;
+	}
+out:
+	spin_unlock_irq(&t->sighand->siglock);
+	return signr;
+}
+
+/*
+ * The SIGCONT signal_generate probe (@task's siglock held, right after prepare_signal()
+ * woke the group's stopped threads, kernel/signal.c 898-936): the CLD_* code the parent is
+ * notified of for this continue (prepare_signal()'s SIGNAL_CLD_* bits: CLD_CONTINUED after
+ * a completed stop, CLD_STOPPED for a stop still in progress, 0 if the group was not
+ * stopping), or -1 if the group is exiting (prepare_signal() dropped the SIGCONT).
+ */
+int utrace_glue_jctl_cont_notify(struct task_struct *task)
+{
+	struct signal_struct *sig = task->signal;
+
+	lockdep_assert_held(&task->sighand->siglock);
+	if (sig->flags & SIGNAL_GROUP_EXIT)
+		return -1;
+	if (sig->flags & SIGNAL_CLD_CONTINUED)
+		return CLD_CONTINUED;
+	if (sig->flags & SIGNAL_CLD_STOPPED)
+		return CLD_STOPPED;
+	return 0;
+}
+
 /* @task's signal_struct: the key of its thread group (constant for the task's life). */
 const void *utrace_glue_task_group(struct task_struct *task)
 {

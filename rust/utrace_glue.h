@@ -89,6 +89,10 @@ bool utrace_glue_signals_queued(void);
 bool utrace_glue_unkillable(void);
 const void *utrace_glue_task_group(struct task_struct *task);
 
+/* Job control (rust/jctl.rs). */
+int utrace_glue_jctl_peek(int *notify);
+int utrace_glue_jctl_cont_notify(struct task_struct *task);
+
 /* The stop and examining a stopped thread (rust/stop.rs, rust/examine.rs). */
 struct wait_queue_head;
 void utrace_glue_stop_prepare(void);

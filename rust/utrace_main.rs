@@ -63,6 +63,7 @@ mod entrystop;
 mod examine;
 mod glue;
 mod hooks;
+mod jctl;
 mod layout;
 mod maskstate;
 mod modwatch;

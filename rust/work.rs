@@ -169,7 +169,9 @@ pub(crate) fn queue_signal(ut: &Arc<UtraceTask>) {
 
 /// The signal interception item: reports each signal `get_signal()` would take, until one is
 /// approved or none is left (`signal::intercept`); a pass that answered `UTRACE_STOP`
-/// parks here, holding its signal, and the resume applies the decision.
+/// parks here, holding its signal, and the resume applies the decision. Then, for
+/// `UTRACE_EVENT(JCTL)`, the report of a group stop the thread is about to enter
+/// (`jctl::stop_check`).
 fn run_signal(ut: Arc<UtraceTask>) {
     // The syscall-entry stop's item, queued after this one (task_work runs the newest
     // first), must run before the thread can stop (`entrystop.rs`): this one runs again
@@ -178,13 +180,18 @@ fn run_signal(ut: Arc<UtraceTask>) {
         queue_signal(&ut);
         return;
     }
-    for _ in 0..signal::MAX_ROUNDS {
-        let Some(action) = signal::intercept(&ut) else {
-            break;
-        };
-        finish(&ut, action, Site::SafePoint);
-        signal::after_stop(&ut);
+    if ut.events() & abi::EVENT_SIGNAL_ALL != 0 {
+        for _ in 0..signal::MAX_ROUNDS {
+            let Some(action) = signal::intercept(&ut) else {
+                break;
+            };
+            finish(&ut, action, Site::SafePoint);
+            signal::after_stop(&ut);
+        }
     }
+    // Then job control, seeing what the engines left queued: a stop signal they ignored
+    // starts no stop (`jctl.rs`).
+    crate::jctl::stop_check(&ut);
 }
 
 /// Unload dropped a queued quiesce report: none is queued any more.
