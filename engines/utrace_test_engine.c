@@ -13,6 +13,7 @@
  *   events S MASK           utrace_set_events (MASK in hex)
  *   ret S EVENT VALUE       what callback EVENT of slot S returns (hex); EVENT is one of
  *                           quiesce clone exec exit death syscall_entry syscall_exit signal
+ *                           jctl
  *   exitcode S CODE         report_exit of slot S sets *code = CODE (decimal)
  *   control S ACTION        utrace_control (ACTION decimal)
  *   barrier S               utrace_barrier
@@ -71,6 +72,9 @@
  *   siginject S M "C V"     slot S's report_signal(UTRACE_SIGNAL_REPORT) answers
  *                           UTRACE_SIGNAL_DELIVER with signal M, si_code C, sival_int V
  *                           (M 0: off; it then answers with its "ret S signal" value)
+ *   jctlon S TYPE           slot S's "ret S jctl" answer applies only to report_jctl of
+ *                           TYPE (5 CLD_STOPPED, 6 CLD_CONTINUED; 0: every report); the
+ *                           other reports get UTRACE_RESUME
  *   sigset S ACTION ["M C V"]  utrace_set_signal(ACTION hex, NULL or signal M, si_code C,
  *                           sival_int V) on the signal slot S's stopped thread holds
  *
@@ -118,7 +122,7 @@
 
 enum rec_kind {
 	REC_QUIESCE, REC_CLONE, REC_EXEC, REC_EXIT, REC_DEATH, REC_SYSCALL_ENTRY,
-	REC_SYSCALL_EXIT, REC_SIGNAL, REC_REAP, REC_RELEASE, REC_REGS, REC_STEP, REC_SETEV,
+	REC_SYSCALL_EXIT, REC_SIGNAL, REC_JCTL, REC_REAP, REC_RELEASE, REC_REGS, REC_STEP, REC_SETEV,
 };
 
 static const char *const rec_names[] = {
@@ -130,6 +134,7 @@ static const char *const rec_names[] = {
 	[REC_SYSCALL_ENTRY] = "syscall_entry",
 	[REC_SYSCALL_EXIT] = "syscall_exit",
 	[REC_SIGNAL] = "signal",
+	[REC_JCTL] = "jctl",
 	[REC_REAP] = "reap",
 	[REC_RELEASE] = "release",
 	[REC_REGS] = "regs",
@@ -156,7 +161,7 @@ struct rec {
 struct slot {
 	struct utrace_engine *engine;	/* our reference, or NULL */
 	struct task_struct *task;	/* held while we hold the engine */
-	u32 ret[REC_SIGNAL + 1];
+	u32 ret[REC_JCTL + 1];
 	bool set_code;
 	long code;
 	long only_nr;			/* -1: syscall_entry answer for every syscall */
@@ -183,6 +188,7 @@ struct slot {
 	atomic_long_t steps_in_range;	/* ... with the IP in [range_lo, range_hi) */
 	unsigned long sig_events;	/* report_signal adds these events */
 	int sig_only;			/* report_signal answers only for this signal (0: all) */
+	int jctl_only;			/* report_jctl answers only for this type (0: all) */
 	int sig_rewrite;		/* ... rewriting it into this one (0: no) */
 	int sig_inject;			/* report_signal(REPORT) injects this one (0: no) */
 	int sig_code, sig_value;	/* si_code and sival_int of the rewrite... */
@@ -524,6 +530,22 @@ static u32 t_signal(u32 action, struct utrace_engine *engine, struct pt_regs *re
 	return answer(engine, REC_SIGNAL);
 }
 
+static u32 t_jctl(u32 action, struct utrace_engine *engine, int type, int notify)
+{
+	int only = READ_ONCE(slot_of(engine)->jctl_only);
+	struct rec r;
+
+	rec_init(&r, REC_JCTL, engine, action);
+	r.a[0] = type;
+	r.a[1] = notify;
+	log_rec(&r);
+	if (only && type != only) {
+		answer(engine, REC_JCTL);
+		return UTRACE_RESUME;
+	}
+	return answer(engine, REC_JCTL);
+}
+
 static void t_release(void *data)
 {
 	struct slot *s = data;
@@ -539,6 +561,7 @@ static void t_release(void *data)
 static const struct utrace_engine_ops test_ops = {
 	.report_quiesce = t_quiesce,
 	.report_signal = t_signal,
+	.report_jctl = t_jctl,
 	.report_clone = t_clone,
 	.report_exec = t_exec,
 	.report_syscall_entry = t_syscall_entry,
@@ -554,7 +577,7 @@ static int event_index(const char *name)
 {
 	int i;
 
-	for (i = 0; i <= REC_SIGNAL; i++)
+	for (i = 0; i <= REC_JCTL; i++)
 		if (!strcmp(name, rec_names[i]))
 			return i;
 	return -1;
@@ -996,6 +1019,18 @@ static long do_sigon(struct slot *s, int argc, char **argv)
 	return 0;
 }
 
+/* jctlon S TYPE: slot S's "ret S jctl" answer applies only to reports of TYPE (0: all). */
+static long do_jctlon(struct slot *s, int argc, char **argv)
+{
+	int type;
+
+	if (kstrtoint(argv[2], 10, &type) ||
+	    (type != 0 && type != CLD_STOPPED && type != CLD_CONTINUED))
+		return -EINVAL;
+	WRITE_ONCE(s->jctl_only, type);
+	return 0;
+}
+
 /* "M" and "C V": a signal number (0 allowed) and a si_code and sival_int. */
 static int parse_sig3(int argc, char **argv, int *m, int *code, int *value)
 {
@@ -1232,6 +1267,7 @@ static const struct slot_cmd {
 	{ "sigevents",		3, false, false, do_sigevents },
 	{ "clone_flip",		4, false, true,  do_clone_flip },
 	{ "sigon",		3, false, false, do_sigon },
+	{ "jctlon",		3, false, false, do_jctlon },
 	{ "sigrewrite",		3, false, false, do_sigrewrite },
 	{ "siginject",		3, false, false, do_sigrewrite },
 	{ "sigset",		3, true,  false, do_sigset },
@@ -1352,6 +1388,7 @@ static const struct file_operations control_fops = {
  *   reap S TID
  *   signal S TID in=ACTION sig=N handler=dfl|ign|fn|none code=C (none: a
  *                           UTRACE_SIGNAL_REPORT, no signal; C: the si_code it saw)
+ *   jctl S TID in=ACTION type=T notify=N (T: CLD_STOPPED 5 or CLD_CONTINUED 6)
  *   release S TID
  *   regs S TID orig_ax=N ax=N di=N
  *   step S TID ip=0xIP tf=0|1
@@ -1394,6 +1431,10 @@ static int log_show(struct seq_file *m, void *v)
 		case REC_SIGNAL:
 			seq_printf(m, " in=0x%x sig=%ld handler=%s code=%ld", r->in_action,
 				   r->a[0], handlers[r->a[1]], r->a[3]);
+			break;
+		case REC_JCTL:
+			seq_printf(m, " in=0x%x type=%ld notify=%ld", r->in_action, r->a[0],
+				   r->a[1]);
 			break;
 		case REC_REGS:
 			seq_printf(m, " orig_ax=%ld ax=%ld di=%ld", r->a[0], r->a[1], r->a[2]);
@@ -1454,7 +1495,7 @@ static int __init utrace_test_engine_init(void)
 	if (!log_buf)
 		return -ENOMEM;
 	for (i = 0; i < NSLOTS; i++) {
-		for (j = 0; j <= REC_SIGNAL; j++)
+		for (j = 0; j <= REC_JCTL; j++)
 			slots[i].ret[j] = UTRACE_RESUME;
 		slots[i].only_nr = -1;
 		slots[i].chain_to = -1;
