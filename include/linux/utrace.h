@@ -60,7 +60,7 @@
 #define _UTRACE_EVENT_SIGNAL_STOP	10	/* signal delivery will suspend */
 #define _UTRACE_EVENT_SIGNAL_TERM	11	/* signal delivery will terminate */
 #define _UTRACE_EVENT_SIGNAL_CORE	12	/* signal delivery will dump core */
-#define _UTRACE_EVENT_JCTL		13	/* job control stop or continue completed */
+#define _UTRACE_EVENT_JCTL		13	/* group stop about to be entered, or continued */
 #define _UTRACE_NEVENTS			14
 
 #define UTRACE_EVENT(type)	(1UL << _UTRACE_EVENT_##type)
@@ -200,6 +200,7 @@ struct utrace_engine {
  *  - report_signal: sleepable, in the traced thread's task_work before get_signal() takes
  *    the signal (no lock held), except when @action has UTRACE_SIGNAL_OBSERVED: then it is
  *    atomic (under the thread's siglock, interrupts off) and may not sleep.
+ *  - report_jctl: sleepable, in the traced thread's task_work (no lock held).
  *  - atomic: report_reap runs in an RCU callback (softirq); it may not sleep.
  *
  * @report_quiesce:	the thread reached a safe point before reporting @event
@@ -220,7 +221,21 @@ struct utrace_engine {
  *			legacy clone() flags word: CLONE_* bits plus, unless CLONE_THREAD, the
  *			child's exit signal in the CSIGNAL bits. An engine may attach to
  *			@child here and set its events.
- * @report_jctl:	reserved; never called (as in the final original utrace).
+ * @report_jctl:	job control: @type CLD_STOPPED, the thread is about to enter a group
+ *			stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU with the default action), or
+ *			CLD_CONTINUED, SIGCONT ended the group stop it had reported. Sleepable,
+ *			in the thread's task_work: CLD_STOPPED before it joins or starts the stop
+ *			(a prediction: the stop may still be cancelled), CLD_CONTINUED before it
+ *			runs any user instruction. UTRACE_STOP parks it there: at CLD_STOPPED the
+ *			group stop does not complete while it is parked (it stays counted); at
+ *			CLD_CONTINUED it stays stopped while its siblings run, as a debugger keeps
+ *			a thread. @notify: for CLD_STOPPED, CLD_STOPPED when this thread is
+ *			expected to complete the stop and notify the parent, else 0; for
+ *			CLD_CONTINUED, the code the parent is notified of for this continue
+ *			(CLD_CONTINUED, CLD_STOPPED for a stop still in progress, 0 none), the
+ *			same on every thread. A thread that started the stop before utrace could
+ *			check it reports CLD_STOPPED late, with @notify 0, right before its
+ *			CLD_CONTINUED. See Documentation/design.md, "Job control".
  * @report_exec:	the thread completed an exec; @regs are the new image's. @fmt is
  *			NULL (not available at the hook). When the exec gained privilege
  *			(@bprm->secureexec: setuid, setgid, file capabilities, an LSM
