@@ -62,6 +62,9 @@ mod c {
     pub(super) const UTRACE_EVENT_SIGNAL_STOP: usize = 1 << 10;
     pub(super) const UTRACE_EVENT_SIGNAL_TERM: usize = 1 << 11;
     pub(super) const UTRACE_EVENT_SIGNAL_CORE: usize = 1 << 12;
+    pub(super) const UTRACE_EVENT_JCTL: usize = 1 << 13;
+    pub(super) const CLD_STOPPED: i32 = 5;
+    pub(super) const CLD_CONTINUED: i32 = 6;
     pub(super) const UTRACE_EVENT_SIGNAL_ALL: usize = 0x1f << 8;
     pub(super) const UTRACE_EVENT_SYSCALL: usize = (1 << 6) | (1 << 7);
     pub(super) const UTRACE_STOP: u32 = 0;
@@ -110,6 +113,8 @@ impl Events {
     pub const SIGNAL_STOP: Events = Events(c::UTRACE_EVENT_SIGNAL_STOP);
     pub const SIGNAL_TERM: Events = Events(c::UTRACE_EVENT_SIGNAL_TERM);
     pub const SIGNAL_CORE: Events = Events(c::UTRACE_EVENT_SIGNAL_CORE);
+    /// Job control: [`Engine::report_jctl`].
+    pub const JCTL: Events = Events(c::UTRACE_EVENT_JCTL);
     pub const SIGNAL_ALL: Events = Events(c::UTRACE_EVENT_SIGNAL_ALL);
     pub const SYSCALL: Events = Events(c::UTRACE_EVENT_SYSCALL);
 
@@ -207,6 +212,35 @@ pub enum SignalAction {
     Stop = c::UTRACE_SIGNAL_STOP,
     /// Stop as SIGTSTP would (the same approximation).
     Tstp = c::UTRACE_SIGNAL_TSTP,
+}
+
+/// Which job control report [`Engine::report_jctl`] is (`Documentation/api.md`, "Job
+/// control").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JctlType {
+    /// `CLD_STOPPED`: the thread is about to enter a group stop (or, reported late, entered
+    /// one unseen).
+    Stopped,
+    /// `CLD_CONTINUED`: SIGCONT ended the group stop the thread had reported.
+    Continued,
+}
+
+impl JctlType {
+    fn from_raw(t: c_int) -> Option<JctlType> {
+        match t {
+            c::CLD_STOPPED => Some(JctlType::Stopped),
+            c::CLD_CONTINUED => Some(JctlType::Continued),
+            _ => None,
+        }
+    }
+
+    /// The `CLD_*` code.
+    pub fn code(self) -> i32 {
+        match self {
+            JctlType::Stopped => c::CLD_STOPPED,
+            JctlType::Continued => c::CLD_CONTINUED,
+        }
+    }
 }
 
 /// Which `report_signal` a [`SignalReport`] is.
@@ -350,6 +384,13 @@ pub trait Engine: Send + Sync + Sized + 'static {
     fn report_death(&self, _group_dead: bool, _signal: i32) -> Action {
         Action::RESUME
     }
+    /// Job control ([`Events::JCTL`]; may sleep): the thread is about to enter a group stop,
+    /// or SIGCONT continued it. `notify` is the `CLD_*` code the parent is (expected to be)
+    /// notified of, or 0. [`Action::STOP`] at [`JctlType::Continued`] keeps the thread
+    /// stopped after SIGCONT while its siblings run.
+    fn report_jctl(&self, _action: Action, _kind: JctlType, _notify: i32) -> Action {
+        Action::RESUME
+    }
     /// The task is being freed (softirq: must not sleep); the engine is detached after. The
     /// engine's own handle may be dropped here (its `utrace_barrier` returns at once: this is
     /// the last callback), not another engine's.
@@ -491,7 +532,7 @@ impl<T: Engine> Vtable<T> {
         report_quiesce: Some(Self::quiesce),
         report_signal: Some(Self::signal),
         report_clone: Some(Self::clone),
-        report_jctl: None,
+        report_jctl: Some(Self::jctl),
         report_exec: Some(Self::exec),
         report_syscall_entry: Some(Self::syscall_entry),
         report_syscall_exit: Some(Self::syscall_exit),
@@ -641,6 +682,20 @@ impl<T: Engine> Vtable<T> {
         // SAFETY: called by utrace for an engine `attach` made.
         let this = unsafe { Self::this(engine) };
         this.report_death(group_dead, signal).0
+    }
+
+    /// The `jctl` trampoline.
+    ///
+    /// # Safety
+    ///
+    /// Called by utrace, with an engine `attach` made and the callback's arguments.
+    unsafe extern "C" fn jctl(action: u32, engine: E, kind: c_int, notify: c_int) -> u32 {
+        // SAFETY: called by utrace for an engine `attach` made.
+        let this = unsafe { Self::this(engine) };
+        match JctlType::from_raw(kind) {
+            Some(k) => this.report_jctl(Action(action), k, notify).0,
+            None => c::UTRACE_RESUME,
+        }
     }
 
     /// The `reap` trampoline.
