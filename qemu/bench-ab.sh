@@ -20,7 +20,10 @@ side() {
 	dir=$1
 	insmod $dir/utrace.ko || exit 1
 	idle=$(best)
-	insmod $dir/utrace_test_engine.ko || exit 1
+	# vm-run flattens A's modules into /utrace; B's directory is copied as built.
+	eng=$dir/utrace_test_engine.ko
+	[ -f "$eng" ] || eng=$dir/engines/utrace_test_engine.ko
+	insmod "$eng" || exit 1
 	self=$(best --attach-self 1)
 	rmmod utrace_test_engine
 	rmmod utrace
