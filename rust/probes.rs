@@ -443,8 +443,8 @@ const TRACE_SIGNAL_DELIVERED: c_int = 0;
 const TRACE_SIGNAL_LOSE_INFO: c_int = 4;
 
 /// Queues the interception item on `t` if an engine of it wants signal events (or job
-/// control events, for a stop signal), and marks `sig` fresh for it (`sigstate::Fresh`: an approval of an earlier instance does not hide
-/// this one). Every such thread of a group, blocking the signal or not: `TWA_NONE` wakes
+/// control events, for a stop signal), and marks `sig` fresh for it (`sigstate::Fresh`: an
+/// approval of an earlier instance does not hide this one). Every such thread of a group, blocking the signal or not: `TWA_NONE` wakes
 /// nobody, an item that finds nothing to take does nothing, and a queued item stays queued
 /// until the thread's next `task_work_run()` (a thread that blocks the signal runs none for
 /// it: its unblocking `get_signal()` runs the item first).
