@@ -205,11 +205,17 @@ pub(crate) struct UtraceTask {
     pub(crate) approved: crate::sigstate::Approved,
     /// The signal numbers queued for the thread since its item's last peek (`sigstate.rs`).
     pub(crate) fresh: crate::sigstate::Fresh,
+    /// Breakpoints and watchpoints (`trap.rs`): the item the int3 notifier and the
+    /// watchpoint handler queue (embedded: both run with interrupts off), and what it is
+    /// to report.
+    pub(crate) trap_work: EmbeddedWork<UtraceTask>,
+    pub(crate) trap: crate::trap::TrapState,
     /// `task->signal`, as an address: the thread group's key in [`maybe_traced_group`].
     group: usize,
 }
 
-// SAFETY: `step_work`, `entry_work` and `signal_work` are plain fields of a `UtraceTask`, which lives in an
+// SAFETY: `step_work`, `entry_work`, `signal_work` and `trap_work` are plain fields of a
+// `UtraceTask`, which lives in an
 // `Arc` from its creation (`UtraceTask::new`) and is never mutably borrowed: no code can
 // move or overwrite them.
 unsafe impl crate::taskwork::WorkOwner for UtraceTask {}
@@ -323,6 +329,8 @@ impl UtraceTask {
                 signal_work: EmbeddedWork::new(),
                 approved: crate::sigstate::Approved::new(),
                 fresh: crate::sigstate::Fresh::new(),
+                trap_work: EmbeddedWork::new(),
+                trap: crate::trap::TrapState::new(),
                 group,
             }),
             gfp,
