@@ -1463,6 +1463,10 @@ UTRACE_EXPORT_RUST(utrace_finish_examine);
 UTRACE_EXPORT_RUST(utrace_regset_get);
 UTRACE_EXPORT_RUST(utrace_regset_set);
 UTRACE_EXPORT_RUST(utrace_access_vm);
+UTRACE_EXPORT_RUST(utrace_set_breakpoint);
+UTRACE_EXPORT_RUST(utrace_clear_breakpoint);
+UTRACE_EXPORT_RUST(utrace_set_watchpoint);
+UTRACE_EXPORT_RUST(utrace_clear_watchpoint);
 UTRACE_EXPORT_RUST(utrace_may_trace);
 
 /*
