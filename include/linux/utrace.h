@@ -223,6 +223,10 @@ struct utrace_engine {
  *			a NULL @orig_ka: DELIVER with info->si_signo set injects that signal.
  *			With UTRACE_SIGNAL_OBSERVED in @action the signal was dequeued already
  *			(a signal utrace could not see in time): the signal action is ignored.
+ *			A user int3 or a watchpoint hit comes here too, as the SIGTRAP taken
+ *			over from the kernel (si_code SI_KERNEL with regs->ip after the int3;
+ *			TRAP_HWBKPT with si_addr the watched address): IGN drops it, DELIVER
+ *			forces it (see utrace_set_breakpoint(), utrace_set_watchpoint()).
  *			@return_ka is NULL.
  * @report_clone:	the thread created @child (not yet run) with @clone_flags, the
  *			legacy clone() flags word: CLONE_* bits plus, unless CLONE_THREAD, the
