@@ -38,7 +38,7 @@
  *   wait_stop S N           wait (10 s at most) until N wake-ups of slot S were delivered,
  *                           then return utrace_prepare_examine() (0: stopped, off CPU)
  *   examine S               log the registers of the stopped task ("regs" line)
- *   setreg S REG VALUE      utrace_regset_set of REG (orig_ax, ax, di) to VALUE (decimal)
+ *   setreg S REG VALUE      utrace_regset_set of REG (orig_ax, ax, di, ip) to VALUE (decimal)
  *   nolog S 0|1             slot S's syscall_entry callbacks log nothing (bench)
  *   kbench S N [CPU]        an in-kernel tracer, a kernel thread (bound to CPU if given),
  *                           runs N rounds of: RESUME the stopped thread, wait (10 s at
@@ -77,6 +77,20 @@
  *                           other reports get UTRACE_RESUME
  *   sigset S ACTION ["M C V"]  utrace_set_signal(ACTION hex, NULL or signal M, si_code C,
  *                           sival_int V) on the signal slot S's stopped thread holds
+ *   traplog S 0|1           slot S's report_signal of a SIGTRAP also logs a "trap" line
+ *                           (the user IP, si_addr of a TRAP_HWBKPT, si_code)
+ *   bpset S ADDR            utrace_set_breakpoint() at ADDR (hex) of the stopped thread;
+ *                           logs a "bp" line with the byte it replaced, kept in the slot
+ *   bpclear S ADDR ORIG     utrace_clear_breakpoint() at ADDR with byte ORIG (both hex)
+ *   bpauto S ADDR           slot S handles its breakpoint at ADDR (hex; 0: off) in its
+ *                           callbacks, without stopping: report_signal of the SIGTRAP with
+ *                           the IP at ADDR + 1 puts the byte kept by bpset back, rewinds
+ *                           the IP and answers UTRACE_SINGLESTEP | UTRACE_SIGNAL_IGN; the
+ *                           step's report_quiesce(0) writes the int3 again and answers
+ *                           UTRACE_RESUME. Each hit counts in the slot's "counts" column;
+ *                           a failed call logs a "bperr" line
+ *   watch S ADDR LEN TYPE   utrace_set_watchpoint(ADDR hex, LEN, TYPE) (decimal)
+ *   unwatch S ADDR          utrace_clear_watchpoint(ADDR hex)
  *
  * Every attach requested by a command (attach, attach_null_ops, lookup, attach_task) is
  * made with UTRACE_ATTACH_CHECK_ACCESS: the writer of the command must be allowed to trace
@@ -123,6 +137,7 @@
 enum rec_kind {
 	REC_QUIESCE, REC_CLONE, REC_EXEC, REC_EXIT, REC_DEATH, REC_SYSCALL_ENTRY,
 	REC_SYSCALL_EXIT, REC_SIGNAL, REC_JCTL, REC_REAP, REC_RELEASE, REC_REGS, REC_STEP, REC_SETEV,
+	REC_TRAP, REC_BP, REC_BPERR,
 };
 
 static const char *const rec_names[] = {
@@ -140,6 +155,9 @@ static const char *const rec_names[] = {
 	[REC_REGS] = "regs",
 	[REC_STEP] = "step",
 	[REC_SETEV] = "setev",
+	[REC_TRAP] = "trap",
+	[REC_BP] = "bp",
+	[REC_BPERR] = "bperr",
 };
 
 struct rec {
@@ -196,6 +214,11 @@ struct slot {
 	int flip_detach;		/* report_clone detaches this slot (-1: none)... */
 	unsigned long flip_events;	/* ... then adds these events */
 	bool death_regs;		/* report_death logs the registers too */
+	bool trap_log;			/* report_signal of a SIGTRAP logs a "trap" line */
+	unsigned long bp_addr;		/* the breakpoint of the last bpset... */
+	u8 bp_orig;			/* ... and the byte it replaced */
+	unsigned long bp_auto;		/* bpauto's address (0: off) */
+	bool bp_stepping;		/* bpauto: stepping over it, the int3 out */
 	const struct cred *owner;	/* who attached it from user space (under slot_lock) */
 	int access;			/* the UTRACE_ACCESS_* flags its attach allowed */
 };
@@ -300,10 +323,32 @@ static bool t_step(struct utrace_engine *engine, u32 action, u32 *ret)
 	return true;
 }
 
+/* A failed utrace call of bpauto: a "bperr" line (what failed, its result). */
+static void bp_error(struct utrace_engine *engine, long what, long ret)
+{
+	struct rec r;
+
+	rec_init(&r, REC_BPERR, engine, 0);
+	r.a[0] = what;
+	r.a[1] = ret;
+	log_rec(&r);
+}
+
 static u32 t_quiesce(u32 action, struct utrace_engine *engine, unsigned long event)
 {
+	struct slot *s = slot_of(engine);
 	u32 ret = UTRACE_RESUME_MAX;
 	struct rec r;
+
+	/* bpauto: the step over the breakpoint ended; write the int3 again, run on. */
+	if (!event && READ_ONCE(s->bp_auto) && xchg(&s->bp_stepping, false)) {
+		u8 orig;
+		int err = utrace_set_breakpoint(current, engine, READ_ONCE(s->bp_auto), &orig);
+
+		if (err)
+			bp_error(engine, 2, err);
+		return UTRACE_RESUME;
+	}
 
 	if (!event && t_step(engine, action, &ret)) {
 		u32 a = answer(engine, REC_QUIESCE);
@@ -496,6 +541,30 @@ static u32 t_signal(u32 action, struct utrace_engine *engine, struct pt_regs *re
 	int m;
 	struct rec r;
 
+	if (!observed && info && info->si_signo == SIGTRAP) {
+		unsigned long bp = READ_ONCE(s->bp_auto);
+
+		if (READ_ONCE(s->trap_log)) {
+			rec_init(&r, REC_TRAP, engine, action);
+			r.a[0] = regs->ip;
+			r.a[1] = info->si_code == TRAP_HWBKPT ? (long)info->si_addr : 0;
+			r.a[2] = info->si_code;
+			log_rec(&r);
+		}
+		/* bpauto: its breakpoint; byte back, IP back, step over it, no SIGTRAP. */
+		if (bp && info->si_code == SI_KERNEL && regs->ip == bp + 1) {
+			int err = utrace_clear_breakpoint(current, engine, bp, READ_ONCE(s->bp_orig));
+
+			if (err) {
+				bp_error(engine, 1, err);
+				return UTRACE_RESUME | UTRACE_SIGNAL_DELIVER;
+			}
+			regs->ip = bp;
+			WRITE_ONCE(s->bp_stepping, true);
+			atomic_long_inc(&s->count);
+			return UTRACE_SINGLESTEP | UTRACE_SIGNAL_IGN;
+		}
+	}
 	rec_init(&r, REC_SIGNAL, engine, action);
 	r.a[0] = info ? info->si_signo : SIGKILL;
 	r.a[1] = !orig_ka ? 3 : orig_ka->sa.sa_handler == SIG_DFL ? 0 :
@@ -812,6 +881,8 @@ static long cmd_setreg(struct slot *s, const char *name, long val)
 		pos = offsetof(struct user_regs_struct, ax);
 	else if (!strcmp(name, "di"))
 		pos = offsetof(struct user_regs_struct, di);
+	else if (!strcmp(name, "ip"))
+		pos = offsetof(struct user_regs_struct, ip);
 	else
 		return -EINVAL;
 	return utrace_regset_set(s->task, s->engine, 0, pos, &val, sizeof(val));
@@ -1095,7 +1166,70 @@ static long do_clone_flip(struct slot *s, int argc, char **argv)
 	return 0;
 }
 
-/* The 0|1 switches of a slot: deathregs, nolog, wake, steplog, stepyield. */
+/* bpset S ADDR: the byte replaced is logged ("bp" line) and kept for bpauto. */
+static long do_bpset(struct slot *s, int argc, char **argv)
+{
+	unsigned long addr;
+	struct rec r;
+	u8 orig;
+	int ret;
+
+	if (kstrtoul(argv[2], 16, &addr))
+		return -EINVAL;
+	ret = utrace_set_breakpoint(s->task, s->engine, addr, &orig);
+	if (ret)
+		return ret;
+	WRITE_ONCE(s->bp_orig, orig);
+	WRITE_ONCE(s->bp_addr, addr);
+	memset(&r, 0, sizeof(r));
+	r.kind = REC_BP;
+	r.slot = s - slots;
+	r.tid = task_pid_vnr(s->task);
+	r.a[0] = addr;
+	r.a[1] = orig;
+	log_rec(&r);
+	return 0;
+}
+
+/* bpclear S ADDR ORIG */
+static long do_bpclear(struct slot *s, int argc, char **argv)
+{
+	unsigned long addr;
+	u8 orig;
+
+	if (kstrtoul(argv[2], 16, &addr) || kstrtou8(argv[3], 16, &orig))
+		return -EINVAL;
+	return utrace_clear_breakpoint(s->task, s->engine, addr, orig);
+}
+
+/* bpauto S ADDR */
+static long do_bpauto(struct slot *s, int argc, char **argv)
+{
+	unsigned long addr;
+
+	if (kstrtoul(argv[2], 16, &addr))
+		return -EINVAL;
+	WRITE_ONCE(s->bp_stepping, false);
+	WRITE_ONCE(s->bp_auto, addr);
+	return 0;
+}
+
+/* watch S ADDR "LEN TYPE", unwatch S ADDR */
+static long do_watch(struct slot *s, int argc, char **argv)
+{
+	unsigned int len, type;
+	unsigned long addr;
+
+	if (kstrtoul(argv[2], 16, &addr))
+		return -EINVAL;
+	if (!strcmp(argv[0], "unwatch"))
+		return utrace_clear_watchpoint(s->task, s->engine, addr);
+	if (argc < 4 || sscanf(argv[3], "%u %u", &len, &type) != 2)
+		return -EINVAL;
+	return utrace_set_watchpoint(s->task, s->engine, addr, len, type);
+}
+
+/* The 0|1 switches of a slot: deathregs, nolog, wake, steplog, stepyield, traplog. */
 static long do_switch(struct slot *s, int argc, char **argv)
 {
 	unsigned long v;
@@ -1112,6 +1246,8 @@ static long do_switch(struct slot *s, int argc, char **argv)
 		WRITE_ONCE(s->wake, on);
 	else if (!strcmp(argv[0], "steplog"))
 		WRITE_ONCE(s->steplog, on);
+	else if (!strcmp(argv[0], "traplog"))
+		WRITE_ONCE(s->trap_log, on);
 	else
 		WRITE_ONCE(s->step_yield, on);
 	return 0;
@@ -1276,6 +1412,12 @@ static const struct slot_cmd {
 	{ "wake",		3, false, false, do_switch },
 	{ "steplog",		3, true,  false, do_switch },
 	{ "stepyield",		3, true,  false, do_switch },
+	{ "traplog",		3, false, false, do_switch },
+	{ "bpset",		3, true,  false, do_bpset },
+	{ "bpclear",		4, true,  false, do_bpclear },
+	{ "bpauto",		3, false, false, do_bpauto },
+	{ "watch",		4, true,  false, do_watch },
+	{ "unwatch",		3, true,  false, do_watch },
 	{ "count",		2, false, false, do_count },
 	{ "gate",		2, false, false, do_gate },
 	{ "kbench",		3, false, false, do_kbench },
@@ -1393,6 +1535,9 @@ static const struct file_operations control_fops = {
  *   regs S TID orig_ax=N ax=N di=N
  *   step S TID ip=0xIP tf=0|1
  *   setev S TID ret=R events=0xMASK
+ *   trap S TID in=ACTION ip=0xIP addr=0xADDR code=C
+ *   bp S TID addr=0xADDR orig=0xBYTE
+ *   bperr S TID what=1|2 ret=R (1: restoring the byte, 2: writing the int3 again)
  */
 static int log_show(struct seq_file *m, void *v)
 {
@@ -1444,6 +1589,16 @@ static int log_show(struct seq_file *m, void *v)
 			break;
 		case REC_SETEV:
 			seq_printf(m, " ret=%ld events=0x%lx", r->a[0], r->a[1]);
+			break;
+		case REC_TRAP:
+			seq_printf(m, " in=0x%x ip=0x%lx addr=0x%lx code=%ld", r->in_action,
+				   r->a[0], r->a[1], r->a[2]);
+			break;
+		case REC_BP:
+			seq_printf(m, " addr=0x%lx orig=0x%lx", r->a[0], r->a[1]);
+			break;
+		case REC_BPERR:
+			seq_printf(m, " what=%ld ret=%ld", r->a[0], r->a[1]);
 			break;
 		default:
 			break;

@@ -64,6 +64,9 @@ pub(crate) const ATTACH_EXCLUSIVE: c_int = 0x20;
 pub(crate) const ATTACH_CHECK_ACCESS: c_int = 0x40;
 pub(crate) const ACCESS_OWN_GROUP: c_int = 0x100;
 pub(crate) const ACCESS_USER_WORKER: c_int = 0x200;
+pub(crate) const WATCH_WRITE: u32 = 2;
+pub(crate) const WATCH_RW: u32 = 3;
+pub(crate) const WATCH_EXEC: u32 = 4;
 /// Every valid attach flag.
 pub(crate) const ATTACH_ALL: c_int = 0x7f | ACCESS_OWN_GROUP | ACCESS_USER_WORKER;
 

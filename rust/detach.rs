@@ -30,6 +30,8 @@ pub(crate) fn mark_detached(ut: &UtraceTask, engine: &Engine) -> bool {
         ut.deliver_deferred_of(engine);
         // A detached engine no longer keeps the thread stopped.
         stop::recheck(ut);
+        // Its watchpoints go (unregistered by a work item: this may be atomic context).
+        crate::trap::detached(ut, engine);
     }
     first
 }

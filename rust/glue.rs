@@ -161,6 +161,31 @@ extern "C" {
     pub(crate) fn utrace_glue_rseq_ip_in_cs(ip: c_ulong) -> bool;
     pub(crate) fn utrace_glue_current_exiting() -> bool;
 
+    pub(crate) fn utrace_glue_trap_action(ka: *mut bindings::k_sigaction) -> c_ulong;
+    pub(crate) fn utrace_glue_trap_info(
+        info: *mut bindings::kernel_siginfo,
+        code: c_int,
+        addr: c_ulong,
+    );
+    pub(crate) fn utrace_glue_force_trap(info: *mut bindings::kernel_siginfo) -> c_int;
+    pub(crate) fn utrace_glue_watch_set(
+        task: *mut bindings::task_struct,
+        owner: *const c_void,
+        addr: c_ulong,
+        len: c_uint,
+        type_: c_uint,
+    ) -> c_int;
+    pub(crate) fn utrace_glue_watch_clear(
+        task: *mut bindings::task_struct,
+        owner: *const c_void,
+        addr: c_ulong,
+    ) -> c_int;
+    pub(crate) fn utrace_glue_watch_drop(
+        task: *mut bindings::task_struct,
+        owner: *const c_void,
+    ) -> c_int;
+    pub(crate) fn utrace_glue_watch_shutdown();
+
     /// Current has a seccomp mode (strict or filter).
     pub(crate) fn utrace_glue_seccomp_active() -> bool;
     /// Current's syscall is a compat (32-bit) one.
@@ -379,6 +404,36 @@ pub(crate) fn signal_send(info: &SigInfo) -> Result {
 pub(crate) fn signal_event_of(sig: c_int, ka: &KSigAction) -> usize {
     // SAFETY: `ka` is a copy of a `k_sigaction`.
     unsafe { utrace_glue_signal_event(sig, ka.as_ptr()) as usize }
+}
+
+/// SIGTRAP's action as `force_sig()` delivers it (SIG_DFL if blocked or ignored), and its
+/// `UTRACE_EVENT(SIGNAL*)` bit. Task context (takes siglock).
+pub(crate) fn trap_action() -> (usize, KSigAction) {
+    let mut ka = KSigAction::zeroed();
+    // SAFETY: on current, task context; `ka` is a local of the C type's size.
+    let event = unsafe { utrace_glue_trap_action(core::ptr::from_mut(&mut ka).cast()) };
+    (event as usize, ka)
+}
+
+/// The siginfo of a trap: SIGTRAP with `si_code` `code` and (unless `SI_KERNEL`) `si_addr`
+/// `addr`.
+pub(crate) fn trap_info(code: c_int, addr: usize) -> SigInfo {
+    let mut info = SigInfo::zeroed();
+    // SAFETY: `info` is a local of the C type's size.
+    unsafe { utrace_glue_trap_info(info.as_mut_ptr(), code, addr as c_ulong) };
+    info
+}
+
+/// Delivers the trap `info` (a SIGTRAP) to current as the kernel would have (`force_sig()`
+/// semantics: unblocked, not ignored).
+pub(crate) fn force_trap(info: &SigInfo) -> Result {
+    let mut copy = *info;
+    // SAFETY: on current, task context; a valid siginfo of SIGTRAP.
+    let ret = unsafe { utrace_glue_force_trap(copy.as_mut_ptr()) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
 }
 
 /// Whether current has a signal queued, blocked or not (the `signal_deliver` probe).

@@ -113,12 +113,62 @@ pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<u32> {
                 action,
                 info,
                 event,
+                forced: false,
             });
         }
         return Some(abi::STOP);
     }
-    apply(ut, Some(sig), &orig, action, &info, event);
+    apply(ut, Some(sig), &orig, action, &info, event, false);
     Some(out.action)
+}
+
+/// A trap utrace took over from the kernel (`trap.rs`: a user `int3`, `kernel` true, which
+/// the kernel would have answered with `force_sig(SIGTRAP)`; or a watchpoint hit, which
+/// nobody but the engines asked for): reported as the SIGTRAP `orig`, with SIGTRAP's action
+/// as `force_sig()` makes it, to the engines that want that disposition's event, in attach
+/// order, in task context; the answer is acted on as for an intercepted signal, except that
+/// DELIVER of the unchanged trap forces it. Nobody wanting it: the kernel's `int3` SIGTRAP
+/// is forced, a watchpoint hit dropped. A pending SIGKILL drops it (SIGKILL wins). Returns
+/// what [`intercept`] returns.
+pub(crate) fn trap(ut: &Arc<UtraceTask>, orig: SigInfo, kernel: bool) -> Option<u32> {
+    if glue::fatal_pending() {
+        return None;
+    }
+    let (event, ka) = glue::trap_action();
+    let regs = UserRegs::current();
+    let Some(regs) = regs.filter(|_| ut.events() & event != 0 && !ut.is_gone()) else {
+        if kernel {
+            force_approved(ut, &orig);
+        }
+        return None;
+    };
+    let mut info = orig;
+    let out = report::report(ut, event, Order::Attach, false, |e, a| {
+        e.report_signal(a, regs.as_ptr(), info.as_mut_ptr(), ka.as_ptr())
+    });
+    let action = out.bits & abi::SIGNAL_MASK;
+    if out.action == abi::STOP {
+        ut.lock().held.0 = Some(HeldSignal {
+            orig,
+            action,
+            info,
+            event,
+            forced: true,
+        });
+        return Some(abi::STOP);
+    }
+    apply(ut, None, &orig, action, &info, event, true);
+    Some(out.action)
+}
+
+/// Forces the trap `info` on current (`glue::force_trap`) and approves it: not reported
+/// again by the interception item or the `signal_deliver` probe (see [`send_approved`]).
+fn force_approved(ut: &UtraceTask, info: &SigInfo) {
+    let s = info.signo();
+    if glue::force_trap(info).is_ok() {
+        ut.fresh.clear(s);
+        ut.approved.add(s);
+    }
 }
 
 /// After the park of a pass that answered `UTRACE_STOP`: applies the held signal's decision
@@ -130,11 +180,12 @@ pub(crate) fn after_stop(ut: &Arc<UtraceTask>) {
     if glue::fatal_pending() {
         return;
     }
-    apply(ut, None, &h.orig, h.action, &h.info, h.event);
+    apply(ut, None, &h.orig, h.action, &h.info, h.event, h.forced);
 }
 
 /// Acts on a decision about the signal `orig`: still queued as `queued`, or already taken
-/// out (held). `info` is the siginfo the engines left (its `si_signo` the signal to deliver).
+/// out (held), or a trap never queued (`forced`: delivered unchanged, it is forced).
+/// `info` is the siginfo the engines left (its `si_signo` the signal to deliver).
 fn apply(
     ut: &UtraceTask,
     queued: Option<c_int>,
@@ -142,6 +193,7 @@ fn apply(
     action: u32,
     info: &SigInfo,
     event: usize,
+    forced: bool,
 ) {
     let sig = orig.signo();
     // Whether the signal is still there to act on: a peeked one may have been taken by
@@ -169,7 +221,9 @@ fn apply(
                 );
                 orig
             };
-            if queued.is_some() && new == orig {
+            if forced && new == orig {
+                force_approved(ut, orig);
+            } else if queued.is_some() && new == orig {
                 ut.approved.add(sig);
             } else if take() {
                 send_approved(ut, new);

@@ -109,6 +109,9 @@ pub(crate) struct HeldSignal {
     pub(crate) info: SigInfo,
     /// The signal's natural disposition (the `UTRACE_EVENT(SIGNAL*)` bit of its action).
     pub(crate) event: usize,
+    /// A trap utrace took over from the kernel (`trap.rs`): delivered unchanged, it is
+    /// forced as the kernel would have (`force_sig()`), not merely sent.
+    pub(crate) forced: bool,
 }
 
 /// The held signal of a thread (in `Inner`, under its lock).

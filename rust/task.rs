@@ -209,13 +209,18 @@ pub(crate) struct UtraceTask {
     /// that reports a continue (or a stop reported late), queued by a probe: embedded.
     pub(crate) jctl: crate::jctl::JctlState,
     pub(crate) jctl_work: EmbeddedWork<UtraceTask>,
+    /// Breakpoints and watchpoints (`trap.rs`): the item the int3 notifier and the
+    /// watchpoint handler queue (embedded: both run with interrupts off), and what it is
+    /// to report.
+    pub(crate) trap_work: EmbeddedWork<UtraceTask>,
+    pub(crate) trap: crate::trap::TrapState,
     /// `task->signal`, as an address: the thread group's key in [`maybe_traced_group`].
     group: usize,
 }
 
-// SAFETY: `step_work`, `entry_work`, `signal_work` and `jctl_work` are plain fields of a
-// `UtraceTask`, which lives in an `Arc` from its creation (`UtraceTask::new`) and is never mutably borrowed: no code can
-// move or overwrite them.
+// SAFETY: `step_work`, `entry_work`, `signal_work`, `jctl_work` and `trap_work` are plain
+// fields of a `UtraceTask`, which lives in an `Arc` from its creation (`UtraceTask::new`) and
+// is never mutably borrowed: no code can move or overwrite them.
 unsafe impl crate::taskwork::WorkOwner for UtraceTask {}
 
 /// A callback of `engine` that this thread may make now: `reporting` names the engine, and
@@ -329,6 +334,8 @@ impl UtraceTask {
                 fresh: crate::sigstate::Fresh::new(),
                 jctl: crate::jctl::JctlState::new(),
                 jctl_work: EmbeddedWork::new(),
+                trap_work: EmbeddedWork::new(),
+                trap: crate::trap::TrapState::new(),
                 group,
             }),
             gfp,

@@ -17,6 +17,7 @@
  * No module_init()/module_exit() here: the Rust crate's module! macro owns those.
  */
 #include <linux/stddef.h>
+#include <linux/hw_breakpoint.h>
 #include <linux/kdebug.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -42,6 +43,7 @@
 #include <linux/workqueue.h>
 #include <asm/debugreg.h>
 #include <asm/msr.h>
+#include <asm/trapnr.h>
 #include <asm/ptrace.h>
 #include <uapi/linux/rseq.h>
 
@@ -1141,6 +1143,18 @@ static int utrace_die_notify(struct notifier_block *nb, unsigned long val, void 
 	struct die_args *args = data;
 	unsigned long *dr6;
 
+	/*
+	 * A user int3 (rust/trap.rs): do_int3() calls the chain with interrupts off before
+	 * do_trap()'s force_sig(SIGTRAP); NOTIFY_STOP skips it. kprobes passes user int3s on
+	 * (kprobe_int3_handler() returns 0 for user mode), and uprobes' notifier (priority
+	 * INT_MAX-1, ours is 0) runs first and stops the chain for every int3 in an mm with
+	 * uprobes: this one never sees those.
+	 */
+	if (val == DIE_INT3) {
+		if (!user_mode(args->regs))
+			return NOTIFY_DONE;
+		return utrace_rust_int3(args->regs) ? NOTIFY_STOP : NOTIFY_DONE;
+	}
 	if (val != DIE_DEBUG || !user_mode(args->regs))
 		return NOTIFY_DONE;
 	dr6 = (unsigned long *)ERR_PTR(args->err);
@@ -1166,6 +1180,250 @@ int utrace_glue_die_notifier_register(void)
 void utrace_glue_die_notifier_unregister(void)
 {
 	unregister_die_notifier(&utrace_die_nb);
+}
+
+/*
+ * Breakpoints and watchpoints (rust/trap.rs).
+ *
+ * SIGTRAP's action as force_sig() delivers it, copied into @ka: SIG_DFL if it is blocked or
+ * ignored (force_sig_info_to_task() resets it), else the process's. Returns its
+ * UTRACE_EVENT(SIGNAL*) bit.
+ */
+unsigned long utrace_glue_trap_action(struct k_sigaction *ka)
+{
+	struct sighand_struct *sighand = current->sighand;
+
+	spin_lock_irq(&sighand->siglock);
+	*ka = sighand->action[SIGTRAP - 1];
+	if (ka->sa.sa_handler == SIG_IGN || sigismember(&current->blocked, SIGTRAP))
+		ka->sa.sa_handler = SIG_DFL;
+	spin_unlock_irq(&sighand->siglock);
+	return utrace_glue_signal_event(SIGTRAP, ka);
+}
+
+/* The siginfo of a trap: SIGTRAP, si_code @code, si_addr @addr (0 for SI_KERNEL). */
+void utrace_glue_trap_info(struct kernel_siginfo *info, int code, unsigned long addr)
+{
+	clear_siginfo(info);
+	info->si_signo = SIGTRAP;
+	info->si_code = code;
+	if (code != SI_KERNEL)
+		info->si_addr = (void __user *)addr;
+}
+
+/*
+ * Delivers the trap @info to current as the kernel would have: an int3 (SI_KERNEL) exactly
+ * as do_trap() (trap_nr and error_code for the signal frame, then force_sig(SIGTRAP)); any
+ * other si_code through send_sig_info() after doing what force_sig_info_to_task() does
+ * (which is not exported): SIGTRAP unblocked and SIG_IGN reset to SIG_DFL.
+ */
+int utrace_glue_force_trap(struct kernel_siginfo *info)
+{
+	struct sighand_struct *sighand = current->sighand;
+
+	current->thread.trap_nr = X86_TRAP_BP;
+	current->thread.error_code = 0;
+	if (info->si_code == SI_KERNEL) {
+		force_sig(SIGTRAP);
+		return 0;
+	}
+	if (info->si_code == TRAP_HWBKPT)
+		current->thread.trap_nr = X86_TRAP_DB;
+	spin_lock_irq(&sighand->siglock);
+	if (sighand->action[SIGTRAP - 1].sa.sa_handler == SIG_IGN ||
+	    sigismember(&current->blocked, SIGTRAP)) {
+		sighand->action[SIGTRAP - 1].sa.sa_handler = SIG_DFL;
+		if (sigismember(&current->blocked, SIGTRAP)) {
+			sigdelset(&current->blocked, SIGTRAP);
+			recalc_sigpending();
+		}
+	}
+	spin_unlock_irq(&sighand->siglock);
+	return send_sig_info(SIGTRAP, info, current);
+}
+
+/*
+ * Hardware watchpoints: perf breakpoint events registered on a traced thread for an engine
+ * (register_user_hw_breakpoint(), exported), with the attributes ptrace gives its own
+ * (ptrace_breakpoint_init(): pinned, exclude_kernel, sample_period 1). Each is a record on
+ * utrace_watches, under utrace_watch_lock (a spinlock: a detach marks its engine's records
+ * dead from any context); unregistering sleeps, so it is done by the command that clears
+ * one, or for dead ones by utrace_watch_work. The handler runs in the thread's #DB
+ * (interrupts off); it reads only the record's immutable fields and its dead flag, and the
+ * record is freed only after unregister_hw_breakpoint(), which removes the event from the
+ * thread's CPU with an IPI that cannot land while that CPU is in the handler.
+ */
+struct utrace_watch {
+	struct list_head node;
+	struct perf_event *bp;
+	struct task_struct *task;	/* referenced */
+	const void *owner;		/* the engine: identity only */
+	unsigned long addr;
+	bool dead;
+};
+
+static LIST_HEAD(utrace_watches);
+static DEFINE_SPINLOCK(utrace_watch_lock);
+
+static void utrace_watch_free(struct utrace_watch *w)
+{
+	unregister_hw_breakpoint(w->bp);
+	put_task_struct(w->task);
+	kfree(w);
+}
+
+/* Unregisters every dead record (process context). */
+static void utrace_watch_reap(void)
+{
+	struct utrace_watch *w, *n;
+	LIST_HEAD(dead);
+
+	spin_lock_irq(&utrace_watch_lock);
+	list_for_each_entry_safe(w, n, &utrace_watches, node) {
+		if (w->dead)
+			list_move(&w->node, &dead);
+	}
+	spin_unlock_irq(&utrace_watch_lock);
+	list_for_each_entry_safe(w, n, &dead, node)
+		utrace_watch_free(w);
+}
+
+static void utrace_watch_work_fn(struct work_struct *work)
+{
+	utrace_watch_reap();
+}
+static DECLARE_WORK(utrace_watch_work, utrace_watch_work_fn);
+
+static void utrace_watch_triggered(struct perf_event *bp, struct perf_sample_data *data,
+				   struct pt_regs *regs)
+{
+	struct utrace_watch *w = bp->overflow_handler_context;
+
+	/* Not ptrace_triggered(): virtual_dr6 stays clear, exc_debug_user() sends nothing. */
+	if (!w || READ_ONCE(w->dead) || w->task != current || !user_mode(regs))
+		return;
+	utrace_rust_watch_hit(w->addr);
+}
+
+static struct utrace_watch *utrace_watch_find(struct task_struct *task, const void *owner,
+					      unsigned long addr)
+{
+	struct utrace_watch *w;
+
+	list_for_each_entry(w, &utrace_watches, node) {
+		if (w->task == task && w->owner == owner && w->addr == addr && !w->dead)
+			return w;
+	}
+	return NULL;
+}
+
+/*
+ * Registers a watchpoint of @type (HW_BREAKPOINT_W, _RW, _X) over @len bytes at @addr on
+ * @task for @owner. Process context. Returns 0, -EEXIST (@owner has one at @addr), -ENOSPC
+ * (the thread's debug registers are taken: ptrace, perf, other engines), -EINVAL (what
+ * hw_breakpoint refuses: alignment, length, a kernel address), -ENOMEM.
+ */
+int utrace_glue_watch_set(struct task_struct *task, const void *owner, unsigned long addr,
+			  unsigned int len, unsigned int type)
+{
+	struct perf_event_attr attr;
+	struct utrace_watch *w;
+	struct perf_event *bp;
+
+	w = kzalloc_obj(*w, GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	w->task = get_task_struct(task);
+	w->owner = owner;
+	w->addr = addr;
+	INIT_LIST_HEAD(&w->node);
+	spin_lock_irq(&utrace_watch_lock);
+	if (utrace_watch_find(task, owner, addr)) {
+		spin_unlock_irq(&utrace_watch_lock);
+		put_task_struct(task);
+		kfree(w);
+		return -EEXIST;
+	}
+	spin_unlock_irq(&utrace_watch_lock);
+	ptrace_breakpoint_init(&attr);
+	attr.bp_addr = addr;
+	attr.bp_len = len;
+	attr.bp_type = type;
+	bp = register_user_hw_breakpoint(&attr, utrace_watch_triggered, w, task);
+	if (IS_ERR(bp)) {
+		put_task_struct(task);
+		kfree(w);
+		return PTR_ERR(bp);
+	}
+	w->bp = bp;
+	spin_lock_irq(&utrace_watch_lock);
+	/* A concurrent set at the same address for the same engine won meanwhile. */
+	if (utrace_watch_find(task, owner, addr)) {
+		spin_unlock_irq(&utrace_watch_lock);
+		WRITE_ONCE(w->dead, true);
+		utrace_watch_free(w);
+		return -EEXIST;
+	}
+	list_add_tail(&w->node, &utrace_watches);
+	spin_unlock_irq(&utrace_watch_lock);
+	return 0;
+}
+
+/* Unregisters @owner's watchpoint at @addr on @task (process context): 0 or -ENOENT. */
+int utrace_glue_watch_clear(struct task_struct *task, const void *owner, unsigned long addr)
+{
+	struct utrace_watch *w;
+
+	spin_lock_irq(&utrace_watch_lock);
+	w = utrace_watch_find(task, owner, addr);
+	if (w)
+		list_del(&w->node);
+	spin_unlock_irq(&utrace_watch_lock);
+	if (!w)
+		return -ENOENT;
+	WRITE_ONCE(w->dead, true);
+	utrace_watch_free(w);
+	return 0;
+}
+
+/*
+ * Marks every watchpoint of @owner on @task dead (any context: a detach) and has the
+ * workqueue unregister them. Returns how many.
+ */
+int utrace_glue_watch_drop(struct task_struct *task, const void *owner)
+{
+	struct utrace_watch *w;
+	unsigned long flags;
+	int n = 0;
+
+	spin_lock_irqsave(&utrace_watch_lock, flags);
+	list_for_each_entry(w, &utrace_watches, node) {
+		if (w->task == task && w->owner == owner && !w->dead) {
+			WRITE_ONCE(w->dead, true);
+			n++;
+		}
+	}
+	spin_unlock_irqrestore(&utrace_watch_lock, flags);
+	if (n)
+		schedule_work(&utrace_watch_work);
+	return n;
+}
+
+/*
+ * Unload, after every engine was detached: no handler of ours may stay registered (its code
+ * is this module's). Waits for the work, then unregisters whatever is left.
+ */
+void utrace_glue_watch_shutdown(void)
+{
+	struct utrace_watch *w;
+	unsigned long flags;
+
+	cancel_work_sync(&utrace_watch_work);
+	spin_lock_irqsave(&utrace_watch_lock, flags);
+	list_for_each_entry(w, &utrace_watches, node)
+		WRITE_ONCE(w->dead, true);
+	spin_unlock_irqrestore(&utrace_watch_lock, flags);
+	utrace_watch_reap();
 }
 
 /* Copies up to @len bytes of current's user code at @ip into @buf; returns how many. */
@@ -1282,6 +1540,10 @@ UTRACE_EXPORT_RUST(utrace_finish_examine);
 UTRACE_EXPORT_RUST(utrace_regset_get);
 UTRACE_EXPORT_RUST(utrace_regset_set);
 UTRACE_EXPORT_RUST(utrace_access_vm);
+UTRACE_EXPORT_RUST(utrace_set_breakpoint);
+UTRACE_EXPORT_RUST(utrace_clear_breakpoint);
+UTRACE_EXPORT_RUST(utrace_set_watchpoint);
+UTRACE_EXPORT_RUST(utrace_clear_watchpoint);
 UTRACE_EXPORT_RUST(utrace_may_trace);
 
 /*

@@ -23,6 +23,7 @@
 //! - [`step`]: single- and block-stepping: the trap flag, the die notifier, rseq.
 //! - [`entrymask`]: keeps the syscall-entry stop's restart out of ptrace's and seccomp's sight.
 //! - [`examine`]: register and memory access to a stopped thread.
+//! - [`trap`]: breakpoints (`int3` through `DIE_INT3`) and hardware watchpoints.
 //! - [`arch`]: x86_64 registers behind a safe type.
 //! - [`hooks`]: the tracepoints, found by name, registered on demand.
 //! - [`modwatch`]: engines left attached by an engine module that went away.
@@ -78,6 +79,7 @@ mod stopstate;
 mod task;
 mod taskwork;
 mod testing;
+mod trap;
 mod work;
 
 module! {
@@ -200,6 +202,8 @@ fn teardown(hooks: &hooks::Hooks) {
         let ut = unsafe { Arc::<task::UtraceTask>::from_raw(p.cast()) };
         crate::detach::detach_all(&ut);
     }
+    //    No engine is left: every watchpoint goes (its handler is this module's code).
+    trap::shutdown();
     // 3. Task_work queued earlier points into this module. Items no engine needs any more
     //    are taken back out of the queues of threads that may never run them (stopped by
     //    job control or ptrace, blocked in a syscall with a report queued); the others (a

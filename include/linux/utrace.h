@@ -133,6 +133,14 @@
 #define UTRACE_ACCESS_OWN_GROUP		0x0100	/* a thread of current's own thread group */
 #define UTRACE_ACCESS_USER_WORKER	0x0200	/* a PF_USER_WORKER thread (io_uring, vhost) */
 
+/*
+ * utrace_set_watchpoint() types: the values of HW_BREAKPOINT_W, _RW and _X (x86 has no
+ * read-only watchpoint).
+ */
+#define UTRACE_WATCH_WRITE		2	/* a write to the range */
+#define UTRACE_WATCH_RW			3	/* a read or a write */
+#define UTRACE_WATCH_EXEC		4	/* executing the instruction at the address */
+
 #ifdef __KERNEL__
 
 #include <linux/types.h>
@@ -216,6 +224,10 @@ struct utrace_engine {
  *			a NULL @orig_ka: DELIVER with info->si_signo set injects that signal.
  *			With UTRACE_SIGNAL_OBSERVED in @action the signal was dequeued already
  *			(a signal utrace could not see in time): the signal action is ignored.
+ *			A user int3 or a watchpoint hit comes here too, as the SIGTRAP taken
+ *			over from the kernel (si_code SI_KERNEL with regs->ip after the int3;
+ *			TRAP_HWBKPT with si_addr the watched address): IGN drops it, DELIVER
+ *			forces it (see utrace_set_breakpoint(), utrace_set_watchpoint()).
  *			@return_ka is NULL.
  * @report_clone:	the thread created @child (not yet run) with @clone_flags, the
  *			legacy clone() flags word: CLONE_* bits plus, unless CLONE_THREAD, the
@@ -654,6 +666,79 @@ int utrace_regset_set(struct task_struct *target, struct utrace_engine *engine,
  */
 int utrace_access_vm(struct task_struct *target, struct utrace_engine *engine,
 		     unsigned long addr, void *buf, int len, bool write);
+
+/**
+ * utrace_set_breakpoint - write an int3 into a stopped thread's text
+ * @target:	thread stopped by @engine, or current (while @engine is attached)
+ * @engine:	attached engine
+ * @addr:	user address of the instruction's first byte
+ * @orig:	where to store the byte the int3 replaces
+ *
+ * A one-byte utrace_access_vm() read, then write, with its rules (the thread held in its
+ * stop; ptrace's per-access rule). Text is written through a private copy (FOLL_FORCE), as
+ * PTRACE_POKETEXT does: the other threads of @target's process see it too, other processes
+ * mapping the file do not. When the thread runs into it, an engine with a SIGNAL* event
+ * gets report_signal() with SIGTRAP, si_code SI_KERNEL and the registers' ip @addr + 1;
+ * see Documentation/api.md, "Breakpoints and watchpoints", for the hit, restore, rewind,
+ * single-step and re-insert sequence.
+ *
+ * Return: 0; -EEXIST there is an int3 at @addr already (nothing written; a compiled-in
+ * one, another engine's, or a uprobe's); the errors of utrace_access_vm() (-EIO unmapped).
+ */
+int utrace_set_breakpoint(struct task_struct *target, struct utrace_engine *engine,
+			  unsigned long addr, u8 *orig);
+
+/**
+ * utrace_clear_breakpoint - put back the byte an int3 replaced
+ * @target:	thread stopped by @engine, or current (while @engine is attached)
+ * @engine:	attached engine
+ * @addr:	the breakpoint's address
+ * @orig:	the byte utrace_set_breakpoint() stored
+ *
+ * Return: 0; -ENOENT there is no int3 at @addr (nothing written); the errors of
+ * utrace_access_vm().
+ */
+int utrace_clear_breakpoint(struct task_struct *target, struct utrace_engine *engine,
+			    unsigned long addr, u8 orig);
+
+/**
+ * utrace_set_watchpoint - stop when a thread writes, reads or executes an address
+ * @target:	thread @engine is attached to (running or stopped)
+ * @engine:	attached engine
+ * @addr:	user address, aligned to @len
+ * @len:	1, 2, 4 or 8 bytes (for UTRACE_WATCH_EXEC: what hw_breakpoint accepts, 8 on
+ *		x86_64)
+ * @type:	UTRACE_WATCH_WRITE, UTRACE_WATCH_RW or UTRACE_WATCH_EXEC
+ *
+ * A hardware breakpoint of @target (a perf event, as ptrace's): an access by @target (not
+ * by the kernel on its behalf, and not by other threads) is reported after the writing or
+ * reading instruction (before the executed one) through report_signal() with SIGTRAP,
+ * si_code TRAP_HWBKPT and si_addr @addr, to the engines with the SIGNAL* event of SIGTRAP's
+ * disposition, as a trap taken over by utrace: DELIVER sends the SIGTRAP to the thread;
+ * IGN (or nobody wanting it) drops it. The x86 debug registers are 4 per thread, shared
+ * with ptrace, perf and other engines. The watchpoint stays until cleared, @engine detaches
+ * (the reap, an exec that gained privilege, unload), and across exec otherwise (clear it in
+ * report_exec). Process context; may sleep.
+ *
+ * Return: 0; -ENOSPC no debug register left; -EEXIST @engine has one at @addr; -EINVAL bad
+ * @len, @type, alignment or address, or a caller that cannot sleep; -ESRCH @engine
+ * detached or @target exiting.
+ */
+int utrace_set_watchpoint(struct task_struct *target, struct utrace_engine *engine,
+			  unsigned long addr, unsigned int len, unsigned int type);
+
+/**
+ * utrace_clear_watchpoint - remove @engine's watchpoint at @addr
+ * @target:	thread @engine is attached to
+ * @engine:	attached engine
+ * @addr:	its address
+ *
+ * Process context; may sleep. A hit already taken may still be reported.
+ *
+ * Return: 0; -ENOENT none there; -ESRCH @engine detached (its watchpoints are gone).
+ */
+int utrace_clear_watchpoint(struct task_struct *target, struct utrace_engine *engine,
+			    unsigned long addr);
 
 /* The _pid variants: the same, for a &struct pid (-ESRCH if it has no task). */
 int utrace_set_events_pid(struct pid *pid, struct utrace_engine *engine,

@@ -92,6 +92,9 @@ mod c {
     pub(super) const UTRACE_ATTACH_CHECK_ACCESS: c_int = 0x40;
     pub(super) const UTRACE_ACCESS_OWN_GROUP: c_int = 0x100;
     pub(super) const UTRACE_ACCESS_USER_WORKER: c_int = 0x200;
+    pub(super) const UTRACE_WATCH_WRITE: u32 = 2;
+    pub(super) const UTRACE_WATCH_RW: u32 = 3;
+    pub(super) const UTRACE_WATCH_EXEC: u32 = 4;
 }
 
 /// A set of utrace events (`UTRACE_EVENT()` bits).
@@ -283,6 +286,23 @@ impl SignalReport<'_> {
         self.info.as_ref().map_or(0, |i| i.__bindgen_anon_1.si_code)
     }
 
+    /// `si_addr`, for a trap with an address: a watchpoint hit (`si_code` `TRAP_HWBKPT`,
+    /// the watched address). 0 for other signals, whose siginfo has no address (an `int3`'s
+    /// is `SI_KERNEL`: its address is the instruction pointer minus 1).
+    pub fn addr(&self) -> usize {
+        match &self.info {
+            Some(i)
+                if i.__bindgen_anon_1.si_signo == bindings::SIGTRAP as i32
+                    && i.__bindgen_anon_1.si_code == TRAP_HWBKPT =>
+            {
+                // SAFETY: a TRAP_HWBKPT siginfo is filled through `_sigfault` (utrace's
+                // trap report); a union field of plain data, any bits valid.
+                unsafe { i.__bindgen_anon_1._sifields._sigfault._addr as usize }
+            }
+            _ => 0,
+        }
+    }
+
     /// Makes the signal delivered `signo` (1 to 64), with `si_code` `code` and
     /// `si_value.sival_int` `value`; the rest of the siginfo is cleared. `EINVAL` for a bad
     /// number, or at a [`SignalKind::Observed`] report (the signal is being delivered
@@ -305,6 +325,50 @@ impl SignalReport<'_> {
         }
         self.rewrite(signo, code, value)
     }
+}
+
+/// `TRAP_HWBKPT`: the `si_code` of a watchpoint hit.
+pub const TRAP_HWBKPT: i32 = 4;
+/// `SI_KERNEL`: the `si_code` of an `int3` trap.
+pub const SI_KERNEL: i32 = 0x80;
+
+/// A breakpoint written by [`Attached::insert_breakpoint`]: its address and the byte the
+/// `int3` replaced, which [`Attached::remove_breakpoint`] puts back.
+#[must_use = "the original byte is needed to remove the breakpoint"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Breakpoint {
+    addr: usize,
+    orig: u8,
+}
+
+impl Breakpoint {
+    /// Its address.
+    pub fn addr(&self) -> usize {
+        self.addr
+    }
+
+    /// The byte the `int3` replaced.
+    pub fn orig(&self) -> u8 {
+        self.orig
+    }
+
+    /// Whether a trap reported with the user instruction pointer `ip` is this breakpoint's
+    /// (`ip` is just after the `int3`).
+    pub fn hit_at(&self, ip: usize) -> bool {
+        ip == self.addr.wrapping_add(1)
+    }
+}
+
+/// What a watchpoint ([`Attached::set_watchpoint`]) fires on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum WatchKind {
+    /// A write to the range (`UTRACE_WATCH_WRITE`).
+    Write = c::UTRACE_WATCH_WRITE,
+    /// A read or a write (`UTRACE_WATCH_RW`; x86 has no read-only watchpoint).
+    ReadWrite = c::UTRACE_WATCH_RW,
+    /// Executing the instruction at the address (`UTRACE_WATCH_EXEC`).
+    Exec = c::UTRACE_WATCH_EXEC,
 }
 
 /// A zeroed siginfo of signal `signo`, with `si_code` `code` and `sival_int` `value`.
@@ -513,6 +577,30 @@ extern "C" {
         buf: *mut c_void,
         len: c_int,
         write: bool,
+    ) -> c_int;
+    fn utrace_set_breakpoint(
+        target: *mut bindings::task_struct,
+        engine: E,
+        addr: c_ulong,
+        orig: *mut u8,
+    ) -> c_int;
+    fn utrace_clear_breakpoint(
+        target: *mut bindings::task_struct,
+        engine: E,
+        addr: c_ulong,
+        orig: u8,
+    ) -> c_int;
+    fn utrace_set_watchpoint(
+        target: *mut bindings::task_struct,
+        engine: E,
+        addr: c_ulong,
+        len: c_uint,
+        type_: c_uint,
+    ) -> c_int;
+    fn utrace_clear_watchpoint(
+        target: *mut bindings::task_struct,
+        engine: E,
+        addr: c_ulong,
     ) -> c_int;
 }
 
@@ -1200,6 +1288,69 @@ impl<T: Engine> Attached<T> {
     pub fn write_memory(&self, addr: usize, buf: &[u8]) -> Result<usize> {
         // The buffer is only read when `write` is true.
         self.access_memory(addr, buf.as_ptr().cast_mut(), buf.len(), true)
+    }
+
+    /// `utrace_set_breakpoint()`: writes an `int3` at `addr` (the rules and errors of
+    /// [`Attached::write_memory`]); the returned [`Breakpoint`] keeps the byte it replaced.
+    /// `EEXIST` if there is an `int3` there already (nothing written). When the thread runs
+    /// into it, this engine's `report_signal` (with a `SIGNAL*` event) gets SIGTRAP, `si_code`
+    /// [`SI_KERNEL`], the instruction pointer just after the `int3` ([`Breakpoint::hit_at`]).
+    /// To go on past it: [`Attached::remove_breakpoint`], set the instruction pointer back to
+    /// [`Breakpoint::addr`], single-step, insert it again.
+    pub fn insert_breakpoint(&self, addr: usize) -> Result<Breakpoint> {
+        let mut orig = 0u8;
+        // SAFETY: we hold references on the engine and the task; `orig` is a writable byte.
+        to_result(unsafe {
+            utrace_set_breakpoint(
+                self.task.as_ptr(),
+                self.engine.as_ptr(),
+                addr as c_ulong,
+                &mut orig,
+            )
+        })?;
+        Ok(Breakpoint { addr, orig })
+    }
+
+    /// `utrace_clear_breakpoint()`: puts back the byte `bp` replaced. `ENOENT` if there is
+    /// no `int3` at its address any more (nothing written); the errors of
+    /// [`Attached::write_memory`].
+    pub fn remove_breakpoint(&self, bp: &Breakpoint) -> Result {
+        // SAFETY: we hold references on the engine and the task.
+        to_result(unsafe {
+            utrace_clear_breakpoint(
+                self.task.as_ptr(),
+                self.engine.as_ptr(),
+                bp.addr as c_ulong,
+                bp.orig,
+            )
+        })
+    }
+
+    /// `utrace_set_watchpoint()`: a hardware watchpoint of `len` bytes (1, 2, 4, 8; aligned)
+    /// at `addr`, reported to `report_signal` as SIGTRAP with `si_code` [`TRAP_HWBKPT`] and
+    /// [`SignalReport::addr`] `addr`. `ENOSPC` when the thread's 4 debug registers are
+    /// taken (shared with ptrace, perf and other engines), `EEXIST` if this engine has one
+    /// at `addr`, `EINVAL` for a bad length, alignment or address, `ESRCH` if detached. It
+    /// goes when cleared or when the engine detaches. May sleep.
+    pub fn set_watchpoint(&self, addr: usize, len: u32, kind: WatchKind) -> Result {
+        // SAFETY: we hold references on the engine and the task.
+        to_result(unsafe {
+            utrace_set_watchpoint(
+                self.task.as_ptr(),
+                self.engine.as_ptr(),
+                addr as c_ulong,
+                len as c_uint,
+                kind as c_uint,
+            )
+        })
+    }
+
+    /// `utrace_clear_watchpoint()`: `ENOENT` if this engine has none at `addr`. May sleep.
+    pub fn clear_watchpoint(&self, addr: usize) -> Result {
+        // SAFETY: we hold references on the engine and the task.
+        to_result(unsafe {
+            utrace_clear_watchpoint(self.task.as_ptr(), self.engine.as_ptr(), addr as c_ulong)
+        })
     }
 
     fn access_memory(&self, addr: usize, buf: *mut u8, len: usize, write: bool) -> Result<usize> {
