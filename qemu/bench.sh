@@ -126,3 +126,29 @@ printf '%-52s %8s    %6s\n' "untraced" "$p_none" "0"
 pcost() { awk "BEGIN { x = 1 / $1 - 1 / $p_none; p = 1 / $p_ptrace - 1 / $p_none; printf \"%.2f\", x / p }"; }
 printf '%-52s %8s    %6s\n' "engine intercepting and delivering the child's SIGUSR1" "$p_utrace" "$(pcost "$p_utrace")"
 printf '%-52s %8s    %6s\n' "ptrace: signal-delivery stop, PTRACE_CONT with it" "$p_ptrace" "1.00"
+
+# Breakpoint hits (tests/bench/bkpt_bench.c): a compiled-in int3 in a loop, reported and
+# resumed past, by an engine in the kernel, by a tracer in user space through the test
+# engine, and by ptrace.
+K=/utrace/tests/bkpt_bench
+K_best() {
+	b=0
+	for i in 1 2 3; do
+		v=$($K "$1" | awk '{ print $2 }')
+		if [ "$v" -gt "$b" ]; then b=$v; fi
+	done
+	echo "$b"
+}
+insmod /utrace/utrace.ko
+insmod /utrace/utrace_test_engine.ko
+k_kernel=$(K_best utrace-kernel)
+k_user=$(K_best utrace)
+rmmod utrace_test_engine
+rmmod utrace
+k_ptrace=$(K_best ptrace)
+echo
+printf '%-52s %8s    %6s\n' "breakpoint hits per second (best of 3)" "hits/s" "/ptrace"
+krow() { printf '%-52s %8s    %6s\n' "$1" "$2" "$(awk "BEGIN { printf \"%.2f\", $2 / $k_ptrace }")"; }
+krow "utrace, engine resumes from its callback" "$k_kernel"
+krow "utrace, tracer in user space (stop, wait, resume)" "$k_user"
+krow "ptrace: SIGTRAP stop, waitpid, PTRACE_CONT" "$k_ptrace"
