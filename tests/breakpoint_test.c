@@ -41,12 +41,20 @@ asm(".pushsection .text\n"
 	"ut_int3_fn:\n\tint3\n"
 	".globl ut_int3_after\nut_int3_after:\n\tlea 2(%rdi),%rax\n\tret\n"
 	".size ut_int3_fn, .-ut_int3_fn\n"
+	/*
+	 * The breakpoint sites each have a page of their own: under QEMU's TCG every write
+	 * into a page of code throws away what was translated from that page, and the loop
+	 * that calls them should not be retranslated at every hit.
+	 */
+	".balign 4096\n"
 	".globl ut_bp_fn\n.type ut_bp_fn,@function\n"
 	"ut_bp_fn:\n\tnop\n\tlea 1(%rdi),%rax\n\tret\n"
 	".size ut_bp_fn, .-ut_bp_fn\n"
+	".balign 4096\n"
 	".globl ut_up_fn\n.type ut_up_fn,@function\n"
 	"ut_up_fn:\n\tnop\n\tlea 3(%rdi),%rax\n\tret\n"
 	".size ut_up_fn, .-ut_up_fn\n"
+	".balign 4096\n"
 	".popsection\n");
 long ut_int3_fn(long x);
 extern char ut_int3_after[];
