@@ -54,10 +54,6 @@ const TRAP_HWBKPT: c_int = 4;
 const PENDING_INT3: u32 = 1;
 const PENDING_WATCH: u32 = 2;
 
-/// Watchpoints registered and not yet cleared or dropped (a hint, so that a detach costs
-/// nothing when there are none).
-static WATCHES: Atomic<usize> = Atomic::new(0);
-
 /// What the trap item of one thread is to report (`UtraceTask::trap`). Only the thread
 /// itself touches it: the notifier and the watchpoint handler run in its user-mode traps,
 /// the item in its task_work.
@@ -146,25 +142,22 @@ fn report(ut: &Arc<UtraceTask>, info: glue::SigInfo, kernel: bool) {
 
 /// `engine` was detached (`detach::mark_detached`, any context): its watchpoints go.
 pub(crate) fn detached(ut: &UtraceTask, engine: &Engine) {
-    // Pairs with the one in `utrace_set_watchpoint`: either that sees the engine detached,
-    // or this sees the count it raised.
+    // Pairs with the one in `utrace_set_watchpoint` (Dekker: each side stores, then reads
+    // the other's): either that sees the engine detached, or the glue's list check below
+    // sees the record it added. The glue looks at the list itself, not at a count: a count
+    // raised after the record is added can be read as 0 by a detach of another engine while
+    // records of this one are on the list, and a count shared by every engine can be taken
+    // down by the records of another.
     smp_mb(Full);
-    if WATCHES.load(Relaxed) == 0 {
-        return;
-    }
     // SAFETY: the task is alive (`ut` holds it); the glue marks records and schedules its
     // work, in any context.
-    let n = unsafe { glue::utrace_glue_watch_drop(ut.task_ptr(), owner(engine)) };
-    if n > 0 {
-        WATCHES.fetch_sub(n as usize, Relaxed);
-    }
+    unsafe { glue::utrace_glue_watch_drop(ut.task_ptr(), owner(engine)) };
 }
 
 /// Unload, after every engine was detached: unregisters every watchpoint left.
 pub(crate) fn shutdown() {
     // SAFETY: process context; no engine is left to set one.
     unsafe { glue::utrace_glue_watch_shutdown() };
-    WATCHES.store(0, Relaxed);
 }
 
 /// An engine's identity for the glue's watchpoint records.
@@ -308,8 +301,9 @@ pub(crate) unsafe extern "C" fn utrace_set_watchpoint(
     if ret != 0 {
         return ret;
     }
-    WATCHES.fetch_add(1, Full);
-    // A detach that ran meanwhile may have missed the new record (see `detached`).
+    // The record is on the list: pairs with the barrier in `detached`. A detach that ran
+    // meanwhile may have missed the new record; then this sees it.
+    smp_mb(Full);
     if !e.is_attached() {
         detached(e.utrace(), &e);
         return ESRCH.to_errno();
@@ -341,9 +335,5 @@ pub(crate) unsafe extern "C" fn utrace_clear_watchpoint(
         return ESRCH.to_errno();
     }
     // SAFETY: `target` is valid; process context.
-    let ret = unsafe { glue::utrace_glue_watch_clear(target, owner(&e), addr) };
-    if ret == 0 {
-        WATCHES.fetch_sub(1, Relaxed);
-    }
-    ret
+    unsafe { glue::utrace_glue_watch_clear(target, owner(&e), addr) }
 }
