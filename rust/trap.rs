@@ -54,6 +54,10 @@ const TRAP_HWBKPT: c_int = 4;
 const PENDING_INT3: u32 = 1;
 const PENDING_WATCH: u32 = 2;
 
+/// Set by unload ([`close`]) once every engine is detached: the notifier and the watchpoint
+/// handler queue no more trap items.
+static CLOSING: Atomic<bool> = Atomic::new(false);
+
 /// What the trap item of one thread is to report (`UtraceTask::trap`). Only the thread
 /// itself touches it: the notifier and the watchpoint handler run in its user-mode traps,
 /// the item in its task_work.
@@ -79,6 +83,13 @@ fn note(bit: u32, addr: usize) -> bool {
         return false;
     };
     if ut.events() & abi::EVENT_SIGNAL_ALL == 0 || ut.is_gone() {
+        return false;
+    }
+    // Unload has begun (no engine is left): the kernel handles the trap. Read inside the
+    // caller's RCU read section (the die chain's `rcu_read_lock()`, and interrupts are off):
+    // a call that read it clear has queued, and been counted in `PENDING`, before [`close`]
+    // returns.
+    if CLOSING.load(Relaxed) {
         return false;
     }
     let st = &ut.trap;
@@ -152,6 +163,18 @@ pub(crate) fn detached(ut: &UtraceTask, engine: &Engine) {
     // SAFETY: the task is alive (`ut` holds it); the glue marks records and schedules its
     // work, in any context.
     unsafe { glue::utrace_glue_watch_drop(ut.task_ptr(), owner(engine)) };
+}
+
+/// Unload, after every engine was detached, before the task_work drain: no trap item is
+/// queued after this returns. The notifier's check of the events and its queueing are not
+/// atomic with the detach: a call that read an engine's events before `detach_all` could
+/// queue its `MustRun` item after the drain saw `PENDING` at zero, and the item would run
+/// freed module code (the die notifier is only unregistered later). Every call runs in an
+/// RCU read section (the die chain is an atomic notifier chain; interrupts are off too):
+/// after the grace period each has either seen `CLOSING` or finished queueing.
+pub(crate) fn close() {
+    CLOSING.store(true, Relaxed);
+    kernel::sync::rcu::synchronize_rcu();
 }
 
 /// Unload, after every engine was detached: unregisters every watchpoint left.
