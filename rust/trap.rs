@@ -17,8 +17,9 @@
 //! - **Writing breakpoints** ([`utrace_set_breakpoint`], [`utrace_clear_breakpoint`]):
 //!   `utrace_access_vm()` with its rules (the thread stopped by the engine, or current in
 //!   the engine's callback; ptrace's per-access rule), one byte.
-//! - **Watchpoints** ([`utrace_set_watchpoint`], [`utrace_clear_watchpoint`]): perf
-//!   breakpoint events on the thread (`register_user_hw_breakpoint()`, exported; the glue
+//! - **Watchpoints** ([`utrace_set_watchpoint`], [`utrace_clear_watchpoint`]): ptrace's
+//!   per-access rule at set time, as for a breakpoint; then perf breakpoint events on the
+//!   thread (`register_user_hw_breakpoint()`, exported; the glue
 //!   keeps the records). The handler runs in the thread's #DB, interrupts off, and calls
 //!   [`utrace_rust_watch_hit`], which queues the same item; it reports SIGTRAP with `si_code`
 //!   `TRAP_HWBKPT` and `si_addr` the watched address. Nobody wanting it: dropped (only
@@ -318,6 +319,19 @@ pub(crate) unsafe extern "C" fn utrace_set_watchpoint(
     }
     if !e.is_attached() || e.utrace().is_gone() {
         return ESRCH.to_errno();
+    }
+    // ptrace's per-access rule, as `utrace_access_vm()` (so `utrace_set_breakpoint()`)
+    // applies it: a watch hit tells the engine what the thread's memory is doing, so a thread
+    // that made itself undumpable since the attach is closed to an engine whose tracer
+    // credentials lack CAP_SYS_PTRACE over it. Asked at set time only (a watchpoint already
+    // set stays, as its hits are reports, not accesses).
+    let cred = e
+        .tracer_cred()
+        .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
+    // SAFETY: `target` is valid (per the function's safety requirements); `cred` is null or
+    // the engine's credentials, which it keeps while `e` is held; process context.
+    if !unsafe { glue::utrace_glue_memory_access_allowed(target, cred) } {
+        return EPERM.to_errno();
     }
     // SAFETY: `target` is valid (per the function's safety requirements); process context.
     let ret = unsafe { glue::utrace_glue_watch_set(target, owner(&e), addr, len, type_) };

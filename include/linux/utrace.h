@@ -721,7 +721,9 @@ int utrace_clear_breakpoint(struct task_struct *target, struct utrace_engine *en
  * report_exec). Process context; may sleep.
  *
  * Return: 0; -ENOSPC no debug register left; -EEXIST @engine has one at @addr; -EINVAL bad
- * @len, @type, alignment or address, or a caller that cannot sleep; -ESRCH @engine
+ * @len, @type, alignment or address, or a caller that cannot sleep; -EPERM ptrace's
+ * per-access rule, as in utrace_access_vm(), asked at set time (@target is no longer
+ * owner-dumpable and @engine's tracer lacks CAP_SYS_PTRACE over it); -ESRCH @engine
  * detached or @target exiting.
  */
 int utrace_set_watchpoint(struct task_struct *target, struct utrace_engine *engine,
