@@ -21,9 +21,10 @@
 //!   per-access rule at set time, as for a breakpoint; then perf breakpoint events on the
 //!   thread (`register_user_hw_breakpoint()`, exported; the glue
 //!   keeps the records). The handler runs in the thread's #DB, interrupts off, and calls
-//!   [`utrace_rust_watch_hit`], which queues the same item; it reports SIGTRAP with `si_code`
-//!   `TRAP_HWBKPT` and `si_addr` the watched address. Nobody wanting it: dropped (only
-//!   the engine asked for the trap). A detach (any context) has the glue's workqueue
+//!   [`utrace_rust_watch_hit`], which records the hit with the record's engine and queues
+//!   the same item; it reports SIGTRAP with `si_code` `TRAP_HWBKPT` and `si_addr` the
+//!   watched address to that engine alone. It not wanting it (detached, or without the
+//!   event): dropped (only the engine asked for the trap). A detach (any context) has the glue's workqueue
 //!   unregister its engine's watchpoints ([`detached`]); unload unregisters the rest
 //!   ([`shutdown`]) before the handler's code goes.
 
@@ -59,27 +60,50 @@ const PENDING_WATCH: u32 = 2;
 /// handler queue no more trap items.
 static CLOSING: Atomic<bool> = Atomic::new(false);
 
+/// Watch hits one run of the trap item may have to report: one #DB reports every debug
+/// register that matched (4 on x86), and the item runs before the thread is back in user
+/// mode, the only place where a watchpoint of utrace's fires (`exclude_kernel`).
+const WATCH_HITS: usize = 4;
+
+/// One watch hit: the watched address, and the engine the watchpoint is for ([`owner`]).
+struct WatchHit {
+    addr: Atomic<usize>,
+    owner: Atomic<usize>,
+}
+
+impl WatchHit {
+    const fn new() -> Self {
+        WatchHit {
+            addr: Atomic::new(0),
+            owner: Atomic::new(0),
+        }
+    }
+}
+
 /// What the trap item of one thread is to report (`UtraceTask::trap`). Only the thread
 /// itself touches it: the notifier and the watchpoint handler run in its user-mode traps,
 /// the item in its task_work.
 pub(crate) struct TrapState {
     pending: Atomic<u32>,
-    /// The address of the watchpoint that fired last.
-    watch_addr: Atomic<usize>,
+    /// How many of `hits` are recorded.
+    nhits: Atomic<usize>,
+    hits: [WatchHit; WATCH_HITS],
 }
 
 impl TrapState {
     pub(crate) const fn new() -> Self {
         TrapState {
             pending: Atomic::new(0),
-            watch_addr: Atomic::new(0),
+            nhits: Atomic::new(0),
+            hits: [const { WatchHit::new() }; WATCH_HITS],
         }
     }
 }
 
-/// Records `bit` for current and queues its trap item. False if current has no engine
-/// that wants a signal event, or the item could not be queued (past `exit_task_work()`).
-fn note(bit: u32, addr: usize) -> bool {
+/// Records `bit` (with `PENDING_WATCH`, the hit `watch`: address and owner) for current
+/// and queues its trap item. False if current has no engine that wants a signal event, or
+/// the item could not be queued (past `exit_task_work()`).
+fn note(bit: u32, watch: Option<(usize, usize)>) -> bool {
     let Some(ut) = UtraceTask::lookup(Task::current_raw()) else {
         return false;
     };
@@ -94,8 +118,14 @@ fn note(bit: u32, addr: usize) -> bool {
         return false;
     }
     let st = &ut.trap;
-    if bit == PENDING_WATCH {
-        st.watch_addr.store(addr, Relaxed);
+    let nhits = st.nhits.load(Relaxed);
+    if let Some((addr, owner)) = watch {
+        // More than `WATCH_HITS` cannot happen (see there); one more would be dropped.
+        if let Some(h) = st.hits.get(nhits) {
+            h.addr.store(addr, Relaxed);
+            h.owner.store(owner, Relaxed);
+            st.nhits.store(nhits + 1, Relaxed);
+        }
     }
     st.pending.store(st.pending.load(Relaxed) | bit, Relaxed);
     // Runs before the thread returns to user mode: it is between the trap and
@@ -109,6 +139,7 @@ fn note(bit: u32, addr: usize) -> bool {
     );
     if queued.is_err() {
         st.pending.store(st.pending.load(Relaxed) & !bit, Relaxed);
+        st.nhits.store(nhits, Relaxed);
         return false;
     }
     true
@@ -123,30 +154,40 @@ fn note(bit: u32, addr: usize) -> bool {
 /// `_regs` are current's user registers at the trap (unused: the item reads them).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_rust_int3(_regs: *mut bindings::pt_regs) -> bool {
-    note(PENDING_INT3, 0)
+    note(PENDING_INT3, None)
 }
 
 /// A watchpoint of utrace's fired in current (the glue's perf handler, in #DB, interrupts
-/// off); `addr` is the watched address.
+/// off); `addr` is the watched address, `owner` the engine it is for ([`owner`]).
 #[no_mangle]
-pub(crate) extern "C" fn utrace_rust_watch_hit(addr: c_ulong) {
-    note(PENDING_WATCH, addr);
+pub(crate) extern "C" fn utrace_rust_watch_hit(addr: c_ulong, owner: *const c_void) {
+    note(PENDING_WATCH, Some((addr, owner as usize)));
 }
 
 /// The trap item: reports what the traps recorded, in task context.
 fn run_trap(ut: Arc<UtraceTask>) {
-    let pending = ut.trap.pending.xchg(0, Full);
+    let st = &ut.trap;
+    let pending = st.pending.xchg(0, Full);
+    // Copied out first: no hit is recorded while the thread is in the kernel, but a report
+    // may park it, and the state is clean for the next return to user mode either way.
+    let mut hits = [(0usize, 0usize); WATCH_HITS];
+    let n = st.nhits.xchg(0, Relaxed).min(WATCH_HITS);
+    for (h, out) in st.hits[..n].iter().zip(hits.iter_mut()) {
+        *out = (h.addr.load(Relaxed), h.owner.load(Relaxed));
+    }
     if pending & PENDING_INT3 != 0 {
-        report(&ut, glue::trap_info(SI_KERNEL, 0), true);
+        report(&ut, glue::trap_info(SI_KERNEL, 0), signal::TrapFrom::Int3);
     }
     if pending & PENDING_WATCH != 0 {
-        let addr = ut.trap.watch_addr.load(Relaxed);
-        report(&ut, glue::trap_info(TRAP_HWBKPT, addr), false);
+        for &(addr, owner) in &hits[..n] {
+            let from = signal::TrapFrom::Watch(owner);
+            report(&ut, glue::trap_info(TRAP_HWBKPT, addr), from);
+        }
     }
 }
 
-fn report(ut: &Arc<UtraceTask>, info: glue::SigInfo, kernel: bool) {
-    if let Some(action) = signal::trap(ut, info, kernel) {
+fn report(ut: &Arc<UtraceTask>, info: glue::SigInfo, from: signal::TrapFrom) {
+    if let Some(action) = signal::trap(ut, info, from) {
         work::finish(ut, action, Site::SafePoint);
         signal::after_stop(ut);
     }
@@ -184,8 +225,8 @@ pub(crate) fn shutdown() {
     unsafe { glue::utrace_glue_watch_shutdown() };
 }
 
-/// An engine's identity for the glue's watchpoint records.
-fn owner(engine: &Engine) -> *const c_void {
+/// An engine's identity for the glue's watchpoint records and their hits.
+pub(crate) fn owner(engine: &Engine) -> *const c_void {
     core::ptr::from_ref(engine).cast()
 }
 

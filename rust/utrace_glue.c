@@ -1302,7 +1302,7 @@ static void utrace_watch_triggered(struct perf_event *bp, struct perf_sample_dat
 	/* Not ptrace_triggered(): virtual_dr6 stays clear, exc_debug_user() sends nothing. */
 	if (!w || READ_ONCE(w->dead) || w->task != current || !user_mode(regs))
 		return;
-	utrace_rust_watch_hit(w->addr);
+	utrace_rust_watch_hit(w->addr, w->owner);
 }
 
 static struct utrace_watch *utrace_watch_find(struct task_struct *task, const void *owner,

@@ -1327,12 +1327,13 @@ impl<T: Engine> Attached<T> {
     }
 
     /// `utrace_set_watchpoint()`: a hardware watchpoint of `len` bytes (1, 2, 4, 8; aligned)
-    /// at `addr`, reported to `report_signal` as SIGTRAP with `si_code` [`TRAP_HWBKPT`] and
-    /// [`SignalReport::addr`] `addr`. `ENOSPC` when the thread's 4 debug registers are
-    /// taken (shared with ptrace, perf and other engines), `EEXIST` if this engine has one
-    /// at `addr`, `EINVAL` for a bad length, alignment or address, `EPERM` under ptrace's
-    /// per-access rule (as [`Attached::read_memory`], asked at set time), `ESRCH` if
-    /// detached. It goes when cleared or when the engine detaches. May sleep.
+    /// at `addr`, reported to this engine's `report_signal` alone (not to the thread's other
+    /// engines) as SIGTRAP with `si_code` [`TRAP_HWBKPT`] and [`SignalReport::addr`]
+    /// `addr`. `ENOSPC` when the thread's 4 debug registers are taken (shared with ptrace,
+    /// perf and other engines), `EEXIST` if this engine has one at `addr`, `EINVAL` for a
+    /// bad length, alignment or address, `EPERM` under ptrace's per-access rule (as
+    /// [`Attached::read_memory`], asked at set time), `ESRCH` if detached. It goes when
+    /// cleared or when the engine detaches. May sleep.
     pub fn set_watchpoint(&self, addr: usize, len: u32, kind: WatchKind) -> Result {
         // SAFETY: we hold references on the engine and the task.
         to_result(unsafe {
