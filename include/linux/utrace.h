@@ -716,8 +716,9 @@ int utrace_clear_breakpoint(struct task_struct *target, struct utrace_engine *en
  * reading instruction (before the executed one) through report_signal() with SIGTRAP,
  * si_code TRAP_HWBKPT and si_addr @addr, to @engine alone if it has the SIGNAL* event of
  * SIGTRAP's disposition (the thread's other engines are not told), as a trap taken over by
- * utrace: DELIVER sends the SIGTRAP to the thread; IGN (or @engine no longer wanting it)
- * drops it. The x86 debug registers are 4 per thread, shared
+ * utrace: DELIVER sends the SIGTRAP to the thread (send_sig_info(): the init of a pid
+ * namespace without a SIGTRAP handler does not get it); IGN (or @engine no longer wanting
+ * it) drops it. The x86 debug registers are 4 per thread, shared
  * with ptrace, perf and other engines. The watchpoint stays until cleared, @engine detaches
  * (the reap, an exec that gained privilege, unload), and across exec otherwise (clear it in
  * report_exec). Process context; may sleep.
