@@ -683,6 +683,10 @@ int utrace_access_vm(struct task_struct *target, struct utrace_engine *engine,
  * see Documentation/api.md, "Breakpoints and watchpoints", for the hit, restore, rewind,
  * single-step and re-insert sequence.
  *
+ * A uprobe registered at @addr later (or during the call) adopts the int3 and takes its
+ * hits, and utrace_clear_breakpoint() then disables that uprobe in this process: see
+ * Documentation/api.md.
+ *
  * Return: 0; -EEXIST there is an int3 at @addr already (nothing written; a compiled-in
  * one, another engine's, or a uprobe's); the errors of utrace_access_vm() (-EIO unmapped).
  */

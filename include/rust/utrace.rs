@@ -1296,7 +1296,9 @@ impl<T: Engine> Attached<T> {
     /// into it, this engine's `report_signal` (with a `SIGNAL*` event) gets SIGTRAP, `si_code`
     /// [`SI_KERNEL`], the instruction pointer just after the `int3` ([`Breakpoint::hit_at`]).
     /// To go on past it: [`Attached::remove_breakpoint`], set the instruction pointer back to
-    /// [`Breakpoint::addr`], single-step, insert it again.
+    /// [`Breakpoint::addr`], single-step, insert it again. A uprobe registered at `addr`
+    /// later adopts the `int3` (and its hits), and the removal then disables that uprobe
+    /// in this process (`Documentation/api.md`): keep breakpoints off uprobes' addresses.
     pub fn insert_breakpoint(&self, addr: usize) -> Result<Breakpoint> {
         let mut orig = 0u8;
         // SAFETY: we hold references on the engine and the task; `orig` is a writable byte.
