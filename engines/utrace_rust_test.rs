@@ -18,16 +18,29 @@
 //!                   its re-run) and wake the tracer with utrace::wake_up()
 //! wait_stop         wait (10 s at most) for such a stop, then examine the stopped thread:
 //!                   log its registers and the 8 bytes at its first syscall argument
+//!                   (mem=0xffffffffffffffff if they cannot be read: a trap stop's rdi
+//!                   need not be a pointer)
 //! setnr NR          change the stopped thread's syscall number
+//! setip ADDR        change the stopped thread's instruction pointer (hex)
+//! bpset ADDR        `Attached::insert_breakpoint` at ADDR (hex) of the stopped thread; logs
+//!                   "bp 0 TID addr=0xADDR orig=0xBYTE" and keeps the `Breakpoint` (one at a
+//!                   time: EBUSY while one is kept; forgotten by the next attach)
+//! bpclear           `Attached::remove_breakpoint` of the kept breakpoint (ENOENT: none)
+//! watch ADDR LEN [KIND]  `Attached::set_watchpoint` (ADDR hex, LEN decimal, KIND the hex
+//!                   UTRACE_WATCH_* type: 2 write, the default, 3 read/write, 4 exec)
+//! unwatch ADDR      `Attached::clear_watchpoint`
 //! peek ADDR         read 8 bytes at ADDR (hex) with `read_memory` (only of a thread this
 //!                   engine stopped) and log them
 //! resume            utrace_control(RESUME)
 //! detach            drop the handle: detach, barrier, put
 //! sig_stop N        engines attached from now on answer an intercepted signal N with
-//!                   UTRACE_STOP, holding it (0: never); every signal report is logged as
+//!                   UTRACE_STOP, holding it (0: never), and wake the tracer as stop_nr does
+//!                   (so wait_stop waits for it); every signal report is logged as
 //!                   "signal 0 TID in=ACTION sig=N code=C kind=K" (K: 0 intercepted,
 //!                   1 UTRACE_SIGNAL_REPORT, 2 observed, for which `rewrite` must fail:
-//!                   "kind=3" if it did not)
+//!                   "kind=3" if it did not); an intercepted SIGTRAP (an `int3`, a
+//!                   watchpoint hit) also as "trap 0 TID in=ACTION ip=0xIP addr=0xADDR code=C"
+//!                   (`SignalReport::ip`, `addr`, `code`: the C engine's "traplog" line)
 //! setsig ACTION [SIGNO CODE VALUE]  `Attached::set_signal` on the held signal: ACTION a
 //!                   hex UTRACE_SIGNAL_* action (DELIVER..TSTP), with, for DELIVER, the
 //!                   signal to deliver instead
@@ -37,7 +50,9 @@
 //! clear             empty the log
 //! ```
 //!
-//! `log` lists the callbacks in the C test engine's format, with slot 0.
+//! `log` lists the callbacks in the C test engine's format, with slot 0; with `Events::JCTL`,
+//! each `report_jctl` is "jctl 0 TID in=ACTION type=T notify=N" (T: 5 CLD_STOPPED,
+//! 6 CLD_CONTINUED) and answered RESUME.
 
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -52,8 +67,8 @@ use kernel::{new_mutex, new_spinlock_irq};
 mod utrace;
 
 use utrace::{
-    Access, Action, Attached, Attacher, Engine, Events, ResumeAction, SignalAction, SignalKind,
-    SignalReport, SyscallRegs, WaitQueue,
+    Access, Action, Attached, Attacher, Breakpoint, Engine, Events, JctlType, ResumeAction,
+    SignalAction, SignalKind, SignalReport, SyscallRegs, WaitQueue, WatchKind,
 };
 
 module! {
@@ -80,6 +95,9 @@ enum Kind {
     Release,
     Regs,
     Mem,
+    Trap,
+    Jctl,
+    Bp,
 }
 
 struct Rec {
@@ -181,6 +199,17 @@ impl Log {
                 Kind::Reap => writeln!(f, "reap 0 {t}"),
                 Kind::Release => writeln!(f, "release 0 {t}"),
                 Kind::Mem => writeln!(f, "mem 0 {t} addr={:#x} val={:#x}", a[0], a[1]),
+                Kind::Trap => writeln!(
+                    f,
+                    "trap 0 {t} in={:#x} ip={:#x} addr={:#x} code={}",
+                    r.action, a[0], a[1], a[2]
+                ),
+                Kind::Jctl => writeln!(
+                    f,
+                    "jctl 0 {t} in={:#x} type={} notify={}",
+                    r.action, a[0], a[1]
+                ),
+                Kind::Bp => writeln!(f, "bp 0 {t} addr={:#x} orig={:#x}", a[0], a[1]),
                 Kind::Regs => writeln!(
                     f,
                     "regs 0 {t} orig_ax={} ax={} di={:#x} mem={:#x}",
@@ -298,13 +327,31 @@ impl Engine for Tracer {
         };
         let a = [i64::from(signo), i64::from(sig.code()), kind, 0, 0, 0, 0];
         self.log.push(Kind::Signal, action.0, a);
+        if kind == 0 && signo == SIGTRAP {
+            // A breakpoint's: `ip` just after the `int3`; a watchpoint's: `addr`.
+            let (ip, addr) = (sig.ip() as i64, sig.addr() as i64);
+            let t = [ip, addr, i64::from(sig.code()), 0, 0, 0, 0];
+            self.log.push(Kind::Trap, action.0, t);
+        }
         if kind == 0 && signo == self.sig_stop {
+            // Delivered once the thread is parked holding the signal: wait_stop finds it
+            // stopped.
+            utrace::wake_up(&self.waiter.wq);
             return Action::STOP.with_signal(SignalAction::Deliver);
         }
         // Let it through as the engines before left it.
         Action::RESUME.with_signal(signal_action_of(action))
     }
+
+    fn report_jctl(&self, action: Action, kind: JctlType, notify: i32) -> Action {
+        let a = [i64::from(kind.code()), i64::from(notify), 0, 0, 0, 0, 0];
+        self.log.push(Kind::Jctl, action.0, a);
+        Action::RESUME
+    }
 }
+
+/// SIGTRAP: what an `int3` or a watchpoint hit is reported as.
+const SIGTRAP: i32 = 5;
 
 /// What the control file changes.
 struct Control {
@@ -315,6 +362,8 @@ struct Control {
     stop_nr: i64,
     waiter: Arc<Waiter>,
     sig_stop: i32,
+    /// The breakpoint "bpset" wrote, for "bpclear".
+    bp: Option<Breakpoint>,
 }
 
 impl Control {
@@ -401,6 +450,7 @@ impl Shared {
                 // Dropping the previous handle detaches it first.
                 c.attached = None;
                 c.attacher = None;
+                c.bp = None;
                 c.attached = Some(Attached::attach_checked(
                     &task,
                     tracer,
@@ -457,6 +507,49 @@ impl Shared {
                 a.set_user_regs(&regs)?;
                 a.finish_examine(x)
             }
+            "setip" => {
+                let a = c.attached()?;
+                let ip = parse_hex(arg)?;
+                let x = a.prepare_examine()?;
+                let mut regs = a.user_regs()?;
+                regs.ip = ip;
+                a.set_user_regs(&regs)?;
+                a.finish_examine(x)
+            }
+            "bpset" => {
+                if c.bp.is_some() {
+                    return Err(EBUSY);
+                }
+                let a = c.attached()?;
+                let bp = a.insert_breakpoint(parse_hex(arg)? as usize)?;
+                let r = [bp.addr() as i64, i64::from(bp.orig()), 0, 0, 0, 0, 0];
+                self.log.push_rec(Rec {
+                    kind: Kind::Bp,
+                    tid: a.task().pid(),
+                    action: 0,
+                    a: r,
+                });
+                c.bp = Some(bp);
+                Ok(())
+            }
+            "bpclear" => {
+                let bp = c.bp.ok_or(ENOENT)?;
+                c.attached()?.remove_breakpoint(&bp)?;
+                c.bp = None;
+                Ok(())
+            }
+            "watch" => {
+                let addr = parse_hex(arg)? as usize;
+                let len: u32 = words.next().ok_or(EINVAL)?.parse().map_err(|_| EINVAL)?;
+                let kind = match words.next().map(|w| parse_hex(Some(w))).transpose()? {
+                    None | Some(2) => WatchKind::Write,
+                    Some(3) => WatchKind::ReadWrite,
+                    Some(4) => WatchKind::Exec,
+                    Some(_) => return Err(EINVAL),
+                };
+                c.attached()?.set_watchpoint(addr, len, kind)
+            }
+            "unwatch" => c.attached()?.clear_watchpoint(parse_hex(arg)? as usize),
             "peek" => {
                 let a = c.attached()?;
                 let addr = parse_hex(arg)? as usize;
@@ -505,7 +598,8 @@ impl Shared {
         let x = a.prepare_examine()?;
         let regs = a.user_regs()?;
         let mut mem = [0u8; 8];
-        let got = a.read_memory(regs.di as usize, &mut mem)?;
+        // Not every stop is at a syscall whose first argument is a pointer.
+        let got = a.read_memory(regs.di as usize, &mut mem).unwrap_or(0);
         a.finish_examine(x)?;
         let v = if got == mem.len() {
             i64::from_ne_bytes(mem)
@@ -579,6 +673,7 @@ impl kernel::Module for RustTest {
                     stop_nr: -1,
                     waiter,
                     sig_stop: 0,
+                    bp: None,
                 }),
                 log: shared_log,
                 waiter: shared_waiter,

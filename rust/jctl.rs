@@ -99,13 +99,16 @@ fn report_jctl(ut: &UtraceTask, kind: c_int, notify: c_int) -> u32 {
     .action
 }
 
-/// The end of the signal interception item (`work::run_signal`), in task context: if the
-/// thread is about to enter a group stop and has not reported it, reports CLD_STOPPED with
-/// the `notify` predicted by the glue; `UTRACE_STOP` parks it here, before it joins.
+/// The end of the signal interception item (`work::run_signal`), in task context: first
+/// the reports still owed for an earlier stop ([`report_owed`]: a continue item may be
+/// queued behind this one, task_work runs the newest first), then, if the thread is about to
+/// enter a group stop and has not reported it, CLD_STOPPED with the `notify` predicted by the
+/// glue; `UTRACE_STOP` parks it here, before it joins.
 pub(crate) fn stop_check(ut: &Arc<UtraceTask>) {
     if ut.events() & abi::EVENT_JCTL == 0 || ut.is_gone() {
         return;
     }
+    report_owed(ut);
     let Some((_sig, notify)) = glue::jctl_peek() else {
         // No stop coming: a CLD_STOPPED reported for a stop that did not happen (the stop
         // signal dropped in an orphaned process group, cancelled by a ptracer) is void;
@@ -133,22 +136,34 @@ fn queue(ut: &Arc<UtraceTask>) {
     );
 }
 
-/// The continue item: CLD_STOPPED after the fact if the thread stopped unreported, then
-/// CLD_CONTINUED; each pass's `UTRACE_STOP` parks the thread here.
+/// The continue item: the reports owed ([`report_owed`]).
 fn run(ut: Arc<UtraceTask>) {
-    let bits = ut.jctl.update(|b| b & !(LATE | CONT));
-    // Killed while stopped, or exiting (the item runs in exit_task_work()): no report.
-    if ut.is_gone() || glue::current_exiting() || glue::fatal_pending() {
+    report_owed(&ut);
+}
+
+/// The reports a thread owes for a stop it was in, in order, each pass's `UTRACE_STOP`
+/// parking it there: CLD_STOPPED after the fact if it stopped unreported (`LATE`), then
+/// CLD_CONTINUED (`CONT`). `LATE` without `CONT` is a stop that did not happen after all
+/// (`starting` runs before get_signal()'s last checks: an orphaned process group, an
+/// unkillable init): nothing to report, and the stop is no longer counted as reported.
+/// Killed or exiting (the item runs in exit_task_work()): nothing.
+fn report_owed(ut: &Arc<UtraceTask>) {
+    let bits = ut.jctl.update(|b| {
+        if b & (LATE | CONT) == LATE {
+            b & !(LATE | REPORTED)
+        } else {
+            b & !(LATE | CONT)
+        }
+    });
+    if bits & CONT == 0 || ut.is_gone() || glue::current_exiting() || glue::fatal_pending() {
         return;
     }
     if bits & LATE != 0 {
-        let action = report_jctl(&ut, CLD_STOPPED, 0);
-        work::finish(&ut, action, Site::SafePoint);
+        let action = report_jctl(ut, CLD_STOPPED, 0);
+        work::finish(ut, action, Site::SafePoint);
     }
-    if bits & CONT != 0 {
-        let action = report_jctl(&ut, CLD_CONTINUED, ut.jctl.notify.load(Relaxed));
-        work::finish(&ut, action, Site::SafePoint);
-    }
+    let action = report_jctl(ut, CLD_CONTINUED, ut.jctl.notify.load(Relaxed));
+    work::finish(ut, action, Site::SafePoint);
 }
 
 /// The `signal_deliver` probe of a stop signal with the default action (current's siglock

@@ -115,21 +115,39 @@ FIXTURE_TEARDOWN(jctl)
 	munmap(sh, sizeof(*sh));
 }
 
-/* Waits (10 s) until every slot logged at least @n lines containing @part. */
-static int all_logged(const char *part, int n)
+/* Waits (10 s) until every slot from @first on logged at least @n lines containing @part. */
+static int logged_from(int first, const char *part, int n)
 {
 	for (int k = 0; k < 1000; k++) {
 		int ok = 1;
 
 		if (ut_log(logbuf, sizeof(logbuf)) < 0)
 			return 0;
-		for (int i = 0; i < NTHREADS; i++)
+		for (int i = first; i < NTHREADS; i++)
 			ok &= ut_count_containing(logbuf, i, part) >= n;
 		if (ok)
 			return 1;
 		usleep(10000);
 	}
 	return 0;
+}
+
+static int all_logged(const char *part, int n)
+{
+	return logged_from(0, part, n);
+}
+
+/*
+ * The joiners' CLD_STOPPED reports. Thread 0 (the leader) is the one kill() wakes and the
+ * one that takes SIGSTOP and starts the stop; the kernel wakes it before the tracepoint that
+ * queues its check (kernel/signal.c complete_signal(), then trace_signal_generate()), so it
+ * may take the signal unchecked and report CLD_STOPPED only after the fact, right before its
+ * CLD_CONTINUED (Documentation/design.md, "Job control"). Threads 1 and 2 join the stop: they
+ * always report before they stop.
+ */
+static int joiners_logged(const char *part, int n)
+{
+	return logged_from(1, part, n);
 }
 
 /* Waits (10 s) for the parent's notification @want (WUNTRACED or WCONTINUED) of @pid. */
@@ -163,14 +181,15 @@ static void stop_all(struct __test_metadata *_metadata, pid_t pid)
 {
 	ASSERT_EQ(0, kill(pid, SIGSTOP));
 	ASSERT_TRUE(parent_sees(pid, WUNTRACED));
-	ASSERT_TRUE(all_logged(CLD_STOPPED_S, 1)) TH_LOG("log:\n%s", logbuf);
+	ASSERT_TRUE(joiners_logged(CLD_STOPPED_S, 1)) TH_LOG("log:\n%s", logbuf);
 	for (int i = 0; i < NTHREADS; i++)
 		EXPECT_TRUE(frozen(i));
 }
 
 /*
- * kill -STOP, kill -CONT: each thread reports CLD_STOPPED once, then CLD_CONTINUED once
- * with notify CLD_CONTINUED (the stop had completed), and all run again.
+ * kill -STOP, kill -CONT: each thread reports CLD_STOPPED once (the joiners before the stop
+ * completes, the starter maybe after the fact), then CLD_CONTINUED once with notify
+ * CLD_CONTINUED (the stop had completed), and all run again.
  */
 TEST_F(jctl, stop_cont_reports_every_thread)
 {
@@ -268,7 +287,7 @@ TEST_F(jctl, stop_at_cld_stopped_delays_group_stop)
 	EXPECT_EQ(0, waitpid(self->t.pid, &st, WNOHANG | WUNTRACED));
 	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_RESUME));
 	ASSERT_TRUE(parent_sees(self->t.pid, WUNTRACED));
-	ASSERT_TRUE(all_logged(CLD_STOPPED_S, 1)) TH_LOG("log:\n%s", logbuf);
+	ASSERT_TRUE(joiners_logged(CLD_STOPPED_S, 1)) TH_LOG("log:\n%s", logbuf);
 	ASSERT_EQ(0, kill(self->t.pid, SIGCONT));
 	ASSERT_TRUE(all_logged(CLD_CONTINUED_S, 1)) TH_LOG("log:\n%s", logbuf);
 	for (int i = 0; i < NTHREADS; i++) {

@@ -263,6 +263,9 @@ pub enum SignalKind {
 /// `si_value`), or inject one at a [`SignalKind::Report`].
 pub struct SignalReport<'a> {
     info: Option<&'a mut bindings::kernel_siginfo>,
+    /// The thread's user registers (read-only: a stopped thread's are changed with
+    /// [`Attached::set_user_regs`]).
+    regs: Option<&'a bindings::pt_regs>,
     kind: SignalKind,
 }
 
@@ -270,6 +273,15 @@ impl SignalReport<'_> {
     /// Which report this is.
     pub fn kind(&self) -> SignalKind {
         self.kind
+    }
+
+    /// The thread's user instruction pointer at the report: for an `int3` trap (SIGTRAP,
+    /// [`SI_KERNEL`]) the address just after the `int3` ([`Breakpoint::hit_at`]), for a
+    /// watchpoint hit ([`TRAP_HWBKPT`]) the instruction after the access. 0 if utrace passed
+    /// no registers. To change it (rewind to a breakpoint's address), stop the thread and
+    /// use [`Attached::user_regs`] and [`Attached::set_user_regs`].
+    pub fn ip(&self) -> usize {
+        self.regs.map_or(0, |r| r.ip)
     }
 
     /// The signal number (SIGKILL for an observed group exit, which has no siginfo; 0 at a
@@ -660,7 +672,7 @@ impl<T: Engine> Vtable<T> {
     unsafe extern "C" fn signal(
         action: u32,
         engine: E,
-        _regs: *mut bindings::pt_regs,
+        regs: *mut bindings::pt_regs,
         info: *mut bindings::kernel_siginfo,
         ka: *const bindings::k_sigaction,
         _ret_ka: *mut bindings::k_sigaction,
@@ -678,6 +690,9 @@ impl<T: Engine> Vtable<T> {
             // SAFETY: `info` is NULL or the siginfo of the report, valid and not otherwise
             // used during the callback.
             info: unsafe { info.as_mut() },
+            // SAFETY: `regs` is NULL or the thread's user registers, valid during the
+            // callback; only read through this reference.
+            regs: unsafe { regs.cast_const().as_ref() },
             kind,
         };
         this.intercept_signal(Action(action), &mut sig).0
@@ -1294,7 +1309,8 @@ impl<T: Engine> Attached<T> {
     /// [`Attached::write_memory`]); the returned [`Breakpoint`] keeps the byte it replaced.
     /// `EEXIST` if there is an `int3` there already (nothing written). When the thread runs
     /// into it, this engine's `report_signal` (with a `SIGNAL*` event) gets SIGTRAP, `si_code`
-    /// [`SI_KERNEL`], the instruction pointer just after the `int3` ([`Breakpoint::hit_at`]).
+    /// [`SI_KERNEL`], the instruction pointer just after the `int3` ([`SignalReport::ip`],
+    /// [`Breakpoint::hit_at`]).
     /// To go on past it: [`Attached::remove_breakpoint`], set the instruction pointer back to
     /// [`Breakpoint::addr`], single-step, insert it again. A uprobe registered at `addr`
     /// later adopts the `int3` (and its hits), and the removal then disables that uprobe
