@@ -19,14 +19,15 @@
 //!   the engine's callback; ptrace's per-access rule), one byte.
 //! - **Watchpoints** ([`utrace_set_watchpoint`], [`utrace_clear_watchpoint`]): ptrace's
 //!   per-access rule at set time, as for a breakpoint; then perf breakpoint events on the
-//!   thread (`register_user_hw_breakpoint()`, exported; the glue
-//!   keeps the records). The handler runs in the thread's #DB, interrupts off, and calls
-//!   [`utrace_rust_watch_hit`], which records the hit with the record's engine and queues
-//!   the same item; it reports SIGTRAP with `si_code` `TRAP_HWBKPT` and `si_addr` the
-//!   watched address to that engine alone. It not wanting it (detached, or without the
-//!   event): dropped (only the engine asked for the trap). A detach (any context) has the glue's workqueue
-//!   unregister its engine's watchpoints ([`detached`]); unload unregisters the rest
-//!   ([`shutdown`]) before the handler's code goes.
+//!   thread (`register_user_hw_breakpoint()`, exported; the glue keeps the records). The
+//!   handler runs in the thread's #DB, interrupts off, and calls [`utrace_rust_watch_hit`],
+//!   which records the hit with the record's engine and queues the same item; it reports
+//!   SIGTRAP with `si_code` `TRAP_HWBKPT` and `si_addr` the watched address to that engine
+//!   alone. If that engine does not want it (detached, or without the event), it is
+//!   dropped (only the engine asked for the trap). A detach (any context) has the glue's
+//!   workqueue unregister its engine's watchpoints ([`detached`]); unload stops the trap
+//!   path ([`close`]) and unregisters the rest ([`shutdown`]) before the handler's code
+//!   goes.
 
 use core::ffi::c_void;
 use kernel::bindings;
