@@ -82,7 +82,8 @@
  *   bpset S ADDR            utrace_set_breakpoint() at ADDR (hex) of the stopped thread;
  *                           logs a "bp" line with the byte it replaced, kept in the slot
  *   bpclear S ADDR ORIG     utrace_clear_breakpoint() at ADDR with byte ORIG (both hex)
- *   bpauto S ADDR           slot S handles its breakpoint at ADDR (hex; 0: off) in its
+ *   bpauto S ADDR           slot S handles its breakpoint at ADDR (hex; 0: off; else
+ *                           -EINVAL unless ADDR is the last bpset's) in its
  *                           callbacks, without stopping: report_signal of the SIGTRAP with
  *                           the IP at ADDR + 1 puts the byte kept by bpset back, rewinds
  *                           the IP and answers UTRACE_SINGLESTEP | UTRACE_SIGNAL_IGN; the
@@ -1202,12 +1203,14 @@ static long do_bpclear(struct slot *s, int argc, char **argv)
 	return utrace_clear_breakpoint(s->task, s->engine, addr, orig);
 }
 
-/* bpauto S ADDR */
+/* bpauto S ADDR: ADDR must be the breakpoint of the last bpset (its byte is what is put back). */
 static long do_bpauto(struct slot *s, int argc, char **argv)
 {
 	unsigned long addr;
 
 	if (kstrtoul(argv[2], 16, &addr))
+		return -EINVAL;
+	if (addr && addr != READ_ONCE(s->bp_addr))
 		return -EINVAL;
 	WRITE_ONCE(s->bp_stepping, false);
 	WRITE_ONCE(s->bp_auto, addr);

@@ -122,30 +122,59 @@ pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<u32> {
     Some(out.action)
 }
 
-/// A trap utrace took over from the kernel (`trap.rs`: a user `int3`, `kernel` true, which
-/// the kernel would have answered with `force_sig(SIGTRAP)`; or a watchpoint hit, which
-/// nobody but the engines asked for): reported as the SIGTRAP `orig`, with SIGTRAP's action
-/// as `force_sig()` makes it, to the engines that want that disposition's event, in attach
-/// order, in task context; the answer is acted on as for an intercepted signal, except that
-/// DELIVER of the unchanged trap forces it. Nobody wanting it: the kernel's `int3` SIGTRAP
-/// is forced, a watchpoint hit dropped. A pending SIGKILL drops it (SIGKILL wins). Returns
-/// what [`intercept`] returns.
-pub(crate) fn trap(ut: &Arc<UtraceTask>, orig: SigInfo, kernel: bool) -> Option<u32> {
+/// Where a trap of [`trap`] comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum TrapFrom {
+    /// A user `int3`, which the kernel would have answered with `force_sig(SIGTRAP)`:
+    /// reported to every engine that wants the event.
+    Int3,
+    /// A hit of a watchpoint set by the engine whose identity (`trap::owner`) this is:
+    /// reported to that engine alone (another engine did not ask for it, and its DELIVER
+    /// answer would force a SIGTRAP on the program for a watchpoint it never set).
+    Watch(usize),
+}
+
+/// A trap utrace took over from the kernel (`trap.rs`: a user `int3`, or a watchpoint hit,
+/// which nobody but its engine asked for): reported as the SIGTRAP `orig`, with SIGTRAP's
+/// action as `force_sig()` makes it, to the engines that want that disposition's event (for
+/// a watch hit, its engine only), in attach order, in task context; the answer is acted on
+/// as for an intercepted signal, except that DELIVER of the unchanged trap forces it.
+/// Nobody wanting it: the kernel's `int3` SIGTRAP is forced, a watchpoint hit dropped. A
+/// pending SIGKILL drops it (SIGKILL wins). Returns what [`intercept`] returns.
+pub(crate) fn trap(ut: &Arc<UtraceTask>, orig: SigInfo, from: TrapFrom) -> Option<u32> {
     if glue::fatal_pending() {
         return None;
     }
     let (event, ka) = glue::trap_action();
     let regs = UserRegs::current();
     let Some(regs) = regs.filter(|_| ut.events() & event != 0 && !ut.is_gone()) else {
-        if kernel {
+        if let TrapFrom::Int3 = from {
             force_approved(ut, &orig);
         }
         return None;
     };
+    let only = match from {
+        TrapFrom::Int3 => None,
+        TrapFrom::Watch(owner) => Some(owner),
+    };
+    let mut told = false;
     let mut info = orig;
     let out = report::report(ut, event, Order::Attach, false, |e, a| {
+        // The other engines are skipped as engines without the callback are: no call, no
+        // answer folded (their `report_signal` is not called, their stop and step requests
+        // stay as they were).
+        if let Some(owner) = only {
+            if crate::trap::owner(e.engine()) as usize != owner {
+                return None;
+            }
+            told = true;
+        }
         e.report_signal(a, regs.as_ptr(), info.as_mut_ptr(), ka.as_ptr())
     });
+    if only.is_some() && !told {
+        // Its engine detached meanwhile, or does not want this disposition's event: dropped.
+        return None;
+    }
     let action = out.bits & abi::SIGNAL_MASK;
     if out.action == abi::STOP {
         ut.lock().held.0 = Some(HeldSignal {

@@ -17,14 +17,17 @@
 //! - **Writing breakpoints** ([`utrace_set_breakpoint`], [`utrace_clear_breakpoint`]):
 //!   `utrace_access_vm()` with its rules (the thread stopped by the engine, or current in
 //!   the engine's callback; ptrace's per-access rule), one byte.
-//! - **Watchpoints** ([`utrace_set_watchpoint`], [`utrace_clear_watchpoint`]): perf
-//!   breakpoint events on the thread (`register_user_hw_breakpoint()`, exported; the glue
-//!   keeps the records). The handler runs in the thread's #DB, interrupts off, and calls
-//!   [`utrace_rust_watch_hit`], which queues the same item; it reports SIGTRAP with `si_code`
-//!   `TRAP_HWBKPT` and `si_addr` the watched address. Nobody wanting it: dropped (only
-//!   the engine asked for the trap). A detach (any context) has the glue's workqueue
-//!   unregister its engine's watchpoints ([`detached`]); unload unregisters the rest
-//!   ([`shutdown`]) before the handler's code goes.
+//! - **Watchpoints** ([`utrace_set_watchpoint`], [`utrace_clear_watchpoint`]): ptrace's
+//!   per-access rule at set time, as for a breakpoint; then perf breakpoint events on the
+//!   thread (`register_user_hw_breakpoint()`, exported; the glue keeps the records). The
+//!   handler runs in the thread's #DB, interrupts off, and calls [`utrace_rust_watch_hit`],
+//!   which records the hit with the record's engine and queues the same item; it reports
+//!   SIGTRAP with `si_code` `TRAP_HWBKPT` and `si_addr` the watched address to that engine
+//!   alone. If that engine does not want it (detached, or without the event), it is
+//!   dropped (only the engine asked for the trap). A detach (any context) has the glue's
+//!   workqueue unregister its engine's watchpoints ([`detached`]); unload stops the trap
+//!   path ([`close`]) and unregisters the rest ([`shutdown`]) before the handler's code
+//!   goes.
 
 use core::ffi::c_void;
 use kernel::bindings;
@@ -54,40 +57,76 @@ const TRAP_HWBKPT: c_int = 4;
 const PENDING_INT3: u32 = 1;
 const PENDING_WATCH: u32 = 2;
 
-/// Watchpoints registered and not yet cleared or dropped (a hint, so that a detach costs
-/// nothing when there are none).
-static WATCHES: Atomic<usize> = Atomic::new(0);
+/// Set by unload ([`close`]) once every engine is detached: the notifier and the watchpoint
+/// handler queue no more trap items.
+static CLOSING: Atomic<bool> = Atomic::new(false);
+
+/// Watch hits one run of the trap item may have to report: one #DB reports every debug
+/// register that matched (4 on x86), and the item runs before the thread is back in user
+/// mode, the only place where a watchpoint of utrace's fires (`exclude_kernel`).
+const WATCH_HITS: usize = 4;
+
+/// One watch hit: the watched address, and the engine the watchpoint is for ([`owner`]).
+struct WatchHit {
+    addr: Atomic<usize>,
+    owner: Atomic<usize>,
+}
+
+impl WatchHit {
+    const fn new() -> Self {
+        WatchHit {
+            addr: Atomic::new(0),
+            owner: Atomic::new(0),
+        }
+    }
+}
 
 /// What the trap item of one thread is to report (`UtraceTask::trap`). Only the thread
 /// itself touches it: the notifier and the watchpoint handler run in its user-mode traps,
 /// the item in its task_work.
 pub(crate) struct TrapState {
     pending: Atomic<u32>,
-    /// The address of the watchpoint that fired last.
-    watch_addr: Atomic<usize>,
+    /// How many of `hits` are recorded.
+    nhits: Atomic<usize>,
+    hits: [WatchHit; WATCH_HITS],
 }
 
 impl TrapState {
     pub(crate) const fn new() -> Self {
         TrapState {
             pending: Atomic::new(0),
-            watch_addr: Atomic::new(0),
+            nhits: Atomic::new(0),
+            hits: [const { WatchHit::new() }; WATCH_HITS],
         }
     }
 }
 
-/// Records `bit` for current and queues its trap item. False if current has no engine
-/// that wants a signal event, or the item could not be queued (past `exit_task_work()`).
-fn note(bit: u32, addr: usize) -> bool {
+/// Records `bit` (with `PENDING_WATCH`, the hit `watch`: address and owner) for current
+/// and queues its trap item. False if current has no engine that wants a signal event, or
+/// the item could not be queued (past `exit_task_work()`).
+fn note(bit: u32, watch: Option<(usize, usize)>) -> bool {
     let Some(ut) = UtraceTask::lookup(Task::current_raw()) else {
         return false;
     };
     if ut.events() & abi::EVENT_SIGNAL_ALL == 0 || ut.is_gone() {
         return false;
     }
+    // Unload has begun (no engine is left): the kernel handles the trap. Read inside the
+    // caller's RCU read section (the die chain's `rcu_read_lock()`, and interrupts are off):
+    // a call that read it clear has queued, and been counted in `PENDING`, before [`close`]
+    // returns.
+    if CLOSING.load(Relaxed) {
+        return false;
+    }
     let st = &ut.trap;
-    if bit == PENDING_WATCH {
-        st.watch_addr.store(addr, Relaxed);
+    let nhits = st.nhits.load(Relaxed);
+    if let Some((addr, owner)) = watch {
+        // More than `WATCH_HITS` cannot happen (see there); one more would be dropped.
+        if let Some(h) = st.hits.get(nhits) {
+            h.addr.store(addr, Relaxed);
+            h.owner.store(owner, Relaxed);
+            st.nhits.store(nhits + 1, Relaxed);
+        }
     }
     st.pending.store(st.pending.load(Relaxed) | bit, Relaxed);
     // Runs before the thread returns to user mode: it is between the trap and
@@ -101,6 +140,7 @@ fn note(bit: u32, addr: usize) -> bool {
     );
     if queued.is_err() {
         st.pending.store(st.pending.load(Relaxed) & !bit, Relaxed);
+        st.nhits.store(nhits, Relaxed);
         return false;
     }
     true
@@ -115,30 +155,40 @@ fn note(bit: u32, addr: usize) -> bool {
 /// `_regs` are current's user registers at the trap (unused: the item reads them).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn utrace_rust_int3(_regs: *mut bindings::pt_regs) -> bool {
-    note(PENDING_INT3, 0)
+    note(PENDING_INT3, None)
 }
 
 /// A watchpoint of utrace's fired in current (the glue's perf handler, in #DB, interrupts
-/// off); `addr` is the watched address.
+/// off); `addr` is the watched address, `owner` the engine it is for ([`owner`]).
 #[no_mangle]
-pub(crate) extern "C" fn utrace_rust_watch_hit(addr: c_ulong) {
-    note(PENDING_WATCH, addr);
+pub(crate) extern "C" fn utrace_rust_watch_hit(addr: c_ulong, owner: *const c_void) {
+    note(PENDING_WATCH, Some((addr, owner as usize)));
 }
 
 /// The trap item: reports what the traps recorded, in task context.
 fn run_trap(ut: Arc<UtraceTask>) {
-    let pending = ut.trap.pending.xchg(0, Full);
+    let st = &ut.trap;
+    let pending = st.pending.xchg(0, Full);
+    // Copied out first: no hit is recorded while the thread is in the kernel, but a report
+    // may park it, and the state is clean for the next return to user mode either way.
+    let mut hits = [(0usize, 0usize); WATCH_HITS];
+    let n = st.nhits.xchg(0, Relaxed).min(WATCH_HITS);
+    for (h, out) in st.hits[..n].iter().zip(hits.iter_mut()) {
+        *out = (h.addr.load(Relaxed), h.owner.load(Relaxed));
+    }
     if pending & PENDING_INT3 != 0 {
-        report(&ut, glue::trap_info(SI_KERNEL, 0), true);
+        report(&ut, glue::trap_info(SI_KERNEL, 0), signal::TrapFrom::Int3);
     }
     if pending & PENDING_WATCH != 0 {
-        let addr = ut.trap.watch_addr.load(Relaxed);
-        report(&ut, glue::trap_info(TRAP_HWBKPT, addr), false);
+        for &(addr, owner) in &hits[..n] {
+            let from = signal::TrapFrom::Watch(owner);
+            report(&ut, glue::trap_info(TRAP_HWBKPT, addr), from);
+        }
     }
 }
 
-fn report(ut: &Arc<UtraceTask>, info: glue::SigInfo, kernel: bool) {
-    if let Some(action) = signal::trap(ut, info, kernel) {
+fn report(ut: &Arc<UtraceTask>, info: glue::SigInfo, from: signal::TrapFrom) {
+    if let Some(action) = signal::trap(ut, info, from) {
         work::finish(ut, action, Site::SafePoint);
         signal::after_stop(ut);
     }
@@ -146,29 +196,38 @@ fn report(ut: &Arc<UtraceTask>, info: glue::SigInfo, kernel: bool) {
 
 /// `engine` was detached (`detach::mark_detached`, any context): its watchpoints go.
 pub(crate) fn detached(ut: &UtraceTask, engine: &Engine) {
-    // Pairs with the one in `utrace_set_watchpoint`: either that sees the engine detached,
-    // or this sees the count it raised.
+    // Pairs with the one in `utrace_set_watchpoint` (Dekker: each side stores, then reads
+    // the other's): either that sees the engine detached, or the glue's list check below
+    // sees the record it added. The glue looks at the list itself, not at a count: a count
+    // raised after the record is added can be read as 0 by a detach of another engine while
+    // records of this one are on the list, and a count shared by every engine can be taken
+    // down by the records of another.
     smp_mb(Full);
-    if WATCHES.load(Relaxed) == 0 {
-        return;
-    }
     // SAFETY: the task is alive (`ut` holds it); the glue marks records and schedules its
     // work, in any context.
-    let n = unsafe { glue::utrace_glue_watch_drop(ut.task_ptr(), owner(engine)) };
-    if n > 0 {
-        WATCHES.fetch_sub(n as usize, Relaxed);
-    }
+    unsafe { glue::utrace_glue_watch_drop(ut.task_ptr(), owner(engine)) };
+}
+
+/// Unload, after every engine was detached, before the task_work drain: no trap item is
+/// queued after this returns. The notifier's check of the events and its queueing are not
+/// atomic with the detach: a call that read an engine's events before `detach_all` could
+/// queue its `MustRun` item after the drain saw `PENDING` at zero, and the item would run
+/// freed module code (the die notifier is only unregistered later). Every call runs in an
+/// RCU read section (the die chain is an atomic notifier chain; interrupts are off too):
+/// after the grace period each has either seen `CLOSING` or finished queueing.
+pub(crate) fn close() {
+    CLOSING.store(true, Relaxed);
+    kernel::sync::rcu::synchronize_rcu();
 }
 
 /// Unload, after every engine was detached: unregisters every watchpoint left.
 pub(crate) fn shutdown() {
     // SAFETY: process context; no engine is left to set one.
     unsafe { glue::utrace_glue_watch_shutdown() };
-    WATCHES.store(0, Relaxed);
 }
 
-/// An engine's identity for the glue's watchpoint records.
-fn owner(engine: &Engine) -> *const c_void {
+/// An engine's identity for the glue's watchpoint records and their hits.
+pub(crate) fn owner(engine: &Engine) -> *const c_void {
     core::ptr::from_ref(engine).cast()
 }
 
@@ -303,13 +362,27 @@ pub(crate) unsafe extern "C" fn utrace_set_watchpoint(
     if !e.is_attached() || e.utrace().is_gone() {
         return ESRCH.to_errno();
     }
+    // ptrace's per-access rule, as `utrace_access_vm()` (so `utrace_set_breakpoint()`)
+    // applies it: a watch hit tells the engine what the thread's memory is doing, so a thread
+    // that made itself undumpable since the attach is closed to an engine whose tracer
+    // credentials lack CAP_SYS_PTRACE over it. Asked at set time only (a watchpoint already
+    // set stays, as its hits are reports, not accesses).
+    let cred = e
+        .tracer_cred()
+        .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
+    // SAFETY: `target` is valid (per the function's safety requirements); `cred` is null or
+    // the engine's credentials, which it keeps while `e` is held; process context.
+    if !unsafe { glue::utrace_glue_memory_access_allowed(target, cred) } {
+        return EPERM.to_errno();
+    }
     // SAFETY: `target` is valid (per the function's safety requirements); process context.
     let ret = unsafe { glue::utrace_glue_watch_set(target, owner(&e), addr, len, type_) };
     if ret != 0 {
         return ret;
     }
-    WATCHES.fetch_add(1, Full);
-    // A detach that ran meanwhile may have missed the new record (see `detached`).
+    // The record is on the list: pairs with the barrier in `detached`. A detach that ran
+    // meanwhile may have missed the new record; then this sees it.
+    smp_mb(Full);
     if !e.is_attached() {
         detached(e.utrace(), &e);
         return ESRCH.to_errno();
@@ -341,9 +414,5 @@ pub(crate) unsafe extern "C" fn utrace_clear_watchpoint(
         return ESRCH.to_errno();
     }
     // SAFETY: `target` is valid; process context.
-    let ret = unsafe { glue::utrace_glue_watch_clear(target, owner(&e), addr) };
-    if ret == 0 {
-        WATCHES.fetch_sub(1, Relaxed);
-    }
-    ret
+    unsafe { glue::utrace_glue_watch_clear(target, owner(&e), addr) }
 }

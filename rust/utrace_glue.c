@@ -1302,7 +1302,7 @@ static void utrace_watch_triggered(struct perf_event *bp, struct perf_sample_dat
 	/* Not ptrace_triggered(): virtual_dr6 stays clear, exc_debug_user() sends nothing. */
 	if (!w || READ_ONCE(w->dead) || w->task != current || !user_mode(regs))
 		return;
-	utrace_rust_watch_hit(w->addr);
+	utrace_rust_watch_hit(w->addr, w->owner);
 }
 
 static struct utrace_watch *utrace_watch_find(struct task_struct *task, const void *owner,
@@ -1389,6 +1389,12 @@ int utrace_glue_watch_clear(struct task_struct *task, const void *owner, unsigne
 /*
  * Marks every watchpoint of @owner on @task dead (any context: a detach) and has the
  * workqueue unregister them. Returns how many.
+ *
+ * The caller (rust/trap.rs, detached()) has marked the engine detached and issued a full
+ * barrier; utrace_set_watchpoint() adds its record, issues one, then checks the detach. So
+ * an empty list read here, without the lock, means that any set still racing sees the detach
+ * and drops its own record: a detach costs one load when no watchpoint exists. No counter:
+ * the list is what says whether @owner has records.
  */
 int utrace_glue_watch_drop(struct task_struct *task, const void *owner)
 {
@@ -1396,6 +1402,8 @@ int utrace_glue_watch_drop(struct task_struct *task, const void *owner)
 	unsigned long flags;
 	int n = 0;
 
+	if (list_empty(&utrace_watches))
+		return 0;
 	spin_lock_irqsave(&utrace_watch_lock, flags);
 	list_for_each_entry(w, &utrace_watches, node) {
 		if (w->task == task && w->owner == owner && !w->dead) {

@@ -126,7 +126,7 @@ int utrace_glue_die_notifier_register(void);
 
 /* Breakpoints and watchpoints (rust/trap.rs). */
 bool utrace_rust_int3(struct pt_regs *regs);
-void utrace_rust_watch_hit(unsigned long addr);
+void utrace_rust_watch_hit(unsigned long addr, const void *owner);
 unsigned long utrace_glue_trap_action(struct k_sigaction *ka);
 void utrace_glue_trap_info(struct kernel_siginfo *info, int code, unsigned long addr);
 int utrace_glue_force_trap(struct kernel_siginfo *info);

@@ -202,7 +202,11 @@ fn teardown(hooks: &hooks::Hooks) {
         let ut = unsafe { Arc::<task::UtraceTask>::from_raw(p.cast()) };
         crate::detach::detach_all(&ut);
     }
-    //    No engine is left: every watchpoint goes (its handler is this module's code).
+    //    No engine is left: no trap item is queued any more (a die notifier call that read
+    //    an engine's events before the detach has queued its item, counted, when this
+    //    returns: an RCU grace period), and every watchpoint goes (its handler is this
+    //    module's code).
+    trap::close();
     trap::shutdown();
     // 3. Task_work queued earlier points into this module. Items no engine needs any more
     //    are taken back out of the queues of threads that may never run them (stopped by

@@ -226,8 +226,9 @@ struct utrace_engine {
  *			(a signal utrace could not see in time): the signal action is ignored.
  *			A user int3 or a watchpoint hit comes here too, as the SIGTRAP taken
  *			over from the kernel (si_code SI_KERNEL with regs->ip after the int3;
- *			TRAP_HWBKPT with si_addr the watched address): IGN drops it, DELIVER
- *			forces it (see utrace_set_breakpoint(), utrace_set_watchpoint()).
+ *			TRAP_HWBKPT with si_addr the watched address, to the engine that set
+ *			the watchpoint only): IGN drops it, DELIVER forces it (see
+ *			utrace_set_breakpoint(), utrace_set_watchpoint()).
  *			@return_ka is NULL.
  * @report_clone:	the thread created @child (not yet run) with @clone_flags, the
  *			legacy clone() flags word: CLONE_* bits plus, unless CLONE_THREAD, the
@@ -682,6 +683,10 @@ int utrace_access_vm(struct task_struct *target, struct utrace_engine *engine,
  * see Documentation/api.md, "Breakpoints and watchpoints", for the hit, restore, rewind,
  * single-step and re-insert sequence.
  *
+ * A uprobe registered at @addr later (or during the call) adopts the int3 and takes its
+ * hits, and utrace_clear_breakpoint() then disables that uprobe in this process: see
+ * Documentation/api.md.
+ *
  * Return: 0; -EEXIST there is an int3 at @addr already (nothing written; a compiled-in
  * one, another engine's, or a uprobe's); the errors of utrace_access_vm() (-EIO unmapped).
  */
@@ -713,15 +718,19 @@ int utrace_clear_breakpoint(struct task_struct *target, struct utrace_engine *en
  * A hardware breakpoint of @target (a perf event, as ptrace's): an access by @target (not
  * by the kernel on its behalf, and not by other threads) is reported after the writing or
  * reading instruction (before the executed one) through report_signal() with SIGTRAP,
- * si_code TRAP_HWBKPT and si_addr @addr, to the engines with the SIGNAL* event of SIGTRAP's
- * disposition, as a trap taken over by utrace: DELIVER sends the SIGTRAP to the thread;
- * IGN (or nobody wanting it) drops it. The x86 debug registers are 4 per thread, shared
+ * si_code TRAP_HWBKPT and si_addr @addr, to @engine alone if it has the SIGNAL* event of
+ * SIGTRAP's disposition (the thread's other engines are not told), as a trap taken over by
+ * utrace: DELIVER sends the SIGTRAP to the thread (send_sig_info(): the init of a pid
+ * namespace without a SIGTRAP handler does not get it); IGN (or @engine no longer wanting
+ * it) drops it. The x86 debug registers are 4 per thread, shared
  * with ptrace, perf and other engines. The watchpoint stays until cleared, @engine detaches
  * (the reap, an exec that gained privilege, unload), and across exec otherwise (clear it in
  * report_exec). Process context; may sleep.
  *
  * Return: 0; -ENOSPC no debug register left; -EEXIST @engine has one at @addr; -EINVAL bad
- * @len, @type, alignment or address, or a caller that cannot sleep; -ESRCH @engine
+ * @len, @type, alignment or address, or a caller that cannot sleep; -EPERM ptrace's
+ * per-access rule, as in utrace_access_vm(), asked at set time (@target is no longer
+ * owner-dumpable and @engine's tracer lacks CAP_SYS_PTRACE over it); -ESRCH @engine
  * detached or @target exiting.
  */
 int utrace_set_watchpoint(struct task_struct *target, struct utrace_engine *engine,

@@ -1312,7 +1312,9 @@ impl<T: Engine> Attached<T> {
     /// [`SI_KERNEL`], the instruction pointer just after the `int3` ([`SignalReport::ip`],
     /// [`Breakpoint::hit_at`]).
     /// To go on past it: [`Attached::remove_breakpoint`], set the instruction pointer back to
-    /// [`Breakpoint::addr`], single-step, insert it again.
+    /// [`Breakpoint::addr`], single-step, insert it again. A uprobe registered at `addr`
+    /// later adopts the `int3` (and its hits), and the removal then disables that uprobe
+    /// in this process (`Documentation/api.md`): keep breakpoints off uprobes' addresses.
     pub fn insert_breakpoint(&self, addr: usize) -> Result<Breakpoint> {
         let mut orig = 0u8;
         // SAFETY: we hold references on the engine and the task; `orig` is a writable byte.
@@ -1343,11 +1345,13 @@ impl<T: Engine> Attached<T> {
     }
 
     /// `utrace_set_watchpoint()`: a hardware watchpoint of `len` bytes (1, 2, 4, 8; aligned)
-    /// at `addr`, reported to `report_signal` as SIGTRAP with `si_code` [`TRAP_HWBKPT`] and
-    /// [`SignalReport::addr`] `addr`. `ENOSPC` when the thread's 4 debug registers are
-    /// taken (shared with ptrace, perf and other engines), `EEXIST` if this engine has one
-    /// at `addr`, `EINVAL` for a bad length, alignment or address, `ESRCH` if detached. It
-    /// goes when cleared or when the engine detaches. May sleep.
+    /// at `addr`, reported to this engine's `report_signal` alone (not to the thread's other
+    /// engines) as SIGTRAP with `si_code` [`TRAP_HWBKPT`] and [`SignalReport::addr`]
+    /// `addr`. `ENOSPC` when the thread's 4 debug registers are taken (shared with ptrace,
+    /// perf and other engines), `EEXIST` if this engine has one at `addr`, `EINVAL` for a
+    /// bad length, alignment or address, `EPERM` under ptrace's per-access rule (as
+    /// [`Attached::read_memory`], asked at set time), `ESRCH` if detached. It goes when
+    /// cleared or when the engine detaches. May sleep.
     pub fn set_watchpoint(&self, addr: usize, len: u32, kind: WatchKind) -> Result {
         // SAFETY: we hold references on the engine and the task.
         to_result(unsafe {
