@@ -100,3 +100,29 @@ printf '%-52s %8s    %6s\n' "fork + _exit + waitpid" "us" "ratio"
 printf '%-52s %8s    %6s\n' "no module (best of first and last)" "$f_base" "1.00"
 printf '%-52s %8s    %6s\n' "utrace loaded, no engine" "$f_loaded" \
 	"$(awk "BEGIN { printf \"%.2f\", $f_loaded / $f_base }")"
+
+# Signal ping-pong (tests/bench/signal_bench.c): a SIGUSR1/SIGUSR2 round trip, the child's
+# SIGUSR1 intercepted by an engine that delivers it, or stopped by ptrace and passed on.
+P=/utrace/tests/signal_bench
+P_best() {
+	b=0
+	for i in 1 2 3; do
+		v=$($P "$1" | awk '{ print $2 }')
+		if [ "$v" -gt "$b" ]; then b=$v; fi
+	done
+	echo "$b"
+}
+p_none=$(P_best none)
+insmod /utrace/utrace.ko
+insmod /utrace/utrace_test_engine.ko
+p_utrace=$(P_best utrace)
+rmmod utrace_test_engine
+rmmod utrace
+p_ptrace=$(P_best ptrace)
+echo
+printf '%-52s %8s    %6s\n' "signal round trips per second (best of 3 x 2000)" "rt/s" "cost"
+printf '%-52s %8s    %6s\n' "untraced" "$p_none" "0"
+# cost: extra time per round trip over the untraced one, relative to ptrace's extra time.
+pcost() { awk "BEGIN { x = 1 / $1 - 1 / $p_none; p = 1 / $p_ptrace - 1 / $p_none; printf \"%.2f\", x / p }"; }
+printf '%-52s %8s    %6s\n' "engine intercepting and delivering the child's SIGUSR1" "$p_utrace" "$(pcost "$p_utrace")"
+printf '%-52s %8s    %6s\n' "ptrace: signal-delivery stop, PTRACE_CONT with it" "$p_ptrace" "1.00"

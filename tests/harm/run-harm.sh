@@ -67,6 +67,9 @@ insmod /utrace/utrace.ko || exit 1
 insmod /utrace/utrace_harm.ko || exit 1
 run_mode follow
 echo "# follow engines: $(tr '\n' ' ' </sys/kernel/debug/utrace_harm/stats)"
+# The follow engines intercept every signal (and deliver it unchanged): the comparison says
+# something about interception only if signals were intercepted, not only observed.
+intercepted=$(awk '$1 == "signal" { print $2 }' /sys/kernel/debug/utrace_harm/stats)
 run_mode stopall
 echo "# after stopall: $(tr '\n' ' ' </sys/kernel/debug/utrace_harm/stats)"
 rmmod utrace_harm
@@ -74,7 +77,7 @@ rmmod utrace
 
 n=$(grep -c '^[^#]' "$LIST")
 echo "TAP version 13"
-echo "1..$((n * 3))"
+echo "1..$((n * 3 + 1))"
 i=0
 while read -r name to args; do
 	case $name in ''|'#'*) continue ;; esac
@@ -109,3 +112,9 @@ while read -r name to args; do
 		fi
 	done
 done <"$LIST"
+i=$((i + 1))
+if [ "${intercepted:-0}" -gt 0 ]; then
+	echo "ok $i harm.follow.signals_intercepted # $intercepted signals intercepted and delivered"
+else
+	echo "not ok $i harm.follow.signals_intercepted # no signal was intercepted"
+fi

@@ -6,7 +6,9 @@
  * traced; the engine follows every clone (report_clone attaches the same kind of engine to
  * the child before it runs) and stays through exec.
  *
- *   follow               every event (QUIESCE first), every answer UTRACE_RESUME
+ *   follow               every event (QUIESCE first), every answer UTRACE_RESUME: every
+ *                        signal intercepted and delivered unchanged (stats: "signal" the
+ *                        intercepted ones, "signal_observed" those reported after the fact)
  *   stopall [MS]         the same, but every syscall entry answers UTRACE_STOP; a kernel
  *                        thread (the resumer) resumes it, after utrace_barrier() (and MS
  *                        milliseconds), with utrace_control(UTRACE_RESUME); the re-run
@@ -60,13 +62,13 @@ static struct dentry *harm_dir;
 
 enum {
 	ST_ATTACHED, ST_RELEASED, ST_QUIESCE, ST_CLONE, ST_EXEC, ST_EXIT, ST_DEATH, ST_REAP,
-	ST_ENTRY, ST_RESUMED, ST_EXIT_SYSCALL, ST_SIGNAL, ST_STOPS, ST_RESUMES, ST_REWRITES,
-	ST_ATTACH_FAILED, ST_N
+	ST_ENTRY, ST_RESUMED, ST_EXIT_SYSCALL, ST_SIGNAL, ST_SIGNAL_OBSERVED, ST_STOPS,
+	ST_RESUMES, ST_REWRITES, ST_ATTACH_FAILED, ST_N
 };
 static const char *const st_names[ST_N] = {
 	"attached", "released", "quiesce", "clone", "exec", "exit", "death", "reap",
-	"syscall_entry", "syscall_resumed", "syscall_exit", "signal", "stops", "resumes",
-	"rewrites", "attach_failed",
+	"syscall_entry", "syscall_resumed", "syscall_exit", "signal", "signal_observed", "stops",
+	"resumes", "rewrites", "attach_failed",
 };
 static atomic_long_t st[ST_N];
 
@@ -101,8 +103,15 @@ static u32 harm_signal(u32 action, struct utrace_engine *engine, struct pt_regs 
 		       struct kernel_siginfo *info, const struct k_sigaction *orig_ka,
 		       struct k_sigaction *return_ka)
 {
-	atomic_long_inc(&st[ST_SIGNAL]);
-	return UTRACE_RESUME;
+	/*
+	 * Every signal is let through as it is: UTRACE_SIGNAL_DELIVER (0) with the siginfo
+	 * untouched, for an intercepted one (before the kernel acts on it) as for an observed one.
+	 */
+	if (action & UTRACE_SIGNAL_OBSERVED)
+		atomic_long_inc(&st[ST_SIGNAL_OBSERVED]);
+	else
+		atomic_long_inc(&st[ST_SIGNAL]);
+	return UTRACE_RESUME | UTRACE_SIGNAL_DELIVER;
 }
 
 static u32 harm_clone(u32 action, struct utrace_engine *engine, unsigned long clone_flags,
