@@ -8,10 +8,10 @@
 // The whole ABI is mirrored, including what this version does not use yet.
 #![allow(dead_code)]
 
+use crate::atomic::Atomic;
 use core::ffi::c_void;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_long, c_ulong};
-use kernel::sync::atomic::Atomic;
 
 pub(crate) const EVENT_QUIESCE: usize = 1 << 0;
 pub(crate) const EVENT_REAP: usize = 1 << 1;

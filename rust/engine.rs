@@ -20,6 +20,7 @@
 //! attached reference for the reporter to drop after the callback returns), or the reporter
 //! sees the flag and makes no callback. This file holds every call into engine code.
 
+use crate::atomic::{Acquire, Atomic, AtomicType, Full, Relaxed, Release};
 use core::ffi::c_void;
 use kernel::alloc::Flags;
 use kernel::bindings;
@@ -28,7 +29,6 @@ use kernel::ffi::{c_int, c_long, c_ulong};
 use kernel::pr_warn_once;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use kernel::sync::atomic::{Acquire, Atomic, AtomicType, Full, Relaxed, Release};
 use kernel::sync::barrier::smp_mb;
 use kernel::sync::{Arc, ArcBorrow};
 

@@ -42,8 +42,8 @@
 //! syscall (the phantom exit was hidden already) and the re-run's entry; audit still sees
 //! two entries; syscall user dispatch reads its selector twice.
 
+use crate::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::bindings;
-use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::Arc;
 
 use crate::arch::UserRegs;

@@ -3,7 +3,7 @@
 //! The syscall-entry stop's per-task state (`UtraceTask::entry`): data and its rule only.
 //! The stop itself, top to bottom, is `entrystop.rs`.
 
-use kernel::sync::atomic::{Atomic, AtomicType, Relaxed};
+use crate::atomic::{Atomic, AtomicType, Relaxed};
 
 use crate::arch;
 

@@ -9,12 +9,12 @@
 //! the header with the kernel's recorded flags and fails the build on any difference, here
 //! or in the `utrace_rust_*` functions the glue calls.
 
+use crate::atomic::{Atomic, Full};
 use core::ffi::c_void;
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Full};
 use kernel::sync::barrier::smp_mb;
 use kernel::task::Task;
 

@@ -37,13 +37,13 @@
 //! deferred to the workqueue: a probe with nothing to report costs one table lookup
 //! meanwhile.
 
+use crate::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use core::ffi::{c_void, CStr};
 use core::fmt;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::{Arc, Mutex};
 
 use crate::abi;

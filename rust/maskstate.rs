@@ -3,10 +3,10 @@
 //! The syscall_work masks of one thread (`UtraceTask::entry_mask`): data and its rules
 //! only. When they are set and set back, and why that is sound, is `entrymask.rs`.
 
+use crate::atomic::{Acquire, Atomic};
 use core::cell::UnsafeCell;
 use core::ptr;
 use kernel::bindings;
-use kernel::sync::atomic::{Acquire, Atomic};
 use kernel::task::Task;
 
 use crate::arch;

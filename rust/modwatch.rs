@@ -18,9 +18,9 @@
 //! checks the module's state (`MODULE_STATE_GOING` is set before the exit function runs)
 //! before each callback and before a `release` it makes itself.
 
+use crate::atomic::{Atomic, Full, Release};
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Full, Release};
 use kernel::sync::Arc;
 
 use crate::glue;

@@ -17,8 +17,8 @@
 //!   is stopped at a signal report, and the decision that its resume applies, which
 //!   `utrace_set_signal()` may change from another thread meanwhile.
 
+use crate::atomic::{Atomic, Relaxed};
 use kernel::ffi::c_int;
-use kernel::sync::atomic::{Atomic, Relaxed};
 
 use crate::glue::SigInfo;
 

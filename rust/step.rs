@@ -36,11 +36,11 @@
 //! removes it when its step ends. Unload ([`shutdown`]) first makes every armed thread take
 //! its TF back, then the die notifier goes last ([`unregister`]).
 
+use crate::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use core::ffi::c_void;
 use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::barrier::smp_mb;
 use kernel::sync::Arc;
 use kernel::task::Task;

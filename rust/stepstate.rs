@@ -3,7 +3,7 @@
 //! The step state of one thread (`UtraceTask::step`): data and its rule only. Arming,
 //! ending and reporting a step is `step.rs`; its task_work item is `UtraceTask::step_work`.
 
-use kernel::sync::atomic::{Acquire, Atomic, AtomicType, Full};
+use crate::atomic::{Acquire, Atomic, AtomicType, Full};
 
 /// A thread's step state ([`StepState::state`]).
 #[derive(Clone, Copy, PartialEq, Eq)]

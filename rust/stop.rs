@@ -32,9 +32,9 @@
 //! happens instead (resume, detach, SIGKILL, exit, failure to queue the stop), the deferred
 //! wake-ups are delivered: never lost, never early.
 
+use crate::atomic::{Acquire, Release};
 use kernel::bindings;
 use kernel::pr_warn_once;
-use kernel::sync::atomic::{Acquire, Release};
 use kernel::task::Task;
 
 use crate::engine::Engine;

@@ -26,6 +26,7 @@
 //! valid as long as anyone can reach it), every engine list holds references on its engines,
 //! and queued task_work holds a reference on the `UtraceTask`.
 
+use crate::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use core::ffi::c_void;
 use core::ptr;
 use kernel::alloc::Flags;
@@ -33,7 +34,6 @@ use kernel::bindings;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
-use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::sync::barrier::smp_mb;
 use kernel::sync::{Arc, ArcBorrow, SpinLockIrq};
 use kernel::task::Task;

@@ -24,11 +24,11 @@
 //! This file depends on nothing in the crate but the glue: the concerns that queue work
 //! depend on it, never the other way.
 
+use crate::atomic::{Acquire, Atomic, Full, Release};
 use core::cell::UnsafeCell;
 use kernel::alloc::Flags;
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Acquire, Atomic, Full, Release};
 use kernel::sync::Arc;
 use kernel::task::Task;
 use kernel::types::Opaque;

@@ -9,7 +9,7 @@
 //! can act while a thread is inside the window: it then hits the race every time. Both are 0
 //! (no delay, one load per point) unless a test sets them; nothing else uses this.
 
-use kernel::sync::atomic::{Acquire, Atomic, Full, Relaxed, Release};
+use crate::atomic::{Acquire, Atomic, Full, Relaxed, Release};
 use kernel::time::{delay, Delta};
 
 /// A race window that a test can widen.

@@ -37,8 +37,8 @@
 //! table and debugfs last. Unload undoes it in the order that keeps every pointer valid:
 //! probes unregistered and waited for, queued task_work drained, per-task state freed.
 
+use crate::atomic::{Acquire, Relaxed};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Acquire, Relaxed};
 use kernel::sync::Arc;
 
 /// `pr_err!`, rate-limited (one shared budget, the kernel's default burst): for bad
@@ -55,6 +55,7 @@ mod abi;
 mod access;
 mod api;
 mod arch;
+mod atomic;
 mod debugfs;
 mod detach;
 mod engine;

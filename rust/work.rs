@@ -27,9 +27,9 @@
 //! ([`queue_report`]'s report clears `report_queued` when dropped, the step report ends
 //! the step session): no engine is left to report to or to stop for.
 
+use crate::atomic::{Full, Relaxed, Release};
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::sync::atomic::{Full, Relaxed, Release};
 use kernel::sync::Arc;
 
 use crate::abi;
