@@ -23,10 +23,10 @@
 //!   `get_signal()`, before it runs any user instruction: `UTRACE_STOP` there keeps it
 //!   stopped after SIGCONT while its siblings run.
 
+use crate::atomic::{Atomic, Full, Relaxed};
 use core::ffi::c_void;
 use kernel::bindings;
 use kernel::ffi::c_int;
-use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::sync::Arc;
 use kernel::task::Task;
 

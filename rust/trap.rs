@@ -29,11 +29,11 @@
 //!   path ([`close`]) and unregisters the rest ([`shutdown`]) before the handler's code
 //!   goes.
 
+use crate::atomic::{Atomic, Full, Relaxed};
 use core::ffi::c_void;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_ulong};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::sync::barrier::smp_mb;
 use kernel::sync::Arc;
 use kernel::task::Task;
