@@ -1180,6 +1180,9 @@ static long do_bpset(struct slot *s, int argc, char **argv)
 	ret = utrace_set_breakpoint(s->task, s->engine, addr, &orig);
 	if (ret)
 		return ret;
+	/* bpauto's byte is this one now: stop it if it handles another address. */
+	if (READ_ONCE(s->bp_auto) && READ_ONCE(s->bp_auto) != addr)
+		WRITE_ONCE(s->bp_auto, 0);
 	WRITE_ONCE(s->bp_orig, orig);
 	WRITE_ONCE(s->bp_addr, addr);
 	memset(&r, 0, sizeof(r));

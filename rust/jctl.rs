@@ -147,7 +147,7 @@ fn run(ut: Arc<UtraceTask>) {
 /// (`starting` runs before get_signal()'s last checks: an orphaned process group, an
 /// unkillable init): nothing to report, and the stop is no longer counted as reported.
 /// Killed or exiting (the item runs in exit_task_work()): nothing.
-fn report_owed(ut: &Arc<UtraceTask>) {
+pub(crate) fn report_owed(ut: &Arc<UtraceTask>) {
     let bits = ut.jctl.update(|b| {
         if b & (LATE | CONT) == LATE {
             b & !(LATE | REPORTED)
@@ -190,14 +190,20 @@ pub(crate) fn starting() {
             work::queue_signal(&ut);
             return;
         }
+        // A continue not reported yet (`CONT`: SIGCONT came, then this stop signal, before
+        // the thread ran its items; get_signal() goes back to its loop after a stop without
+        // running task_work): the engines have seen CLD_STOPPED and not the continue, so
+        // this stop is the same stop to them; its SIGCONT reports the continue.
         let old = ut.jctl.update(|b| {
-            if b & REPORTED != 0 {
+            if b & CONT != 0 {
+                (b & !CONT) | REPORTED
+            } else if b & REPORTED != 0 {
                 b
             } else {
                 b | REPORTED | LATE
             }
         });
-        if old & REPORTED == 0 {
+        if old & (REPORTED | CONT) == 0 {
             queue(&ut);
         }
     }

@@ -180,6 +180,11 @@ fn run_signal(ut: Arc<UtraceTask>) {
         queue_signal(&ut);
         return;
     }
+    // A continue owed is reported before the signals SIGCONT's wake-up lets it take, as the
+    // kernel notifies a continue before get_signal() dequeues (`jctl.rs`).
+    if ut.events() & abi::EVENT_JCTL != 0 {
+        crate::jctl::report_owed(&ut);
+    }
     if ut.events() & abi::EVENT_SIGNAL_ALL != 0 {
         for _ in 0..signal::MAX_ROUNDS {
             let Some(action) = signal::intercept(&ut) else {
