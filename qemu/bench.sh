@@ -59,14 +59,16 @@ row "ftrace raw_syscalls enabled and recording" "$r_frec"
 insmod /utrace/utrace.ko
 insmod /utrace/utrace_test_engine.ko
 S=/utrace/tests/stop_bench
-S_best() {
+# The best (highest) of three runs of a rate benchmark printing "MODE RATE": PROGRAM ARGS...
+rate_best() {
 	b=0
 	for i in 1 2 3; do
-		v=$($S "$1" $2 | awk '{ print $2 }')
+		v=$("$@" | awk '{ print $2 }')
 		if [ "$v" -gt "$b" ]; then b=$v; fi
 	done
 	echo "$b"
 }
+S_best() { rate_best $S "$@"; }
 for m in utrace kutrace ptrace seccomp; do
 	mode=$m; [ $m = kutrace ] && mode=utrace-kernel
 	eval "s_$m=\$(S_best $mode)"
@@ -104,14 +106,7 @@ printf '%-52s %8s    %6s\n' "utrace loaded, no engine" "$f_loaded" \
 # Signal ping-pong (tests/bench/signal_bench.c): a SIGUSR1/SIGUSR2 round trip, the child's
 # SIGUSR1 intercepted by an engine that delivers it, or stopped by ptrace and passed on.
 P=/utrace/tests/signal_bench
-P_best() {
-	b=0
-	for i in 1 2 3; do
-		v=$($P "$1" | awk '{ print $2 }')
-		if [ "$v" -gt "$b" ]; then b=$v; fi
-	done
-	echo "$b"
-}
+P_best() { rate_best $P "$1"; }
 p_none=$(P_best none)
 insmod /utrace/utrace.ko
 insmod /utrace/utrace_test_engine.ko
@@ -131,14 +126,7 @@ printf '%-52s %8s    %6s\n' "ptrace: signal-delivery stop, PTRACE_CONT with it" 
 # resumed past, by an engine in the kernel, by a tracer in user space through the test
 # engine, and by ptrace.
 K=/utrace/tests/bkpt_bench
-K_best() {
-	b=0
-	for i in 1 2 3; do
-		v=$($K "$1" | awk '{ print $2 }')
-		if [ "$v" -gt "$b" ]; then b=$v; fi
-	done
-	echo "$b"
-}
+K_best() { rate_best $K "$1"; }
 insmod /utrace/utrace.ko
 insmod /utrace/utrace_test_engine.ko
 k_kernel=$(K_best utrace-kernel)

@@ -163,25 +163,6 @@ static int scenario_hold(struct ut_tracee *t)
 	return 0;
 }
 
-/* Waits @seconds at most for @pid to end; kills it on timeout. Returns its status or -1. */
-static int wait_exit(pid_t pid, int seconds)
-{
-	int st;
-
-	for (int i = 0; i < seconds * 100; i++) {
-		pid_t r = waitpid(pid, &st, WNOHANG | __WALL);
-
-		if (r == pid && (WIFEXITED(st) || WIFSIGNALED(st)))
-			return st;
-		if (r < 0)
-			return -1;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, __WALL);
-	return -1;
-}
-
 /* Attaches slot 0 to @pid with signal events, stopping (and waking) at every SIGTRAP. */
 static int attach_stopping(pid_t pid)
 {
@@ -191,19 +172,12 @@ static int attach_stopping(pid_t pid)
 	return 0;
 }
 
-/* The last "trap" line of slot 0: its IP, address and si_code. Returns 0 or -1. */
+/* The last "trap" line of the C engine's slot 0: its IP, address and si_code. */
 static int last_trap(unsigned long *ip, unsigned long *addr, int *code)
 {
-	char *p, *last = NULL;
-
 	if (ut_log(logbuf, sizeof(logbuf)) <= 0)
 		return -1;
-	for (p = logbuf; (p = strstr(p, "trap 0 ")); p++)
-		last = p;
-	if (!last)
-		return -1;
-	last = strstr(last, " ip=");
-	return last && sscanf(last, " ip=0x%lx addr=0x%lx code=%d", ip, addr, code) == 3 ? 0 : -1;
+	return ut_last_trap(logbuf, ip, addr, code);
 }
 
 /* The number of slot 0's breakpoint hits handled by bpauto ("counts" file). */
@@ -233,7 +207,7 @@ TEST_F(bp, compiled_int3_reported_and_continued)
 	EXPECT_NE(NULL, strstr(logbuf, "sig=5 handler=dfl code=128"));
 	/* Resumed with the SIGTRAP dropped: it goes on after the int3. */
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	close(t.back);
@@ -247,7 +221,7 @@ TEST_F(bp, untraced_int3_gets_sigtrap)
 
 	ASSERT_EQ(0, ut_tracee_start(&t, scenario_int3_nocore));
 	ut_tracee_go(&t);
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(SIGTRAP, WTERMSIG(st));
 	close(t.back);
@@ -256,7 +230,7 @@ TEST_F(bp, untraced_int3_gets_sigtrap)
 	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
 	ASSERT_EQ(0, ut_cmd("events 0 %lx", (unsigned long)UTRACE_EVENT(EXIT)));
 	ut_tracee_go(&t);
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(SIGTRAP, WTERMSIG(st));
 	close(t.back);
@@ -273,7 +247,7 @@ TEST_F(bp, int3_delivered_kills)
 	ASSERT_EQ(0, ut_cmd("events 0 %lx", (unsigned long)UTRACE_EVENT_SIGNAL_ALL));
 	ASSERT_EQ(0, ut_cmd("traplog 0 1"));
 	ut_tracee_go(&t);
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFSIGNALED(st));
 	EXPECT_EQ(SIGTRAP, WTERMSIG(st));
 	ASSERT_GT(ut_log(logbuf, sizeof(logbuf)), 0);
@@ -326,7 +300,7 @@ TEST_F(bp, written_int3_stop_restore_step_reinsert)
 	EXPECT_EQ(loop_result(MANUAL_ROUNDS, 0), result);
 	/* The int3 is still there: take it out, let it exit. */
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	close(t.back);
@@ -368,7 +342,7 @@ static void auto_loop(struct __test_metadata *_metadata, long rounds, int uprobe
 	EXPECT_EQ(NULL, strstr(logbuf, "bperr"));
 	ASSERT_EQ(0, ut_cmd("bpauto 0 0"));
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	close(t.back);
@@ -481,7 +455,7 @@ TEST_F(bp, watchpoint_fires_on_write_only)
 	EXPECT_EQ(TRAP_HWBKPT, code);
 	EXPECT_EQ((unsigned long)&wvar, addr);
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	EXPECT_EQ(3, sh->value[V_PHASE]);
@@ -513,7 +487,7 @@ TEST_F(bp, watch_hit_reported_to_its_engine_only)
 	ASSERT_EQ(0, ut_cmd("wait_stop 0 2"));
 	EXPECT_EQ(1, sh->value[V_PHASE]);
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_RESUME));
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	ASSERT_GT(ut_log(logbuf, sizeof(logbuf)), 0);
@@ -567,7 +541,7 @@ TEST_F(bp, watchpoint_enospc_and_detach)
 				    UTRACE_WATCH_WRITE));
 	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_DETACH));
 	kill(t.pid, SIGKILL);
-	wait_exit(t.pid, 20);
+	ut_wait_exit(t.pid, 20);
 	close(t.back);
 }
 
@@ -610,7 +584,7 @@ TEST_F(bp, poke_refused_to_unprivileged_writer)
 	close(mfd);
 	EXPECT_EQ(NOP, byte);
 	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_DETACH));
-	st = wait_exit(t.pid, 20);
+	st = ut_wait_exit(t.pid, 20);
 	ASSERT_TRUE(WIFEXITED(st));
 	close(t.back);
 }

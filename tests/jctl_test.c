@@ -150,23 +150,6 @@ static int joiners_logged(const char *part, int n)
 	return logged_from(1, part, n);
 }
 
-/* Waits (10 s) for the parent's notification @want (WUNTRACED or WCONTINUED) of @pid. */
-static int parent_sees(pid_t pid, int want)
-{
-	for (int i = 0; i < 1000; i++) {
-		int st;
-		pid_t r = waitpid(pid, &st, WNOHANG | want);
-
-		if (r < 0)
-			return 0;
-		if (r == pid)
-			return want == WUNTRACED ? WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP :
-						   WIFCONTINUED(st);
-		usleep(10000);
-	}
-	return 0;
-}
-
 /* Whether counter @i stays put for 300 ms. */
 static int frozen(int i)
 {
@@ -180,7 +163,7 @@ static int frozen(int i)
 static void stop_all(struct __test_metadata *_metadata, pid_t pid)
 {
 	ASSERT_EQ(0, kill(pid, SIGSTOP));
-	ASSERT_TRUE(parent_sees(pid, WUNTRACED));
+	ASSERT_TRUE(ut_parent_sees(pid, WUNTRACED));
 	ASSERT_TRUE(joiners_logged(CLD_STOPPED_S, 1)) TH_LOG("log:\n%s", logbuf);
 	for (int i = 0; i < NTHREADS; i++)
 		EXPECT_TRUE(frozen(i));
@@ -196,7 +179,7 @@ TEST_F(jctl, stop_cont_reports_every_thread)
 	stop_all(_metadata, self->t.pid);
 	ASSERT_EQ(0, kill(self->t.pid, SIGCONT));
 	ASSERT_TRUE(all_logged(CLD_CONTINUED_S, 1)) TH_LOG("log:\n%s", logbuf);
-	ASSERT_TRUE(parent_sees(self->t.pid, WCONTINUED));
+	ASSERT_TRUE(ut_parent_sees(self->t.pid, WCONTINUED));
 	for (int i = 0; i < NTHREADS; i++) {
 		EXPECT_EQ(1, ut_count_containing(logbuf, i, CLD_STOPPED_S)) TH_LOG("log:\n%s", logbuf);
 		EXPECT_EQ(1, ut_count_containing(logbuf, i, "type=6 notify=6"))
@@ -286,7 +269,7 @@ TEST_F(jctl, stop_at_cld_stopped_delays_group_stop)
 	EXPECT_TRUE(frozen(1));
 	EXPECT_EQ(0, waitpid(self->t.pid, &st, WNOHANG | WUNTRACED));
 	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_RESUME));
-	ASSERT_TRUE(parent_sees(self->t.pid, WUNTRACED));
+	ASSERT_TRUE(ut_parent_sees(self->t.pid, WUNTRACED));
 	ASSERT_TRUE(joiners_logged(CLD_STOPPED_S, 1)) TH_LOG("log:\n%s", logbuf);
 	ASSERT_EQ(0, kill(self->t.pid, SIGCONT));
 	ASSERT_TRUE(all_logged(CLD_CONTINUED_S, 1)) TH_LOG("log:\n%s", logbuf);

@@ -342,16 +342,9 @@ long rt_bp_fn(long x);
 /* The last "trap" line of the Rust log: its IP, address and si_code. Returns 0 or -1. */
 static int last_rtrap(unsigned long *ip, unsigned long *addr, int *code)
 {
-	char *p, *last = NULL;
-
 	if (ut_rlog(logbuf, sizeof(logbuf)) <= 0)
 		return -1;
-	for (p = logbuf; (p = strstr(p, "trap 0 ")); p++)
-		last = p;
-	if (!last)
-		return -1;
-	last = strstr(last, " ip=");
-	return last && sscanf(last, " ip=0x%lx addr=0x%lx code=%d", ip, addr, code) == 3 ? 0 : -1;
+	return ut_last_trap(logbuf, ip, addr, code);
 }
 
 /* The 8 bytes at @addr of the stopped tracee, read by the Rust engine ("peek"). */
@@ -522,23 +515,6 @@ TEST_F(engines, rust_engine_watchpoint_write_reported_once)
 	munmap(rsh, sizeof(*rsh));
 }
 
-/* Whether the parent's waitpid(@want) sees @pid stopped (WUNTRACED) or continued (10 s). */
-static int parent_sees(pid_t pid, int want)
-{
-	for (int i = 0; i < 1000; i++) {
-		int st;
-		pid_t r = waitpid(pid, &st, WNOHANG | want);
-
-		if (r < 0)
-			return 0;
-		if (r == pid)
-			return want == WUNTRACED ? WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP :
-						   WIFCONTINUED(st);
-		usleep(10000);
-	}
-	return 0;
-}
-
 static int scenario_jctl(struct ut_tracee *t)
 {
 	rsh->progress = 1;
@@ -567,9 +543,9 @@ TEST_F(engines, rust_engine_jctl_stop_cont_logged)
 	ut_tracee_go(&t);
 	ASSERT_TRUE(ut_reaches(&rsh->progress, 1));
 	ASSERT_EQ(0, kill(t.pid, SIGSTOP));
-	ASSERT_TRUE(parent_sees(t.pid, WUNTRACED));
+	ASSERT_TRUE(ut_parent_sees(t.pid, WUNTRACED));
 	ASSERT_EQ(0, kill(t.pid, SIGCONT));
-	ASSERT_TRUE(parent_sees(t.pid, WCONTINUED));
+	ASSERT_TRUE(ut_parent_sees(t.pid, WCONTINUED));
 	rsh->value[0] = 1;
 	st = ut_tracee_wait(&t);
 	ASSERT_TRUE(WIFEXITED(st));

@@ -186,25 +186,6 @@ static int send_and_release(pid_t pid, int sig)
 	return 0;
 }
 
-/* Waits @seconds at most for @pid to end; kills it on timeout. Returns its status or -1. */
-static int wait_exit(pid_t pid, int seconds)
-{
-	int st;
-
-	for (int i = 0; i < seconds * 100; i++) {
-		pid_t r = waitpid(pid, &st, WNOHANG | __WALL);
-
-		if (r == pid && (WIFEXITED(st) || WIFSIGNALED(st)))
-			return st;
-		if (r < 0)
-			return -1;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, __WALL);
-	return -1;
-}
-
 /* Starts scenario_wait with slot 0 attached for @events and waits until it is ready. */
 static void start(struct __test_metadata *_metadata, struct ut_tracee *t, unsigned long events)
 {
@@ -247,7 +228,7 @@ static int finish(struct ut_tracee *t)
 	int st;
 
 	sh->value[V_GO] = 1;
-	st = wait_exit(t->pid, 20);
+	st = ut_wait_exit(t->pid, 20);
 	close(t->back);
 	return st;
 }
@@ -403,7 +384,7 @@ TEST_F(sig, sigkill_while_holding_kills)
 
 	start_held(_metadata, &t, SIGUSR1);
 	ASSERT_EQ(0, kill(t.pid, SIGKILL));
-	st = wait_exit(t.pid, 10);
+	st = ut_wait_exit(t.pid, 10);
 	close(t.back);
 	ASSERT_NE(-1, st);
 	ASSERT_TRUE(WIFSIGNALED(st));

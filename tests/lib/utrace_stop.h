@@ -188,4 +188,60 @@ static inline int ut_wait_blocked_in(pid_t tid, long nr)
 	return 0;
 }
 
+/* Waits @seconds at most for @pid to end; kills it on timeout. Returns its status or -1. */
+static inline int ut_wait_exit(pid_t pid, int seconds)
+{
+	int st;
+
+	for (int i = 0; i < seconds * 100; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG | __WALL);
+
+		if (r == pid && (WIFEXITED(st) || WIFSIGNALED(st)))
+			return st;
+		if (r < 0)
+			return -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, __WALL);
+	return -1;
+}
+
+/*
+ * Whether the parent's waitpid(@want) sees @pid stopped by SIGSTOP (WUNTRACED) or
+ * continued (WCONTINUED), within 10 s.
+ */
+static inline int ut_parent_sees(pid_t pid, int want)
+{
+	for (int i = 0; i < 1000; i++) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG | want);
+
+		if (r < 0)
+			return 0;
+		if (r == pid)
+			return want == WUNTRACED ? WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP :
+						   WIFCONTINUED(st);
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * The last "trap 0 ..." line of an engine's @log (both test engines write the same line):
+ * its IP, address and si_code. Returns 0 or -1.
+ */
+static inline int ut_last_trap(const char *log, unsigned long *ip, unsigned long *addr,
+			       int *code)
+{
+	const char *p, *last = NULL;
+
+	for (p = log; (p = strstr(p, "trap 0 ")); p++)
+		last = p;
+	if (!last)
+		return -1;
+	last = strstr(last, " ip=");
+	return last && sscanf(last, " ip=0x%lx addr=0x%lx code=%d", ip, addr, code) == 3 ? 0 : -1;
+}
+
 #endif /* _UTRACE_STOP_H */
