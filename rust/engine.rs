@@ -62,6 +62,9 @@ pub(crate) struct Engine {
     step: Atomic<i8>,
     /// The per-task state of the task attached to (kept after detach, for barrier).
     ut: Arc<UtraceTask>,
+    /// A number no other engine of this load of the module has, ever (64 bits never wrap):
+    /// the identity of its watchpoints (`trap::owner`), where an address could be reused.
+    id: u64,
     /// The credentials of the task that attached the engine (None: attached outside task
     /// context), as ptrace records its tracer's: an exec that gains privilege detaches the
     /// engine unless they hold `CAP_SYS_PTRACE` over the new credentials (`access.rs`).
@@ -141,6 +144,9 @@ unsafe impl AtomicType for AttachRef {
 /// Engines alive (memory not yet freed), for debugfs and leak tests.
 static LIVE: Atomic<usize> = Atomic::new(0);
 
+/// The next engine's [`Engine::id`].
+static NEXT_ID: Atomic<u64> = Atomic::new(1);
+
 pub(crate) fn live_count() -> usize {
     LIVE.load(Relaxed)
 }
@@ -182,6 +188,7 @@ impl Engine {
                 wants_stop: Atomic::new(false),
                 step: Atomic::new(0),
                 ut: ut.clone(),
+                id: NEXT_ID.fetch_add(1, Relaxed),
                 tracer_cred,
                 // SAFETY: only compares the address with the tracked modules' ranges.
                 module: unsafe { crate::glue::utrace_glue_module_of(ops.cast()) },
@@ -192,6 +199,11 @@ impl Engine {
         )?;
         LIVE.fetch_add(1, Relaxed);
         Ok(e)
+    }
+
+    /// This engine's number, unique for the module's lifetime.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// Turns one API reference into an `Arc`-owned raw pointer for the caller.

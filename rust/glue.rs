@@ -170,20 +170,17 @@ extern "C" {
     pub(crate) fn utrace_glue_force_trap(info: *mut bindings::kernel_siginfo) -> c_int;
     pub(crate) fn utrace_glue_watch_set(
         task: *mut bindings::task_struct,
-        owner: *const c_void,
+        owner: u64,
         addr: c_ulong,
         len: c_uint,
         type_: c_uint,
     ) -> c_int;
     pub(crate) fn utrace_glue_watch_clear(
         task: *mut bindings::task_struct,
-        owner: *const c_void,
+        owner: u64,
         addr: c_ulong,
     ) -> c_int;
-    pub(crate) fn utrace_glue_watch_drop(
-        task: *mut bindings::task_struct,
-        owner: *const c_void,
-    ) -> c_int;
+    pub(crate) fn utrace_glue_watch_drop(task: *mut bindings::task_struct, owner: u64) -> c_int;
     pub(crate) fn utrace_glue_watch_shutdown();
 
     /// Current has a seccomp mode (strict or filter).

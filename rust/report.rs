@@ -55,6 +55,26 @@ pub(crate) fn report(
     }
 }
 
+/// [`report`] in attach order without `report_quiesce`, to the engines `keep` accepts only
+/// (a watchpoint hit goes to the engine that set the watchpoint). The others are skipped
+/// before their callback starts, as engines without the event are: not called, no answer
+/// folded, and not seen "in a callback" by a concurrent detach or `utrace_barrier()`.
+/// Returns `None` if no engine was called.
+pub(crate) fn report_to(
+    ut: &UtraceTask,
+    event: usize,
+    keep: impl Fn(&Engine) -> bool,
+    mut call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
+) -> Option<Outcome> {
+    let list = ut.snapshot()?;
+    let mut called = false;
+    let out = report_list_from(&list, event, Pass::plain(0), keep, |e, a| {
+        called = true;
+        call(e, a)
+    });
+    called.then_some(out)
+}
+
 /// [`report`], for a snapshot the caller took (the hot paths, `UtraceTask::engines_wanting`).
 pub(crate) fn report_list(
     list: &EngineList,
@@ -76,7 +96,13 @@ pub(crate) fn report_list_flagged(
     flags: u32,
     call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
 ) -> Outcome {
-    report_list_from(list, event, order, quiesce, flags, 0, call)
+    let pass = Pass {
+        order,
+        quiesce,
+        flags,
+        bits: 0,
+    };
+    report_list_from(list, event, pass, |_| true, call)
 }
 
 /// [`report`] in attach order without `report_quiesce`, the first engine being passed the
@@ -88,7 +114,7 @@ pub(crate) fn report_from_bits(
     call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
 ) -> Outcome {
     match ut.snapshot() {
-        Some(list) => report_list_from(&list, event, Order::Attach, false, 0, bits, call),
+        Some(list) => report_list_from(&list, event, Pass::plain(bits), |_| true, call),
         None => Outcome {
             action: abi::RESUME,
             bits,
@@ -96,15 +122,40 @@ pub(crate) fn report_from_bits(
     }
 }
 
-fn report_list_from(
-    list: &EngineList,
-    event: usize,
+/// How a pass goes: engine order, `report_quiesce` first or not, the flags every engine's
+/// action has, the event-specific bits the first engine is passed.
+struct Pass {
     order: Order,
     quiesce: bool,
     flags: u32,
     bits: u32,
+}
+
+impl Pass {
+    /// Attach order, no `report_quiesce`, no flags.
+    fn plain(bits: u32) -> Pass {
+        Pass {
+            order: Order::Attach,
+            quiesce: false,
+            flags: 0,
+            bits,
+        }
+    }
+}
+
+fn report_list_from(
+    list: &EngineList,
+    event: usize,
+    pass: Pass,
+    keep: impl Fn(&Engine) -> bool,
     mut call: impl FnMut(&InCallback<'_>, u32) -> Option<u32>,
 ) -> Outcome {
+    let Pass {
+        order,
+        quiesce,
+        flags,
+        bits,
+    } = pass;
     let mut out = Outcome {
         action: abi::RESUME,
         bits,
@@ -123,7 +174,7 @@ fn report_list_from(
         }];
         // An engine already seen detached is skipped without publishing it in `reporting`:
         // a detacher that woke this thread from its stop must not see it "in a callback".
-        if e.events() & want == 0 || !e.is_attached() {
+        if e.events() & want == 0 || !e.is_attached() || !keep(e) {
             continue;
         }
         let Some(cb) = ut.start_callback(e) else {

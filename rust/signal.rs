@@ -30,7 +30,7 @@ use crate::engine::Engine;
 use crate::glue::{self, SigInfo};
 use crate::report::{self, Order};
 use crate::sigstate::{bit, HeldSignal};
-use crate::task::UtraceTask;
+use crate::task::{InCallback, UtraceTask};
 
 const SIGKILL: c_int = 9;
 const SIGSTOP: c_int = 19;
@@ -108,13 +108,7 @@ pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<u32> {
         // engines asked for a stop), holding nothing: `utrace_set_signal()` says `ENOENT`.
         if let Some(taken) = glue::signal_take(sig) {
             let info = if info == orig { taken } else { info };
-            ut.lock().held.0 = Some(HeldSignal {
-                orig: taken,
-                action,
-                info,
-                event,
-                forced: false,
-            });
+            hold(ut, taken, action, info, event, false);
         }
         return Some(abi::STOP);
     }
@@ -131,7 +125,7 @@ pub(crate) enum TrapFrom {
     /// A hit of a watchpoint set by the engine whose identity (`trap::owner`) this is:
     /// reported to that engine alone (another engine did not ask for it, and its DELIVER
     /// answer would force a SIGTRAP on the program for a watchpoint it never set).
-    Watch(usize),
+    Watch(u64),
 }
 
 /// A trap utrace took over from the kernel (`trap.rs`: a user `int3`, or a watchpoint hit,
@@ -153,41 +147,37 @@ pub(crate) fn trap(ut: &Arc<UtraceTask>, orig: SigInfo, from: TrapFrom) -> Optio
         }
         return None;
     };
-    let only = match from {
-        TrapFrom::Int3 => None,
-        TrapFrom::Watch(owner) => Some(owner),
-    };
-    let mut told = false;
     let mut info = orig;
-    let out = report::report(ut, event, Order::Attach, false, |e, a| {
-        // The other engines are skipped as engines without the callback are: no call, no
-        // answer folded (their `report_signal` is not called, their stop and step requests
-        // stay as they were).
-        if let Some(owner) = only {
-            if crate::trap::owner(e.engine()) as usize != owner {
-                return None;
-            }
-            told = true;
+    let call =
+        |e: &InCallback<'_>, a| e.report_signal(a, regs.as_ptr(), info.as_mut_ptr(), ka.as_ptr());
+    let out = match from {
+        TrapFrom::Int3 => report::report(ut, event, Order::Attach, false, call),
+        // A watchpoint hit goes to the engine that set it only. Not called (it detached
+        // meanwhile, or does not want this disposition's event): the hit is dropped.
+        TrapFrom::Watch(owner) => {
+            report::report_to(ut, event, |e| crate::trap::owner(e) == owner, call)?
         }
-        e.report_signal(a, regs.as_ptr(), info.as_mut_ptr(), ka.as_ptr())
-    });
-    if only.is_some() && !told {
-        // Its engine detached meanwhile, or does not want this disposition's event: dropped.
-        return None;
-    }
+    };
     let action = out.bits & abi::SIGNAL_MASK;
     if out.action == abi::STOP {
-        ut.lock().held.0 = Some(HeldSignal {
-            orig,
-            action,
-            info,
-            event,
-            forced: true,
-        });
+        hold(ut, orig, action, info, event, true);
         return Some(abi::STOP);
     }
     apply(ut, None, &orig, action, &info, event, true);
     Some(out.action)
+}
+
+/// Holds the signal `orig` (taken out of the queue, or a trap never queued: `forced`) with
+/// the engines' decision, for [`after_stop`] to apply once the stop they asked for ends;
+/// `utrace_set_signal()` may change the decision meanwhile.
+fn hold(ut: &UtraceTask, orig: SigInfo, action: u32, info: SigInfo, event: usize, forced: bool) {
+    ut.lock().held.0 = Some(HeldSignal {
+        orig,
+        action,
+        info,
+        event,
+        forced,
+    });
 }
 
 /// Forces the trap `info` on current (`glue::force_trap`) and approves it: not reported

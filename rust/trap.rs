@@ -30,7 +30,6 @@
 //!   goes.
 
 use crate::atomic::{Atomic, Full, Relaxed};
-use core::ffi::c_void;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_ulong};
 use kernel::prelude::*;
@@ -69,7 +68,7 @@ const WATCH_HITS: usize = 4;
 /// One watch hit: the watched address, and the engine the watchpoint is for ([`owner`]).
 struct WatchHit {
     addr: Atomic<usize>,
-    owner: Atomic<usize>,
+    owner: Atomic<u64>,
 }
 
 impl WatchHit {
@@ -104,7 +103,7 @@ impl TrapState {
 /// Records `bit` (with `PENDING_WATCH`, the hit `watch`: address and owner) for current
 /// and queues its trap item. False if current has no engine that wants a signal event, or
 /// the item could not be queued (past `exit_task_work()`).
-fn note(bit: u32, watch: Option<(usize, usize)>) -> bool {
+fn note(bit: u32, watch: Option<(usize, u64)>) -> bool {
     let Some(ut) = UtraceTask::lookup(Task::current_raw()) else {
         return false;
     };
@@ -161,8 +160,8 @@ pub(crate) unsafe extern "C" fn utrace_rust_int3(_regs: *mut bindings::pt_regs) 
 /// A watchpoint of utrace's fired in current (the glue's perf handler, in #DB, interrupts
 /// off); `addr` is the watched address, `owner` the engine it is for ([`owner`]).
 #[no_mangle]
-pub(crate) extern "C" fn utrace_rust_watch_hit(addr: c_ulong, owner: *const c_void) {
-    note(PENDING_WATCH, Some((addr, owner as usize)));
+pub(crate) extern "C" fn utrace_rust_watch_hit(addr: c_ulong, owner: u64) {
+    note(PENDING_WATCH, Some((addr, owner)));
 }
 
 /// The trap item: reports what the traps recorded, in task context.
@@ -171,7 +170,7 @@ fn run_trap(ut: Arc<UtraceTask>) {
     let pending = st.pending.xchg(0, Full);
     // Copied out first: no hit is recorded while the thread is in the kernel, but a report
     // may park it, and the state is clean for the next return to user mode either way.
-    let mut hits = [(0usize, 0usize); WATCH_HITS];
+    let mut hits = [(0usize, 0u64); WATCH_HITS];
     let n = st.nhits.xchg(0, Relaxed).min(WATCH_HITS);
     for (h, out) in st.hits[..n].iter().zip(hits.iter_mut()) {
         *out = (h.addr.load(Relaxed), h.owner.load(Relaxed));
@@ -226,9 +225,10 @@ pub(crate) fn shutdown() {
     unsafe { glue::utrace_glue_watch_shutdown() };
 }
 
-/// An engine's identity for the glue's watchpoint records and their hits.
-pub(crate) fn owner(engine: &Engine) -> *const c_void {
-    core::ptr::from_ref(engine).cast()
+/// An engine's identity for the glue's watchpoint records and their hits: its id, never
+/// reused (an address would be, by an engine allocated where a freed one was).
+pub(crate) fn owner(engine: &Engine) -> u64 {
+    engine.id()
 }
 
 /// One byte of the thread's memory, through `utrace_access_vm()` and its rules.

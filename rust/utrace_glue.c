@@ -1257,7 +1257,7 @@ struct utrace_watch {
 	struct list_head node;
 	struct perf_event *bp;
 	struct task_struct *task;	/* referenced */
-	const void *owner;		/* the engine: identity only */
+	u64 owner;			/* the engine's id: never reused */
 	unsigned long addr;
 	bool dead;
 };
@@ -1305,7 +1305,7 @@ static void utrace_watch_triggered(struct perf_event *bp, struct perf_sample_dat
 	utrace_rust_watch_hit(w->addr, w->owner);
 }
 
-static struct utrace_watch *utrace_watch_find(struct task_struct *task, const void *owner,
+static struct utrace_watch *utrace_watch_find(struct task_struct *task, u64 owner,
 					      unsigned long addr)
 {
 	struct utrace_watch *w;
@@ -1323,7 +1323,7 @@ static struct utrace_watch *utrace_watch_find(struct task_struct *task, const vo
  * (the thread's debug registers are taken: ptrace, perf, other engines), -EINVAL (what
  * hw_breakpoint refuses: alignment, length, a kernel address), -ENOMEM.
  */
-int utrace_glue_watch_set(struct task_struct *task, const void *owner, unsigned long addr,
+int utrace_glue_watch_set(struct task_struct *task, u64 owner, unsigned long addr,
 			  unsigned int len, unsigned int type)
 {
 	struct perf_event_attr attr;
@@ -1370,7 +1370,7 @@ int utrace_glue_watch_set(struct task_struct *task, const void *owner, unsigned 
 }
 
 /* Unregisters @owner's watchpoint at @addr on @task (process context): 0 or -ENOENT. */
-int utrace_glue_watch_clear(struct task_struct *task, const void *owner, unsigned long addr)
+int utrace_glue_watch_clear(struct task_struct *task, u64 owner, unsigned long addr)
 {
 	struct utrace_watch *w;
 
@@ -1396,7 +1396,7 @@ int utrace_glue_watch_clear(struct task_struct *task, const void *owner, unsigne
  * and drops its own record: a detach costs one load when no watchpoint exists. No counter:
  * the list is what says whether @owner has records.
  */
-int utrace_glue_watch_drop(struct task_struct *task, const void *owner)
+int utrace_glue_watch_drop(struct task_struct *task, u64 owner)
 {
 	struct utrace_watch *w;
 	unsigned long flags;

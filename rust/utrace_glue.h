@@ -126,14 +126,14 @@ int utrace_glue_die_notifier_register(void);
 
 /* Breakpoints and watchpoints (rust/trap.rs). */
 bool utrace_rust_int3(struct pt_regs *regs);
-void utrace_rust_watch_hit(unsigned long addr, const void *owner);
+void utrace_rust_watch_hit(unsigned long addr, u64 owner);
 unsigned long utrace_glue_trap_action(struct k_sigaction *ka);
 void utrace_glue_trap_info(struct kernel_siginfo *info, int code, unsigned long addr);
 int utrace_glue_force_trap(struct kernel_siginfo *info);
-int utrace_glue_watch_set(struct task_struct *task, const void *owner, unsigned long addr,
+int utrace_glue_watch_set(struct task_struct *task, u64 owner, unsigned long addr,
 			  unsigned int len, unsigned int type);
-int utrace_glue_watch_clear(struct task_struct *task, const void *owner, unsigned long addr);
-int utrace_glue_watch_drop(struct task_struct *task, const void *owner);
+int utrace_glue_watch_clear(struct task_struct *task, u64 owner, unsigned long addr);
+int utrace_glue_watch_drop(struct task_struct *task, u64 owner);
 void utrace_glue_watch_shutdown(void);
 void utrace_glue_die_notifier_unregister(void);
 int utrace_glue_copy_insn(unsigned long ip, u8 *buf, int len);
