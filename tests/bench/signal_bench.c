@@ -13,11 +13,14 @@
  *            signal-delivery stop, waitpid(), then PTRACE_CONT passing the signal, what a
  *            debugger that lets a signal through does.
  *
- * Only the child is traced in both traced modes, one report or stop per round trip.
+ * Only the child is traced in both traced modes, one report or stop per round trip. With
+ * "cpu0" as second argument both processes run on CPU 0 only: under TCG a wake-up of the
+ * other CPU costs far more than a signal, and drowns the differences between modes.
  * Prints "MODE ROUNDTRIPS_PER_SECOND". A benchmark, never a test: under TCG only the
  * ratio between modes in one run means anything.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,8 +92,18 @@ int main(int argc, char **argv)
 	int status;
 
 	if (!ptraced && !utraced && strcmp(mode, "none")) {
-		fprintf(stderr, "usage: signal_bench [none|utrace|ptrace]\n");
+		fprintf(stderr, "usage: signal_bench [none|utrace|ptrace] [cpu0]\n");
 		return 2;
+	}
+	if (argc > 2 && !strcmp(argv[2], "cpu0")) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		if (sched_setaffinity(0, sizeof(one), &one)) {
+			perror("signal_bench: sched_setaffinity");
+			return 1;
+		}
 	}
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
