@@ -497,7 +497,7 @@ impl Engine for Tracer {
         {
             let cur = kernel::current!();
             let ns = &*self.session.ns;
-            self.tid.store(utrace::tid_in(&cur, ns), Ordering::Relaxed);
+            self.tid.store(utrace::tid_in(cur, ns), Ordering::Relaxed);
             self.tgid.store(cur.tgid_nr_ns(Some(ns)), Ordering::Relaxed);
         }
         if self.hidden() {
@@ -728,7 +728,10 @@ impl Session {
         let task = utrace::task_by_tid(tid).ok_or(ESRCH)?;
         let (id, gen) = {
             let mut t = self.threads.lock();
-            if t.entries.iter().any(|e| e.handle.task().as_ptr() == task.as_ptr()) {
+            if t.entries
+                .iter()
+                .any(|e| e.handle.task().as_ptr() == task.as_ptr())
+            {
                 return Err(EEXIST);
             }
             t.next_id += 1;
@@ -746,7 +749,10 @@ impl Session {
         )?;
         {
             let mut t = self.threads.lock();
-            if t.entries.iter().any(|e| e.handle.task().as_ptr() == task.as_ptr()) {
+            if t.entries
+                .iter()
+                .any(|e| e.handle.task().as_ptr() == task.as_ptr())
+            {
                 drop(t);
                 drop(entry);
                 return Err(EEXIST);
@@ -872,7 +878,7 @@ impl Session {
                 g.refill();
                 let empty = g.ovf_len() == 0;
                 let free = if empty && g.ovf.capacity() > OVF_KEEP {
-                    Some(core::mem::replace(&mut g.ovf, KVec::new()))
+                    Some(core::mem::take(&mut g.ovf))
                 } else {
                     None
                 };
@@ -909,9 +915,10 @@ impl Session {
                         return Err(EAGAIN);
                     }
                     g.waiting += 1;
-                    let res = self
-                        .readable
-                        .wait_interruptible_timeout(&mut g, kernel::time::msecs_to_jiffies(SWEEP_MS));
+                    let res = self.readable.wait_interruptible_timeout(
+                        &mut g,
+                        kernel::time::msecs_to_jiffies(SWEEP_MS),
+                    );
                     g.waiting -= 1;
                     match res {
                         CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),

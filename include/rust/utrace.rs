@@ -1142,7 +1142,9 @@ pub fn task_by_tid(tid: i32) -> Option<ARef<Task>> {
 pub fn tid_in(task: &Task, ns: &PidNamespace) -> i32 {
     // SAFETY: `task` and `ns` are valid for the call; `__task_pid_nr_ns()` takes the RCU
     // read lock itself and copes with a task whose pid is gone.
-    unsafe { bindings::__task_pid_nr_ns(task.as_ptr(), bindings::pid_type_PIDTYPE_PID, ns.as_ptr()) }
+    unsafe {
+        bindings::__task_pid_nr_ns(task.as_ptr(), bindings::pid_type_PIDTYPE_PID, ns.as_ptr())
+    }
 }
 
 /// `ktime_get_ns()`: the monotonic clock in nanoseconds. Any context but NMI.
