@@ -215,6 +215,8 @@ const SWEEP_MS: u32 = 1000;
 const NR_EXECVE: i64 = 59;
 const NR_EXECVEAT: i64 = 322;
 const NR_RESTART_SYSCALL: i64 = 219;
+/// No syscall entry recorded.
+const NO_NR: i64 = i64::MIN;
 /// `-ERESTARTSYS`, `-ERESTARTNOINTR`, `-ERESTARTNOHAND`, `-ERESTART_RESTARTBLOCK`: a
 /// syscall exit with one of these is re-entered after the signal, unless a handler runs and
 /// the kernel turns it into `-EINTR`.
@@ -342,6 +344,10 @@ struct Tracer {
     in_syscall: AtomicBool,
     /// Parked (or about to park) for backpressure; cleared by the reader that resumes it.
     parked: AtomicBool,
+    /// The number of the syscall whose entry was recorded (`NO_NR`: none), for its exit
+    /// record: at the exit the registers may say otherwise (`rt_sigreturn` restores
+    /// `orig_ax` to -1, an abort makes it -1).
+    cur_nr: AtomicI64,
     last_nr: AtomicI64,
     last_ret: AtomicI64,
     /// What `report_exit` gave, in wait-status form, for the death record.
@@ -391,6 +397,7 @@ impl Tracer {
                 hidden: AtomicBool::new(flags & UTRACE_STRACE_F_UNTIL_EXEC != 0),
                 in_syscall: AtomicBool::new(in_syscall),
                 parked: AtomicBool::new(false),
+                cur_nr: AtomicI64::new(NO_NR),
                 last_nr: AtomicI64::new(-1),
                 last_ret: AtomicI64::new(0),
                 exit_code: AtomicI64::new(0),
@@ -448,6 +455,7 @@ impl Engine for Tracer {
             rec.flags = UTRACE_STRACE_RF_RESTARTED;
         }
         self.in_syscall.store(true, Ordering::Relaxed);
+        self.cur_nr.store(nr, Ordering::Relaxed);
         // Never a stop here (see the file doc): an overflowing entry parks at the exit.
         self.session.emit(rec, true, None);
         pass
@@ -458,7 +466,11 @@ impl Engine for Tracer {
             return Action::RESUME;
         }
         let mut rec = self.record(UTRACE_STRACE_REC_SYSCALL_EXIT);
-        rec.nr = regs.nr();
+        rec.nr = match self.cur_nr.swap(NO_NR, Ordering::Relaxed) {
+            // Attached in the middle of the syscall: what the registers say.
+            NO_NR => regs.nr(),
+            nr => nr,
+        };
         rec.ret = regs.ret();
         self.last_nr.store(rec.nr, Ordering::Relaxed);
         self.last_ret.store(rec.ret, Ordering::Relaxed);
@@ -606,7 +618,7 @@ impl Session {
     fn lose(&self) {
         self.q.lock().lost += 1;
         if utrace::printk_ratelimit() {
-            pr_warn!("utrace_strace: out of memory, a record was lost\n");
+            pr_warn!("out of memory, a record was lost\n");
         }
     }
 
@@ -678,7 +690,7 @@ impl Session {
 
     fn follow_failed(&self) {
         if utrace::printk_ratelimit() {
-            pr_warn!("utrace_strace: could not follow a new thread (out of memory)\n");
+            pr_warn!("could not follow a new thread (out of memory)\n");
         }
     }
 
@@ -721,7 +733,7 @@ impl Session {
     fn attach(self: &Arc<Self>, tid: i32, flags: u32) -> Result {
         if flags & !UTRACE_STRACE_F_ALL != 0 {
             if utrace::printk_ratelimit() {
-                pr_err!("utrace_strace: attach: unknown flags {:#x}\n", flags);
+                pr_err!("attach: unknown flags {:#x}\n", flags);
             }
             return Err(EINVAL);
         }

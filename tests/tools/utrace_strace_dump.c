@@ -4,10 +4,10 @@
  * the guest: prints the raw records, one per line. Not the utrace-strace command: a probe
  * of the kernel side.
  *
- *   utrace_strace_dump [-f] [-b NREC] [-c NREC] [-d MS] -- CMD [ARG...]
+ *   utrace_strace_dump [-f] [-q] [-b NREC] [-c NREC] [-d MS] -- CMD [ARG...]
  *	fork CMD, attach it (F_UNTIL_EXEC, and F_FOLLOW with -f) before it execs, print its
  *	records until end of file, then its wait status and the session's stats.
- *	-b: read NREC records per read() (default 64). -d: sleep MS ms before each read.
+ *	-q: count records, print none. -b: read NREC records per read() (default 64). -d: sleep MS ms before each read.
  *	-c: read NREC records only, then close the device while CMD may be parked, and
  *	report whether CMD finishes (it must).
  *   utrace_strace_dump -p TID [-U UID]
@@ -170,8 +170,8 @@ static pid_t paused_child(int dumpable)
 		exit(2);
 	c = fork();
 	if (!c) {
-		if (!dumpable)
-			prctl(PR_SET_DUMPABLE, 0);
+		/* After setresuid() from root the process is not dumpable: say. */
+		prctl(PR_SET_DUMPABLE, dumpable);
 		if (write(p[1], "x", 1) != 1)
 			_exit(1);
 		pause();
@@ -220,15 +220,16 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	unsigned flags = UTRACE_STRACE_F_UNTIL_EXEC;
-	int opt, nrec = 64, close_after = -1, delay_ms = 0, tid = 0, uid = -1;
+	int opt, quiet = 0, nrec = 64, close_after = -1, delay_ms = 0, tid = 0, uid = -1;
 	struct utrace_strace_record *buf;
 	int go[2], fd, e, status;
 	unsigned long long total = 0, expect_seq = 0;
 	pid_t c;
 
-	while ((opt = getopt(argc, argv, "fb:c:d:p:U:TX:")) != -1) {
+	while ((opt = getopt(argc, argv, "fqb:c:d:p:U:TX:")) != -1) {
 		switch (opt) {
 		case 'f': flags |= UTRACE_STRACE_F_FOLLOW; break;
+		case 'q': quiet = 1; break;
 		case 'b': nrec = atoi(optarg); break;
 		case 'c': close_after = atoi(optarg); break;
 		case 'd': delay_ms = atoi(optarg); break;
@@ -306,7 +307,7 @@ int main(int argc, char **argv)
 			if (buf[i].seq != expect_seq)
 				printf("SEQ GAP: expected %llu\n", expect_seq);
 			expect_seq = buf[i].seq + 1;
-			if (close_after < 0)
+			if (close_after < 0 && !quiet)
 				print_rec(&buf[i]);
 			total++;
 		}
