@@ -207,6 +207,8 @@ const OVF_MIN: usize = 16;
 const OVF_KEEP: usize = 256;
 /// Records copied out per lock round of a read.
 const BATCH: usize = 64;
+/// A reader that found a few records waits (a jiffy at most) for this many.
+const WAKE_MARK: usize = 256;
 /// How long a blocked reader waits before it checks for engines detached without a callback.
 const SWEEP_MS: u32 = 1000;
 
@@ -245,8 +247,13 @@ struct Queue {
     attached: u32,
     ever_attached: bool,
     detached_all: bool,
-    /// Readers sleeping in `read()`: a record wakes them only if there are some.
+    /// Readers sleeping in `read()` on an empty queue (any record wakes them), and readers
+    /// giving the producers a moment to queue `mark` records (a wake-up per batch, not per
+    /// record). `woken`: a wake-up is on its way (the next records need not send another).
     waiting: u32,
+    waiting_mark: u32,
+    mark: usize,
+    woken: bool,
     /// A thread may be parked for backpressure (see the file doc).
     parked_hint: bool,
 }
@@ -254,6 +261,20 @@ struct Queue {
 impl Queue {
     fn ovf_len(&self) -> usize {
         self.ovf.len() - self.ovf_head
+    }
+
+    /// Whether the record just queued must wake a reader (and note that it does).
+    fn wake_reader(&mut self) -> bool {
+        let wake = !self.woken
+            && (self.waiting > 0
+                || (self.waiting_mark > 0 && self.len + self.ovf_len() >= self.mark));
+        self.woken |= wake;
+        wake
+    }
+
+    /// Whether a reader sleeps (for an end of file: whatever `woken` says).
+    fn any_reader(&self) -> bool {
+        self.waiting + self.waiting_mark > 0
     }
 
     fn is_empty(&self) -> bool {
@@ -557,7 +578,7 @@ impl Session {
                 let i = (g.head + g.len) & RING_MASK;
                 g.ring[i] = rec;
                 g.len += 1;
-                break (false, g.waiting > 0);
+                break (false, g.wake_reader());
             }
             // The ring is full, or records wait in the overflow queue (they go first).
             if g.ovf.len() == g.ovf.capacity() && g.ovf_head > 0 {
@@ -604,7 +625,7 @@ impl Session {
                 g.parked_hint = true;
                 g.stops += 1;
             }
-            break (true, g.waiting > 0);
+            break (true, g.wake_reader());
         };
         drop(old);
         drop(spare);
@@ -713,7 +734,7 @@ impl Session {
         let wake = {
             let mut q = self.q.lock();
             q.attached = q.attached.saturating_sub(1);
-            q.attached == 0 && q.waiting > 0
+            q.attached == 0 && q.any_reader()
         };
         if wake {
             self.readable.notify_all();
@@ -799,7 +820,7 @@ impl Session {
         let wake = {
             let mut q = self.q.lock();
             q.detached_all = true;
-            q.waiting > 0
+            q.any_reader()
         };
         if wake {
             self.readable.notify_all();
@@ -916,16 +937,37 @@ impl Session {
         if max == 0 {
             return Err(EINVAL);
         }
+        // A reader woken by the first record of a burst waits once more, at most a jiffy, for
+        // up to `want` records: one wake-up per batch, not one per record.
+        let want = max.min(WAKE_MARK);
         loop {
             {
                 let mut g = self.q.lock();
-                while g.is_empty() {
+                let mut batched = false;
+                loop {
+                    let have = g.len + g.ovf_len();
+                    if have > 0 {
+                        if have >= want || batched || nonblock {
+                            break;
+                        }
+                        g.mark = want;
+                        g.woken = false;
+                        g.waiting_mark += 1;
+                        // A signal: return what is there.
+                        let _ = self
+                            .readable
+                            .wait_interruptible_timeout(&mut g, kernel::time::msecs_to_jiffies(1));
+                        g.waiting_mark -= 1;
+                        batched = true;
+                        continue;
+                    }
                     if g.eof() {
                         return Ok(0);
                     }
                     if nonblock {
                         return Err(EAGAIN);
                     }
+                    g.woken = false;
                     g.waiting += 1;
                     let res = self.readable.wait_interruptible_timeout(
                         &mut g,
@@ -1008,6 +1050,9 @@ impl MiscDevice for Session {
                     ever_attached: false,
                     detached_all: false,
                     waiting: 0,
+                    waiting_mark: 0,
+                    mark: 0,
+                    woken: false,
                     parked_hint: false,
                 }),
                 readable <- new_condvar!("utrace_strace::readable"),

@@ -38,7 +38,7 @@ echo "=== getppid loop, untraced and traced (ratios only: a debug kernel under T
 /utrace/tests/syscall_bench
 $T -q -b 4096 -- /utrace/tests/syscall_bench
 echo "=== close while parked"
-$T -b 1 -c 3000 -- dd if=/dev/zero of=/dev/null bs=1 count=100000
+$T -b 1 -c 1 -d 3000 -- dd if=/dev/zero of=/dev/null bs=1 count=100000
 echo "=== reader SIGKILLed while the tracee is parked"
 $T -b 1 -d 100000 -- dd if=/dev/zero of=/tmp/ddout bs=1 count=30000 >/dev/null &
 R=$!
