@@ -34,6 +34,14 @@ echo "=== backpressure: 1 record per read, lossless"
 $T -b 1 -- dd if=/dev/zero of=/dev/null bs=1 count=20000 2>/dev/null | grep -v "^seq=" 
 echo "=== backpressure: 7 records per read, follow, threads of a pipeline"
 $T -f -b 7 -- sh -c 'dd if=/dev/zero bs=1 count=5000 2>/dev/null | dd of=/dev/null bs=1 2>/dev/null' | grep -v "^seq=" | tail -5
+echo "=== privileged exec as uid 1000: the engine is detached (DETACHED, then end of file)"
+$T -U 1000 -- /utrace/tests/access_euid_setuid | grep -v "entry flags\|exit flags"
+echo "=== DETACH_ALL mid-run, -f pipeline: the tracees run on"
+$T -f -b 8 -D 500 -- sh -c 'dd if=/dev/zero bs=1 count=3000 2>/dev/null | dd of=/dev/null bs=1 2>/dev/null; echo pipeline-done' | grep -v "entry flags\|exit flags"
+echo "=== fork storm, -f, 3 records per read; two sessions at once"
+$T -f -q -b 3 -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true & done; wait' &
+$T -f -q -b 5 -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true & done; wait'
+wait
 echo "=== getppid loop, untraced and traced (ratios only: a debug kernel under TCG)"
 /utrace/tests/syscall_bench
 $T -q -b 4096 -- /utrace/tests/syscall_bench
