@@ -42,6 +42,11 @@ echo "=== fork storm, -f, 3 records per read; two sessions at once"
 $T -f -q -b 3 -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true & done; wait' &
 $T -f -q -b 5 -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true & done; wait'
 wait
+echo "=== threads: 8 x 500 getppid, exit 7; exit_group from a non-main thread; non-leader exec"
+W=/utrace/tests/utrace_strace_threads
+$T -f -b 3 -- $W 8 500 exit | grep -v "entry flags\|exit flags"
+$T -f -b 3 -- $W 8 500 group | grep -v "entry flags\|exit flags" | tail -12
+$T -f -b 3 -- $W 8 50 exec | grep -v "entry flags\|exit flags" | tail -14
 echo "=== getppid loop, untraced and traced (ratios only: a debug kernel under TCG)"
 /utrace/tests/syscall_bench
 $T -q -b 4096 -- /utrace/tests/syscall_bench
