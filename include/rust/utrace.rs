@@ -339,9 +339,10 @@ impl SignalReport<'_> {
         const _: () = assert!(core::mem::align_of::<bindings::kernel_siginfo>() >= 8);
         match &self.info {
             // SAFETY: the siginfo is at least 48 bytes and 8-byte aligned (asserted above),
-            // valid for the callback; any bits are a valid `[u64; 6]`, and the kernel's
-            // siginfo is zeroed before it is filled (`clear_siginfo()`), so no byte is
-            // uninitialised.
+            // valid for the callback; any bits are a valid `[u64; 6]`, and no byte (padding
+            // included) is uninitialised: utrace passes a byte copy (`glue::SigInfo`) of a
+            // siginfo the kernel zeroed before filling it (`clear_siginfo()`), or its own
+            // zeroed one.
             Some(i) => unsafe { core::ptr::from_ref(&**i).cast::<[u64; 6]>().read() },
             None => [0; 6],
         }
