@@ -264,6 +264,8 @@ struct Queue {
     woken: bool,
     /// A thread may be parked for backpressure (see the file doc).
     parked_hint: bool,
+    /// When a non-blocking reader last swept (`ktime_get_ns()`).
+    last_sweep: u64,
 }
 
 impl Queue {
@@ -982,6 +984,14 @@ impl Session {
                         return Ok(0);
                     }
                     if nonblock {
+                        // A non-blocking reader never sleeps into the sweep: at most once
+                        // a `SWEEP_MS` from here.
+                        let now = utrace::ktime_get_ns();
+                        if now.wrapping_sub(g.last_sweep) >= u64::from(SWEEP_MS) * 1_000_000 {
+                            g.last_sweep = now;
+                            drop(g);
+                            self.sweep();
+                        }
                         return Err(EAGAIN);
                     }
                     g.woken = false;
@@ -1070,6 +1080,7 @@ impl MiscDevice for Session {
                     waiting_mark: 0,
                     mark: 0,
                     woken: false,
+                    last_sweep: 0,
                     parked_hint: false,
                 }),
                 readable <- new_condvar!("utrace_strace::readable"),
