@@ -133,6 +133,12 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
+static void __noreturn try_help(void)
+{
+	fprintf(stderr, "Try '%s -h' for more information.\n", progname);
+	exit(1);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1424,8 +1430,7 @@ int main(int argc, char **argv)
 				break;
 			default:
 				error_msg("invalid option -- '%c'", *a);
-				usage(stderr);
-				return 1;
+				try_help();
 			}
 			switch (*a) {
 			case 'o':
@@ -1453,14 +1458,13 @@ int main(int argc, char **argv)
 	argc -= i;
 	if (!argc && !npids && !replay_file) {
 		error_msg("must have PROG [ARGS] or -p PID");
-		usage(stderr);
-		return 1;
+		try_help();
 	}
 	if (replay_file && (argc || npids))
 		die("--replay takes no command and no -p");
 
 	/* strace: -o FILE with a command implies -q. */
-	if (outfname && argc && !qflag)
+	if (outfname && (argc || replay_file) && !qflag)
 		qflag = 1;
 	if (followfork >= 2 && outfname)
 		output_separately = true;
