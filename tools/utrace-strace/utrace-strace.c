@@ -1003,7 +1003,14 @@ static void read_loop(int fd, bool is_device)
 		size_t used;
 
 		if (is_device && interrupted && !detaching) {
+			struct tcb *child = strace_child ? pid2tcb(strace_child) : NULL;
+
 			detaching = true;
+			/* strace's cleanup(): the command it started dies of the signal. */
+			if (child && child->live) {
+				kill(strace_child, SIGCONT);
+				kill(strace_child, interrupted);
+			}
 			if (ioctl(fd, UTRACE_STRACE_IOC_DETACH_ALL) < 0)
 				error_msg("ioctl(UTRACE_STRACE_IOC_DETACH_ALL): %s", strerror(errno));
 		}
@@ -1503,8 +1510,14 @@ int main(int argc, char **argv)
 		start_command(fd, argv);
 	}
 	read_loop(fd, true);
-	if (strace_child)
-		waitpid(strace_child, NULL, 0);
+	if (strace_child) {
+		int status;
+
+		/* Detached (a privileged exec): its exit status still is ours, as with strace. */
+		if (waitpid(strace_child, &status, 0) == strace_child && !child_done)
+			exit_code = WIFSIGNALED(status) ? 0x100 | WTERMSIG(status) :
+				    WEXITSTATUS(status);
+	}
 	close(fd);
 	terminate();
 }
