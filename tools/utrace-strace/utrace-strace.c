@@ -41,6 +41,7 @@ _Static_assert(sizeof(struct utrace_strace_record) == 96, "record layout");
 struct sysent {
 	const char *name;
 	int nargs;
+	const char *cls;	/* per argument, for the decoded output: see gen-syscall-table */
 };
 
 #include "syscallent.h"
@@ -361,6 +362,90 @@ static long sc_lookup(const char *name)
 	return -1;
 }
 
+/* strace 6.1's syscall classes for -e trace=%CLASS (its TRACE_* flags on x86_64). */
+static const struct {
+	const char *name;
+	const char *list;
+} trace_classes[] = {
+	{ "%process",
+	  "clone clone3 execve execveat exit exit_group fork kill pidfd_send_signal "
+	  "rt_sigqueueinfo rt_tgsigqueueinfo tgkill tkill vfork wait4 waitid"
+	},
+	{ "%signal",
+	  "io_uring_enter kill pause pidfd_send_signal rt_sigaction rt_sigpending "
+	  "rt_sigprocmask rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait "
+	  "rt_tgsigqueueinfo sigaltstack signalfd signalfd4 tgkill tkill"
+	},
+	{ "%network",
+	  "accept accept4 bind connect getpeername getpmsg getsockname getsockopt listen "
+	  "putpmsg recvfrom recvmmsg recvmsg sendfile sendmmsg sendmsg sendto setsockopt "
+	  "shutdown socket socketpair"
+	},
+	{ "%memory",
+	  "brk get_mempolicy io_destroy io_setup io_uring_register madvise mbind migrate_pages "
+	  "mincore mlock mlock2 mlockall mmap move_pages mprotect mremap msync munlock "
+	  "munlockall munmap pkey_mprotect remap_file_pages set_mempolicy "
+	  "set_mempolicy_home_node shmat shmdt"
+	},
+	{ "%file",
+	  "access acct chdir chmod chown chroot creat execve execveat faccessat faccessat2 "
+	  "fanotify_mark fchmodat fchownat fsconfig fspick futimesat getcwd getxattr "
+	  "inotify_add_watch lchown lgetxattr link linkat listxattr llistxattr lremovexattr "
+	  "lsetxattr lstat mkdir mkdirat mknod mknodat mount mount_setattr move_mount "
+	  "name_to_handle_at newfstatat open open_tree openat openat2 pivot_root quotactl "
+	  "readlink readlinkat removexattr rename renameat renameat2 rmdir setxattr stat "
+	  "statfs statx swapoff swapon symlink symlinkat truncate umount2 unlink unlinkat "
+	  "uselib utime utimensat utimes"
+	},
+	{ "%desc",
+	  "bpf close copy_file_range creat dup dup2 dup3 epoll_create epoll_create1 epoll_ctl "
+	  "epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2 execveat faccessat faccessat2 "
+	  "fadvise64 fallocate fanotify_init fanotify_mark fchdir fchmod fchmodat fchown "
+	  "fchownat fcntl fdatasync fgetxattr finit_module flistxattr flock fremovexattr "
+	  "fsconfig fsetxattr fsmount fsopen fspick fstat fstatfs fsync ftruncate futimesat "
+	  "getdents getdents64 inotify_add_watch inotify_init inotify_init1 inotify_rm_watch "
+	  "io_uring_enter io_uring_register io_uring_setup ioctl kexec_file_load "
+	  "landlock_add_rule landlock_create_ruleset landlock_restrict_self linkat lseek "
+	  "memfd_create memfd_secret mkdirat mknodat mmap mount_setattr move_mount "
+	  "mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedsend name_to_handle_at "
+	  "newfstatat open open_by_handle_at open_tree openat openat2 perf_event_open "
+	  "pidfd_getfd pidfd_open pidfd_send_signal pipe pipe2 poll ppoll pread64 preadv "
+	  "preadv2 process_madvise process_mrelease pselect6 pwrite64 pwritev pwritev2 "
+	  "quotactl_fd read readahead readlinkat readv renameat renameat2 select sendfile "
+	  "setns signalfd signalfd4 splice statx symlinkat sync_file_range syncfs tee "
+	  "timerfd_create timerfd_gettime timerfd_settime unlinkat userfaultfd utimensat "
+	  "vmsplice write writev"
+	},
+	{ "%ipc",
+	  "msgctl msgget msgrcv msgsnd semctl semget semop semtimedop shmat shmctl shmdt shmget"
+	},
+};
+
+/* Set (or clear) the syscalls of a class in trace_set; false if there is no such class. */
+static bool qualify_class(const char *name, bool on)
+{
+	for (long i = 0; i < ARRAY_SIZE(trace_classes); i++) {
+		const char *p = trace_classes[i].list;
+
+		if (strcmp(trace_classes[i].name, name))
+			continue;
+		while (*p) {
+			char one[64];
+			size_t len = strcspn(p, " ");
+			long nr;
+
+			snprintf(one, sizeof(one), "%.*s", (int)len, p);
+			nr = sc_lookup(one);
+			if (nr >= 0)
+				trace_set[nr] = on;
+			p += len;
+			p += strspn(p, " ");
+		}
+		return true;
+	}
+	return false;
+}
+
 static bool traced(long nr)
 {
 	if (!trace_set)
@@ -381,12 +466,55 @@ static bool rval_hex(long nr)
 	       !strcmp(n, "shmat");
 }
 
+/* One argument by its class (from its type in the kernel's prototype), without memory. */
+static void print_arg(struct tcb *tcp, char cls, uint64_t v)
+{
+	switch (cls) {
+	case 'd':
+		tprintf(tcp, "%d", (int)v);
+		break;
+	case 'D':
+		tprintf(tcp, "%" PRId64, (int64_t)v);
+		break;
+	case 'u':
+		tprintf(tcp, "%u", (unsigned int)v);
+		break;
+	case 'U':
+		tprintf(tcp, "%" PRIu64, v);
+		break;
+	case 'o':
+		tprintf(tcp, "%#03o", (unsigned int)v);
+		break;
+	case 'p':
+		if (v)
+			tprintf(tcp, "%#" PRIx64, v);
+		else
+			tprints(tcp, "NULL");
+		break;
+	case 'a':
+		if ((int)v == -100)
+			tprints(tcp, "AT_FDCWD");
+		else
+			tprintf(tcp, "%d", (int)v);
+		break;
+	default:
+		tprintf(tcp, "%#" PRIx64, v);
+	}
+}
+
 static void print_args(struct tcb *tcp)
 {
 	int n = sc_nargs(tcp->nr);
+	const char *cls = "";
 
-	for (int i = 0; i < n; i++)
-		tprintf(tcp, i ? ", %#" PRIx64 : "%#" PRIx64, tcp->args[i]);
+	if (!raw_args && tcp->nr >= 0 && tcp->nr < NSYSCALLS && sysent[tcp->nr].cls &&
+	    (int)strlen(sysent[tcp->nr].cls) == n)
+		cls = sysent[tcp->nr].cls;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			tprints(tcp, ", ");
+		print_arg(tcp, *cls ? cls[i] : 'x', tcp->args[i]);
+	}
 }
 
 static void print_syscall_resume(struct tcb *tcp)
@@ -1068,9 +1196,14 @@ static void qualify_trace(const char *spec)
 			trace_unknown = negate;
 			continue;
 		}
-		if (*tok == '%' || *tok == '/' || *tok == '?')
-			die("invalid system call '%s': classes and regular expressions are not supported",
-			    tok);
+		if (*tok == '%') {
+			if (!qualify_class(tok, !negate))
+				die("invalid system call '%s' (classes: %%process %%signal %%network %%memory %%file %%desc %%ipc)",
+				    tok);
+			continue;
+		}
+		if (*tok == '/' || *tok == '?')
+			die("invalid system call '%s': regular expressions are not supported", tok);
 		nr = sc_lookup(tok);
 		if (nr < 0)
 			die("invalid system call '%s'", tok);
