@@ -363,83 +363,92 @@ static long sc_lookup(const char *name)
 }
 
 /* strace 6.1's syscall classes for -e trace=%CLASS (its TRACE_* flags on x86_64). */
+static const char *const class_process[] = {
+	"clone", "clone3", "execve", "execveat", "exit", "exit_group", "fork", "kill",
+	"pidfd_send_signal", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "tgkill", "tkill",
+	"vfork", "wait4", "waitid", NULL
+};
+static const char *const class_signal[] = {
+	"io_uring_enter", "kill", "pause", "pidfd_send_signal", "rt_sigaction",
+	"rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend",
+	"rt_sigtimedwait", "rt_tgsigqueueinfo", "sigaltstack", "signalfd", "signalfd4",
+	"tgkill", "tkill", NULL
+};
+static const char *const class_network[] = {
+	"accept", "accept4", "bind", "connect", "getpeername", "getpmsg", "getsockname",
+	"getsockopt", "listen", "putpmsg", "recvfrom", "recvmmsg", "recvmsg", "sendfile",
+	"sendmmsg", "sendmsg", "sendto", "setsockopt", "shutdown", "socket", "socketpair", NULL
+};
+static const char *const class_memory[] = {
+	"brk", "get_mempolicy", "io_destroy", "io_setup", "io_uring_register", "madvise",
+	"mbind", "migrate_pages", "mincore", "mlock", "mlock2", "mlockall", "mmap",
+	"move_pages", "mprotect", "mremap", "msync", "munlock", "munlockall", "munmap",
+	"pkey_mprotect", "remap_file_pages", "set_mempolicy", "set_mempolicy_home_node",
+	"shmat", "shmdt", NULL
+};
+static const char *const class_file[] = {
+	"access", "acct", "chdir", "chmod", "chown", "chroot", "creat", "execve", "execveat",
+	"faccessat", "faccessat2", "fanotify_mark", "fchmodat", "fchownat", "fsconfig",
+	"fspick", "futimesat", "getcwd", "getxattr", "inotify_add_watch", "lchown",
+	"lgetxattr", "link", "linkat", "listxattr", "llistxattr", "lremovexattr", "lsetxattr",
+	"lstat", "mkdir", "mkdirat", "mknod", "mknodat", "mount", "mount_setattr",
+	"move_mount", "name_to_handle_at", "newfstatat", "open", "open_tree", "openat",
+	"openat2", "pivot_root", "quotactl", "readlink", "readlinkat", "removexattr", "rename",
+	"renameat", "renameat2", "rmdir", "setxattr", "stat", "statfs", "statx", "swapoff",
+	"swapon", "symlink", "symlinkat", "truncate", "umount2", "unlink", "unlinkat",
+	"uselib", "utime", "utimensat", "utimes", NULL
+};
+static const char *const class_desc[] = {
+	"bpf", "close", "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create",
+	"epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_pwait2", "epoll_wait", "eventfd",
+	"eventfd2", "execveat", "faccessat", "faccessat2", "fadvise64", "fallocate",
+	"fanotify_init", "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchown", "fchownat",
+	"fcntl", "fdatasync", "fgetxattr", "finit_module", "flistxattr", "flock",
+	"fremovexattr", "fsconfig", "fsetxattr", "fsmount", "fsopen", "fspick", "fstat",
+	"fstatfs", "fsync", "ftruncate", "futimesat", "getdents", "getdents64",
+	"inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch",
+	"io_uring_enter", "io_uring_register", "io_uring_setup", "ioctl", "kexec_file_load",
+	"landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self", "linkat",
+	"lseek", "memfd_create", "memfd_secret", "mkdirat", "mknodat", "mmap", "mount_setattr",
+	"move_mount", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive",
+	"mq_timedsend", "name_to_handle_at", "newfstatat", "open", "open_by_handle_at",
+	"open_tree", "openat", "openat2", "perf_event_open", "pidfd_getfd", "pidfd_open",
+	"pidfd_send_signal", "pipe", "pipe2", "poll", "ppoll", "pread64", "preadv", "preadv2",
+	"process_madvise", "process_mrelease", "pselect6", "pwrite64", "pwritev", "pwritev2",
+	"quotactl_fd", "read", "readahead", "readlinkat", "readv", "renameat", "renameat2",
+	"select", "sendfile", "setns", "signalfd", "signalfd4", "splice", "statx", "symlinkat",
+	"sync_file_range", "syncfs", "tee", "timerfd_create", "timerfd_gettime",
+	"timerfd_settime", "unlinkat", "userfaultfd", "utimensat", "vmsplice", "write",
+	"writev", NULL
+};
+static const char *const class_ipc[] = {
+	"msgctl", "msgget", "msgrcv", "msgsnd", "semctl", "semget", "semop", "semtimedop",
+	"shmat", "shmctl", "shmdt", "shmget", NULL
+};
 static const struct {
 	const char *name;
-	const char *list;
+	const char *const *list;
 } trace_classes[] = {
-	{ "%process",
-	  "clone clone3 execve execveat exit exit_group fork kill pidfd_send_signal "
-	  "rt_sigqueueinfo rt_tgsigqueueinfo tgkill tkill vfork wait4 waitid"
-	},
-	{ "%signal",
-	  "io_uring_enter kill pause pidfd_send_signal rt_sigaction rt_sigpending "
-	  "rt_sigprocmask rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait "
-	  "rt_tgsigqueueinfo sigaltstack signalfd signalfd4 tgkill tkill"
-	},
-	{ "%network",
-	  "accept accept4 bind connect getpeername getpmsg getsockname getsockopt listen "
-	  "putpmsg recvfrom recvmmsg recvmsg sendfile sendmmsg sendmsg sendto setsockopt "
-	  "shutdown socket socketpair"
-	},
-	{ "%memory",
-	  "brk get_mempolicy io_destroy io_setup io_uring_register madvise mbind migrate_pages "
-	  "mincore mlock mlock2 mlockall mmap move_pages mprotect mremap msync munlock "
-	  "munlockall munmap pkey_mprotect remap_file_pages set_mempolicy "
-	  "set_mempolicy_home_node shmat shmdt"
-	},
-	{ "%file",
-	  "access acct chdir chmod chown chroot creat execve execveat faccessat faccessat2 "
-	  "fanotify_mark fchmodat fchownat fsconfig fspick futimesat getcwd getxattr "
-	  "inotify_add_watch lchown lgetxattr link linkat listxattr llistxattr lremovexattr "
-	  "lsetxattr lstat mkdir mkdirat mknod mknodat mount mount_setattr move_mount "
-	  "name_to_handle_at newfstatat open open_tree openat openat2 pivot_root quotactl "
-	  "readlink readlinkat removexattr rename renameat renameat2 rmdir setxattr stat "
-	  "statfs statx swapoff swapon symlink symlinkat truncate umount2 unlink unlinkat "
-	  "uselib utime utimensat utimes"
-	},
-	{ "%desc",
-	  "bpf close copy_file_range creat dup dup2 dup3 epoll_create epoll_create1 epoll_ctl "
-	  "epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2 execveat faccessat faccessat2 "
-	  "fadvise64 fallocate fanotify_init fanotify_mark fchdir fchmod fchmodat fchown "
-	  "fchownat fcntl fdatasync fgetxattr finit_module flistxattr flock fremovexattr "
-	  "fsconfig fsetxattr fsmount fsopen fspick fstat fstatfs fsync ftruncate futimesat "
-	  "getdents getdents64 inotify_add_watch inotify_init inotify_init1 inotify_rm_watch "
-	  "io_uring_enter io_uring_register io_uring_setup ioctl kexec_file_load "
-	  "landlock_add_rule landlock_create_ruleset landlock_restrict_self linkat lseek "
-	  "memfd_create memfd_secret mkdirat mknodat mmap mount_setattr move_mount "
-	  "mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedsend name_to_handle_at "
-	  "newfstatat open open_by_handle_at open_tree openat openat2 perf_event_open "
-	  "pidfd_getfd pidfd_open pidfd_send_signal pipe pipe2 poll ppoll pread64 preadv "
-	  "preadv2 process_madvise process_mrelease pselect6 pwrite64 pwritev pwritev2 "
-	  "quotactl_fd read readahead readlinkat readv renameat renameat2 select sendfile "
-	  "setns signalfd signalfd4 splice statx symlinkat sync_file_range syncfs tee "
-	  "timerfd_create timerfd_gettime timerfd_settime unlinkat userfaultfd utimensat "
-	  "vmsplice write writev"
-	},
-	{ "%ipc",
-	  "msgctl msgget msgrcv msgsnd semctl semget semop semtimedop shmat shmctl shmdt shmget"
-	},
+	{ "%process", class_process },
+	{ "%signal", class_signal },
+	{ "%network", class_network },
+	{ "%memory", class_memory },
+	{ "%file", class_file },
+	{ "%desc", class_desc },
+	{ "%ipc", class_ipc },
 };
 
 /* Set (or clear) the syscalls of a class in trace_set; false if there is no such class. */
 static bool qualify_class(const char *name, bool on)
 {
 	for (long i = 0; i < ARRAY_SIZE(trace_classes); i++) {
-		const char *p = trace_classes[i].list;
-
 		if (strcmp(trace_classes[i].name, name))
 			continue;
-		while (*p) {
-			char one[64];
-			size_t len = strcspn(p, " ");
-			long nr;
+		for (const char *const *p = trace_classes[i].list; *p; p++) {
+			long nr = sc_lookup(*p);
 
-			snprintf(one, sizeof(one), "%.*s", (int)len, p);
-			nr = sc_lookup(one);
 			if (nr >= 0)
 				trace_set[nr] = on;
-			p += len;
-			p += strspn(p, " ");
 		}
 		return true;
 	}
@@ -1066,8 +1075,10 @@ static void handle_record(const struct utrace_strace_record *r)
 	    r->type != UTRACE_STRACE_REC_EXIT) {
 		/* A replayed stream starts with its threads attached; the first is the command. */
 		tcp = alloctcb(r->tid, r->tgid);
-		if (!strace_child)
+		if (!strace_child) {
 			strace_child = r->tid;
+			tcp->hide_log = true;
+		}
 	}
 	if (!tcp)
 		return;		/* not ours (or a record after its end): skip */
@@ -1365,7 +1376,11 @@ static void start_command(int fd, char **argv)
 		waitpid(pid, NULL, 0);
 		attach_error(pid, -err);
 	}
-	alloctcb(pid, pid);
+	/*
+	 * The engine hides what the child does before its execve (F_UNTIL_EXEC); like strace,
+	 * hide it again if that first exec fails, until the next one.
+	 */
+	alloctcb(pid, pid)->hide_log = true;
 	if (write(pipefd[1], &c, 1) != 1)
 		die("write: %s", strerror(errno));
 	close(pipefd[1]);
