@@ -81,6 +81,7 @@ struct tcb {
 	bool hide_log;		/* before the command's exec (strace's TCB_HIDE_LOG) */
 	bool check_exec;	/* the first exec: hide again if it fails */
 	bool exit_pending;	/* group leader dead, its +++ line waits for the group */
+	bool reprint;		/* print "<... NAME resumed>" even with -ff (strace's TCB_REPRINT) */
 	int exit_status;
 	long nr;
 	uint64_t args[6];
@@ -528,7 +529,8 @@ static void print_args(struct tcb *tcp)
 
 static void print_syscall_resume(struct tcb *tcp)
 {
-	if (!output_separately && printing_tcp != tcp) {
+	if ((!output_separately && printing_tcp != tcp) || tcp->reprint) {
+		tcp->reprint = false;
 		printleader(tcp);
 		tprintf(tcp, "<... %s resumed>", sc_name(tcp->nr));
 	}
@@ -1022,8 +1024,13 @@ static struct tcb *thread_exec(struct tcb *tcp, const struct utrace_strace_recor
 	if (!old)
 		return tcp;
 	/* tcp is the old leader's entry (now dead or pending): old takes its place. */
-	if (old->curcol != 0 && output_separately)
+	if (old->curcol != 0 && output_separately) {
 		fprintf(old->outf, " <pid changed to %d ...>\n", r->tid);
+	} else if (old->curcol != 0) {
+		fputs(" <unfinished ...>\n", old->outf);
+		old->curcol = 0;
+		printing_tcp = NULL;
+	}
 	if (tcp) {
 		f = old->outf;
 		old->outf = tcp->outf;
@@ -1048,8 +1055,7 @@ static struct tcb *thread_exec(struct tcb *tcp, const struct utrace_strace_recor
 		line_ended(old);
 	}
 	/* Its execve's exit is printed as resumed, as strace does (TCB_REPRINT). */
-	if (old->in_syscall && printing_tcp == old)
-		printing_tcp = NULL;
+	old->reprint = true;
 	return old;
 }
 
