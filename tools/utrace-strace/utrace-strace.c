@@ -1055,7 +1055,7 @@ static struct tcb *thread_exec(struct tcb *tcp, const struct utrace_strace_recor
 		line_ended(old);
 	}
 	/* Its execve's exit is printed as resumed, as strace does (TCB_REPRINT). */
-	old->reprint = true;
+	old->reprint = old->in_syscall;
 	return old;
 }
 
