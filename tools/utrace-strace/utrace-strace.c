@@ -75,7 +75,6 @@ struct tcb {
 	int tid;
 	int tgid;
 	bool live;		/* attached, not dead nor detached */
-	bool grabbed;		/* attached with -p (strace's TCB_ATTACHED) */
 	bool in_syscall;
 	bool filtered;		/* this syscall is not shown */
 	bool hide_log;		/* before the command's exec (strace's TCB_HIDE_LOG) */
@@ -99,6 +98,7 @@ static int nlive;		/* threads attached and not dead nor detached */
 static pid_t strace_child;
 static int exit_code;
 static bool child_done;
+static bool detaching;		/* DETACH_ALL asked */
 static volatile sig_atomic_t interrupted;	/* set by the signal handler */
 
 /* -c */
@@ -1009,7 +1009,8 @@ static void thread_detached(struct tcb *tcp)
 		tcp->live = false;
 		nlive--;
 	}
-	if (qflag < 1 && tcp->grabbed)
+	/* strace says it of every thread it detaches when interrupted (not of a setuid exec). */
+	if (qflag < 1 && detaching)
 		error_msg("Process %u detached", tcp->tid);
 	droptcb(tcp);
 }
@@ -1141,7 +1142,6 @@ static void read_loop(int fd, bool is_device)
 {
 	static unsigned char buf[REC_BATCH * sizeof(struct utrace_strace_record)];
 	size_t have = 0;
-	bool detaching = false;
 
 	for (;;) {
 		ssize_t n;
@@ -1284,7 +1284,7 @@ static void attach_pid(int fd, int pid)
 	if (err && err != -EEXIST)
 		attach_error(pid, -err);
 	if (!err) {
-		alloctcb(pid, pid)->grabbed = true;
+		alloctcb(pid, pid);
 		ntid++;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
@@ -1305,7 +1305,7 @@ static void attach_pid(int fd, int pid)
 				continue;
 			if (err)
 				attach_error(tid, -err);
-			alloctcb(tid, tgid)->grabbed = true;
+			alloctcb(tid, tgid);
 			ntid++;
 			found = true;
 		}
