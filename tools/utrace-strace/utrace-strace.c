@@ -1133,9 +1133,27 @@ static size_t handle_records(const unsigned char *buf, size_t len)
 	return off;
 }
 
+static int dev_fd = -1;
+
+/*
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE: detach everything here, not in the loop, so
+ * that a read() already blocked on idle tracees returns (0, once the queue is drained).
+ * Like strace's cleanup(), the command it started (still traced) dies of the signal.
+ */
 static void on_signal(int sig)
 {
+	int saved = errno;
+
+	if (interrupted)
+		return;
 	interrupted = sig;
+	if (strace_child && !child_done) {
+		kill(strace_child, SIGCONT);
+		kill(strace_child, sig);
+	}
+	if (dev_fd >= 0)
+		ioctl(dev_fd, UTRACE_STRACE_IOC_DETACH_ALL);
+	errno = saved;
 }
 
 static void read_loop(int fd, bool is_device)
@@ -1147,18 +1165,8 @@ static void read_loop(int fd, bool is_device)
 		ssize_t n;
 		size_t used;
 
-		if (is_device && interrupted && !detaching) {
-			struct tcb *child = strace_child ? pid2tcb(strace_child) : NULL;
-
+		if (is_device && interrupted)
 			detaching = true;
-			/* strace's cleanup(): the command it started dies of the signal. */
-			if (child && child->live) {
-				kill(strace_child, SIGCONT);
-				kill(strace_child, interrupted);
-			}
-			if (ioctl(fd, UTRACE_STRACE_IOC_DETACH_ALL) < 0)
-				error_msg("ioctl(UTRACE_STRACE_IOC_DETACH_ALL): %s", strerror(errno));
-		}
 		if (is_device && nlive == 0 && !detaching)
 			break;
 		n = read(fd, buf + have, sizeof(buf) - have);
@@ -1649,6 +1657,7 @@ int main(int argc, char **argv)
 	}
 
 	fd = open_device();
+	dev_fd = fd;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
