@@ -1089,6 +1089,7 @@ static void handle_record(const struct utrace_strace_record *r)
 	}
 	if (!tcp)
 		return;		/* not ours (or a record after its end): skip */
+	tcp->tgid = r->tgid;
 	switch (r->type) {
 	case UTRACE_STRACE_REC_SYSCALL_ENTRY:
 		syscall_entry(tcp, r);
