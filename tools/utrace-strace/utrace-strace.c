@@ -177,7 +177,7 @@ static struct tcb *pid2tcb(int tid)
 
 static FILE *open_output(const char *name)
 {
-	FILE *f = fopen(name, "w");
+	FILE *f = fopen(name, "we");	/* close-on-exec: the tracee must not inherit it */
 
 	if (!f)
 		die("Can't fopen '%s': %s", name, strerror(errno));
@@ -925,7 +925,8 @@ static void print_signal(struct tcb *tcp, const struct utrace_strace_record *r)
 {
 	int signo = si_s32(r, 0);
 
-	if (tcp->hide_log || cflag)
+	/* strace never sees SIGKILL delivered (nor a fatal signal the kernel turned into it). */
+	if (tcp->hide_log || cflag || r->nr == SIGKILL)
 		return;
 	printleader(tcp);
 	tprintf(tcp, "--- %s {", sprintsigname(r->nr));
@@ -1646,7 +1647,7 @@ int main(int argc, char **argv)
 		setvbuf(stderr, NULL, _IOFBF, 1 << 16);
 
 	if (replay_file) {
-		FILE *f = fopen(replay_file, "r");
+		FILE *f = fopen(replay_file, "re");
 
 		if (!f)
 			die("%s: %s", replay_file, strerror(errno));
