@@ -4,6 +4,7 @@
  * oracle). strace_work MODE [ARGS]:
  *   norandom CMD [ARGS]  exec CMD with ASLR off (personality ADDR_NO_RANDOMIZE), so that two
  *                        runs print the same addresses; the tracers run under it
+ *   asuser UID CMD [ARGS]  exec CMD with real, effective and saved uid and gid UID
  *   forkexec             fork, the child execs "true" (PATH), the parent waits
  *   threads              4 threads, each makes a few syscalls and returns
  *   exitgroup            exit_group(3) from a non-main thread while the others block
@@ -16,6 +17,7 @@
  *   segv                 a NULL write
  */
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,6 +85,17 @@ int main(int argc, char **argv)
 			perror("personality");
 		execvp(argv[2], argv + 2);
 		perror(argv[2]);
+		return 127;
+	}
+	if (!strcmp(m, "asuser") && argc > 3) {
+		uid_t uid = atoi(argv[2]);
+
+		if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)) {
+			perror("asuser");
+			return 127;
+		}
+		execvp(argv[3], argv + 3);
+		perror(argv[3]);
 		return 127;
 	}
 	if (!strcmp(m, "forkexec")) {
