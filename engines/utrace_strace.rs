@@ -207,6 +207,8 @@ const OVF_MIN: usize = 16;
 const OVF_KEEP: usize = 256;
 /// Records copied out per lock round of a read.
 const BATCH: usize = 64;
+/// A reader that found a few records waits (a jiffy at most) for this many.
+const WAKE_MARK: usize = 256;
 /// How long a blocked reader waits before it checks for engines detached without a callback.
 const SWEEP_MS: u32 = 1000;
 
@@ -215,6 +217,8 @@ const SWEEP_MS: u32 = 1000;
 const NR_EXECVE: i64 = 59;
 const NR_EXECVEAT: i64 = 322;
 const NR_RESTART_SYSCALL: i64 = 219;
+/// No syscall entry recorded.
+const NO_NR: i64 = i64::MIN;
 /// `-ERESTARTSYS`, `-ERESTARTNOINTR`, `-ERESTARTNOHAND`, `-ERESTART_RESTARTBLOCK`: a
 /// syscall exit with one of these is re-entered after the signal, unless a handler runs and
 /// the kernel turns it into `-EINTR`.
@@ -243,8 +247,13 @@ struct Queue {
     attached: u32,
     ever_attached: bool,
     detached_all: bool,
-    /// Readers sleeping in `read()`: a record wakes them only if there are some.
+    /// Readers sleeping in `read()` on an empty queue (any record wakes them), and readers
+    /// giving the producers a moment to queue `mark` records (a wake-up per batch, not per
+    /// record). `woken`: a wake-up is on its way (the next records need not send another).
     waiting: u32,
+    waiting_mark: u32,
+    mark: usize,
+    woken: bool,
     /// A thread may be parked for backpressure (see the file doc).
     parked_hint: bool,
 }
@@ -252,6 +261,20 @@ struct Queue {
 impl Queue {
     fn ovf_len(&self) -> usize {
         self.ovf.len() - self.ovf_head
+    }
+
+    /// Whether the record just queued must wake a reader (and note that it does).
+    fn wake_reader(&mut self) -> bool {
+        let wake = !self.woken
+            && (self.waiting > 0
+                || (self.waiting_mark > 0 && self.len + self.ovf_len() >= self.mark));
+        self.woken |= wake;
+        wake
+    }
+
+    /// Whether a reader sleeps (for an end of file: whatever `woken` says).
+    fn any_reader(&self) -> bool {
+        self.waiting + self.waiting_mark > 0
     }
 
     fn is_empty(&self) -> bool {
@@ -342,6 +365,10 @@ struct Tracer {
     in_syscall: AtomicBool,
     /// Parked (or about to park) for backpressure; cleared by the reader that resumes it.
     parked: AtomicBool,
+    /// The number of the syscall whose entry was recorded (`NO_NR`: none), for its exit
+    /// record: at the exit the registers may say otherwise (`rt_sigreturn` restores
+    /// `orig_ax` to -1, an abort makes it -1).
+    cur_nr: AtomicI64,
     last_nr: AtomicI64,
     last_ret: AtomicI64,
     /// What `report_exit` gave, in wait-status form, for the death record.
@@ -391,6 +418,7 @@ impl Tracer {
                 hidden: AtomicBool::new(flags & UTRACE_STRACE_F_UNTIL_EXEC != 0),
                 in_syscall: AtomicBool::new(in_syscall),
                 parked: AtomicBool::new(false),
+                cur_nr: AtomicI64::new(NO_NR),
                 last_nr: AtomicI64::new(-1),
                 last_ret: AtomicI64::new(0),
                 exit_code: AtomicI64::new(0),
@@ -448,6 +476,7 @@ impl Engine for Tracer {
             rec.flags = UTRACE_STRACE_RF_RESTARTED;
         }
         self.in_syscall.store(true, Ordering::Relaxed);
+        self.cur_nr.store(nr, Ordering::Relaxed);
         // Never a stop here (see the file doc): an overflowing entry parks at the exit.
         self.session.emit(rec, true, None);
         pass
@@ -458,7 +487,11 @@ impl Engine for Tracer {
             return Action::RESUME;
         }
         let mut rec = self.record(UTRACE_STRACE_REC_SYSCALL_EXIT);
-        rec.nr = regs.nr();
+        rec.nr = match self.cur_nr.swap(NO_NR, Ordering::Relaxed) {
+            // Attached in the middle of the syscall: what the registers say.
+            NO_NR => regs.nr(),
+            nr => nr,
+        };
         rec.ret = regs.ret();
         self.last_nr.store(rec.nr, Ordering::Relaxed);
         self.last_ret.store(rec.ret, Ordering::Relaxed);
@@ -545,7 +578,7 @@ impl Session {
                 let i = (g.head + g.len) & RING_MASK;
                 g.ring[i] = rec;
                 g.len += 1;
-                break (false, g.waiting > 0);
+                break (false, g.wake_reader());
             }
             // The ring is full, or records wait in the overflow queue (they go first).
             if g.ovf.len() == g.ovf.capacity() && g.ovf_head > 0 {
@@ -592,7 +625,7 @@ impl Session {
                 g.parked_hint = true;
                 g.stops += 1;
             }
-            break (true, g.waiting > 0);
+            break (true, g.wake_reader());
         };
         drop(old);
         drop(spare);
@@ -606,7 +639,7 @@ impl Session {
     fn lose(&self) {
         self.q.lock().lost += 1;
         if utrace::printk_ratelimit() {
-            pr_warn!("utrace_strace: out of memory, a record was lost\n");
+            pr_warn!("out of memory, a record was lost\n");
         }
     }
 
@@ -678,7 +711,7 @@ impl Session {
 
     fn follow_failed(&self) {
         if utrace::printk_ratelimit() {
-            pr_warn!("utrace_strace: could not follow a new thread (out of memory)\n");
+            pr_warn!("could not follow a new thread (out of memory)\n");
         }
     }
 
@@ -701,7 +734,7 @@ impl Session {
         let wake = {
             let mut q = self.q.lock();
             q.attached = q.attached.saturating_sub(1);
-            q.attached == 0 && q.waiting > 0
+            q.attached == 0 && q.any_reader()
         };
         if wake {
             self.readable.notify_all();
@@ -721,7 +754,7 @@ impl Session {
     fn attach(self: &Arc<Self>, tid: i32, flags: u32) -> Result {
         if flags & !UTRACE_STRACE_F_ALL != 0 {
             if utrace::printk_ratelimit() {
-                pr_err!("utrace_strace: attach: unknown flags {:#x}\n", flags);
+                pr_err!("attach: unknown flags {:#x}\n", flags);
             }
             return Err(EINVAL);
         }
@@ -787,7 +820,7 @@ impl Session {
         let wake = {
             let mut q = self.q.lock();
             q.detached_all = true;
-            q.waiting > 0
+            q.any_reader()
         };
         if wake {
             self.readable.notify_all();
@@ -904,16 +937,37 @@ impl Session {
         if max == 0 {
             return Err(EINVAL);
         }
+        // A reader woken by the first record of a burst waits once more, at most a jiffy, for
+        // up to `want` records: one wake-up per batch, not one per record.
+        let want = max.min(WAKE_MARK);
         loop {
             {
                 let mut g = self.q.lock();
-                while g.is_empty() {
+                let mut batched = false;
+                loop {
+                    let have = g.len + g.ovf_len();
+                    if have > 0 {
+                        if have >= want || batched || nonblock {
+                            break;
+                        }
+                        g.mark = want;
+                        g.woken = false;
+                        g.waiting_mark += 1;
+                        // A signal: return what is there.
+                        let _ = self
+                            .readable
+                            .wait_interruptible_timeout(&mut g, kernel::time::msecs_to_jiffies(1));
+                        g.waiting_mark -= 1;
+                        batched = true;
+                        continue;
+                    }
                     if g.eof() {
                         return Ok(0);
                     }
                     if nonblock {
                         return Err(EAGAIN);
                     }
+                    g.woken = false;
                     g.waiting += 1;
                     let res = self.readable.wait_interruptible_timeout(
                         &mut g,
@@ -996,6 +1050,9 @@ impl MiscDevice for Session {
                     ever_attached: false,
                     detached_all: false,
                     waiting: 0,
+                    waiting_mark: 0,
+                    mark: 0,
+                    woken: false,
                     parked_hint: false,
                 }),
                 readable <- new_condvar!("utrace_strace::readable"),

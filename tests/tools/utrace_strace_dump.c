@@ -4,14 +4,16 @@
  * the guest: prints the raw records, one per line. Not the utrace-strace command: a probe
  * of the kernel side.
  *
- *   utrace_strace_dump [-f] [-b NREC] [-c NREC] [-d MS] -- CMD [ARG...]
+ *   utrace_strace_dump [-f] [-q] [-b NREC] [-c NREC] [-d MS] -- CMD [ARG...]
  *	fork CMD, attach it (F_UNTIL_EXEC, and F_FOLLOW with -f) before it execs, print its
  *	records until end of file, then its wait status and the session's stats.
- *	-b: read NREC records per read() (default 64). -d: sleep MS ms before each read.
+ *	-q: count records, print none. -b: read NREC records per read() (default 64). -d: sleep MS ms before each read.
  *	-c: read NREC records only, then close the device while CMD may be parked, and
  *	report whether CMD finishes (it must).
  *   utrace_strace_dump -p TID [-U UID]
  *	attach TID (after dropping to UID), print the errno, exit.
+ *   utrace_strace_dump -X UID
+ *	the access rule, as UID: its own child yes, its own non-dumpable child and pid 1 no.
  *   utrace_strace_dump -T
  *	the error paths: EINVAL, EFAULT, ENOTTY, ESRCH, EEXIST, EAGAIN; prints "selftest ok".
  */
@@ -156,6 +158,57 @@ static int selftest(void)
 	return 0;
 }
 
+#include <sys/prctl.h>
+
+static pid_t paused_child(int dumpable)
+{
+	int p[2];
+	pid_t c;
+	char x;
+
+	if (pipe(p))
+		exit(2);
+	c = fork();
+	if (!c) {
+		/* After setresuid() from root the process is not dumpable: say. */
+		prctl(PR_SET_DUMPABLE, dumpable);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	if (read(p[0], &x, 1) != 1)
+		exit(2);
+	close(p[0]);
+	close(p[1]);
+	return c;
+}
+
+static int access_checks(int uid)
+{
+	pid_t a, b;
+	int fd, ea, eb, e1;
+
+	if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)) {
+		perror("setresuid");
+		return 2;
+	}
+	fd = open_dev();
+	a = paused_child(1);
+	b = paused_child(0);
+	ea = attach(fd, a, 0);
+	eb = attach(fd, b, 0);
+	e1 = attach(fd, 1, 0);
+	printf("access as uid %d: own child %s, own non-dumpable child %s, pid 1 %s\n", uid,
+	       ea ? strerror(ea) : "ok", eb ? strerror(eb) : "ok", e1 ? strerror(e1) : "ok");
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	close(fd);
+	return !(ea == 0 && eb == EPERM && e1 == EPERM);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -167,21 +220,23 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	unsigned flags = UTRACE_STRACE_F_UNTIL_EXEC;
-	int opt, nrec = 64, close_after = -1, delay_ms = 0, tid = 0, uid = -1;
+	int opt, quiet = 0, nrec = 64, close_after = -1, delay_ms = 0, tid = 0, uid = -1;
 	struct utrace_strace_record *buf;
 	int go[2], fd, e, status;
 	unsigned long long total = 0, expect_seq = 0;
 	pid_t c;
 
-	while ((opt = getopt(argc, argv, "fb:c:d:p:U:T")) != -1) {
+	while ((opt = getopt(argc, argv, "fqb:c:d:p:U:TX:")) != -1) {
 		switch (opt) {
 		case 'f': flags |= UTRACE_STRACE_F_FOLLOW; break;
+		case 'q': quiet = 1; break;
 		case 'b': nrec = atoi(optarg); break;
 		case 'c': close_after = atoi(optarg); break;
 		case 'd': delay_ms = atoi(optarg); break;
 		case 'p': tid = atoi(optarg); break;
 		case 'U': uid = atoi(optarg); break;
 		case 'T': return selftest();
+		case 'X': return access_checks(atoi(optarg));
 		default: return 2;
 		}
 	}
@@ -252,7 +307,7 @@ int main(int argc, char **argv)
 			if (buf[i].seq != expect_seq)
 				printf("SEQ GAP: expected %llu\n", expect_seq);
 			expect_seq = buf[i].seq + 1;
-			if (close_after < 0)
+			if (close_after < 0 && !quiet)
 				print_rec(&buf[i]);
 			total++;
 		}
