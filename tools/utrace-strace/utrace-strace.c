@@ -610,8 +610,8 @@ static void count_syscall(struct tcb *tcp, const struct utrace_strace_record *r)
 {
 	struct call_counts *cc;
 
-	if (tcp->nr < 0 || tcp->nr >= NSYSCALLS)
-		return;
+	if (tcp->nr < 0 || tcp->nr >= NSYSCALLS || !sysent[tcp->nr].name)
+		return;		/* strace -c counts only the calls it has a name for */
 	if (!counts) {
 		counts = calloc(NSYSCALLS, sizeof(*counts));
 		if (!counts)
