@@ -1683,6 +1683,14 @@ int main(int argc, char **argv)
 			exit_code = WIFSIGNALED(status) ? 0x100 | WTERMSIG(status) :
 				    WEXITSTATUS(status);
 	}
+	{
+		struct utrace_strace_stats st;
+
+		/* Lossless, but an allocation failure loses a record: say so. */
+		if (ioctl(fd, UTRACE_STRACE_IOC_STATS, &st) == 0 && st.lost_records)
+			error_msg("%llu records lost (allocation failures): the trace is incomplete",
+				  (unsigned long long)st.lost_records);
+	}
 	close(fd);
 	terminate();
 }
