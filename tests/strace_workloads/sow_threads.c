@@ -14,15 +14,17 @@
 
 #define NTHREADS 3
 
-static int tpipe[NTHREADS][2];
+static int tpipe[NTHREADS][2], gopipe[NTHREADS][2];
 
 static void *thread_main(void *arg)
 {
 	long i = (long)arg;
 	char msg[] = "thread N\n";
 	pid_t tid = syscall(SYS_gettid);
+	char go;
 
-	if (write(tpipe[i][1], &tid, sizeof(tid)) != sizeof(tid))
+	if (write(tpipe[i][1], &tid, sizeof(tid)) != sizeof(tid) ||
+	    read(gopipe[i][0], &go, 1) != 1)
 		syscall(SYS_exit_group, 90);
 	msg[7] = '0' + i;
 	for (int k = 0; k <= i; k++) {
@@ -40,7 +42,7 @@ int main(void)
 	pid_t tid[NTHREADS];
 
 	for (long i = 0; i < NTHREADS; i++)
-		if (pipe(tpipe[i]))
+		if (pipe(tpipe[i]) || pipe(gopipe[i]))
 			return 2;
 	for (long i = 0; i < NTHREADS; i++)
 		if (pthread_create(&t[i], NULL, thread_main, (void *)i))
@@ -51,7 +53,7 @@ int main(void)
 		if (read(tpipe[i][0], &tid[i], sizeof(tid[i])) != sizeof(tid[i]))
 			return 4;
 		p.fd = syscall(SYS_pidfd_open, tid[i], O_EXCL /* PIDFD_THREAD */);
-		if (p.fd < 0 || poll(&p, 1, -1) != 1)
+		if (p.fd < 0 || write(gopipe[i][1], "g", 1) != 1 || poll(&p, 1, -1) != 1)
 			return 5;
 	}
 	if (write(1, "main done\n", 10) != 10)
