@@ -38,11 +38,14 @@ use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::cred::Credential;
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
+use kernel::fs::Kiocb;
+use kernel::miscdevice::{MiscDevice, MiscDeviceOptions};
+use kernel::pid_namespace::PidNamespace;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, ArcBorrow, LockClassKey};
 use kernel::task::Task;
-use kernel::types::Opaque;
+use kernel::types::{ForeignOwnable, Opaque};
 
 /// The constants of `include/linux/utrace.h`, under their C names (`UTRACE_EVENT_X` is
 /// `UTRACE_EVENT(X)`). `scripts/check-abi` compares each with the header at every build.
@@ -197,6 +200,18 @@ impl Action {
     pub fn signal_observed(self) -> bool {
         self.0 & c::UTRACE_SIGNAL_OBSERVED != 0
     }
+
+    /// This resume action, with the signal action `passed` carries (`report_signal`: the
+    /// one the engines before chose), so that the signal's fate is left as it was.
+    pub const fn keep_signal(self, passed: Action) -> Action {
+        Action((self.0 & c::UTRACE_RESUME_MASK) | (passed.0 & c::UTRACE_SIGNAL_MASK))
+    }
+
+    /// This resume action, with the syscall action `passed` carries (`report_syscall_entry`:
+    /// an abort the engines before asked for), so that it stands.
+    pub const fn keep_syscall(self, passed: Action) -> Action {
+        Action((self.0 & c::UTRACE_RESUME_MASK) | (passed.0 & c::UTRACE_SYSCALL_ABORT))
+    }
 }
 
 /// What to do with a signal (`report_signal`'s answer, [`Attached::set_signal`]).
@@ -312,6 +327,23 @@ impl SignalReport<'_> {
                 unsafe { i.__bindgen_anon_1._sifields._sigfault._addr as usize }
             }
             _ => 0,
+        }
+    }
+
+    /// The first 48 bytes of the siginfo (`si_signo`, `si_errno`, `si_code`, then the union),
+    /// as in `struct kernel_siginfo` on x86-64, in native-endian 8-byte words: what a tracer
+    /// copies out for user space to decode. Zero for a report with no siginfo (an observed
+    /// group exit's SIGKILL).
+    pub fn raw_words(&self) -> [u64; 6] {
+        const _: () = assert!(core::mem::size_of::<bindings::kernel_siginfo>() >= 48);
+        const _: () = assert!(core::mem::align_of::<bindings::kernel_siginfo>() >= 8);
+        match &self.info {
+            // SAFETY: the siginfo is at least 48 bytes and 8-byte aligned (asserted above),
+            // valid for the callback; any bits are a valid `[u64; 6]`, and the kernel's
+            // siginfo is zeroed before it is filled (`clear_siginfo()`), so no byte is
+            // uninitialised.
+            Some(i) => unsafe { core::ptr::from_ref(&**i).cast::<[u64; 6]>().read() },
+            None => [0; 6],
         }
     }
 
@@ -1102,6 +1134,89 @@ pub fn task_by_tid(tid: i32) -> Option<ARef<Task>> {
         let task = bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID);
         bindings::put_pid(pid);
         NonNull::new(task.cast::<Task>()).map(|t| ARef::from_raw(t))
+    }
+}
+
+/// The thread id of `task` in the pid namespace `ns` (0 if it has none there: a thread of an
+/// ancestor namespace, or one being released). Any context.
+pub fn tid_in(task: &Task, ns: &PidNamespace) -> i32 {
+    // SAFETY: `task` and `ns` are valid for the call; `__task_pid_nr_ns()` takes the RCU
+    // read lock itself and copes with a task whose pid is gone.
+    unsafe {
+        bindings::__task_pid_nr_ns(task.as_ptr(), bindings::pid_type_PIDTYPE_PID, ns.as_ptr())
+    }
+}
+
+/// `ktime_get_ns()`: the monotonic clock in nanoseconds. Any context but NMI.
+pub fn ktime_get_ns() -> u64 {
+    // SAFETY: `ktime_get()` may be called from any context but NMI; it never returns a
+    // negative time.
+    unsafe { bindings::ktime_get() as u64 }
+}
+
+/// `printk_ratelimit()`: whether a rate-limited message may be printed now (the kernel's
+/// shared printk limit: a burst of 10 every 5 s). For messages user space can trigger.
+pub fn printk_ratelimit() -> bool {
+    // SAFETY: `__printk_ratelimit()` takes a static string and uses its own lock; any context.
+    unsafe { bindings::__printk_ratelimit(c"utrace_engine".as_char_ptr()) != 0 }
+}
+
+/// Whether the `read_iter`/`write_iter` request of `kiocb` must not block: its file was
+/// opened `O_NONBLOCK`, or the request is `IOCB_NOWAIT` (`preadv2(RWF_NOWAIT)`, io_uring).
+/// The kernel crate's `Kiocb` does not say.
+pub fn kiocb_nonblock<P: ForeignOwnable>(kiocb: &Kiocb<'_, P>) -> bool {
+    let k = kiocb.as_raw();
+    // SAFETY: a `Kiocb` is a valid kiocb whose `ki_filp` is a valid file during the call;
+    // `f_flags` and `ki_flags` are plain integers (an `fcntl(F_SETFL)` racing with the read
+    // is the usual benign race, as for every driver that reads them).
+    let (f_flags, ki_flags) = unsafe { ((*(*k).ki_filp).f_flags, (*k).ki_flags) };
+    // `IOCB_NOWAIT` is `RWF_NOWAIT` (include/uapi/linux/fs.h), a macro bindgen does not see.
+    const IOCB_NOWAIT: c_int = 0x8;
+    f_flags & bindings::O_NONBLOCK != 0 || ki_flags & IOCB_NOWAIT != 0
+}
+
+/// A misc character device registration, as `kernel::miscdevice::MiscDeviceRegistration`,
+/// with the mode of its device node (the kernel crate's options have only the name, and
+/// devtmpfs then makes it 0600). The open file holds the module (`fops.owner`), so a module
+/// cannot be unloaded while one is open.
+#[pin_data(PinnedDrop)]
+pub struct MiscDeviceMode<T> {
+    #[pin]
+    inner: Opaque<bindings::miscdevice>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: `misc_deregister()` may be called from any thread.
+unsafe impl<T> Send for MiscDeviceMode<T> {}
+// SAFETY: no `&self` method changes anything.
+unsafe impl<T> Sync for MiscDeviceMode<T> {}
+
+impl<T: MiscDevice> MiscDeviceMode<T> {
+    /// Registers `/dev/<name>` with device node mode `mode` (e.g. `0o666`).
+    pub fn register(name: &'static CStr, mode: u16) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            inner <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
+                let mut raw = MiscDeviceOptions { name }.into_raw::<T>();
+                raw.mode = mode;
+                // SAFETY: the initialiser may write `slot`. It is pinned, and deregistered
+                // by the drop before its memory goes. The file operations `into_raw` built
+                // are those of `MiscDeviceRegistration<T>`, which cast `private_data` (this
+                // `struct miscdevice`) to `&MiscDeviceRegistration<T>`: a transparent
+                // wrapper of the same `Opaque<miscdevice>` as `inner`.
+                unsafe { slot.write(raw) };
+                // SAFETY: `slot` holds a `miscdevice` made by `into_raw`, pinned.
+                kernel::error::to_result(unsafe { bindings::misc_register(slot) })
+            }),
+            _t: PhantomData,
+        })
+    }
+}
+
+#[pinned_drop]
+impl<T> PinnedDrop for MiscDeviceMode<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: registered by `register` (a failed registration drops no `Self`).
+        unsafe { bindings::misc_deregister(self.inner.get()) };
     }
 }
 

@@ -7,8 +7,9 @@
  *
  * A session is one open file of UTRACE_STRACE_DEVICE. The opener attaches threads with
  * UTRACE_STRACE_IOC_ATTACH (each attach is checked against ptrace's attach rule, in the
- * caller's context) and read()s records: a read returns whole records only, blocks until
- * at least one is there (O_NONBLOCK: -EAGAIN), and poll() says POLLIN when one is.
+ * caller's context) and read()s records: a read returns whole records only (-EINVAL for a
+ * buffer smaller than one), blocks until at least one is there (O_NONBLOCK: -EAGAIN). No
+ * poll(): the 7.3 Rust miscdevice abstraction has no poll method.
  * Lossless: when the session's buffer is full, a traced thread that has a record to add
  * keeps it and stops (killable, like any utrace stop) until the reader made room; no record
  * is dropped (lost_records in the stats counts only records an allocation failure lost).
