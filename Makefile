@@ -12,7 +12,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # LLVM toolchain suffix; the test kernel is built with clang-19.
 LLVM ?= -19
 
-.PHONY: all setup kernel modules tests check harm stress race-loop demo bench clippy fmt fmt-check clean help
+.PHONY: all setup kernel modules tests utrace-strace check harm stress race-loop demo bench clippy fmt fmt-check clean help
 
 all: modules
 
@@ -31,6 +31,10 @@ modules:
 
 tests:
 	KDIR='$(KDIR)' $(ROOT)/scripts/build-tests
+
+# The command alone (scripts/build-tests builds it too, into out/tests for the guest).
+utrace-strace:
+	$(ROOT)/scripts/build-utrace-strace
 
 check: setup
 	KDIR='$(KDIR)' LLVM='$(LLVM)' $(ROOT)/scripts/run-tests
