@@ -16,6 +16,7 @@
  * |---|---|
  * | root_execve_args | the first execve's arguments point into the tracer's own memory (its argv and environ), which differs between two tracer programs; its name and return value are compared |
  * | ignored_signals | a signal the program ignores by its disposition when it is sent (SIG_IGN; SIG_DFL of SIGCHLD, SIGCONT, SIGURG, SIGWINCH) is dropped by the kernel at sending, except for a ptraced thread, for which sig_ignored() keeps it queued so that the tracer sees it (kernel/signal.c): strace shows "--- SIGCHLD ..." lines utrace (no ptrace) cannot see. Listed per workload, for the signals it ignores |
+ * | fatal_signals | a signal without a handler whose default action kills, sent to a process that is not ptraced, becomes a group SIGKILL when it is sent (complete_signal() in kernel/signal.c, "!p->ptrace"): the thread never dequeues it and never returns from the call that sent it. strace (ptrace disables the shortcut) shows [kill(...) = 0, --- SIGTERM {...} ---, +++ killed by SIGTERM +++]; untraced (and so under utrace) it is [kill(...) = ?, +++ killed by SIGTERM +++]. Listed per workload |
  * | drop_group_stops | strace prints "--- stopped by SIGSTOP ---" from ptrace's group-stop report; utrace-strace's records have no group stop (the SIGSTOP itself is compared) |
  *
  * Differences strace itself hides (the tracer's own syscalls in the child between fork and
@@ -310,7 +311,7 @@ static const struct workload workloads[] = {
 	{ .name = "signals_handled_and_ignored", .argv = { WL(signals) },
 	  .rules = { .ignored_signals = "SIGUSR2", .root_execve_args = 1 } },
 	{ .name = "signal_default_fatal", .argv = { WL(sigfatal) },
-	  .rules = { .root_execve_args = 1 } },
+	  .rules = { .fatal_signals = "SIGTERM", .root_execve_args = 1 } },
 	{ .name = "restarted_syscalls", .argv = { WL(restart) },
 	  .rules = { .ignored_signals = "SIGCONT", .drop_group_stops = 1, .root_execve_args = 1 },
 	  .drive = drive_restart },
@@ -442,7 +443,7 @@ static int oracle_compare(struct __test_metadata *_metadata, const char *name)
 	const struct workload *wl = NULL;
 	struct run st = { 0 }, ut = { 0 };
 	static struct so_run ra, rb;
-	int differ, used[2], nev = 0;
+	int differ, used[3], nev = 0;
 	struct so_rules rules;
 	char dir[PATH_MAX];
 
@@ -468,7 +469,8 @@ static int oracle_compare(struct __test_metadata *_metadata, const char *name)
 	for (int i = 0; i < ra.nthreads; i++)
 		nev += ra.t[i].nev;
 	so_ktap_print(NULL, "%s: %d threads, %d events in strace's trace; the rules removed %d "
-		      "ignored signals, %d group stops", name, ra.nthreads, nev, used[0], used[1]);
+		      "ignored signals, %d group stops, %d fatal signals", name, ra.nthreads, nev,
+		      used[0], used[1], used[2]);
 	so_free(&ra);
 	so_free(&rb);
 	/* the program behaved the same, and both tracers ended the same way */
@@ -514,7 +516,7 @@ TEST_F_TIMEOUT(oracle, comparator_detects_differences, 900)
 	static struct so_run ra, rb;
 	struct so_thread *t, *root;
 	char dir[PATH_MAX], *saved;
-	int used[2];
+	int used[3];
 	long c;
 
 	ASSERT_STREQ("threads", wl->name);
@@ -584,7 +586,7 @@ int main(int argc, char **argv)
 			.both = 1,
 		};
 		static struct so_run a, b;
-		int used[2], d;
+		int used[3], d;
 
 		if (so_load(&a, argv[2], argv[3], 0, NULL, NULL) ||
 		    so_load(&b, argv[2], argv[4], 0, NULL, NULL)) {

@@ -76,6 +76,12 @@ struct so_rules {
 	int drop_group_stops;
 	/* the root's first event, its execve: compare the name and return value only */
 	int root_execve_args;
+	/*
+	 * Default-fatal signals (no handler) the program sends itself: strace's
+	 * [CALL = R, --- SIGx {...} ---, +++ killed by SIGx +++] at the end of a thread reads
+	 * [CALL = ?, +++ killed by SIGx +++]. Space-separated names.
+	 */
+	const char *fatal_signals;
 	/* apply the rules to both runs (strace against itself, to test the comparator) */
 	int both;
 };
@@ -617,9 +623,28 @@ static inline int so_word_in(const char *word, const char *list)
 	return 0;
 }
 
-/* Whether a rule removes event @e of strace's thread; counts it in @used */
-static inline int so_rule_drops(const struct so_rules *rules, const struct so_event *e, int *used)
+/* Whether event @k of @t is a signal of rules->fatal_signals followed by "killed by" it */
+static inline int so_fatal_shortcut(const struct so_rules *rules, const struct so_thread *t, int k)
 {
+	const struct so_event *e = &t->ev[k];
+	char killed[96];
+
+	if (k + 1 >= t->nev || e->kind != SO_SIGNAL || !so_word_in(e->name, rules->fatal_signals))
+		return 0;
+	snprintf(killed, sizeof(killed), "+++ killed by %s +++", e->name);
+	return t->ev[k + 1].kind == SO_EXIT && !strcmp(t->ev[k + 1].text, killed);
+}
+
+/* Whether a rule removes event @k of strace's thread @t; counts it in @used */
+static inline int so_rule_drops(const struct so_rules *rules, const struct so_thread *t, int k,
+				int *used)
+{
+	const struct so_event *e = &t->ev[k];
+
+	if (so_fatal_shortcut(rules, t, k)) {
+		used[2]++;
+		return 1;
+	}
 	if (e->kind == SO_SIGNAL && so_word_in(e->name, rules->ignored_signals)) {
 		used[0]++;
 		return 1;
@@ -642,6 +667,12 @@ static inline const char *so_text(const struct so_thread *t, int k, const struct
 		snprintf(buf, size, "execve(*) = %s", e->ret);
 		return buf;
 	}
+	if (e->kind == SO_SYSCALL && so_fatal_shortcut(rules, t, k + 1)) {
+		size_t n = strlen(e->text) - strlen(e->ret);
+
+		snprintf(buf, size, "%.*s?", (int)n, e->text);
+		return buf;
+	}
 	return e->text;
 }
 
@@ -650,7 +681,8 @@ typedef void (*so_print_fn)(void *ctx, const char *fmt, ...);
 /*
  * Compares @a (strace) with @b (utrace-strace) under @rules. Prints the first difference of
  * each thread through @print (with the two events before it). Returns the number of threads
- * that differ; rule_used[0] and [1] count the events the two rules removed.
+ * that differ; rule_used[0], [1] and [2] count the events the rules removed (ignored signals, group stops,
+ * fatal signals).
  */
 static inline int so_compare(struct so_run *a, struct so_run *b, const struct so_rules *rules,
 			     const char *aname, const char *bname, so_print_fn print, void *ctx,
@@ -658,7 +690,7 @@ static inline int so_compare(struct so_run *a, struct so_run *b, const struct so
 {
 	int differ = 0;
 
-	rule_used[0] = rule_used[1] = 0;
+	rule_used[0] = rule_used[1] = rule_used[2] = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		struct so_run *x = pass ? b : a, *y = pass ? a : b;
 
@@ -679,10 +711,10 @@ static inline int so_compare(struct so_run *a, struct so_run *b, const struct so
 		if (!tb)
 			continue;
 		for (;;) {
-			while (ia < ta->nev && so_rule_drops(rules, &ta->ev[ia], rule_used))
+			while (ia < ta->nev && so_rule_drops(rules, ta, ia, rule_used))
 				ia++;
 			while (rules->both && ib < tb->nev &&
-			       so_rule_drops(rules, &tb->ev[ib], rule_used))
+			       so_rule_drops(rules, tb, ib, rule_used))
 				ib++;
 			if (ia >= ta->nev && ib >= tb->nev)
 				break;
