@@ -499,6 +499,217 @@ ORACLE_TEST(signal_default_fatal)
 ORACLE_TEST(restarted_syscalls)
 ORACLE_TEST(sigkill)
 
+/* -c: "calls errors name" of each row of the summary table in @path, sorted; or -1 */
+static int read_summary(const char *path, char *out, size_t size)
+{
+	char line[512], rows[64][96];
+	int n = 0, in_table = 0;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && n < 64) {
+		char tok[8][64];
+		int k;
+
+		if (!strncmp(line, "------", 6)) {
+			in_table++;
+			continue;
+		}
+		if (in_table != 1)
+			continue;
+		k = sscanf(line, "%63s %63s %63s %63s %63s %63s", tok[0], tok[1], tok[2], tok[3],
+			   tok[4], tok[5]);
+		if (k == 5)
+			snprintf(rows[n++], sizeof(rows[0]), "%s %s 0", tok[4], tok[3]);
+		else if (k == 6)
+			snprintf(rows[n++], sizeof(rows[0]), "%s %s %s", tok[5], tok[3], tok[4]);
+	}
+	fclose(f);
+	qsort(rows, n, sizeof(rows[0]), (int (*)(const void *, const void *))strcmp);
+	out[0] = 0;
+	for (int i = 0; i < n; i++)
+		len += snprintf(out + len, len < size ? size - len : 0, "%s\n", rows[i]);
+	return n;
+}
+
+/* -c: the calls and errors columns equal strace -c's, on two workloads */
+TEST_F_TIMEOUT(oracle, count_summary, 900)
+{
+	static const char *const copts[] = { "-f", "-c", NULL };
+	static const char *const names[] = { "fork_exec_chain", "threads" };
+	static char sa[8192], sb[8192];
+	char dir[PATH_MAX];
+
+	for (int w = 0; w < 2; w++) {
+		const struct workload *wl = NULL;
+		struct run st = { 0 }, ut = { 0 };
+		char pa[PATH_MAX], pb[PATH_MAX];
+		int na, nb;
+
+		for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+			if (!strcmp(workloads[i].name, names[w]))
+				wl = &workloads[i];
+		ASSERT_NE(NULL, wl);
+		ASSERT_EQ(0, fresh_dir(dir, sizeof(dir), "count"));
+		ASSERT_EQ(0, trace_workload(wl, &st, STRACE, dir, "st", copts));
+		ASSERT_EQ(0, trace_workload(wl, &ut, second, dir, "ut", copts));
+		snprintf(pa, sizeof(pa), "%s/st", dir);
+		snprintf(pb, sizeof(pb), "%s/ut", dir);
+		na = read_summary(pa, sa, sizeof(sa));
+		nb = read_summary(pb, sb, sizeof(sb));
+		EXPECT_LT(3, na) print_file("strace -c", pa);
+		EXPECT_EQ(na, nb);
+		EXPECT_STREQ(sa, sb) {
+			print_file("strace -c", pa);
+			print_file("utrace-strace -c", pb);
+		}
+		EXPECT_EQ(st.status, ut.status);
+	}
+}
+
+/* Waits (at most ~60 s) until @path contains @what */
+static int wait_file_has(const char *path, const char *what)
+{
+	static char buf[65536];
+
+	for (int i = 0; i < 3000; i++) {
+		if (ut_read_file(path, buf, sizeof(buf)) > 0 && strstr(buf, what))
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static int wait_no_engine(void)
+{
+	char buf[512];
+
+	for (int i = 0; i < 3000; i++) {
+		if (ut_read_file(UTRACE_DEBUGFS "/state", buf, sizeof(buf)) > 0 &&
+		    strstr(buf, "\nengines 0\n"))
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+enum p_end { P_SIGINT, P_SIGKILL };
+
+/*
+ * -p: sow_loop (run as @tracee_uid, undumpable if @undumpable) echoes lines; @tracer
+ * (run as @tracer_uid) attaches with -p. If @expect_attach: lines go on being echoed and
+ * traced, then the tracer gets SIGINT or SIGKILL (@end) and the program runs on, unchanged:
+ * all lines echoed, exit status 5, never stopped, no engine left. Otherwise the tracer must
+ * fail (EPERM, strace's message). Returns the tracer's wait status, or -1.
+ */
+static int attach_case(struct __test_metadata *_metadata, const char *tracer, uid_t tracee_uid,
+		       int undumpable, uid_t tracer_uid, int expect_attach, enum p_end end)
+{
+	char loop[PATH_MAX], pidbuf[16], trace[PATH_MAX], tout[PATH_MAX], lout[PATH_MAX];
+	char *largv[] = { loop, undumpable ? "undumpable" : NULL, NULL };
+	char *targv[] = { (char *)tracer, "-qq", "-X", "raw", "-e", "raw=all", "-o", trace,
+			  "-p", pidbuf, NULL };
+	int in[2], status = -1, tstatus = -1, sent = 0;
+	pid_t lp, tp;
+	char s;
+
+	snprintf(loop, sizeof(loop), "%s/sow_loop", bindir);
+	mkdir(WORK, 0755);
+	mkdir(WORK "/p", 01777);
+	chmod(WORK "/p", 01777);
+	snprintf(trace, sizeof(trace), WORK "/p/trace.%d", tracer_uid);
+	snprintf(tout, sizeof(tout), WORK "/p/tracer.%d", tracer_uid);
+	snprintf(lout, sizeof(lout), WORK "/p/loop.%d", tracee_uid);
+	unlink(trace);
+	if (pipe(in))
+		return -1;
+	lp = start(largv, lout, in[0], tracee_uid);
+	close(in[0]);
+	if (lp < 0)
+		return -1;
+	snprintf(pidbuf, sizeof(pidbuf), "%d", lp);
+	EXPECT_EQ(2, write(in[1], "a\n", 2));
+	sent++;
+	EXPECT_EQ(0, wait_file_has(lout, "line 1\n"));
+	tp = start(targv, tout, -1, tracer_uid);
+	if (expect_attach) {
+		EXPECT_EQ(2, write(in[1], "b\n", 2));
+		sent++;
+		EXPECT_EQ(0, wait_file_has(lout, "line 2\n"));
+		/* the write of "line 2" was traced (the attach came before it, or the next one) */
+		if (wait_file_has(trace, "write(0x1, ")) {
+			EXPECT_EQ(2, write(in[1], "c\n", 2));
+			sent++;
+			EXPECT_EQ(0, wait_file_has(trace, "write(0x1, ")) {
+				print_file("trace", trace);
+				print_file("tracer stderr", tout);
+			}
+		}
+		kill(tp, end == P_SIGINT ? SIGINT : SIGKILL);
+	}
+	EXPECT_EQ(0, wait_bounded(tp, &tstatus, 120));
+	if (!expect_attach) {
+		EXPECT_TRUE(WIFEXITED(tstatus) && WEXITSTATUS(tstatus) != 0);
+		snprintf(trace, sizeof(trace), "%s.err", tout);
+		EXPECT_EQ(0, wait_file_has(trace, "Operation not permitted"))
+			print_file("tracer stderr", trace);
+	}
+	/* the program runs on: not stopped, no engine left, every line echoed, its status */
+	s = proc_state(lp);
+	EXPECT_TRUE(s != 't' && s != 'T') TH_LOG("state %c", s);
+	if (!host_mode)
+		EXPECT_EQ(0, wait_no_engine());
+	EXPECT_EQ(2, write(in[1], "d\n", 2));
+	sent++;
+	close(in[1]);
+	EXPECT_EQ(0, wait_bounded(lp, &status, 120));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 5) TH_LOG("status %x", status);
+	snprintf(trace, sizeof(trace), "line %d\n", sent);
+	EXPECT_EQ(0, wait_file_has(lout, trace)) print_file("program", lout);
+	return tstatus;
+}
+
+/* -p then SIGINT to the tracer: it detaches and exits as strace does; the program runs on */
+TEST_F_TIMEOUT(oracle, attach_then_sigint, 900)
+{
+	int a = attach_case(_metadata, STRACE, 0, 0, 0, 1, P_SIGINT);
+	int b = attach_case(_metadata, second, 0, 0, 0, 1, P_SIGINT);
+
+	EXPECT_EQ(a, b);
+}
+
+/* utrace-strace killed by SIGKILL while attached: the program runs on, no engine stays */
+TEST_F_TIMEOUT(oracle, tracer_sigkilled, 900)
+{
+	int b = attach_case(_metadata, second, 0, 0, 0, 1, P_SIGKILL);
+
+	EXPECT_TRUE(WIFSIGNALED(b) && WTERMSIG(b) == SIGKILL);
+}
+
+/*
+ * A non-root user (uid 1000, no capability): -p of root's process fails with EPERM and
+ * strace's message, of its own process works, of its own undumpable process fails. strace
+ * decides the same in each case.
+ */
+TEST_F_TIMEOUT(oracle, non_root_attach, 900)
+{
+	static const struct {
+		uid_t tracee;
+		int undumpable, attach;
+	} cases[] = { { 0, 0, 0 }, { 1000, 0, 1 }, { 1000, 1, 0 } };
+
+	for (int i = 0; i < 3; i++) {
+		int a = attach_case(_metadata, STRACE, cases[i].tracee, cases[i].undumpable, 1000,
+				    cases[i].attach, P_SIGINT);
+		int b = attach_case(_metadata, second, cases[i].tracee, cases[i].undumpable, 1000,
+				    cases[i].attach, P_SIGINT);
+
+		EXPECT_EQ(a, b) TH_LOG("case %d: strace %x, utrace-strace %x", i, a, b);
+	}
+}
+
 static void null_print(void *ctx, const char *fmt, ...)
 {
 }
