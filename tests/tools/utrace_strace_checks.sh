@@ -34,11 +34,24 @@ echo "=== backpressure: 1 record per read, lossless"
 $T -b 1 -- dd if=/dev/zero of=/dev/null bs=1 count=20000 2>/dev/null | grep -v "^seq=" 
 echo "=== backpressure: 7 records per read, follow, threads of a pipeline"
 $T -f -b 7 -- sh -c 'dd if=/dev/zero bs=1 count=5000 2>/dev/null | dd of=/dev/null bs=1 2>/dev/null' | grep -v "^seq=" | tail -5
+echo "=== privileged exec as uid 1000: the engine is detached (DETACHED, then end of file)"
+$T -U 1000 -- /utrace/tests/access_euid_setuid | grep -v "entry flags\|exit flags"
+echo "=== DETACH_ALL mid-run, -f pipeline: the tracees run on"
+$T -f -b 8 -D 500 -- sh -c 'dd if=/dev/zero bs=1 count=3000 2>/dev/null | dd of=/dev/null bs=1 2>/dev/null; echo pipeline-done' | grep -v "entry flags\|exit flags"
+echo "=== fork storm, -f, 3 records per read; two sessions at once"
+$T -f -q -b 3 -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true & done; wait' &
+$T -f -q -b 5 -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true & done; wait'
+wait
+echo "=== threads: 8 x 500 getppid, exit 7; exit_group from a non-main thread; non-leader exec"
+W=/utrace/tests/utrace_strace_threads
+$T -f -b 3 -- $W 8 500 exit | grep -v "entry flags\|exit flags"
+$T -f -b 3 -- $W 8 500 group | grep -v "entry flags\|exit flags" | tail -12
+$T -f -b 3 -- $W 8 50 exec | grep -v "entry flags\|exit flags" | tail -14
 echo "=== getppid loop, untraced and traced (ratios only: a debug kernel under TCG)"
 /utrace/tests/syscall_bench
 $T -q -b 4096 -- /utrace/tests/syscall_bench
 echo "=== close while parked"
-$T -b 1 -c 3000 -- dd if=/dev/zero of=/dev/null bs=1 count=100000
+$T -b 1 -c 1 -d 3000 -- dd if=/dev/zero of=/dev/null bs=1 count=100000
 echo "=== reader SIGKILLed while the tracee is parked"
 $T -b 1 -d 100000 -- dd if=/dev/zero of=/tmp/ddout bs=1 count=30000 >/dev/null &
 R=$!

@@ -9,7 +9,8 @@
  *	records until end of file, then its wait status and the session's stats.
  *	-q: count records, print none. -b: read NREC records per read() (default 64). -d: sleep MS ms before each read.
  *	-c: read NREC records only, then close the device while CMD may be parked, and
- *	report whether CMD finishes (it must).
+ *	report whether CMD finishes (it must). -D: after NREC records, DETACH_ALL, then read
+ *	on to the end of file. -U: first become UID (dumpable, as a user's shell is).
  *   utrace_strace_dump -p TID [-U UID]
  *	attach TID (after dropping to UID), print the errno, exit.
  *   utrace_strace_dump -X UID
@@ -220,18 +221,19 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	unsigned flags = UTRACE_STRACE_F_UNTIL_EXEC;
-	int opt, quiet = 0, nrec = 64, close_after = -1, delay_ms = 0, tid = 0, uid = -1;
+	int opt, quiet = 0, detach_after = -1, nrec = 64, close_after = -1, delay_ms = 0, tid = 0, uid = -1;
 	struct utrace_strace_record *buf;
 	int go[2], fd, e, status;
 	unsigned long long total = 0, expect_seq = 0;
 	pid_t c;
 
-	while ((opt = getopt(argc, argv, "fqb:c:d:p:U:TX:")) != -1) {
+	while ((opt = getopt(argc, argv, "fqb:c:d:D:p:U:TX:")) != -1) {
 		switch (opt) {
 		case 'f': flags |= UTRACE_STRACE_F_FOLLOW; break;
 		case 'q': quiet = 1; break;
 		case 'b': nrec = atoi(optarg); break;
 		case 'c': close_after = atoi(optarg); break;
+		case 'D': detach_after = atoi(optarg); break;
 		case 'd': delay_ms = atoi(optarg); break;
 		case 'p': tid = atoi(optarg); break;
 		case 'U': uid = atoi(optarg); break;
@@ -240,11 +242,14 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (tid) {
-		if (uid >= 0 && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid))) {
+	if (uid >= 0) {
+		if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)) {
 			perror("setresuid");
 			return 2;
 		}
+		prctl(PR_SET_DUMPABLE, 1);
+	}
+	if (tid) {
 		fd = open_dev();
 		e = attach(fd, tid, 0);
 		printf("attach %d as uid %d: %s\n", tid, (int)getuid(), e ? strerror(e) : "ok");
@@ -289,6 +294,11 @@ int main(int argc, char **argv)
 			waitpid(c, &status, 0);
 			printf("child finished after close: status %#x in %.2f s\n", status, now() - t0);
 			return 0;
+		}
+		if (detach_after >= 0 && total >= (unsigned long long)detach_after) {
+			printf("DETACH_ALL after %llu records: %s\n", total,
+			       ioctl(fd, UTRACE_STRACE_IOC_DETACH_ALL) ? strerror(errno) : "ok");
+			detach_after = -1;
 		}
 		if (delay_ms)
 			usleep(delay_ms * 1000);

@@ -610,8 +610,8 @@ static void count_syscall(struct tcb *tcp, const struct utrace_strace_record *r)
 {
 	struct call_counts *cc;
 
-	if (tcp->nr < 0 || tcp->nr >= NSYSCALLS)
-		return;
+	if (tcp->nr < 0 || tcp->nr >= NSYSCALLS || !sysent[tcp->nr].name)
+		return;		/* strace -c counts only the calls it has a name for */
 	if (!counts) {
 		counts = calloc(NSYSCALLS, sizeof(*counts));
 		if (!counts)
@@ -1682,6 +1682,14 @@ int main(int argc, char **argv)
 		if (waitpid(strace_child, &status, 0) == strace_child && !child_done)
 			exit_code = WIFSIGNALED(status) ? 0x100 | WTERMSIG(status) :
 				    WEXITSTATUS(status);
+	}
+	{
+		struct utrace_strace_stats st;
+
+		/* Lossless, but an allocation failure loses a record: say so. */
+		if (ioctl(fd, UTRACE_STRACE_IOC_STATS, &st) == 0 && st.lost_records)
+			error_msg("%llu records lost (allocation failures): the trace is incomplete",
+				  (unsigned long long)st.lost_records);
 	}
 	close(fd);
 	terminate();
