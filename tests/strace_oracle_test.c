@@ -65,7 +65,7 @@ static void oracle_init(void)
 		bindir[n] = 0;
 		*strrchr(bindir, '/') = 0;
 	} else {
-		strcpy(bindir, "/utrace/tests");
+		snprintf(bindir, sizeof(bindir), "/utrace/tests");
 	}
 	if (env && *env) {
 		host_mode = 1;
@@ -447,7 +447,7 @@ static int oracle_compare(struct __test_metadata *_metadata, const char *name)
 	struct so_rules rules;
 	char dir[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++)
 		if (!strcmp(workloads[i].name, name))
 			wl = &workloads[i];
 	if (!wl || fresh_dir(dir, sizeof(dir), name))
@@ -548,7 +548,7 @@ TEST_F_TIMEOUT(oracle, count_summary, 900)
 		char pa[PATH_MAX], pb[PATH_MAX];
 		int na, nb;
 
-		for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(workloads); i++)
 			if (!strcmp(workloads[i].name, names[w]))
 				wl = &workloads[i];
 		ASSERT_NE(NULL, wl);
@@ -758,13 +758,13 @@ TEST_F_TIMEOUT(oracle, comparator_detects_differences, 900)
 	t->nev++;
 	memset(&t->ev[1], 0, sizeof(t->ev[1]));
 	t->ev[1].kind = SO_SIGNAL;
-	strcpy(t->ev[1].name, "SIGUSR2");
+	snprintf(t->ev[1].name, sizeof(t->ev[1].name), "SIGUSR2");
 	t->ev[1].text = strdup("--- SIGUSR2 {si_signo=12, si_code=0} ---");
 	EXPECT_EQ(1, so_compare(&ra, &rb, &none, "a", "b", null_print, NULL, used));
 	none.ignored_signals = "SIGCHLD SIGUSR2";
 	EXPECT_EQ(0, so_compare(&ra, &rb, &none, "a", "b", null_print, NULL, used));
 	EXPECT_EQ(1, used[0]);
-	strcpy(t->ev[1].name, "SIGUSR1");
+	snprintf(t->ev[1].name, sizeof(t->ev[1].name), "SIGUSR1");
 	EXPECT_EQ(1, so_compare(&ra, &rb, &none, "a", "b", null_print, NULL, used));
 	none.ignored_signals = NULL;
 	so_free(&ra);
