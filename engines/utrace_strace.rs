@@ -48,6 +48,14 @@
 //! flag was cleared sets it again, under the queue lock, while the overflow queue is not
 //! empty: the next drain resumes it.
 //!
+//! Reading: `read()` takes whole records only, and takes them off the ring only once they
+//! reached user space (a fault loses none: `EFAULT` if not even one could be copied). A
+//! reader sleeping on an empty queue is woken by the first record; if it finds fewer than it
+//! can take (up to `WAKE_MARK`), it waits once more, a jiffy at most or until that many are
+//! there, so that a busy tracee wakes it once per batch rather than once per record (the cost
+//! of a record is then a lock and a copy). End of file: nothing queued, nothing attached, and
+//! something was attached (or `DETACH_ALL` was asked).
+//!
 //! # Lifetimes
 //!
 //! An engine value ([`Tracer`]) holds the session (`Arc`); the session's list holds each
