@@ -1,56 +1,67 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of `make demo`: load utrace, show what it checked, then trace a real program
-# (busybox ls) from before its exec to its reap with the test engine, strace-style.
+# Guest side of `make demo`: load utrace and the utrace_strace engine, then trace a real shell
+# pipeline (a fork, an exec, a pipe) with utrace-strace -f, as one would with strace. The demo
+# fails (exit status 1) if the trace does not show what such a pipeline does.
 set -e
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-C=/sys/kernel/debug/utrace_test/control
+T=/tmp/demo.trace
+US=/utrace/tests/utrace-strace
 
-step "insmod utrace.ko utrace_test_engine.ko"
+step "insmod utrace.ko utrace_strace.ko"
 insmod /utrace/utrace.ko
-insmod /utrace/utrace_test_engine.ko
-dmesg | grep ' utrace: ' | sed 's/^\[[ 0-9.]*\] //'
-cat /sys/kernel/debug/utrace/state
+insmod /utrace/utrace_strace.ko
+dmesg | grep -E ' utrace(_strace)?: ' | sed 's/^\[[ 0-9.]*\] //'
+ls -l /dev/utrace-strace
 
-step "a program waits on a fifo; the engine attaches to it and asks for every event"
-mkfifo /tmp/go
-# (busybox runs applets in-process; exec it by path for a real execve)
-sh -c 'read x </tmp/go; exec /bin/busybox ls /utrace/tests' &
-P=$!
-echo "attach 0 $P" >$C
-# CLONE EXEC EXIT DEATH REAP SYSCALL_ENTRY SYSCALL_EXIT
-echo "events 0 fe" >$C
-echo "pid $P; probes now registered:"
-grep 'registered=yes' /sys/kernel/debug/utrace/hooks | cut -d' ' -f1 | tr '\n' ' '
-echo
-echo go >/tmp/go
-wait $P
-sleep 0.3
+step "utrace-strace -f -o $T busybox sh -c 'busybox ls / | busybox wc -l'"
+# (busybox runs applets in-process; the pipeline names busybox by path for a real execve)
+$US -f -o $T /bin/busybox sh -c '/bin/busybox ls / | /bin/busybox wc -l'
+echo "exit status $?"
 
-step "what the engine saw (syscalls decoded from its log; numbers are x86_64)"
-awk '
-BEGIN {
-	split("0 read 1 write 2 open 3 close 4 stat 5 fstat 7 poll 8 lseek 9 mmap 10 mprotect 11 munmap 12 brk 13 rt_sigaction 14 rt_sigprocmask 16 ioctl 20 writev 21 access 33 dup2 39 getpid 59 execve 63 uname 72 fcntl 79 getcwd 89 readlink 102 getuid 104 getgid 107 geteuid 110 getppid 157 prctl 158 arch_prctl 217 getdents64 218 set_tid_address 228 clock_gettime 231 exit_group 257 openat 262 newfstatat 273 set_robust_list 302 prlimit64 318 getrandom 334 rseq", t, " ")
-	for (i = 1; i < length(t); i += 2) name[t[i]] = t[i + 1]
-}
-$1 == "syscall_entry" {
-	split($5, n, "="); split($6, a, "[=,]")
-	nr = n[2]; call = (nr in name ? name[nr] : "syscall_" nr) "(0x" a[2] ", 0x" a[3] ", 0x" a[4] ")"
-	next
-}
-$1 == "syscall_exit" {
-	split($6, r, "=")
-	printf "%-50s = %s\n", call != "" ? call : "(in progress when the engine attached)", r[2]
-	call = ""
-	next
-}
-$1 == "exec" { print "--- " $0; next }	# between execve entry and exit
-{ if (call != "") { printf "%-50s = ?\n", call; call = "" } print "--- " $0 }
-' /sys/kernel/debug/utrace_test/log
+step "what utrace-strace saw ($(wc -l <$T) lines)"
+cat $T
 
 step "detach, unload"
-echo "put 0" >$C
-rmmod utrace_test_engine
+rmmod utrace_strace
 rmmod utrace
-cat /dev/null
-dmesg | tail -n 1 | sed 's/^\[[ 0-9.]*\] //'
+cat /sys/kernel/debug/utrace/state 2>/dev/null || echo "utrace unloaded"
+
+step "checks"
+set +e
+fail=0
+check() { # check DESCRIPTION MIN_COUNT EXTENDED_REGEXP
+	n=$(grep -cE "$3" $T)
+	if [ "$n" -ge "$2" ]; then
+		echo "ok - $1 ($n lines)"
+	else
+		echo "not ok - $1 (only $n lines match '$3')"
+		fail=1
+	fi
+}
+# With -o and -f each line starts with its pid ("1234  "), as strace's.
+sed -E 's/^(\[pid +[0-9]+\] |[0-9]+ +)//' $T >$T.calls
+pids=$(grep -oE '^(\[pid +[0-9]+\]|[0-9]+) ' $T | tr -dc '0-9\n' | sort -u | wc -l)
+if [ "$pids" -ge 3 ]; then
+	echo "ok - three processes traced (-f follows the forks): $pids pids"
+else
+	echo "not ok - only $pids processes in the trace (-f did not follow the forks)"
+	fail=1
+fi
+shell=$(grep -oE '^(\[pid +[0-9]+\]|[0-9]+) ' $T | tr -dc '0-9\n' | head -n 1)
+kids=$(grep -E '^(\[pid +[0-9]+\]|[0-9]+) +(execve\(.*|<\.\.\. execve resumed>.*)= 0$' $T |
+	grep -oE '^(\[pid +[0-9]+\]|[0-9]+) ' | tr -dc '0-9\n' | grep -vx "$shell" | sort -u | wc -l)
+if [ "$kids" -ge 2 ]; then
+	echo "ok - both children of the shell ($shell) exec (ls and wc)"
+else
+	echo "not ok - $kids children of the shell ($shell) exec, not 2"
+	fail=1
+fi
+T=$T.calls
+check "execve starts the shell, ls and wc" 3 '^(execve\(.*|<\.\.\. execve resumed>.*)= 0$'
+check "the shell makes the pipe" 1 '^pipe2?\('
+check "the shell forks twice (clone returns each child's pid)" 2 '^(clone3?\(|<\.\.\. clone3? resumed>).* = [1-9][0-9]*$'
+check "ls reads the directory" 1 '^(getdents64\(|<\.\.\. getdents64 resumed>)'
+check "the shell waits for its children" 2 '(wait4\(|<\.\.\. wait4 resumed>).* = [1-9][0-9]*$'
+check "every process exits with 0" 3 '^\+\+\+ exited with 0 \+\+\+'
+exit $fail
