@@ -497,6 +497,12 @@ impl Engine for Tracer {
         if self.hidden() || !self.in_syscall.swap(false, Ordering::Relaxed) {
             return Action::RESUME;
         }
+        if utrace::current_fatal_pending() {
+            // Killed in the syscall (SIGKILL, another thread's exit_group): its result is
+            // never seen, strace prints `= ?`; the entry record stays unfinished.
+            self.cur_nr.store(NO_NR, Ordering::Relaxed);
+            return Action::RESUME;
+        }
         let mut rec = self.record(UTRACE_STRACE_REC_SYSCALL_EXIT);
         rec.nr = match self.cur_nr.swap(NO_NR, Ordering::Relaxed) {
             // Attached in the middle of the syscall: what the registers say.

@@ -1155,6 +1155,20 @@ pub fn ktime_get_ns() -> u64 {
     unsafe { bindings::ktime_get() as u64 }
 }
 
+/// `fatal_signal_pending(current)`: SIGKILL is pending for the current thread (a kill, or a
+/// group exit or exec of another thread): it will not run another user instruction. A
+/// syscall it is leaving has no result anyone sees (ptrace makes no syscall-exit stop then,
+/// and strace prints `= ?`).
+pub fn current_fatal_pending() -> bool {
+    let task = Task::current_raw();
+    // SAFETY: `task` is current, alive for the call. `__fatal_signal_pending()` is this
+    // unlocked read of the thread's own pending set: SIGKILL, once set, stays set for a
+    // thread that is dying, so a racy read can only see it late, as the kernel's own callers
+    // of `fatal_signal_pending()` do.
+    let word = unsafe { core::ptr::read_volatile(&raw const (*task).pending.signal.sig[0]) };
+    word & (1 << (bindings::SIGKILL - 1)) != 0
+}
+
 /// `printk_ratelimit()`: whether a rate-limited message may be printed now (the kernel's
 /// shared printk limit: a burst of 10 every 5 s). For messages user space can trigger.
 pub fn printk_ratelimit() -> bool {
