@@ -108,16 +108,21 @@ struct call_counts {
 };
 static struct call_counts *counts;
 
+static void verror_msg(const char *fmt, va_list ap)
+{
+	fflush(NULL);
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void __printf(1, 2)
 error_msg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(NULL);
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	verror_msg(fmt, ap);
 	va_end(ap);
 }
 
@@ -126,11 +131,8 @@ die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(NULL);
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	verror_msg(fmt, ap);
 	va_end(ap);
 	exit(1);
 }
