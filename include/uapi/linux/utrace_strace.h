@@ -79,14 +79,20 @@ struct utrace_strace_stats {
  * the last thread of its process.
  */
 #define UTRACE_STRACE_REC_EXIT		4
-/* A new thread was attached by following a clone: nr is the tid of the thread that
- * created it, args[0] the clone flags. Comes before any record of the new thread. */
+/*
+ * A new thread was attached by following a clone: nr is the tid of the thread that
+ * created it, args[0] the clone flags. Comes before any record of the new thread.
+ */
 #define UTRACE_STRACE_REC_ATTACHED	5
-/* The thread was detached (engine detach, a privileged exec, UTRACE_STRACE_IOC_DETACH_ALL).
- * No record of it follows. */
+/*
+ * The thread was detached (engine detach, a privileged exec, UTRACE_STRACE_IOC_DETACH_ALL).
+ * No record of it follows.
+ */
 #define UTRACE_STRACE_REC_DETACHED	6
-/* The thread completed an exec; nr is its tid before the exec (a non-leader thread's exec
- * takes over the leader's tid, as strace reports). */
+/*
+ * The thread completed an exec; nr is its tid before the exec (a non-leader thread's exec
+ * takes over the leader's tid, as strace reports).
+ */
 #define UTRACE_STRACE_REC_EXEC		7
 
 /* Record flags. */
