@@ -88,7 +88,7 @@ use kernel::{new_condvar, new_mutex, new_spinlock_irq};
 mod utrace;
 
 use utrace::{
-    Access, Action, Attached, Engine, Events, MiscDeviceMode, ResumeAction, SignalKind,
+    Access, Action, Attached, Attacher, Engine, Events, MiscDeviceMode, ResumeAction, SignalKind,
     SignalReport, SyscallRegs,
 };
 
@@ -213,6 +213,11 @@ const _: () = assert!(RING.is_power_of_two());
 /// once it is empty.
 const OVF_MIN: usize = 16;
 const OVF_KEEP: usize = 256;
+/// The most records the overflow queue holds (1.5 MiB). Threads that park at their next
+/// syscall exit add a few each; only a thread that makes no syscall while signals keep
+/// coming (a handler that never returns through `rt_sigreturn`) could add more: beyond this
+/// its records are counted lost, not grown without bound into unaccounted kernel memory.
+const OVF_MAX: usize = 8 * RING;
 /// Records copied out per lock round of a read.
 const BATCH: usize = 64;
 /// A reader that found a few records waits (a jiffy at most) for this many.
@@ -353,8 +358,12 @@ struct Session {
     threads: Mutex<Threads>,
     #[pin]
     reader: Mutex<Reader>,
-    /// The opener's pid namespace: records number threads in it.
+    /// The opener's pid namespace: records number threads in it, ATTACH takes tids in it.
     ns: ARef<PidNamespace>,
+    /// The opener's credentials: an ATTACH made by another task through the same file (the
+    /// file passed to a more privileged process) must not attach with more than the
+    /// opener's rights (`Attacher::may_command`).
+    opener: Attacher,
 }
 
 /// The engine value: one per attached thread. Its callbacks run on that thread only (one at
@@ -532,7 +541,12 @@ impl Engine for Tracer {
     }
 
     fn report_clone(&self, _action: Action, clone_flags: u64, child: &Task) -> Action {
-        if self.flags & UTRACE_STRACE_F_FOLLOW == 0 {
+        // CLONE_UNTRACED (vhost workers, kernel-made children): ptrace never attaches to
+        // such a child on its own, nor does a user's request (`attach_checked` refuses
+        // PF_USER_WORKER threads).
+        if self.flags & UTRACE_STRACE_F_FOLLOW == 0
+            || clone_flags & u64::from(kernel::bindings::CLONE_UNTRACED) != 0
+        {
             return Action::RESUME;
         }
         if self.session.follow(self, clone_flags, child) {
@@ -598,6 +612,11 @@ impl Session {
                 break (false, g.wake_reader());
             }
             // The ring is full, or records wait in the overflow queue (they go first).
+            if g.ovf_len() >= OVF_MAX {
+                drop(g);
+                self.lose();
+                return false;
+            }
             if g.ovf.len() == g.ovf.capacity() && g.ovf_head > 0 {
                 g.compact();
             }
@@ -615,7 +634,7 @@ impl Session {
                     _ if sleepable => {
                         let want = (live * 2).max(OVF_MIN);
                         drop(g);
-                        match KVec::with_capacity(want, GFP_KERNEL) {
+                        match KVec::with_capacity(want, GFP_KERNEL_ACCOUNT | __GFP_NOWARN) {
                             Ok(v) => {
                                 spare = Some(v);
                                 continue;
@@ -631,7 +650,7 @@ impl Session {
                 }
             }
             rec.seq = g.seq;
-            if g.ovf.push(rec, GFP_ATOMIC).is_err() {
+            if g.ovf.push(rec, GFP_ATOMIC | __GFP_NOWARN).is_err() {
                 drop(g);
                 self.lose();
                 return false;
@@ -652,11 +671,11 @@ impl Session {
         overflowed && park.is_some()
     }
 
-    /// A record lost to an allocation failure.
+    /// A record lost: an allocation failure, or the overflow queue at [`OVF_MAX`].
     fn lose(&self) {
         self.q.lock().lost += 1;
         if utrace::printk_ratelimit() {
-            pr_warn!("out of memory, a record was lost\n");
+            pr_warn!("a record was lost (out of memory, or overflow queue full)\n");
         }
     }
 
@@ -782,7 +801,17 @@ impl Session {
             }
             return Err(EINVAL);
         }
+        // `task_by_tid` looks in the caller's namespace: it must be the session's.
+        let ns = kernel::current!().get_pid_ns().ok_or(ESRCH)?;
+        if !core::ptr::eq(ns.as_ptr(), self.ns.as_ptr()) {
+            if utrace::printk_ratelimit() {
+                pr_err!("attach: caller is not in the opener's pid namespace\n");
+            }
+            return Err(EINVAL);
+        }
         let task = utrace::task_by_tid(tid).ok_or(ESRCH)?;
+        // The caller may trace it with the opener's rights, not only its own.
+        self.opener.may_command(&task, Access::DEFAULT)?;
         let id = {
             let mut t = self.threads.lock();
             if t.entries
@@ -1062,9 +1091,9 @@ impl MiscDevice for Session {
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Session>> {
         let ns = kernel::current!().get_pid_ns().ok_or(ESRCH)?;
-        let mut ring = KVVec::with_capacity(RING, GFP_KERNEL)?;
+        let mut ring = KVVec::with_capacity(RING, GFP_KERNEL_ACCOUNT)?;
         for _ in 0..RING {
-            ring.push(Record::default(), GFP_KERNEL)?;
+            ring.push(Record::default(), GFP_KERNEL_ACCOUNT)?;
         }
         let recs = KVec::with_capacity(BATCH, GFP_KERNEL)?;
         let bytes = KVec::from_elem(0u8, BATCH * REC_SIZE, GFP_KERNEL)?;
@@ -1097,6 +1126,7 @@ impl MiscDevice for Session {
                 }),
                 reader <- new_mutex!(Reader { recs, bytes }),
                 ns,
+                opener: Attacher::current(),
             }),
             GFP_KERNEL,
         )
