@@ -242,6 +242,27 @@ fn is_restart_code(ret: i64) -> bool {
 /// Engine values alive (a module exit waits for the last `release` utrace makes).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
+/// Counts one engine value in [`LIVE`] while it exists. The last field of [`Tracer`]: fields
+/// drop in declaration order, so the count goes down only after everything else the value
+/// owns (its session, and the ring the session's drop frees) is gone. What is left of the
+/// release after that is the return through the drop glue and utrace's release trampoline:
+/// a window only the core can close (a module reference held per engine until its release
+/// returns).
+struct Live;
+
+impl Live {
+    fn new() -> Self {
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        Live
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Release);
+    }
+}
+
 /// The queue of a session, under its spinlock.
 struct Queue {
     /// `RING` records; `len` of them from `head` on are queued.
@@ -393,12 +414,8 @@ struct Tracer {
     last_ret: AtomicI64,
     /// What `report_exit` gave, in wait-status form, for the death record.
     exit_code: AtomicI64,
-}
-
-impl Drop for Tracer {
-    fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::Release);
-    }
+    /// Must stay last (see [`Live`]).
+    _live: Live,
 }
 
 fn events_for(flags: u32) -> Events {
@@ -424,8 +441,6 @@ impl Tracer {
         in_syscall: bool,
     ) -> Result<Arc<Self>> {
         let ns = &*session.ns;
-        // Before the value exists: its drop (also if the allocation fails) counts it out.
-        LIVE.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(
             Tracer {
                 session: session.clone(),
@@ -442,6 +457,7 @@ impl Tracer {
                 last_nr: AtomicI64::new(-1),
                 last_ret: AtomicI64::new(0),
                 exit_code: AtomicI64::new(0),
+                _live: Live::new(),
             },
             GFP_KERNEL,
         )?)
