@@ -255,13 +255,27 @@ static int wait_in_syscall(pid_t pid, int nr)
 	return -1;
 }
 
-static int wait_state(pid_t pid, const char *states)
+/*
+ * Waits (at most ~60 s) until @pid has taken its SIGSTOP: stopped ('t' or 'T') with no
+ * SIGSTOP pending. Under strace a syscall-exit stop is a 't' too, with the SIGSTOP still
+ * queued: a SIGCONT sent then would flush it (prepare_signal()), and strace's trace would
+ * have no SIGSTOP at all (a race seen in make check).
+ */
+static int wait_took_sigstop(pid_t pid)
 {
+	const unsigned long long bit = 1ULL << (SIGSTOP - 1);
+
 	for (int i = 0; i < 3000; i++) {
+		char buf[2048], *p, *q;
 		char s = proc_state(pid);
 
-		if (s && strchr(states, s))
-			return 0;
+		if (s && strchr("tT", s) && read_proc(pid, "status", buf, sizeof(buf)) > 0) {
+			p = strstr(buf, "\nSigPnd:");
+			q = strstr(buf, "\nShdPnd:");
+			if (p && q && !(strtoull(p + 8, NULL, 16) & bit) &&
+			    !(strtoull(q + 8, NULL, 16) & bit))
+				return 0;
+		}
 		usleep(20000);
 	}
 	return -1;
@@ -278,7 +292,7 @@ static int drive_restart(pid_t tracer)
 		return -2;
 	if (wait_in_syscall(t, SYS_clock_nanosleep) || kill(t, SIGSTOP))
 		return -3;
-	if (wait_state(t, "tT") || kill(t, SIGCONT))
+	if (wait_took_sigstop(t) || kill(t, SIGCONT))
 		return -4;
 	if (wait_in_syscall(t, SYS_restart_syscall) || kill(t, SIGUSR1))
 		return -5;
