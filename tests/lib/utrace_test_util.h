@@ -369,6 +369,22 @@ static inline int ut_log_wait_for(const char *needle, char *buf, size_t size, in
 	return 0;
 }
 
+/*
+ * Polls utrace's state for up to @seconds until it contains @want, into @buf (the last
+ * reading, for the failure message). The engine count is of engines whose memory is not
+ * freed yet: a detached engine goes with its task's old engine list, after an RCU grace
+ * period, so a count read right after a detach may still include it.
+ */
+static inline int ut_state_shows(const char *want, char *buf, size_t size, int seconds)
+{
+	for (int i = 0; i < seconds * 100; i++) {
+		if (ut_read_file(UTRACE_DEBUGFS "/state", buf, size) > 0 && strstr(buf, want))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
 /* Polls utrace's state until no per-task state and no engine is left. */
 static inline int ut_wait_no_leak(int seconds)
 {
