@@ -83,6 +83,58 @@ else
 	echo "strace: not in the guest, no row"
 fi
 
+# utrace-strace as the traced process grows (issue 14): one process of 1, 100, 1,000 and
+# 10,000 threads making 100,000 getppid calls in all, untraced and under utrace-strace -f;
+# wall ns per call from the threads' common start (tests/bench/thread_bench.c), so thread
+# creation is not counted. The cost per call should stay flat as the thread count grows.
+# The lowest of three runs of a command printing one number: min3 PROGRAM ARGS...
+min3() {
+	b=
+	for i in 1 2 3; do
+		v=$("$@") || return 1
+		if [ -z "$b" ] || [ "$v" -lt "$b" ]; then b=$v; fi
+	done
+	echo "$b"
+}
+TB=/utrace/tests/thread_bench
+W=/utrace/tests/wall_bench
+# 10,000 threads exceed a 1 GiB guest's default threads-max (total pages / 32).
+[ "$(cat /proc/sys/kernel/threads-max)" -lt 12000 ] && echo 12000 >/proc/sys/kernel/threads-max
+insmod /utrace/utrace.ko
+insmod /utrace/utrace_strace.ko
+echo
+printf '%-52s %8s %8s %6s\n' "utrace-strace -f, threads making getppid calls" "untraced" "traced" "ratio"
+for n in 1 100 1000 10000; do
+	t0=$(min3 $TB $n 100000 || echo 0)
+	t1=$(min3 $US -f -qq -o /dev/null -- $TB $n 100000 || echo 0)
+	printf '%-52s %8s %8s %6s\n' "utrace-strace threads=$n (ns per call)" "$t0" "$t1" \
+		"$(awk "BEGIN { if ($t0 > 0) printf \"%.2f\", $t1 / $t0; else print \"n/a\" }")"
+done
+# A realistic workload: a shell building a listing with forks, execs, pipes, getdents and
+# stat (find over the guest's files, ls -lR, sort, wc), untraced, under utrace-strace -f,
+# under strace -f, and with ftrace's raw_syscalls recording; wall us of one run, best of 3.
+WL='for i in 1 2 3; do find / -xdev | sort | wc -l; ls -lR /utrace /bin /lib 2>/dev/null | wc -c; done >/dev/null'
+w_best() { min3 "$W" "$@"; }
+w_base=$(w_best sh -c "$WL")
+w_us=$(w_best $US -f -qq -o /dev/null -- sh -c "$WL")
+rmmod utrace_strace
+rmmod utrace
+w_st=
+command -v strace >/dev/null && w_st=$(w_best strace -f -qq -o /dev/null sh -c "$WL")
+echo 1 >$T/events/raw_syscalls/enable
+w_ft=$(w_best sh -c "$WL")
+echo 0 >$T/events/raw_syscalls/enable
+wrow() {
+	[ -n "$2" ] || { printf '%-52s %8s\n' "$1" "n/a"; return; }
+	printf '%-52s %8s us %6s\n' "$1" "$2" "$(awk "BEGIN { printf \"%.2f\", $2 / $w_base }")"
+}
+echo
+printf '%-52s %8s    %6s\n' "utrace-strace, shell workload (find, ls -lR, pipes)" "wall" "ratio"
+wrow "utrace-strace workload untraced" "$w_base"
+wrow "utrace-strace workload under utrace-strace -f -o /dev/null" "$w_us"
+wrow "utrace-strace workload under strace -f -o /dev/null" "$w_st"
+wrow "utrace-strace workload with ftrace raw_syscalls recording" "$w_ft"
+
 # Stop round trips: stop at syscall entry, wake the tracer, resume (tests/bench/stop_bench.c).
 insmod /utrace/utrace.ko
 insmod /utrace/utrace_test_engine.ko
