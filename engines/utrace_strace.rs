@@ -279,7 +279,10 @@ struct Queue {
     lost: u64,
     /// Threads in the session's list.
     attached: u32,
-    ever_attached: bool,
+    /// ATTACH requests that took effect, or are under way (counted when the thread joins
+    /// the list, taken back if its events cannot be set): a session whose attaches all
+    /// failed has not ended.
+    attaches: u64,
     detached_all: bool,
     /// Readers sleeping in `read()` on an empty queue (any record wakes them), and readers
     /// giving the producers a moment to queue `mark` records (a wake-up per batch, not per
@@ -319,7 +322,7 @@ impl Queue {
 
     /// End of file: nothing to read, nothing attached, and something was (or DETACH_ALL).
     fn eof(&self) -> bool {
-        self.is_empty() && self.attached == 0 && (self.ever_attached || self.detached_all)
+        self.is_empty() && self.attached == 0 && (self.attaches > 0 || self.detached_all)
     }
 
     /// Moves what fits of the overflow queue into the ring.
@@ -864,11 +867,13 @@ impl Session {
             t.entries.push(entry.clone(), GFP_KERNEL)?;
             let mut q = self.q.lock();
             q.attached += 1;
-            q.ever_attached = true;
+            q.attaches += 1;
         }
         // In the list before any event is set: its death report finds it there.
         if entry.handle.set_events(tracer.events).is_err() {
-            // Exiting past its death report, or released: as if it were not there.
+            // Exiting past its death report (a zombie), or released: as if it were not there,
+            // and as if it had not been tried (no end of file for it).
+            self.q.lock().attaches -= 1;
             self.forget(id);
             return Err(ESRCH);
         }
@@ -1125,7 +1130,7 @@ impl MiscDevice for Session {
                     stops: 0,
                     lost: 0,
                     attached: 0,
-                    ever_attached: false,
+                    attaches: 0,
                     detached_all: false,
                     waiting: 0,
                     waiting_mark: 0,
