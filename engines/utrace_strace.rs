@@ -831,6 +831,9 @@ impl Session {
         let task = utrace::task_by_tid(tid).ok_or(ESRCH)?;
         // The caller may trace it with the opener's rights, not only its own.
         self.opener.may_command(&task, Access::DEFAULT)?;
+        // And the opener may trace it itself: a file handed to a more privileged process
+        // must not show its opener what the opener could not trace.
+        self.opener.may_trace(&task, Access::DEFAULT)?;
         let id = {
             let mut t = self.threads.lock();
             if t.entries

@@ -328,6 +328,31 @@ int utrace_may_command(const struct cred *attacher, struct task_struct *target, 
 }
 EXPORT_SYMBOL_GPL(utrace_may_command);
 
+/*
+ * utrace_may_trace_as() (<linux/utrace.h>): utrace_may_trace() asked for @cred, the
+ * credentials of the opener of a file through which current makes a request: may that
+ * opener trace @target? Asked with @cred as current's subjective credentials (what
+ * __ptrace_may_access() and the LSMs read); Yama's relationship test still sees current's
+ * task. A request through such a file must pass this and utrace_may_trace() for current:
+ * a file opened by a user and handed to a more privileged process must not let that user
+ * read what it could not trace itself.
+ */
+int utrace_may_trace_as(const struct cred *cred, struct task_struct *target, int flags)
+{
+	const struct cred *old;
+	int ret;
+
+	if (!cred) {
+		pr_err_ratelimited("utrace: %s: no credentials\n", __func__);
+		return -EINVAL;
+	}
+	old = override_creds(cred);
+	ret = utrace_may_trace(target, flags);
+	revert_creds(old);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(utrace_may_trace_as);
+
 /* get_current_cred(): a reference on current's (subjective) credentials. */
 const struct cred *utrace_glue_get_current_cred(void)
 {

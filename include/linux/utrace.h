@@ -395,6 +395,22 @@ int utrace_may_trace(struct task_struct *target, int flags);
 int utrace_may_command(const struct cred *attacher, struct task_struct *target, int flags);
 
 /**
+ * utrace_may_trace_as - may the holder of these credentials trace this thread?
+ * @cred:	the credentials to judge, e.g. the opener's of a device (file->f_cred)
+ * @target:	the thread; the caller keeps it alive
+ * @flags:	as for utrace_may_trace()
+ *
+ * utrace_may_trace() with @cred as current's subjective credentials. A request made through
+ * a file one task opened and another uses (a device fd passed on, inherited) is judged for
+ * both: utrace_may_trace() for current, this for the opener, so that a user cannot hand its
+ * file to a more privileged process and read what that process traces for it. Process
+ * context; it may sleep.
+ *
+ * Return: 0 allowed; -EINVAL @cred NULL; otherwise what utrace_may_trace() returns.
+ */
+int utrace_may_trace_as(const struct cred *cred, struct task_struct *target, int flags);
+
+/**
  * utrace_engine_get - acquire a reference on a &struct utrace_engine
  * @engine:	engine with a reference the caller already holds
  */

@@ -579,6 +579,11 @@ extern "C" {
         target: *mut bindings::task_struct,
         flags: c_int,
     ) -> c_int;
+    fn utrace_may_trace_as(
+        cred: *const bindings::cred,
+        target: *mut bindings::task_struct,
+        flags: c_int,
+    ) -> c_int;
     fn utrace_set_events(target: *mut bindings::task_struct, engine: E, events: c_ulong) -> c_int;
     fn utrace_control(target: *mut bindings::task_struct, engine: E, action: u32) -> c_int;
     fn utrace_set_signal(
@@ -1120,6 +1125,16 @@ impl Attacher {
     pub fn may_command(&self, task: &Task, allow: Access) -> Result {
         // SAFETY: we hold a reference on the credentials; `task` is valid for the call.
         to_result(unsafe { utrace_may_command(self.0.as_ptr(), task.as_ptr(), allow.0) })
+    }
+
+    /// `utrace_may_trace_as()`: whether this attacher (e.g. a device's opener) may trace
+    /// `task` itself, by ptrace's rule with its credentials. A request another task makes
+    /// through the attacher's file asks this as well as the check of the requester, so that
+    /// a file handed to a more privileged process gets its opener nothing the opener could
+    /// not trace. `EPERM` if not. It may sleep.
+    pub fn may_trace(&self, task: &Task, allow: Access) -> Result {
+        // SAFETY: we hold a reference on the credentials; `task` is valid for the call.
+        to_result(unsafe { utrace_may_trace_as(self.0.as_ptr(), task.as_ptr(), allow.0) })
     }
 }
 
