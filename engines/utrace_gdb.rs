@@ -1636,7 +1636,7 @@ impl Session {
                     }
                     match e.handle.insert_breakpoint(addr) {
                         Ok(bp) => {
-                            if self.points.lock().bps.push(bp, GFP_KERNEL).is_err() {
+                            if self.points.lock().bps.push(bp, GFP_ATOMIC).is_err() {
                                 let _ = e.handle.remove_breakpoint(&bp);
                                 return Reply::Err(12);
                             }
@@ -1686,7 +1686,7 @@ impl Session {
                         .points
                         .lock()
                         .wps
-                        .push((addr, len, t as u8), GFP_KERNEL)
+                        .push((addr, len, t as u8), GFP_ATOMIC)
                         .is_err()
                     {
                         for e in list.iter() {
