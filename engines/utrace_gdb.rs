@@ -144,6 +144,8 @@ struct Thr {
     held: AtomicI32,
     /// A signal to inject at the next `UTRACE_SIGNAL_REPORT` (0: none).
     inject: AtomicI32,
+    /// Non-stop `vCont;t`: report the stop the session asked for (once).
+    report_stop: AtomicBool,
     /// What `report_exit` gave.
     exit_code: AtomicI64,
     /// Must stay last (see [`Live`]).
@@ -162,13 +164,26 @@ impl Thr {
     }
 }
 
+impl Thr {
+    /// A stop the session asked for: reported if non-stop's `vCont;t` wants it.
+    fn asked_stop(&self) -> Action {
+        if self.report_stop.swap(false, Ordering::SeqCst) {
+            self.session.push(Ev {
+                tid: self.tid,
+                kind: EvKind::Stop(Why::Stopped),
+            });
+        }
+        Action::STOP
+    }
+}
+
 impl Engine for Thr {
     fn report_quiesce(&self, _action: Action, event: Events) -> Action {
         if event == Events::NONE && self.stepping.swap(false, Ordering::SeqCst) {
             return self.stop_event(Why::Step);
         }
         if self.want_stop.load(Ordering::SeqCst) {
-            Action::STOP
+            self.asked_stop()
         } else {
             Action::RESUME
         }
@@ -184,7 +199,7 @@ impl Engine for Thr {
                     return Action::RESUME.with_signal(SignalAction::Deliver);
                 }
                 if self.want_stop.load(Ordering::SeqCst) {
-                    Action::STOP.keep_signal(action)
+                    self.asked_stop().keep_signal(action)
                 } else {
                     pass
                 }
@@ -357,6 +372,13 @@ struct Proto {
     exit_reply: Option<(bool, i32)>,
     /// Logged once per session: the output queue overflowed.
     out_full: bool,
+    /// Non-stop mode (`QNonStop:1`).
+    nonstop: bool,
+    /// Non-stop: stop replies not yet acknowledged by `vStopped` (the first was sent, as a
+    /// `%Stop` notification or a reply).
+    pending: KVec<KVec<u8>>,
+    /// A `%Stop` notification is out, not yet acknowledged.
+    inflight: bool,
 }
 
 /// One open file.
@@ -736,6 +758,7 @@ impl Session {
                 self_stopped: AtomicBool::new(false),
                 held: AtomicI32::new(0),
                 inject: AtomicI32::new(0),
+                report_stop: AtomicBool::new(false),
                 exit_code: AtomicI64::new(0),
                 _live: Live::new(),
             },
@@ -961,6 +984,28 @@ impl Session {
         });
     }
 
+    /// Non-stop `vCont;t`: stop one thread and report it (at once if it is parked).
+    fn stop_one(&self, e: &Entry) {
+        let t = &e.thr;
+        t.want_stop.store(true, Ordering::SeqCst);
+        if e.handle.prepare_examine().is_ok() {
+            t.report_stop.store(false, Ordering::SeqCst);
+            self.push(Ev {
+                tid: t.tid,
+                kind: EvKind::Stop(Why::Stopped),
+            });
+            return;
+        }
+        if t.self_stopped.load(Ordering::SeqCst) {
+            // Its own stop is queued: that is the report.
+            return;
+        }
+        t.report_stop.store(true, Ordering::SeqCst);
+        let _ = e.handle.control(ResumeAction::Stop);
+        // Out of a sleeping syscall (it restarts); its quiesce answers STOP and reports.
+        let _ = e.handle.control(ResumeAction::Interrupt);
+    }
+
     /// Whether a stop event of `tid` is queued (it stays stopped for it).
     fn has_event(&self, tid: i32) -> bool {
         self.evq
@@ -1087,6 +1132,14 @@ impl Session {
 
     /// The stop reply of `tid` for `why`.
     fn stop_reply(&self, p: &mut Proto, tid: i32, why: Why) {
+        let r = self.stop_payload(p, tid, why);
+        self.reply(p, &r);
+        p.last_stop = Some((tid, why));
+        p.hg = tid;
+    }
+
+    /// The `T` packet of `tid`'s stop for `why`.
+    fn stop_payload(&self, p: &Proto, tid: i32, why: Why) -> KVec<u8> {
         let sig = match why {
             Why::Signal(s) => sig_to_gdb(s),
             Why::Swbreak(_) | Why::Step | Why::Watch(_) => 5,
@@ -1118,13 +1171,67 @@ impl Session {
             }
             _ => {}
         }
-        self.reply(p, &r);
-        p.last_stop = Some((tid, why));
-        p.hg = tid;
+        r
+    }
+
+    /// Non-stop: queues a stop reply; the first goes out as a `%Stop` notification.
+    fn notify_stop(&self, p: &mut Proto, payload: KVec<u8>) {
+        if p.pending.push(payload, GFP_KERNEL).is_err() {
+            pr_warn!("a stop reply was lost (out of memory)\n");
+            return;
+        }
+        if !p.inflight {
+            p.inflight = true;
+            let mut f = KVec::new();
+            let mut sum = 0u8;
+            put(&mut f, b"%Stop:");
+            for &c in p.pending[0].iter() {
+                put(&mut f, &[c]);
+                sum = sum.wrapping_add(c);
+            }
+            // The checksum covers `Stop:` too.
+            for &c in b"Stop:" {
+                sum = sum.wrapping_add(c);
+            }
+            put(&mut f, b"#");
+            put_hex_bytes(&mut f, &[sum]);
+            self.queue_out(p, &f);
+        }
+    }
+
+    /// Non-stop: every queued event becomes a stop reply of its thread alone.
+    fn process_nonstop(&self, p: &mut Proto) {
+        while let Some(ev) = self.pop_event() {
+            match ev.kind {
+                EvKind::Exit { code, group_dead } => {
+                    if p.pid != 0 && (group_dead || self.threads.lock().entries.is_empty()) {
+                        self.process_exited(p, code);
+                    }
+                }
+                EvKind::Stop(why) => {
+                    let Some(e) = self.entry(ev.tid) else {
+                        continue;
+                    };
+                    if self.wait_parked(&e).is_err() {
+                        continue;
+                    }
+                    self.settle(&e, why);
+                    e.thr.self_stopped.store(false, Ordering::SeqCst);
+                    let r = self.stop_payload(p, ev.tid, why);
+                    p.last_stop = Some((ev.tid, why));
+                    self.notify_stop(p, r);
+                }
+            }
+        }
+        self.update_ready(p);
     }
 
     /// All-stop: turns the first queued event into a reply (stopping the other threads).
     fn process_events(&self, p: &mut Proto) {
+        if p.nonstop {
+            self.process_nonstop(p);
+            return;
+        }
         if !p.running {
             return;
         }
@@ -1156,7 +1263,7 @@ impl Session {
     fn update_ready(&self, p: &Proto) {
         self.ready.store(false, Ordering::SeqCst);
         // An event queued since the look sets it again.
-        if !p.out.is_empty() || (p.running && !self.evq.lock().is_empty()) {
+        if !p.out.is_empty() || ((p.running || p.nonstop) && !self.evq.lock().is_empty()) {
             self.ready.store(true, Ordering::SeqCst);
         }
     }
@@ -1194,7 +1301,11 @@ impl Session {
         p.running = false;
         p.last_stop = None;
         p.exit_reply = Some((signalled, val));
-        self.reply(p, &r);
+        if p.nonstop {
+            self.notify_stop(p, r);
+        } else {
+            self.reply(p, &r);
+        }
     }
 
     /// Ctrl-C: stop everything and report.
@@ -1296,6 +1407,20 @@ impl Session {
         Ok(())
     }
 
+    /// A thread to access memory through: the current one if parked, else any parked one
+    /// (non-stop: the others may run).
+    fn mem_entry(&self, p: &Proto) -> Option<Arc<Entry>> {
+        let cur = self.cur(p)?;
+        if !p.nonstop || cur.handle.prepare_examine().is_ok() {
+            return Some(cur);
+        }
+        self.snapshot()
+            .iter()
+            .find(|e| e.handle.prepare_examine().is_ok())
+            .cloned()
+            .or(Some(cur))
+    }
+
     /// The thread of `g`, `m` and so on: `Hg`'s, or the first.
     fn cur(&self, p: &Proto) -> Option<Arc<Entry>> {
         if p.hg > 0 {
@@ -1328,6 +1453,36 @@ impl Session {
         };
         let rest = &pkt[1..];
         match c {
+            b'?' if p.nonstop => {
+                // Every stopped thread's status: the first as the reply, the others after
+                // each `vStopped`.
+                p.pending.clear();
+                p.inflight = false;
+                if p.pid != 0 {
+                    for e in self.snapshot().iter() {
+                        if e.handle.prepare_examine().is_ok() {
+                            let r = self.stop_payload(p, e.thr.tid, Why::Stopped);
+                            let _ = p.pending.push(r, GFP_KERNEL);
+                        }
+                    }
+                }
+                let first = p.pending.first().map(|f| {
+                    let mut c = KVec::new();
+                    put(&mut c, f);
+                    c
+                });
+                match first {
+                    Some(first) => {
+                        p.inflight = true;
+                        self.reply(p, &first);
+                        Reply::None
+                    }
+                    None => {
+                        put(r, b"OK");
+                        Reply::Data
+                    }
+                }
+            }
             b'?' => {
                 if let Some((tid, why)) = p.last_stop.filter(|_| p.pid != 0) {
                     self.stop_reply(p, tid, why);
@@ -1476,7 +1631,7 @@ impl Session {
                     return Reply::Err(1);
                 };
                 let l = (l as usize).min(PACKET_SIZE / 2 - 8);
-                let Some(e) = self.cur(p) else {
+                let Some(e) = self.mem_entry(p) else {
                     return Reply::Err(1);
                 };
                 let mut buf = [0u8; 256];
@@ -1528,7 +1683,7 @@ impl Session {
                     put(r, b"OK");
                     return Reply::Data;
                 }
-                let Some(e) = self.cur(p) else {
+                let Some(e) = self.mem_entry(p) else {
                     return Reply::Err(1);
                 };
                 match e.handle.write_memory(a as usize, &bytes) {
@@ -1626,7 +1781,7 @@ impl Session {
         }
         match t {
             0 => {
-                let Some(e) = self.cur(p) else {
+                let Some(e) = self.mem_entry(p) else {
                     return Reply::Err(1);
                 };
                 if insert {
@@ -1722,7 +1877,7 @@ impl Session {
                     r,
                     b"qXfer:threads:read+;qXfer:exec-file:read+;qXfer:auxv:read+;",
                 );
-                put(r, b"multiprocess+;vContSupported+;swbreak+");
+                put(r, b"multiprocess+;vContSupported+;swbreak+;QNonStop+");
             }
             b"QStartNoAckMode" => {
                 // The OK is still acknowledged; from the next packet on, no acks.
@@ -1731,6 +1886,36 @@ impl Session {
                 return Reply::None;
             }
             b"qAttached" => put(r, b"1"),
+            b"QNonStop" => {
+                match args {
+                    b"0" => p.nonstop = false,
+                    b"1" => p.nonstop = true,
+                    _ => return Reply::Err(1),
+                }
+                p.pending.clear();
+                p.inflight = false;
+                put(r, b"OK");
+            }
+            b"vStopped" => {
+                if !p.pending.is_empty() {
+                    let _ = p.pending.remove(0);
+                }
+                let next = p.pending.first().map(|f| {
+                    let mut c = KVec::new();
+                    put(&mut c, f);
+                    c
+                });
+                match next {
+                    Some(next) => {
+                        self.reply(p, &next);
+                        return Reply::None;
+                    }
+                    None => {
+                        p.inflight = false;
+                        put(r, b"OK");
+                    }
+                }
+            }
             b"qC" => {
                 let tid = p.last_stop.map_or_else(|| self.first_tid(), |s| s.0);
                 if p.pid == 0 || tid == 0 {
@@ -1762,7 +1947,7 @@ impl Session {
             b"qSymbol" => put(r, b"OK"),
             b"qXfer" => return self.xfer(p, args, r),
             b"vCont?" => put(r, b"vCont;c;C;s;S;t"),
-            b"vCont" => return self.vcont(p, args),
+            b"vCont" => return self.vcont(p, args, r),
             b"vAttach" => {
                 let Some(pid) = parse_hex(args).and_then(|x| i32::try_from(x).ok()) else {
                     return Reply::Err(1);
@@ -1775,6 +1960,16 @@ impl Session {
                             self.first_tid()
                         };
                         p.exit_reply = None;
+                        if p.nonstop {
+                            // Every thread stays stopped; the stop comes as a notification.
+                            p.pending.clear();
+                            p.inflight = false;
+                            let r = self.stop_payload(p, tid, Why::Stopped);
+                            p.last_stop = Some((tid, Why::Stopped));
+                            self.reply(p, b"OK");
+                            self.notify_stop(p, r);
+                            return Reply::None;
+                        }
                         self.stop_reply(p, tid, Why::Stopped);
                         return Reply::None;
                     }
@@ -1874,7 +2069,7 @@ impl Session {
 
     /// `vCont;ACTION[:TID];...`: each thread takes the first action naming it, or the
     /// default one; threads with none stay stopped.
-    fn vcont(&self, p: &mut Proto, args: &[u8]) -> Reply {
+    fn vcont(&self, p: &mut Proto, args: &[u8], r: &mut KVec<u8>) -> Reply {
         if p.pid == 0 {
             return Reply::Err(1);
         }
@@ -1918,13 +2113,23 @@ impl Session {
             }) else {
                 continue;
             };
-            if kind == b't' || self.has_event(tid) {
+            if kind == b't' {
+                if p.nonstop {
+                    self.stop_one(e);
+                }
+                continue;
+            }
+            if self.has_event(tid) {
                 continue;
             }
             self.resume_one(e, kind == b's', sig);
             any = true;
         }
         let _ = any;
+        if p.nonstop {
+            put(r, b"OK");
+            return Reply::Data;
+        }
         p.running = true;
         Reply::None
     }
@@ -2100,6 +2305,9 @@ impl MiscDevice for Session {
                     last_stop: None,
                     exit_reply: None,
                     out_full: false,
+                    nonstop: false,
+                    pending: KVec::new(),
+                    inflight: false,
                 }),
                 readable <- new_poll_condvar!("utrace_gdb::readable"),
                 threads <- new_mutex!(Threads {
