@@ -2025,6 +2025,19 @@ impl Session {
                     put_hex(&mut x, e.thr.pid as u64);
                     put(&mut x, b".");
                     put_hex(&mut x, e.thr.tid as u64);
+                    put(&mut x, b"\" name=\"");
+                    let (name, n) = utrace::comm(e.handle.task());
+                    for &c in &name[..n] {
+                        match c {
+                            b'<' => put(&mut x, b"&lt;"),
+                            b'>' => put(&mut x, b"&gt;"),
+                            b'&' => put(&mut x, b"&amp;"),
+                            b'"' => put(&mut x, b"&quot;"),
+                            b'\'' => put(&mut x, b"&apos;"),
+                            0x20..=0x7e => put(&mut x, &[c]),
+                            _ => put(&mut x, b"?"),
+                        }
+                    }
                     put(&mut x, b"\"/>\n");
                 }
                 put(&mut x, b"</threads>\n");

@@ -1421,6 +1421,22 @@ pub fn auxv(task: &Task) -> Result<KVec<u8>> {
     Ok(out)
 }
 
+/// `task`'s name (`comm`, as `/proc/PID/task/TID/comm` shows it), up to 15 bytes. A racing
+/// rename (`prctl(PR_SET_NAME)`) may show a mix, as `/proc` readers can see. Any context.
+pub fn comm(task: &Task) -> ([u8; 16], usize) {
+    // SAFETY: `task` is valid; `comm` is an array of plain bytes, always NUL-terminated
+    // within its 16 bytes (`__set_task_comm()` writes it with `strscpy_pad()`); a volatile
+    // read of the whole array, as `get_task_comm()`'s copy does without the task lock.
+    let c = unsafe { core::ptr::read_volatile(&raw const (*task.as_ptr()).comm) };
+    let mut out = [0u8; 16];
+    let mut n = 0;
+    while n < 15 && c[n] != 0 {
+        out[n] = c[n] as u8;
+        n += 1;
+    }
+    (out, n)
+}
+
 /// Sends SIGKILL to `task`'s thread group (`send_sig(SIGKILL, task, 1)`: from the kernel).
 /// For an engine that already checked that its user may trace the task (a debugger's kill).
 pub fn send_sigkill(task: &Task) {
