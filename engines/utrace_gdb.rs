@@ -1374,13 +1374,8 @@ impl Session {
                 let handle =
                     match Attached::attach_checked(task, thr.clone(), false, Access::DEFAULT) {
                         Ok(h) => h,
-                        Err(e) if any => {
-                            // A thread exiting meanwhile.
-                            if e == ESRCH {
-                                continue;
-                            }
-                            return Err(e);
-                        }
+                        // A thread exiting meanwhile (or a zombie leader).
+                        Err(e) if e == ESRCH => continue,
                         Err(e) => return Err(e),
                     };
                 let entry = Arc::new(Entry { handle, thr }, GFP_KERNEL)?;
