@@ -2178,6 +2178,13 @@ impl Session {
                         }
                     }
                 },
+                Parse::Cs1 | Parse::Cs2(_) if b == b'$' => {
+                    // A new packet: the one before was cut in its checksum.
+                    p.inp.clear();
+                    p.sum = 0;
+                    p.overlong = false;
+                    p.parse = Parse::Data;
+                }
                 Parse::Cs1 => match hexval(b) {
                     Some(h) => p.parse = Parse::Cs2(h),
                     None => {
