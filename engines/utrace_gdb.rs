@@ -24,6 +24,29 @@
 //! first); events of other threads wait for the next resume (a breakpoint hit is dropped
 //! instead, with the thread rewound onto its `int3`: it hits it again if it is still there).
 //!
+//! # Protocol
+//!
+//! `qSupported` (`PacketSize=4000`, `QStartNoAckMode`, `qXfer:features:read` (an amd64
+//! description: `org.gnu.gdb.i386.core` with the x87 registers unavailable, `.linux` with
+//! `orig_rax`, `.segments` with `fs_base`/`gs_base`), `qXfer:threads:read` (with thread
+//! names), `qXfer:exec-file:read`, `qXfer:auxv:read` (gdb needs `AT_ENTRY` to relocate a PIE),
+//! `multiprocess`, `vContSupported`, `swbreak`, `QNonStop`), `vAttach`, `?`, `!`,
+//! `qfThreadInfo`/`qsThreadInfo`, `qC`, `qAttached`, `H`, `T`, `g`/`G`, `p`/`P`, `m`/`M`/`X`,
+//! `Z0`/`z0` (one `int3` per address, `Attached::insert_breakpoint`; a hit is reported
+//! `swbreak` with the PC rewound onto it), `Z2`/`Z3`/`Z4` (`Attached::set_watchpoint` on
+//! every thread; x86 has no read-only one, so `Z3` watches reads and writes), `vCont?`
+//! (`c;C;s;S;t`), `vCont` with per-thread actions, legacy `c`/`C`/`s`/`S`, `0x03`, `D`, `k`,
+//! `vKill`, `QNonStop:1` with `%Stop` notifications and `vStopped`. Stop replies are
+//! `T<sig>thread:pPID.TID;` plus `swbreak:;` or `watch:ADDR;` (signals in gdb's numbering);
+//! `W`/`X` with `process:PID` when the process is gone. Anything else gets the empty reply;
+//! a malformed request `E01`, a packet longer than `PacketSize` `E01`, a bad checksum a `-`
+//! (dropped without a word in no-ack mode).
+//!
+//! Not done: `vRun` (attach is the way in), `hwbreak`/`Z1`, x87/SSE/AVX registers (the API
+//! reads no FP state), `QPassSignals`, fork and exec events (a forked child gets the original
+//! bytes of the breakpoints back from its first callback and runs untraced, gdb's
+//! detach-on-fork; after an exec the breakpoints are gone with the old image).
+//!
 //! Lifetimes are those of `utrace_strace`: an engine value holds the session; the session's
 //! list holds each engine's handle. Detach, kill, the process's death and `release` (gdb
 //! closing the file, or killed) take the list and drop the handles; breakpoints are
