@@ -894,10 +894,14 @@ impl Session {
                 let _ = e.handle.control(ResumeAction::Stop);
             }
         }
-        let mut kicked = false;
+        // Kick rounds: at 10 ms the threads that are not stepping, at 500 ms the stepping
+        // ones (a step report comes soon, unless the step is a blocking syscall; an early
+        // interrupt would look like the end of the step).
+        let mut kicked = [false, false];
         let mut ms = 0;
         loop {
             let mut all = true;
+            let round = [ms >= 10 && !kicked[0], ms >= 500 && !kicked[1]];
             for e in list.iter() {
                 match e.handle.prepare_examine() {
                     Ok(_) => {}
@@ -906,15 +910,20 @@ impl Session {
                         all = false;
                         // A thread asleep in a syscall: break the sleep (it restarts). Not
                         // one that stopped itself: that would withdraw its stop.
-                        if ms >= 10 && !kicked && !e.thr.self_stopped.load(Ordering::SeqCst) {
+                        let stepping = e.thr.stepping.load(Ordering::SeqCst);
+                        if round[usize::from(stepping)]
+                            && !e.thr.self_stopped.load(Ordering::SeqCst)
+                        {
+                            if stepping {
+                                e.thr.stepping.store(false, Ordering::SeqCst);
+                            }
                             let _ = e.handle.control(ResumeAction::Interrupt);
                         }
                     }
                 }
             }
-            if ms >= 10 {
-                kicked = true;
-            }
+            kicked[0] |= round[0];
+            kicked[1] |= round[1];
             if all {
                 return;
             }
