@@ -1105,7 +1105,17 @@ impl Session {
         if p.pid != 0 {
             self.stop_all();
             self.drop_other_hits();
-            // The reported thread's hit was settled; a queued one's too.
+            // Queued watchpoint hits hold a SIGTRAP that is gdb's, not the program's: dropped
+            // (the reported thread's was settled when it was reported). A queued signal
+            // stays held, and is delivered when the engine lets go.
+            let evs = core::mem::take(&mut *self.evq.lock());
+            for ev in evs.iter() {
+                if let EvKind::Stop(why @ Why::Watch(_)) = ev.kind {
+                    if let Some(e) = self.entry(ev.tid) {
+                        self.settle(&e, why);
+                    }
+                }
+            }
             self.remove_points();
         }
         let (entries, forks) = {
@@ -1828,11 +1838,10 @@ impl Session {
                 } else {
                     let bp = {
                         let mut pts = self.points.lock();
-                        let Some(i) = pts.bps.iter().position(|b| b.addr() == addr) else {
-                            put(r, b"OK");
-                            return Reply::Data;
-                        };
-                        pts.bps.remove(i).ok()
+                        pts.bps
+                            .iter()
+                            .position(|b| b.addr() == addr)
+                            .and_then(|i| pts.bps.remove(i).ok())
                     };
                     if let Some(bp) = bp {
                         if e.handle.remove_breakpoint(&bp).is_err() {
@@ -1991,10 +2000,13 @@ impl Session {
                             // Every thread stays stopped; the stop comes as a notification.
                             p.pending.clear();
                             p.inflight = false;
-                            let r = self.stop_payload(p, tid, Why::Stopped);
-                            p.last_stop = Some((tid, Why::Stopped));
                             self.reply(p, b"OK");
-                            self.notify_stop(p, r);
+                            p.last_stop = Some((tid, Why::Stopped));
+                            // Every thread's stop, the first as a notification.
+                            for e in self.snapshot().iter() {
+                                let r = self.stop_payload(p, e.thr.tid, Why::Stopped);
+                                self.notify_stop(p, r);
+                            }
                             return Reply::None;
                         }
                         self.stop_reply(p, tid, Why::Stopped);
