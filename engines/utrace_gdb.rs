@@ -422,8 +422,11 @@ struct Session {
     /// the first 36).
     #[pin]
     termios: SpinLock<[u8; 44]>,
-    /// Output or an event is there (a hint for `poll()`, which takes no mutex).
+    /// Output, or an event that a read turns into a reply, is there (`poll()` takes no
+    /// mutex).
     ready: AtomicBool,
+    /// Events become replies (all-stop running, or non-stop): an event makes it readable.
+    active: AtomicBool,
     ns: ARef<PidNamespace>,
     opener: Attacher,
 }
@@ -731,7 +734,9 @@ impl Session {
                 return;
             }
         }
-        self.ready.store(true, Ordering::SeqCst);
+        if self.active.load(Ordering::SeqCst) {
+            self.ready.store(true, Ordering::SeqCst);
+        }
         self.readable.notify_all();
     }
 
@@ -1303,6 +1308,7 @@ impl Session {
 
     /// `poll()`'s hint: output queued, or an event to turn into a reply.
     fn update_ready(&self, p: &Proto) {
+        self.active.store(p.running || p.nonstop, Ordering::SeqCst);
         self.ready.store(false, Ordering::SeqCst);
         // An event queued since the look sets it again.
         if !p.out.is_empty() || ((p.running || p.nonstop) && !self.evq.lock().is_empty()) {
@@ -2382,6 +2388,7 @@ impl MiscDevice for Session {
                 }),
                 termios <- new_spinlock!(tio),
                 ready: AtomicBool::new(false),
+                active: AtomicBool::new(false),
                 ns,
                 opener: Attacher::current(),
             }),
@@ -2413,6 +2420,7 @@ impl MiscDevice for Session {
             s.input(&mut p, &buf[..n]);
             total += n;
         }
+        s.update_ready(&p);
         Ok(total)
     }
 
