@@ -169,6 +169,8 @@ struct Thr {
     inject: AtomicI32,
     /// Non-stop `vCont;t`: report the stop the session asked for (once).
     report_stop: AtomicBool,
+    /// Non-stop: gdb was told of its current stop (a `vCont;t` then reports nothing).
+    reported: AtomicBool,
     /// What `report_exit` gave.
     exit_code: AtomicI64,
     /// Must stay last (see [`Live`]).
@@ -787,6 +789,7 @@ impl Session {
                 held: AtomicI32::new(0),
                 inject: AtomicI32::new(0),
                 report_stop: AtomicBool::new(false),
+                reported: AtomicBool::new(false),
                 exit_code: AtomicI64::new(0),
                 _live: Live::new(),
             },
@@ -1008,6 +1011,7 @@ impl Session {
         }
         t.want_stop.store(false, Ordering::SeqCst);
         t.self_stopped.store(false, Ordering::SeqCst);
+        t.reported.store(false, Ordering::SeqCst);
         if held == 0 && sig > 0 {
             t.inject.store(sig, Ordering::SeqCst);
             let _ = e.handle.control(ResumeAction::Interrupt);
@@ -1027,6 +1031,10 @@ impl Session {
         t.want_stop.store(true, Ordering::SeqCst);
         if e.handle.prepare_examine().is_ok() {
             t.report_stop.store(false, Ordering::SeqCst);
+            if t.reported.load(Ordering::SeqCst) {
+                // Stopped, and gdb knows: as gdbserver, no second report.
+                return;
+            }
             self.push(Ev {
                 tid: t.tid,
                 kind: EvKind::Stop(Why::Stopped),
@@ -1264,6 +1272,10 @@ impl Session {
                     }
                     self.settle(&e, why);
                     e.thr.self_stopped.store(false, Ordering::SeqCst);
+                    if why == Why::Stopped && e.thr.reported.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    e.thr.reported.store(true, Ordering::SeqCst);
                     let r = self.stop_payload(p, ev.tid, why);
                     p.last_stop = Some((ev.tid, why));
                     self.notify_stop(p, r);
@@ -2010,6 +2022,7 @@ impl Session {
                             p.last_stop = Some((tid, Why::Stopped));
                             // Every thread's stop, the first as a notification.
                             for e in self.snapshot().iter() {
+                                e.thr.reported.store(true, Ordering::SeqCst);
                                 let r = self.stop_payload(p, e.thr.tid, Why::Stopped);
                                 self.notify_stop(p, r);
                             }
@@ -2023,7 +2036,7 @@ impl Session {
                         if pid_attached {
                             self.detach_all(p);
                         }
-                        if utrace::printk_ratelimit() {
+                        if e != EBUSY && utrace::printk_ratelimit() {
                             pr_err!("vAttach {}: error {}\n", pid, e.to_errno());
                         }
                         return Reply::Err(if e == EPERM { 1 } else { 3 });
