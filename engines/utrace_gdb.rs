@@ -2020,12 +2020,14 @@ impl Session {
                             p.inflight = false;
                             self.reply(p, b"OK");
                             p.last_stop = Some((tid, Why::Stopped));
-                            // Every thread's stop, the first as a notification.
-                            for e in self.snapshot().iter() {
+                            // The leader's stop as a notification, as gdbserver: the other
+                            // threads (parked too) are reported when gdb stops them
+                            // (`vCont;t`), which it does right after.
+                            if let Some(e) = self.entry(tid) {
                                 e.thr.reported.store(true, Ordering::SeqCst);
-                                let r = self.stop_payload(p, e.thr.tid, Why::Stopped);
-                                self.notify_stop(p, r);
                             }
+                            let r = self.stop_payload(p, tid, Why::Stopped);
+                            self.notify_stop(p, r);
                             return Reply::None;
                         }
                         self.stop_reply(p, tid, Why::Stopped);
