@@ -404,8 +404,6 @@ struct Proto {
     pending: KVec<KVec<u8>>,
     /// A `%Stop` notification is out, not yet acknowledged.
     inflight: bool,
-    /// `vFile:` files, by gdb's descriptor (the index).
-    files: KVec<Option<utrace::KernelFile>>,
 }
 
 /// One open file.
@@ -2047,123 +2045,10 @@ impl Session {
                     }
                 }
             }
-            b"vFile" => return self.vfile(p, args, r),
             b"vKill" => {
                 self.kill(p);
                 put(r, b"OK");
             }
-            _ => {}
-        }
-        Reply::Data
-    }
-
-    /// `vFile:OP:ARGS`: read-only host I/O, opened in the writer's (gdb's) own context, so
-    /// with its own rights: gdb reads `/proc/PID/task/TID/maps` (the vDSO's range) and, with
-    /// the default `target:` sysroot, the program and its libraries this way.
-    fn vfile(&self, p: &mut Proto, args: &[u8], r: &mut KVec<u8>) -> Reply {
-        /// gdb's `FILEIO_E*` for a Linux errno (the same numbers up to 30).
-        fn fio_err(r: &mut KVec<u8>, e: Error) {
-            let n = -e.to_errno();
-            put(r, b"F-1,");
-            put_hex(
-                r,
-                if (1..=30).contains(&n) {
-                    n as u64
-                } else {
-                    9999
-                },
-            );
-        }
-        const MAX_FILES: usize = 64;
-        let (op, rest) = split(args, b':');
-        let mut it = rest.split(|&c| c == b',');
-        let mut next = || it.next().and_then(parse_hex);
-        match op {
-            b"setfs" => put(r, b"F0"),
-            b"open" => {
-                let (path, rest) = split(rest, b',');
-                let (flags, _mode) = split(rest, b',');
-                if path.is_empty() || path.len() % 2 != 0 || path.len() > 2 * 4096 {
-                    fio_err(r, EINVAL);
-                    return Reply::Data;
-                }
-                // gdb's FILEIO_O_RDONLY is 0: nothing but reads.
-                if parse_hex(flags) != Some(0) {
-                    fio_err(r, EACCES);
-                    return Reply::Data;
-                }
-                let Ok(mut name) = KVec::from_elem(0u8, path.len() / 2 + 1, GFP_KERNEL) else {
-                    return Reply::Err(12);
-                };
-                let n = path.len() / 2;
-                if parse_hex_bytes(path, &mut name[..n]).is_none() || name[..n].contains(&0) {
-                    fio_err(r, EINVAL);
-                    return Reply::Data;
-                }
-                let Ok(cpath) = CStr::from_bytes_with_nul(&name) else {
-                    fio_err(r, EINVAL);
-                    return Reply::Data;
-                };
-                let slot = match p.files.iter().position(|f| f.is_none()) {
-                    Some(i) => i,
-                    None if p.files.len() < MAX_FILES => {
-                        if p.files.push(None, GFP_KERNEL).is_err() {
-                            return Reply::Err(12);
-                        }
-                        p.files.len() - 1
-                    }
-                    None => {
-                        fio_err(r, EMFILE);
-                        return Reply::Data;
-                    }
-                };
-                match utrace::KernelFile::open(cpath) {
-                    Ok(f) => {
-                        p.files[slot] = Some(f);
-                        put(r, b"F");
-                        put_hex(r, slot as u64);
-                    }
-                    Err(e) => fio_err(r, e),
-                }
-            }
-            b"pread" => {
-                let (Some(fd), Some(count), Some(off)) = (next(), next(), next()) else {
-                    fio_err(r, EINVAL);
-                    return Reply::Data;
-                };
-                let Some(Some(f)) = p.files.get(fd as usize) else {
-                    fio_err(r, EBADF);
-                    return Reply::Data;
-                };
-                // Escaping may double the data.
-                let count = (count as usize).min(PACKET_SIZE / 2 - 32);
-                let Ok(mut buf) = KVec::from_elem(0u8, count, GFP_KERNEL) else {
-                    return Reply::Err(12);
-                };
-                match f.read_at(&mut buf, off) {
-                    Ok(n) => {
-                        put(r, b"F");
-                        put_hex(r, n as u64);
-                        put(r, b";");
-                        put(r, &buf[..n]);
-                    }
-                    Err(e) => fio_err(r, e),
-                }
-            }
-            b"close" => {
-                let Some(fd) = next() else {
-                    fio_err(r, EINVAL);
-                    return Reply::Data;
-                };
-                match p.files.get_mut(fd as usize) {
-                    Some(f @ Some(_)) => {
-                        *f = None;
-                        put(r, b"F0");
-                    }
-                    _ => fio_err(r, EBADF),
-                }
-            }
-            // fstat, readlink, unlink, pwrite: not offered (gdb copes without fstat).
             _ => {}
         }
         Reply::Data
@@ -2503,7 +2388,6 @@ impl MiscDevice for Session {
                     nonstop: false,
                     pending: KVec::new(),
                     inflight: false,
-                    files: KVec::new(),
                 }),
                 readable <- new_poll_condvar!("utrace_gdb::readable"),
                 threads <- new_mutex!(Threads {
@@ -2530,7 +2414,6 @@ impl MiscDevice for Session {
     fn release(session: Arc<Session>, _file: &File) {
         let mut p = session.proto.lock();
         session.detach_all(&mut p);
-        p.files.clear();
     }
 
     fn read_iter(kiocb: Kiocb<'_, Arc<Session>>, iov: &mut IovIterDest<'_>) -> Result<usize> {

@@ -1437,56 +1437,6 @@ pub fn comm(task: &Task) -> ([u8; 16], usize) {
     (out, n)
 }
 
-/// A file opened read-only in the caller's context (`filp_open(path, O_RDONLY)`): with the
-/// caller's credentials, root, working directory and mount namespace, so exactly what the
-/// caller could open itself; for an engine serving file reads to the user it acts for (gdb's
-/// `vFile:` requests, made in the gdb process's own `write()`). Closed when dropped.
-pub struct KernelFile(NonNull<bindings::file>);
-
-// SAFETY: a `struct file` reference may be used and put from any task.
-unsafe impl Send for KernelFile {}
-// SAFETY: `kernel_read` takes its position by pointer; no shared state is changed here.
-unsafe impl Sync for KernelFile {}
-
-impl KernelFile {
-    /// Opens `path` read-only. The errors of `open(2)`. May sleep.
-    pub fn open(path: &CStr) -> Result<Self> {
-        // SAFETY: `path` is a NUL-terminated string valid for the call; O_RDONLY, no mode.
-        let f = unsafe { bindings::filp_open(path.as_char_ptr(), bindings::O_RDONLY as c_int, 0) };
-        if let Some(e) = err_ptr(f) {
-            return Err(e);
-        }
-        Ok(KernelFile(NonNull::new(f).ok_or(ENOENT)?))
-    }
-
-    /// `pread()`: up to `buf.len()` bytes at `offset`; the count read (0 at the end). May
-    /// sleep.
-    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
-        let mut pos = i64::try_from(offset).map_err(|_| EINVAL)?;
-        // SAFETY: the file is referenced by `self`; `buf` is writable for its length; `pos`
-        // is a local position (the file's own is not used).
-        let n = unsafe {
-            bindings::kernel_read(
-                self.0.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut pos,
-            )
-        };
-        if n < 0 {
-            return Err(Error::from_errno(n as i32));
-        }
-        Ok(n as usize)
-    }
-}
-
-impl Drop for KernelFile {
-    fn drop(&mut self) {
-        // SAFETY: the reference `filp_open` returned, closed once; no lock owner.
-        unsafe { bindings::filp_close(self.0.as_ptr(), core::ptr::null_mut()) };
-    }
-}
-
 /// Sends SIGKILL to `task`'s thread group (`send_sig(SIGKILL, task, 1)`: from the kernel).
 /// For an engine that already checked that its user may trace the task (a debugger's kill).
 pub fn send_sigkill(task: &Task) {
