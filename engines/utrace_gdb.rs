@@ -236,7 +236,7 @@ impl Engine for Thr {
                 }
                 let why = if signo == SIGTRAP && sig.code() == utrace::SI_KERNEL {
                     let at = sig.ip().wrapping_sub(1);
-                    if self.session.points.lock().has_bp(at) {
+                    if self.session.points.lock().ours(at) {
                         Why::Swbreak(at)
                     } else {
                         Why::Signal(signo)
@@ -334,11 +334,22 @@ struct Points {
     bps: KVec<Breakpoint>,
     /// Watchpoints: address, length, gdb's type (2 write, 3 read, 4 access).
     wps: KVec<(usize, u32, u8)>,
+    /// Addresses of removed breakpoints (the last `GONE_MAX`): a thread that trapped on one
+    /// just before its removal is reported when the breakpoint is gone; its trap is still
+    /// ours, not the program's.
+    gone: KVec<usize>,
 }
+
+const GONE_MAX: usize = 256;
 
 impl Points {
     fn has_bp(&self, addr: usize) -> bool {
         self.bps.iter().any(|b| b.addr() == addr)
+    }
+
+    /// An `int3` trap at `addr` is ours: a breakpoint there, or one removed since.
+    fn ours(&self, addr: usize) -> bool {
+        self.has_bp(addr) || self.gone.contains(&addr)
     }
 
     fn wp(&self, addr: usize) -> Option<u8> {
@@ -1854,16 +1865,25 @@ impl Session {
                         Err(_) => return Reply::Err(1),
                     }
                 } else {
+                    // The byte goes back first, then the breakpoint leaves the list: a trap
+                    // taken before is still recognised (`gone`).
                     let bp = {
-                        let mut pts = self.points.lock();
-                        pts.bps
-                            .iter()
-                            .position(|b| b.addr() == addr)
-                            .and_then(|i| pts.bps.remove(i).ok())
+                        let pts = self.points.lock();
+                        pts.bps.iter().find(|b| b.addr() == addr).copied()
                     };
                     if let Some(bp) = bp {
                         if e.handle.remove_breakpoint(&bp).is_err() {
                             return Reply::Err(1);
+                        }
+                        let mut pts = self.points.lock();
+                        if let Some(i) = pts.bps.iter().position(|b| b.addr() == addr) {
+                            let _ = pts.bps.remove(i);
+                        }
+                        if pts.gone.len() >= GONE_MAX {
+                            let _ = pts.gone.remove(0);
+                        }
+                        if !pts.gone.contains(&addr) {
+                            let _ = pts.gone.push(addr, GFP_ATOMIC);
                         }
                     }
                 }
@@ -2400,6 +2420,7 @@ impl MiscDevice for Session {
                 points <- new_spinlock!(Points {
                     bps: KVec::new(),
                     wps: KVec::new(),
+                    gone: KVec::new(),
                 }),
                 termios <- new_spinlock!(tio),
                 ready: AtomicBool::new(false),
