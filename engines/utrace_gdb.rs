@@ -42,7 +42,9 @@
 //! a malformed request `E01`, a packet longer than `PacketSize` `E01`, a bad checksum a `-`
 //! (dropped without a word in no-ack mode).
 //!
-//! Not done: `vRun` (attach is the way in), `hwbreak`/`Z1`, x87/SSE/AVX registers (the API
+//! Not done: `vFile` (gdb then warns that it cannot open `/proc/PID/task/TID/maps`, the
+//! vDSO range: `kernel_read()` cannot read that seq_file, so serving it needs another way),
+//! `vRun` (attach is the way in), `hwbreak`/`Z1`, x87/SSE/AVX registers (the API
 //! reads no FP state), `QPassSignals`, fork and exec events (a forked child gets the original
 //! bytes of the breakpoints back from its first callback and runs untraced, gdb's
 //! detach-on-fork; after an exec the breakpoints are gone with the old image).
