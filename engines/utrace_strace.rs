@@ -11,9 +11,9 @@
 //! a ring of fixed-size records, an overflow queue behind it, and the list of the engines it
 //! attached (one per thread, each holding its [`Attached`] handle).
 //!
-//! `poll()` is not offered: the 7.3 `kernel::miscdevice::MiscDevice` trait has no `poll`
-//! method (open, release, mmap, read_iter, write_iter, ioctl, show_fdinfo only). A reader
-//! blocks in `read()`, or uses `O_NONBLOCK` and `EAGAIN`.
+//! `poll()` is not offered (it could be: `utrace::MiscPoll`, as `utrace_gdb` does; the
+//! 7.3 `kernel::miscdevice::MiscDevice` trait itself has no `poll`). A reader blocks in
+//! `read()`, or uses `O_NONBLOCK` and `EAGAIN`.
 //!
 //! # Records and backpressure
 //!

@@ -38,11 +38,12 @@ use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::cred::Credential;
 use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
-use kernel::fs::Kiocb;
+use kernel::fs::{File, Kiocb};
 use kernel::miscdevice::{MiscDevice, MiscDeviceOptions};
 use kernel::pid_namespace::PidNamespace;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
+use kernel::sync::poll::PollTable;
 use kernel::sync::{Arc, ArcBorrow, LockClassKey};
 use kernel::task::Task;
 use kernel::types::{ForeignOwnable, Opaque};
@@ -1207,13 +1208,23 @@ pub fn kiocb_nonblock<P: ForeignOwnable>(kiocb: &Kiocb<'_, P>) -> bool {
 
 /// A misc character device registration, as `kernel::miscdevice::MiscDeviceRegistration`,
 /// with the mode of its device node (the kernel crate's options have only the name, and
-/// devtmpfs then makes it 0600). The open file holds the module (`fops.owner`), so a module
-/// cannot be unloaded while one is open.
+/// devtmpfs then makes it 0600), and optionally `poll()` ([`MiscPoll`],
+/// [`MiscDeviceMode::register_poll`]), which the 7.3 `MiscDevice` trait lacks. The open
+/// file holds the module (`fops.owner`), so a module cannot be unloaded while one is open.
 #[pin_data(PinnedDrop)]
 pub struct MiscDeviceMode<T> {
     #[pin]
-    inner: Opaque<bindings::miscdevice>,
+    inner: Opaque<RawMisc>,
     _t: PhantomData<T>,
+}
+
+/// The `struct miscdevice` first (`private_data` of an opening file points to it, and the
+/// kernel crate's file operations cast it to `MiscDeviceRegistration<T>`, a transparent
+/// wrapper of it), then the registration's own copy of the file operations, for `poll`.
+#[repr(C)]
+struct RawMisc {
+    misc: bindings::miscdevice,
+    fops: bindings::file_operations,
 }
 
 // SAFETY: `misc_deregister()` may be called from any thread.
@@ -1221,24 +1232,97 @@ unsafe impl<T> Send for MiscDeviceMode<T> {}
 // SAFETY: no `&self` method changes anything.
 unsafe impl<T> Sync for MiscDeviceMode<T> {}
 
+/// `EPOLLIN | EPOLLRDNORM`: `poll()` readable.
+pub const POLL_READABLE: u32 = 0x0001 | 0x0040;
+/// `EPOLLOUT | EPOLLWRNORM`: `poll()` writable.
+pub const POLL_WRITABLE: u32 = 0x0004 | 0x0100;
+/// `EPOLLERR`.
+pub const POLL_ERR: u32 = 0x0008;
+/// `EPOLLHUP`.
+pub const POLL_HUP: u32 = 0x0010;
+
+/// `poll()` for a misc device registered with [`MiscDeviceMode::register_poll`].
+pub trait MiscPoll: MiscDevice {
+    /// Registers the file's wait queues with `table` (`PollTable::register_wait` of a
+    /// `kernel::sync::poll::PollCondVar`) and returns the ready mask ([`POLL_READABLE`],
+    /// [`POLL_WRITABLE`], ...). Process context; may sleep briefly (no long waits).
+    fn poll(
+        device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
+        file: &File,
+        table: &PollTable<'_>,
+    ) -> u32;
+}
+
+/// The `poll` file operation of a [`MiscPoll`] device.
+///
+/// # Safety
+///
+/// `file` is an open file of a [`MiscDeviceMode<T>`] registered by `register_poll`: its
+/// `private_data` is what `T::open` returned, as `MiscDeviceRegistration<T>` stores it;
+/// `table` is NULL or a valid poll table for the call.
+unsafe extern "C" fn misc_poll<T: MiscPoll>(
+    file: *mut bindings::file,
+    table: *mut bindings::poll_table_struct,
+) -> bindings::__poll_t {
+    // SAFETY: the open file's private data is `T::Ptr`'s foreign form (set by the kernel
+    // crate's `open` and taken back only by `release`, which cannot run during a poll).
+    let device = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
+    // SAFETY: the file is valid for the call; no `fdget_pos` region is active here.
+    let f = unsafe { File::from_raw_file(file) };
+    // SAFETY: `table` is NULL or valid for the call, which is the `PollTable`'s lifetime.
+    let table = unsafe { PollTable::from_raw(table) };
+    T::poll(device, f, &table)
+}
+
 impl<T: MiscDevice> MiscDeviceMode<T> {
     /// Registers `/dev/<name>` with device node mode `mode` (e.g. `0o666`).
     pub fn register(name: &'static CStr, mode: u16) -> impl PinInit<Self, Error> {
+        Self::register_with(name, mode, None)
+    }
+
+    fn register_with(
+        name: &'static CStr,
+        mode: u16,
+        poll: Option<
+            unsafe extern "C" fn(
+                *mut bindings::file,
+                *mut bindings::poll_table_struct,
+            ) -> bindings::__poll_t,
+        >,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            inner <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
+            inner <- Opaque::try_ffi_init(move |slot: *mut RawMisc| {
                 let mut raw = MiscDeviceOptions { name }.into_raw::<T>();
                 raw.mode = mode;
                 // SAFETY: the initialiser may write `slot`. It is pinned, and deregistered
                 // by the drop before its memory goes. The file operations `into_raw` built
                 // are those of `MiscDeviceRegistration<T>`, which cast `private_data` (this
-                // `struct miscdevice`) to `&MiscDeviceRegistration<T>`: a transparent
-                // wrapper of the same `Opaque<miscdevice>` as `inner`.
-                unsafe { slot.write(raw) };
+                // `struct miscdevice`, first in `RawMisc`) to `&MiscDeviceRegistration<T>`:
+                // a transparent wrapper of the same `Opaque<miscdevice>`. With `poll`, the
+                // device uses a copy of them in the same pinned memory (the open file's
+                // `f_op`: it holds the module, whose exit deregisters first, so the copy
+                // outlives every open file), with `.poll` set.
+                unsafe {
+                    let fops = &raw mut (*slot).fops;
+                    fops.write(*raw.fops);
+                    if poll.is_some() {
+                        (*fops).poll = poll;
+                        raw.fops = fops;
+                    }
+                    (&raw mut (*slot).misc).write(raw);
+                }
                 // SAFETY: `slot` holds a `miscdevice` made by `into_raw`, pinned.
-                kernel::error::to_result(unsafe { bindings::misc_register(slot) })
+                kernel::error::to_result(unsafe { bindings::misc_register(&raw mut (*slot).misc) })
             }),
             _t: PhantomData,
         })
+    }
+}
+
+impl<T: MiscPoll> MiscDeviceMode<T> {
+    /// [`MiscDeviceMode::register`], with `poll()` calling [`MiscPoll::poll`].
+    pub fn register_poll(name: &'static CStr, mode: u16) -> impl PinInit<Self, Error> {
+        Self::register_with(name, mode, Some(misc_poll::<T>))
     }
 }
 
@@ -1246,8 +1330,156 @@ impl<T: MiscDevice> MiscDeviceMode<T> {
 impl<T> PinnedDrop for MiscDeviceMode<T> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: registered by `register` (a failed registration drops no `Self`).
-        unsafe { bindings::misc_deregister(self.inner.get()) };
+        unsafe { bindings::misc_deregister(&raw mut (*self.inner.get()).misc) };
     }
+}
+
+/// The threads of `task`'s thread group (`for_each_thread()`), each with a reference; the
+/// ones that are exiting and unhashed are not listed.
+pub fn threads_of(task: &Task) -> Result<KVec<ARef<Task>>> {
+    let mut v = KVec::new();
+    // Counted first, outside the RCU read section, so that the pushes below need no
+    // allocation; threads created in between are left out (the caller looks again).
+    for _ in 0..2 {
+        let n = {
+            let _g = kernel::sync::rcu::read_lock();
+            for_each_thread_rcu(task, |_| ())
+        };
+        v.reserve(n + 8, GFP_KERNEL)?;
+        let _g = kernel::sync::rcu::read_lock();
+        let cap = v.capacity();
+        let mut full = false;
+        for_each_thread_rcu(task, |t| {
+            if v.len() < cap {
+                // Within the capacity: no allocation.
+                let _ = v.push(ARef::from(t), GFP_ATOMIC);
+            } else {
+                full = true;
+            }
+        });
+        if !full {
+            return Ok(v);
+        }
+        v.clear();
+    }
+    Err(EAGAIN)
+}
+
+/// The path of `task`'s executable (`/proc/PID/exe`'s target), without a NUL; `ESRCH` if it
+/// has no memory map (a kernel thread, or exited), `ENAMETOOLONG` beyond `PATH_MAX`. May
+/// sleep.
+pub fn exe_path(task: &Task) -> Result<KVec<u8>> {
+    const PATH_MAX: usize = 4096;
+    let mut buf = KVec::from_elem(0u8, PATH_MAX, GFP_KERNEL)?;
+    // SAFETY: `task` is valid; `get_task_mm()` returns a referenced mm or NULL, put by
+    // `mmput()`. `get_file_rcu()` is called under the RCU read lock as it requires, on the
+    // mm's `exe_file` slot (the mm is held), and returns a referenced file or NULL, put by
+    // `fput()`. `d_path()` writes at most `PATH_MAX` bytes into `buf` and returns a pointer
+    // into it (the path ends at the buffer's end, NUL-terminated) or an `ERR_PTR`.
+    unsafe {
+        let mm = bindings::get_task_mm(task.as_ptr());
+        if mm.is_null() {
+            return Err(ESRCH);
+        }
+        let file = {
+            let _g = kernel::sync::rcu::read_lock();
+            bindings::get_file_rcu(&raw mut (*mm).__bindgen_anon_1.exe_file)
+        };
+        bindings::mmput(mm);
+        if file.is_null() {
+            return Err(ESRCH);
+        }
+        let p = bindings::d_path(
+            &raw const (*file).__bindgen_anon_1.f_path,
+            buf.as_mut_ptr().cast(),
+            PATH_MAX as c_int,
+        );
+        bindings::fput(file);
+        if let Some(e) = err_ptr(p) {
+            return Err(e);
+        }
+        let start = p.cast::<u8>().offset_from(buf.as_ptr()) as usize;
+        let len = CStr::from_char_ptr(p).to_bytes().len();
+        let mut out = KVec::with_capacity(len, GFP_KERNEL)?;
+        out.extend_from_slice(&buf[start..start + len], GFP_KERNEL)?;
+        Ok(out)
+    }
+}
+
+/// `task`'s auxiliary vector as `/proc/PID/auxv` shows it: the native-endian `(type,
+/// value)` words the exec saved, up to and including the `AT_NULL` pair. `ESRCH` if it has
+/// no memory map. May sleep.
+pub fn auxv(task: &Task) -> Result<KVec<u8>> {
+    // SAFETY: `task` is valid; `get_task_mm()` returns a referenced mm or NULL, put by
+    // `mmput()`. `saved_auxv` is written by exec before the program runs (and by
+    // `prctl(PR_SET_MM_AUXV)`, as racy for `/proc/PID/auxv`); plain words.
+    let words = unsafe {
+        let mm = bindings::get_task_mm(task.as_ptr());
+        if mm.is_null() {
+            return Err(ESRCH);
+        }
+        let w = core::ptr::read_volatile(&raw const (*mm).__bindgen_anon_1.saved_auxv);
+        bindings::mmput(mm);
+        w
+    };
+    let mut n = 0;
+    while n + 1 < words.len() {
+        n += 2;
+        if words[n - 2] == 0 {
+            break;
+        }
+    }
+    let mut out = KVec::with_capacity(n * 8, GFP_KERNEL)?;
+    for w in &words[..n] {
+        out.extend_from_slice(&(*w as u64).to_ne_bytes(), GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+/// `task`'s name (`comm`, as `/proc/PID/task/TID/comm` shows it), up to 15 bytes. A racing
+/// rename (`prctl(PR_SET_NAME)`) may show a mix, as `/proc` readers can see. Any context.
+pub fn comm(task: &Task) -> ([u8; 16], usize) {
+    // SAFETY: `task` is valid; `comm` is an array of plain bytes, always NUL-terminated
+    // within its 16 bytes (`__set_task_comm()` writes it with `strscpy_pad()`); a volatile
+    // read of the whole array, as `get_task_comm()`'s copy does without the task lock.
+    let c = unsafe { core::ptr::read_volatile(&raw const (*task.as_ptr()).comm) };
+    let mut out = [0u8; 16];
+    let mut n = 0;
+    while n < 15 && c[n] != 0 {
+        out[n] = c[n] as u8;
+        n += 1;
+    }
+    (out, n)
+}
+
+/// Sends SIGKILL to `task`'s thread group (`send_sig(SIGKILL, task, 1)`: from the kernel).
+/// For an engine that already checked that its user may trace the task (a debugger's kill).
+pub fn send_sigkill(task: &Task) {
+    // SAFETY: `task` is valid for the call; `send_sig()` takes the locks it needs.
+    unsafe { bindings::send_sig(bindings::SIGKILL as c_int, task.as_ptr(), 1) };
+}
+
+/// Calls `f` for each thread of `task`'s group; the caller holds the RCU read lock. Returns
+/// how many.
+fn for_each_thread_rcu(task: &Task, mut f: impl FnMut(&Task)) -> usize {
+    let off = core::mem::offset_of!(bindings::task_struct, thread_node);
+    let mut n = 0;
+    // SAFETY: `task` is valid and holds its `signal` until it is freed; the thread list is
+    // walked under the RCU read lock the caller holds (threads leave it with
+    // `list_del_rcu()` and are freed after a grace period, their last reference put by an
+    // RCU callback, so each one seen has a reference count above zero and `ARef::from`
+    // may take another). `thread_node` is the list entry of `signal->thread_head`.
+    unsafe {
+        let head = &raw mut (*(*task.as_ptr()).signal).thread_head;
+        let mut p = core::ptr::read_volatile(&raw const (*head).next);
+        while p != head {
+            let t = p.byte_sub(off).cast::<Task>();
+            f(&*t);
+            n += 1;
+            p = core::ptr::read_volatile(&raw const (*p).next);
+        }
+    }
+    n
 }
 
 /// An engine of type `T` attached to a task: a reference on the engine and on the task.
