@@ -1420,6 +1420,8 @@ impl Session {
             return Err(ESRCH);
         }
         self.opener.may_command(&leader, Access::DEFAULT)?;
+        // And the opener may trace it itself (a file handed to a more privileged process).
+        self.opener.may_trace(&leader, Access::DEFAULT)?;
         let gen = self.threads.lock().gen;
         p.pid = pid;
         // New threads are followed from the attached ones; threads made by a not yet
