@@ -541,6 +541,7 @@ FIXTURE_TEARDOWN(gdb)
 {
 	if (!modules_loaded)
 		return;
+	ut_unload_module("utrace_strace");	/* left by a failed with_utrace_strace */
 	if (!gdb_module_err)
 		ut_fixture_unload(_metadata, gdb_modules);
 	else
@@ -688,6 +689,131 @@ TEST_F_TIMEOUT(gdb, comparator_self_test, 900)
 	EXPECT_EQ(1, compare_sessions(sc, &a, &b, 0));
 	free_session(&a);
 	free_session(&b);
+}
+
+/* Reads @path, tids replaced by T<k> (whole numbers only), into @g */
+static int load_strace_file(const char *path, const long *tids, int ntids, struct gc_lines *g)
+{
+	static char line[4096], out[8192];
+	FILE *f = fopen(path, "r");
+
+	g->n = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		size_t o = 0;
+		const char *p = line;
+
+		line[strcspn(line, "\n")] = 0;
+		out[0] = 0;
+		while (*p) {
+			if (isdigit((unsigned char)*p) && (p == line || !isalnum((unsigned char)p[-1])))
+				gc_take_id(&p, out, &o, sizeof(out), tids, ntids);
+			else
+				gc_put(out, &o, sizeof(out), p++, 1);
+		}
+		if (gc_push(g, out))
+			break;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * gdb (through utrace-gdb) and utrace-strace on the same process at once: utrace-strace
+ * -ff -p traces the workload (mode plain) once alone, once while a gdb session stops it at a
+ * breakpoint in each worker; both sessions complete, and each thread's strace output is the
+ * same as without gdb (tids by order of creation).
+ */
+TEST_F_TIMEOUT(gdb, with_utrace_strace, 900)
+{
+	static const struct scenario sc = {
+		"with_utrace_strace", "plain", NULL, NULL, 0,
+		MARK "break worker_step\n" GO "continue\nbt 2\ncontinue\nbt 2\ncontinue\nbt 2\n"
+		"delete\ncontinue\n", "hit Breakpoint 1, worker_step (i=2)"
+	};
+	static struct gc_lines ta[NTHREADS_AT_ATTACH], tb[NTHREADS_AT_ATTACH];
+	char gdw[PATH_MAX], us[PATH_MAX], o[PATH_MAX], pidbuf[16], attach[32], path[PATH_MAX];
+	char *wargv[] = { gdw, "plain", RUN, NULL };
+	int loaded_strace, differ = 0;
+
+	ASSERT_TRUE(second_native || utrace_ready());
+	if (second_native)
+		SKIP(return, "UTRACE_GDB_SECOND=native: utrace only");
+	snprintf(gdw, sizeof(gdw), "%s/gdw", bindir);
+	snprintf(us, sizeof(us), "%s/utrace-strace", bindir);
+	loaded_strace = ut_load_module("utrace_strace", "");
+	ASSERT_TRUE(loaded_strace == 0 || loaded_strace == -EEXIST);
+	for (int run = 0; run < 2; run++) {
+		char *sargv[] = { us, "-f", "-qq", "-X", "raw", "-e", "raw=all", "-ff", "-o", o,
+				  "-p", pidbuf, NULL };
+		char *gargv[] = { GDB, "-batch", "-nx", "-ex", "target extended-remote " DEVICE,
+				  "-ex", attach, "-x", path, NULL };
+		struct gc_lines *t = run ? tb : ta;
+		int status, sstatus, gstatus = 0, ntids;
+		long tids[GC_MAX_TIDS];
+		pid_t pid, sp, gp;
+
+		ASSERT_EQ(0, fresh_run_dir());
+		snprintf(o, sizeof(o), WORK "/cs%d", run);
+		pid = start(wargv, WORK "/cs.out", WORK "/cs.err");
+		ASSERT_LT(0, pid);
+		ASSERT_EQ(0, wait_attach_point(pid));
+		ntids = gc_read_tids(RUN "/tids", tids, GC_MAX_TIDS);
+		snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+		snprintf(attach, sizeof(attach), "attach %d", pid);
+		for (int k = 0; k < ntids; k++) {
+			snprintf(path, sizeof(path), "%s.%ld", o, tids[k]);
+			unlink(path);
+		}
+		sp = start(sargv, WORK "/cs.strace", WORK "/cs.strace.err");
+		ASSERT_LT(0, sp);
+		/* attached: one file per thread */
+		for (int k = 0; k < ntids; k++) {
+			snprintf(path, sizeof(path), "%s.%ld", o, tids[k]);
+			for (int i = 0; i < 3000 && access(path, F_OK); i++)
+				usleep(20000);
+		}
+		usleep(500000);
+		if (run) {
+			snprintf(path, sizeof(path), WORK "/cs.gdb");
+			ASSERT_EQ(0, write_file(path, sc.script));
+			gp = start(gargv, WORK "/cs.gdbout", WORK "/cs.gdberr");
+			ASSERT_LT(0, gp);
+			EXPECT_EQ(0, wait_bounded(gp, &gstatus, 240));
+			EXPECT_EQ(0, gstatus);
+			EXPECT_EQ(0, wait_file_has(WORK "/cs.gdbout", sc.expect)) {
+				print_file("gdb", WORK "/cs.gdbout", 60);
+				print_file("gdb stderr", WORK "/cs.gdberr", 20);
+			}
+		} else {
+			EXPECT_EQ(0, write_file(RUN "/go", "g"));
+		}
+		EXPECT_EQ(0, wait_bounded(pid, &status, 120));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("run %d: workload status %#x", run, status);
+		EXPECT_EQ(0, wait_bounded(sp, &sstatus, 60));
+		EXPECT_EQ(0, sstatus) print_file("utrace-strace", WORK "/cs.strace.err", 20);
+		for (int k = 0; k < ntids && k < NTHREADS_AT_ATTACH; k++) {
+			snprintf(path, sizeof(path), "%s.%ld", o, tids[k]);
+			EXPECT_EQ(0, load_strace_file(path, tids, ntids, &t[k]));
+		}
+	}
+	for (int k = 0; k < NTHREADS_AT_ATTACH; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "T%d", k + 1);
+		if (gc_compare(&ta[k], &tb[k], "alone", "with gdb", ktap_print)) {
+			ktap_print("thread %s: utrace-strace's output differs with gdb", name);
+			differ++;
+		}
+		EXPECT_LT(1, ta[k].n);
+		gc_free(&ta[k]);
+		gc_free(&tb[k]);
+	}
+	EXPECT_EQ(0, differ);
+	if (loaded_strace == 0)
+		EXPECT_EQ(0, ut_unload_module("utrace_strace"));
 }
 
 /* --- fuzz: random and mutated packets against the device, with a traced workload --- */

@@ -3,7 +3,7 @@
  * gdb_remote workload: a multi-threaded program for gdb scripts, the same under gdb's native
  * ptrace attach and under utrace-gdb (tests/gdb_remote_test.c).
  *
- *   gdw MODE DIR     MODE: threads, signals, busy, bench
+ *   gdw MODE DIR     MODE: threads, signals, busy, bench, plain
  *
  * Every mode starts the same way: the main thread creates NWORKERS workers one after the
  * other (each appends its tid to DIR/tids, in order of creation, and tells main it runs),
@@ -122,6 +122,9 @@ static void quiesce(void)
 {
 	long self = syscall(SYS_gettid);
 
+	/* plain: the same system calls in every run (with_utrace_strace compares them) */
+	if (!strcmp(mode, "plain"))
+		return;
 	for (int i = 0; i < 1 + NWORKERS && i < ntids; i++)
 		while (tids[i] != self && !quiet(tids[i]))
 			usleep(1000);
