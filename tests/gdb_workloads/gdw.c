@@ -41,7 +41,7 @@ volatile int ticks;
 volatile int usr1_seen, usr2_seen;
 volatile long bench_sum;
 
-static int tidfd;
+static int tidfd, tickfd;
 static long tids[16];
 static volatile int ntids;
 static int gopipe[NWORKERS + 1][2], donepipe[2];
@@ -226,14 +226,19 @@ static void *busy(void *arg)
 	return NULL;
 }
 
+/* Prints ticks into DIR/ticks (not stdout: their timing against the rest varies) */
 static void *printer(void *arg)
 {
 	record_tid();
 	tell_main();
 	for (int k = 1; k <= 40; k++) {
+		char buf[16];
+		int n = snprintf(buf, sizeof(buf), "tick %d\n", k);
+
 		usleep(50000);
 		ticks = k;
-		say("tick %d\n", k);
+		if (write(tickfd, buf, n) != n)
+			die(96, "write ticks");
 	}
 	tell_main();
 	return NULL;
@@ -271,9 +276,11 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	snprintf(path, sizeof(path), "%s/tids", argv[2]);
 	tidfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	snprintf(path, sizeof(path), "%s/ticks", argv[2]);
+	tickfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	snprintf(path, sizeof(path), "%s/go", argv[2]);
 	gofd = open(path, O_RDWR);
-	if (tidfd < 0 || gofd < 0)
+	if (tidfd < 0 || tickfd < 0 || gofd < 0)
 		die(3, "open");
 	if (pipe(donepipe))
 		die(4, "pipe");
@@ -317,6 +324,7 @@ int main(int argc, char **argv)
 		usleep(300000);
 		wait_worker();	/* the busy thread stopped */
 		wait_worker();	/* the printer is done */
+		say("printer ticked %d times\n", ticks);
 	} else if (!strcmp(mode, "bench")) {
 		for (long k = 0; k < 1000000000 && !busy_stop; k++)
 			bench_body(k);

@@ -22,7 +22,8 @@
  *     (GC_MARKER): "Remote debugging using ...", "Attaching to process/program ...",
  *     "Reading symbols from ...", "[New LWP Tk]" (native gdb announces the threads it finds
  *     at attach as new, the remote target lists them), remote file-transfer warnings. The
- *     stop location printed at attach is kept.
+ *     stop location printed at attach is kept. On stderr (no marker), the remote
+ *     file-transfer warnings anywhere.
  *  6. thread exits: "[LWP Tk exited]" lines move, sorted, to the end, after a line
  *     "thread exits:": gdb prints a thread's exit when it notices it, which depends on
  *     timing (when the process exits, exit_group makes its threads report in the kernel's
@@ -234,6 +235,13 @@ static inline int gc_attach_line(const char *l)
 	return 0;
 }
 
+/* Rule 5 on stderr (no marker there): the remote target's connection warnings */
+static inline int gc_connection_warning(const char *l)
+{
+	return gc_starts(l, "warning: remote target does not support file transfer") ||
+	       gc_starts(l, "warning: File transfers from remote targets can be slow");
+}
+
 /* Rule 4 */
 static inline int gc_thread_db_line(const char *l)
 {
@@ -299,7 +307,8 @@ static inline int gc_normalize(const char *path, int has_marker, const long *tid
 		gc_line(line, out, sizeof(out), tids, ntids, flags);
 		if (before && !strcmp(out, GC_MARKER))
 			before = 0;
-		if (gc_thread_db_line(out) || (before && gc_attach_line(out)))
+		if (gc_thread_db_line(out) || (before && gc_attach_line(out)) ||
+		    (!has_marker && gc_connection_warning(out)))
 			continue;
 		/* rule 6 */
 		if (!strcmp(out, "[LWP T1 exited]"))
