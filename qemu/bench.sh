@@ -221,3 +221,11 @@ krow() { printf '%-52s %8s    %6s\n' "$1" "$2" "$(awk "BEGIN { printf \"%.2f\", 
 krow "utrace, engine resumes from its callback" "$k_kernel"
 krow "utrace, tracer in user space (stop, wait, resume)" "$k_user"
 krow "ptrace: SIGTRAP stop, waitpid, PTRACE_CONT" "$k_ptrace"
+
+# utrace-gdb (issue 15): stepi and breakpoint round trips driven from a gdb script, native
+# ptrace gdb against utrace-gdb in this boot (qemu/gdb-bench.sh).
+if [ -f /utrace/gdb-bench.sh ]; then
+	sh /utrace/gdb-bench.sh
+else
+	echo "utrace-gdb: no /utrace/gdb-bench.sh, no rows"
+fi
