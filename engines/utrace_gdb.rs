@@ -911,7 +911,11 @@ impl Session {
         let list = self.snapshot();
         for e in list.iter() {
             e.thr.want_stop.store(true, Ordering::SeqCst);
-            if e.handle.prepare_examine().is_err() {
+            // Not a thread that stops on its own (its callback answered STOP and queued
+            // an event, it may not be parked yet): a STOP request on it would leave a
+            // `report_quiesce(0)` owed, which its next resume would take for the end of a
+            // single-step gdb asks for there (gdb then sees its breakpoint hit again).
+            if !e.thr.self_stopped.load(Ordering::SeqCst) && e.handle.prepare_examine().is_err() {
                 let _ = e.handle.control(ResumeAction::Stop);
             }
         }

@@ -36,6 +36,7 @@
 int global = 42;
 volatile int watched;
 volatile int busy_stop;
+volatile int started_said;
 volatile long busy_count;
 volatile int ticks;
 volatile int usr1_seen, usr2_seen;
@@ -221,6 +222,14 @@ static void *busy(void *arg)
 	record_tid();
 	tell_main();
 	while (!busy_stop) busy_count++;
+	/*
+	 * Not before main's line: through the remote target gdb 13 sends the resume of main
+	 * (nonstop_interrupt's `thread 1`, `continue`) only with the next resume when the
+	 * interrupted thread's stop is already pending (remote commit_resumed), so main and
+	 * this thread may run on at the same moment; natively main runs at once.
+	 */
+	while (!started_said)
+		usleep(1000);
 	say("busy thread stopped\n");
 	tell_main();
 	return NULL;
@@ -247,6 +256,7 @@ static void *printer(void *arg)
 void __attribute__((noinline)) busy_started(void)
 {
 	say("busy and printer threads started\n");
+	started_said = 1;
 }
 
 void __attribute__((noinline)) bench_body(long k)
@@ -330,5 +340,12 @@ int main(int argc, char **argv)
 			bench_body(k);
 	}
 	say("done: global %d watched %d\n", global, watched);
+	/*
+	 * plain: the workers' last calls (the write that told main, then read()) are done
+	 * before exit_group cuts them, so each thread's last line is "read(...) = ?" in every
+	 * run (with_utrace_strace compares them)
+	 */
+	if (!strcmp(mode, "plain"))
+		usleep(200000);
 	return 0;
 }
