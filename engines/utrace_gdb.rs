@@ -72,7 +72,7 @@ mod utrace;
 
 use utrace::{
     Access, Action, Attached, Attacher, Breakpoint, Engine, Events, MiscDeviceMode, MiscPoll,
-    ResumeAction, SignalAction, SignalKind, SignalReport, WatchKind,
+    ResumeAction, SignalAction, SignalKind, SignalReport, WaitQueue, WatchKind,
 };
 
 module! {
@@ -96,6 +96,11 @@ const STOP_WAIT_MS: u32 = 3000;
 const SIGINT: i32 = 2;
 const SIGTRAP: i32 = 5;
 const SIGKILL: i32 = 9;
+
+/// Milliseconds since `start` (`utrace::ktime_get_ns()`).
+fn ms_since(start: u64) -> u32 {
+    u32::try_from(utrace::ktime_get_ns().saturating_sub(start) / 1_000_000).unwrap_or(u32::MAX)
+}
 
 /// Engine values alive (the module exit waits for utrace's last `release`).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -187,6 +192,7 @@ impl Thr {
             tid: self.tid,
             kind: EvKind::Stop(why),
         });
+        utrace::wake_up(&self.session.parked);
         Action::STOP
     }
 }
@@ -200,6 +206,7 @@ impl Thr {
                 kind: EvKind::Stop(Why::Stopped),
             });
         }
+        utrace::wake_up(&self.session.parked);
         Action::STOP
     }
 }
@@ -272,6 +279,7 @@ impl Engine for Thr {
             self.session.clean_fork(self, child);
         }
         if self.want_stop.load(Ordering::SeqCst) {
+            utrace::wake_up(&self.session.parked);
             Action::STOP
         } else {
             Action::RESUME
@@ -427,6 +435,10 @@ struct Session {
     /// Readers (`read()`, `poll()`) wait here for output or events.
     #[pin]
     readable: PollCondVar,
+    /// Woken (`utrace::wake_up`) by every callback that answers STOP, once the thread's stop
+    /// is committed: what [`Session::stop_all`] and [`Session::wait_parked`] sleep on.
+    #[pin]
+    parked: WaitQueue,
     #[pin]
     threads: Mutex<Threads>,
     #[pin]
@@ -919,14 +931,19 @@ impl Session {
                 let _ = e.handle.control(ResumeAction::Stop);
             }
         }
-        // Kick rounds: at 10 ms the threads that are not stepping, at 500 ms the stepping
+        // Kick rounds: at once the threads that are not stepping (one asleep in a syscall
+        // parks only when the sleep is broken, as gdb's SIGSTOP breaks it natively; waiting
+        // first cost every all-stop stop 10 ms, most of a `stepi`), at 500 ms the stepping
         // ones (a step report comes soon, unless the step is a blocking syscall; an early
         // interrupt would look like the end of the step).
         let mut kicked = [false, false];
-        let mut ms = 0;
+        let start = utrace::ktime_get_ns();
         loop {
+            // Read before the look: a stop committed after it is a wake-up not yet seen.
+            let seen = self.parked.delivered();
+            let ms = ms_since(start);
             let mut all = true;
-            let round = [ms >= 10 && !kicked[0], ms >= 500 && !kicked[1]];
+            let round = [!kicked[0], ms >= 500 && !kicked[1]];
             for e in list.iter() {
                 match e.handle.prepare_examine() {
                     Ok(_) => {}
@@ -958,26 +975,38 @@ impl Session {
                 }
                 return;
             }
-            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(2));
-            ms += 2;
+            self.wait_stop_after(seen, 2);
+        }
+    }
+
+    /// Sleeps until a callback's STOP is committed after the `seen`-th wake-up of
+    /// [`Session::parked`], `ms` milliseconds at most (a thread that exits, or one the
+    /// session interrupted, may park without a wake-up we wait for: the callers look again).
+    fn wait_stop_after(&self, seen: usize, ms: u32) {
+        let r = self
+            .parked
+            .wait_interruptible_timeout(|| self.parked.delivered() != seen, ms);
+        if r == Err(ERESTARTSYS) {
+            // gdb has a signal pending: an interruptible sleep would return at once.
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(1));
         }
     }
 
     /// Waits (briefly) for one thread to park.
     fn wait_parked(&self, e: &Entry) -> Result {
-        let mut ms = 0;
+        let start = utrace::ktime_get_ns();
         loop {
+            let seen = self.parked.delivered();
             match e.handle.prepare_examine() {
                 Ok(_) => return Ok(()),
                 Err(err) if err == ESRCH => return Err(ESRCH),
                 Err(err) => {
-                    if ms >= STOP_WAIT_MS {
+                    if ms_since(start) >= STOP_WAIT_MS {
                         return Err(err);
                     }
                 }
             }
-            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(1));
-            ms += 1;
+            self.wait_stop_after(seen, 1);
         }
     }
 
@@ -2418,6 +2447,7 @@ impl MiscDevice for Session {
                     inflight: false,
                 }),
                 readable <- new_poll_condvar!("utrace_gdb::readable"),
+                parked <- WaitQueue::new(c"utrace_gdb::parked", kernel::static_lock_class!()),
                 threads <- new_mutex!(Threads {
                     entries: KVec::new(),
                     forks: KVec::new(),

@@ -213,11 +213,17 @@ const _: () = assert!(RING.is_power_of_two());
 /// once it is empty.
 const OVF_MIN: usize = 16;
 const OVF_KEEP: usize = 256;
-/// The most records the overflow queue holds (1.5 MiB). Threads that park at their next
-/// syscall exit add a few each; only a thread that makes no syscall while signals keep
-/// coming (a handler that never returns through `rt_sigreturn`) could add more: beyond this
-/// its records are counted lost, not grown without bound into unaccounted kernel memory.
+/// The most records the overflow queue holds: 8 rings (1.5 MiB), and `OVF_PER_THREAD` more
+/// per thread in the session (1.5 KiB each, a tenth of the thread's own kernel stack). Threads that park at their next syscall exit add a few each
+/// (the entry record, the exit record, a signal or a clone's records on the way), so 10,000
+/// threads running into a full ring at once must fit without a loss (measured: with a flat
+/// 8 rings, `make bench`'s 10,000-thread row lost about 44,000 records); only a thread that
+/// makes no syscall while signals keep coming (a handler that never returns through
+/// `rt_sigreturn`) could add more: beyond this its records are counted lost, not grown
+/// without bound into unaccounted kernel memory (the queue is charged to the opener's
+/// memcg, and bounded by the threads the opener could create).
 const OVF_MAX: usize = 8 * RING;
+const OVF_PER_THREAD: usize = 16;
 /// Records copied out per lock round of a read.
 const BATCH: usize = 64;
 /// A reader that found a few records waits (a jiffy at most) for this many.
@@ -300,6 +306,11 @@ struct Queue {
 impl Queue {
     fn ovf_len(&self) -> usize {
         self.ovf.len() - self.ovf_head
+    }
+
+    /// The overflow queue's cap for the threads now in the session (see [`OVF_MAX`]).
+    fn ovf_max(&self) -> usize {
+        OVF_MAX.saturating_add((self.attached as usize).saturating_mul(OVF_PER_THREAD))
     }
 
     /// Whether the record just queued must wake a reader (and note that it does).
@@ -631,7 +642,7 @@ impl Session {
                 break (false, g.wake_reader());
             }
             // The ring is full, or records wait in the overflow queue (they go first).
-            if g.ovf_len() >= OVF_MAX {
+            if g.ovf_len() >= g.ovf_max() {
                 drop(g);
                 self.lose();
                 return false;
@@ -690,7 +701,8 @@ impl Session {
         overflowed && park.is_some()
     }
 
-    /// A record lost: an allocation failure, or the overflow queue at [`OVF_MAX`].
+    /// A record lost: an allocation failure, or the overflow queue at its cap
+    /// ([`Queue::ovf_max`]).
     fn lose(&self) {
         self.q.lock().lost += 1;
         if utrace::printk_ratelimit() {
