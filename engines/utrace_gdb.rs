@@ -62,7 +62,7 @@ use kernel::pid_namespace::PidNamespace;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::poll::{PollCondVar, PollTable};
-use kernel::sync::{Arc, ArcBorrow, CondVarTimeoutResult, Mutex, SpinLock, SpinLockIrq};
+use kernel::sync::{Arc, ArcBorrow, Mutex, SpinLock, SpinLockIrq};
 use kernel::task::Task;
 use kernel::uaccess::{UserPtr, UserSlice};
 use kernel::{new_mutex, new_poll_condvar, new_spinlock, new_spinlock_irq};
@@ -92,6 +92,9 @@ const OUT_MAX: usize = 1 << 20;
 const EVQ_MAX: usize = 4096;
 /// How long a request waits for the threads to park (ms).
 const STOP_WAIT_MS: u32 = 3000;
+/// How long [`Session::stop_all`] lets running threads park on a STOP request before it
+/// interrupts those still not parked (asleep in a syscall), in microseconds.
+const FIRST_KICK_US: i64 = 200;
 
 const SIGINT: i32 = 2;
 const SIGTRAP: i32 = 5;
@@ -439,6 +442,14 @@ struct Session {
     /// is committed: what [`Session::stop_all`] and [`Session::wait_parked`] sleep on.
     #[pin]
     parked: WaitQueue,
+    /// A blocked `read()` sleeps here until [`Session::out_seq`] moves ([`Session::kick_reader`]).
+    /// Not `readable` (a condition variable): a callback's wake-up, which takes no mutex,
+    /// could come between the reader's look and its sleep and be lost (measured: a `stepi`
+    /// reply then waited for the 50 ms time-out, one step in three).
+    #[pin]
+    reader_wq: WaitQueue,
+    /// Bumped by every event queued and every reply queued.
+    out_seq: AtomicUsize,
     #[pin]
     threads: Mutex<Threads>,
     #[pin]
@@ -765,6 +776,15 @@ impl Session {
             self.ready.store(true, Ordering::SeqCst);
         }
         self.readable.notify_all();
+        self.kick_reader();
+    }
+
+    /// Wakes a `read()` blocked for output or an event. From a callback that stops the
+    /// thread, `utrace::wake_up` delivers it once the stop is committed: the reader then
+    /// finds the thread parked.
+    fn kick_reader(&self) {
+        self.out_seq.fetch_add(1, Ordering::SeqCst);
+        utrace::wake_up(&self.reader_wq);
     }
 
     fn snapshot(&self) -> KVec<Arc<Entry>> {
@@ -931,19 +951,24 @@ impl Session {
                 let _ = e.handle.control(ResumeAction::Stop);
             }
         }
-        // Kick rounds: at once the threads that are not stepping (one asleep in a syscall
-        // parks only when the sleep is broken, as gdb's SIGSTOP breaks it natively; waiting
-        // first cost every all-stop stop 10 ms, most of a `stepi`), at 500 ms the stepping
+        // Kick rounds: after `FIRST_KICK_US` the threads that are not stepping (one asleep
+        // in a syscall parks only when the sleep is broken, as gdb's SIGSTOP breaks it
+        // natively; waiting 10 ms, as before, was most of a `stepi`), at 500 ms the stepping
         // ones (a step report comes soon, unless the step is a blocking syscall; an early
-        // interrupt would look like the end of the step).
+        // interrupt would look like the end of the step). Not at once: a running thread
+        // parks on the STOP request within microseconds, and the kick of one that is just
+        // hitting a breakpoint (its callback answered STOP, `self_stopped` not yet seen
+        // here) would withdraw that stop and let its SIGTRAP through; a thread still
+        // running after the first wait is most likely asleep in a syscall.
         let mut kicked = [false, false];
+        let mut first = true;
         let start = utrace::ktime_get_ns();
         loop {
             // Read before the look: a stop committed after it is a wake-up not yet seen.
             let seen = self.parked.delivered();
             let ms = ms_since(start);
             let mut all = true;
-            let round = [!kicked[0], ms >= 500 && !kicked[1]];
+            let round = [!first && !kicked[0], ms >= 500 && !kicked[1]];
             for e in list.iter() {
                 match e.handle.prepare_examine() {
                     Ok(_) => {}
@@ -975,21 +1000,31 @@ impl Session {
                 }
                 return;
             }
-            self.wait_stop_after(seen, 2);
+            if first {
+                first = false;
+                kernel::time::delay::fsleep(kernel::time::Delta::from_micros(FIRST_KICK_US));
+            } else if self.wait_stop_after(seen, 2).is_err() {
+                return;
+            }
         }
     }
 
     /// Sleeps until a callback's STOP is committed after the `seen`-th wake-up of
     /// [`Session::parked`], `ms` milliseconds at most (a thread that exits, or one the
     /// session interrupted, may park without a wake-up we wait for: the callers look again).
-    fn wait_stop_after(&self, seen: usize, ms: u32) {
+    /// `EINTR` if gdb is being killed: the request gives up waiting.
+    fn wait_stop_after(&self, seen: usize, ms: u32) -> Result {
         let r = self
             .parked
             .wait_interruptible_timeout(|| self.parked.delivered() != seen, ms);
         if r == Err(ERESTARTSYS) {
-            // gdb has a signal pending: an interruptible sleep would return at once.
+            if utrace::current_fatal_pending() {
+                return Err(EINTR);
+            }
+            // Another signal pending: an interruptible sleep would return at once.
             kernel::time::delay::fsleep(kernel::time::Delta::from_millis(1));
         }
+        Ok(())
     }
 
     /// Waits (briefly) for one thread to park.
@@ -1006,7 +1041,7 @@ impl Session {
                     }
                 }
             }
-            self.wait_stop_after(seen, 1);
+            self.wait_stop_after(seen, 1)?;
         }
     }
 
@@ -1229,6 +1264,7 @@ impl Session {
         put(&mut p.out, b);
         self.ready.store(true, Ordering::SeqCst);
         self.readable.notify_all();
+        self.kick_reader();
     }
 
     /// The stop reply of `tid` for `why`.
@@ -1934,7 +1970,9 @@ impl Session {
                     WatchKind::ReadWrite
                 };
                 let len = k as u32;
-                if !matches!(len, 1 | 2 | 4 | 8) || addr % len as usize != 0 {
+                // A mask, not `%`: the remainder's division-by-zero panic path is a call
+                // 7.3's objtool does not know as noreturn (`panic_const_rem_by_zero`).
+                if !matches!(len, 1 | 2 | 4 | 8) || addr & (len as usize - 1) != 0 {
                     // gdb then uses a software watchpoint.
                     return Reply::Err(22);
                 }
@@ -2359,6 +2397,8 @@ impl Session {
     fn read(self: &Arc<Self>, nonblock: bool, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let mut p = self.proto.lock();
         loop {
+            // Read before the look: anything queued after it moves the count.
+            let seen = self.out_seq.load(Ordering::SeqCst);
             self.process_events(&mut p);
             if !p.out.is_empty() {
                 let n = iov.copy_to_iter(&p.out);
@@ -2377,14 +2417,17 @@ impl Session {
             if nonblock {
                 return Err(EAGAIN);
             }
-            // Callbacks wake without the mutex: a wake-up between the look above and the
-            // sleep is caught by the time-out.
-            if let CondVarTimeoutResult::Signal { .. } = self
-                .readable
-                .wait_interruptible_timeout(&mut p, kernel::time::msecs_to_jiffies(50))
-            {
+            // Without the mutex (writers and `poll()` go on); the count is checked after
+            // the sleeper is queued, so no wake-up is lost. The time-out only bounds the
+            // sleep (the events of a thread that stopped may need a look again).
+            drop(p);
+            let r = self
+                .reader_wq
+                .wait_interruptible_timeout(|| self.out_seq.load(Ordering::SeqCst) != seen, 50);
+            if r == Err(ERESTARTSYS) {
                 return Err(ERESTARTSYS);
             }
+            p = self.proto.lock();
         }
     }
 }
@@ -2448,6 +2491,8 @@ impl MiscDevice for Session {
                 }),
                 readable <- new_poll_condvar!("utrace_gdb::readable"),
                 parked <- WaitQueue::new(c"utrace_gdb::parked", kernel::static_lock_class!()),
+                reader_wq <- WaitQueue::new(c"utrace_gdb::reader", kernel::static_lock_class!()),
+                out_seq: AtomicUsize::new(0),
                 threads <- new_mutex!(Threads {
                     entries: KVec::new(),
                     forks: KVec::new(),

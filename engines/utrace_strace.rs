@@ -29,7 +29,10 @@
 //! allocation failure loses a record: `lost_records`), and the thread is parked with
 //! `UTRACE_STOP` at its next stoppable callback. The reader's `read()` copies records out,
 //! moves the overflow queue into the ring as room frees, and once the overflow queue is
-//! empty resumes the threads parked for it.
+//! empty and the ring down to a quarter (`RESUME_MARK`: hysteresis, so that a resumed
+//! thread does not park again at its next syscall) resumes threads parked for it: as many
+//! as the ring has room for, `RESUME_SHARE` records each, round robin; the rest at the next
+//! low ring, or as soon as a reader finds the ring empty.
 //!
 //! Where the thread parks: never at syscall entry. A `UTRACE_STOP` answered there skips the
 //! syscall (`-ERESTARTNOINTR`), parks the thread in `get_signal()` and enters the syscall
@@ -214,16 +217,27 @@ const _: () = assert!(RING.is_power_of_two());
 const OVF_MIN: usize = 16;
 const OVF_KEEP: usize = 256;
 /// The most records the overflow queue holds: 8 rings (1.5 MiB), and `OVF_PER_THREAD` more
-/// per thread in the session (1.5 KiB each, a tenth of the thread's own kernel stack). Threads that park at their next syscall exit add a few each
+/// per thread in the session (1.5 KiB each, a tenth of the thread's own kernel stack), up to
+/// `OVF_CEILING`. Threads that park at their next syscall exit add a few each
 /// (the entry record, the exit record, a signal or a clone's records on the way), so 10,000
 /// threads running into a full ring at once must fit without a loss (measured: with a flat
 /// 8 rings, `make bench`'s 10,000-thread row lost about 44,000 records); only a thread that
 /// makes no syscall while signals keep coming (a handler that never returns through
 /// `rt_sigreturn`) could add more: beyond this its records are counted lost, not grown
-/// without bound into unaccounted kernel memory (the queue is charged to the opener's
-/// memcg, and bounded by the threads the opener could create).
+/// without bound into kernel memory (the queue grows in the sleepable callbacks charged to
+/// the opener's memcg; per session).
 const OVF_MAX: usize = 8 * RING;
 const OVF_PER_THREAD: usize = 16;
+/// The queue is one kmalloc'ed array, doubled as it grows: 32768 records (3 MiB) is the
+/// last size under the 4 MiB kmalloc limit, so the cap never goes past it. With the
+/// hysteresis of the resume, 10,000 threads park with about 2 records each (measured: no
+/// loss); beyond this many records waiting at once they would be lost, counted and shown.
+const OVF_CEILING: usize = 32768;
+/// Parked threads are resumed once the ring holds this many records or fewer (and the
+/// overflow queue none): they then have three quarters of the ring before they park again.
+const RESUME_MARK: usize = RING / 4;
+/// Ring records per thread resumed at once ([`Session::resume_parked`]).
+const RESUME_SHARE: usize = 32;
 /// Records copied out per lock round of a read.
 const BATCH: usize = 64;
 /// A reader that found a few records waits (a jiffy at most) for this many.
@@ -310,7 +324,9 @@ impl Queue {
 
     /// The overflow queue's cap for the threads now in the session (see [`OVF_MAX`]).
     fn ovf_max(&self) -> usize {
-        OVF_MAX.saturating_add((self.attached as usize).saturating_mul(OVF_PER_THREAD))
+        OVF_MAX
+            .saturating_add((self.attached as usize).saturating_mul(OVF_PER_THREAD))
+            .min(OVF_CEILING)
     }
 
     /// Whether the record just queued must wake a reader (and note that it does).
@@ -368,6 +384,9 @@ struct Threads {
     /// is not added (its parent's handle is being dropped).
     gen: u64,
     next_id: u64,
+    /// Where the next resume of parked threads starts in `entries` (round robin: with more
+    /// threads parked than the ring has room for, each gets its turn).
+    resume_at: usize,
 }
 
 /// One attached thread: the handle, and the engine value (for its flags and ids).
@@ -945,21 +964,38 @@ impl Session {
         }
     }
 
-    /// Resumes the threads parked for backpressure (the overflow queue is empty).
-    fn resume_parked(&self) {
+    /// Resumes threads parked for backpressure (the overflow queue is empty), as many as
+    /// `room` free records in the ring give `RESUME_SHARE` each, round robin: resumed all at
+    /// once, a thousand threads would queue a syscall each and park again (measured: 0.45
+    /// parks per syscall at 1,000 threads); the others stay parked until the ring is low
+    /// again (or the reader finds it empty).
+    /// Returns how many it resumed.
+    fn resume_parked(&self, room: usize) -> usize {
+        let max = (room / RESUME_SHARE).max(1);
         let mut parked = KVec::new();
         {
-            let t = self.threads.lock();
-            for e in t.entries.iter() {
+            let mut t = self.threads.lock();
+            let n = t.entries.len();
+            let start = if n == 0 { 0 } else { t.resume_at % n };
+            let mut more = false;
+            let mut k = 0;
+            while k < n {
+                let e = &t.entries[(start + k) % n];
+                k += 1;
                 if !e.tracer.parked.load(Ordering::Acquire) {
                     continue;
                 }
-                if parked.push(e.clone(), GFP_KERNEL).is_err() {
-                    // Left parked; the next drain tries again.
-                    self.q.lock().parked_hint = true;
+                if parked.len() >= max || parked.push(e.clone(), GFP_KERNEL).is_err() {
+                    // Left parked; the next drain (or an empty ring) resumes it.
+                    more = true;
+                    k -= 1;
                     break;
                 }
                 e.tracer.parked.store(false, Ordering::Release);
+            }
+            t.resume_at = start + k;
+            if more {
+                self.q.lock().parked_hint = true;
             }
         }
         for e in parked.iter() {
@@ -968,6 +1004,7 @@ impl Session {
             let _ = e.handle.barrier_uninterruptible();
             let _ = e.handle.control(ResumeAction::Resume);
         }
+        parked.len()
     }
 
     /// Copies up to `max` records to `iov`, whole records only; returns the bytes copied.
@@ -1005,11 +1042,16 @@ impl Session {
                 } else {
                     None
                 };
-                (empty && core::mem::take(&mut g.parked_hint), free)
+                // Hysteresis: parked threads run again only once the ring is down to
+                // `RESUME_MARK`. Resumed at the first free slot, each would queue a record or
+                // two and park again: measured, a park per syscall and 50 us per call with
+                // 100 threads (8 us with one).
+                let low = empty && g.len <= RESUME_MARK;
+                (low && core::mem::take(&mut g.parked_hint), free)
             };
             drop(free);
             if resume {
-                self.resume_parked();
+                let _ = self.resume_parked(RING - RESUME_MARK);
             }
             done += k;
             if k < n {
@@ -1037,7 +1079,9 @@ impl Session {
                 loop {
                     let have = g.len + g.ovf_len();
                     if have > 0 {
-                        if have >= want || batched || nonblock {
+                        // Not for more while threads are parked: they queue nothing until
+                        // this read drains the ring.
+                        if have >= want || batched || nonblock || g.parked_hint {
                             break;
                         }
                         g.mark = want;
@@ -1053,6 +1097,29 @@ impl Session {
                     }
                     if g.eof() {
                         return Ok(0);
+                    }
+                    // Threads still parked while the ring is empty (those resumed last
+                    // queued nothing): their turn now, not after a sleep.
+                    if core::mem::take(&mut g.parked_hint) {
+                        drop(g);
+                        let resumed = self.resume_parked(RING);
+                        g = self.q.lock();
+                        if resumed > 0 {
+                            // Their records before the next resume (a jiffy at most):
+                            // looping at once would resume every parked thread in turn
+                            // before any of them ran.
+                            g.woken = false;
+                            g.waiting += 1;
+                            let res = self.readable.wait_interruptible_timeout(
+                                &mut g,
+                                kernel::time::msecs_to_jiffies(1),
+                            );
+                            g.waiting -= 1;
+                            if let CondVarTimeoutResult::Signal { .. } = res {
+                                return Err(ERESTARTSYS);
+                            }
+                            continue;
+                        }
                     }
                     if nonblock {
                         // A non-blocking reader never sleeps into the sweep: at most once
@@ -1159,6 +1226,7 @@ impl MiscDevice for Session {
                     entries: KVec::new(),
                     gen: 0,
                     next_id: 0,
+                    resume_at: 0,
                 }),
                 reader <- new_mutex!(Reader { recs, bytes }),
                 ns,

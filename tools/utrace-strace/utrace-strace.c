@@ -1692,6 +1692,12 @@ int main(int argc, char **argv)
 		if (ioctl(fd, UTRACE_STRACE_IOC_STATS, &st) == 0 && st.lost_records)
 			error_msg("%llu records lost (allocation failures): the trace is incomplete",
 				  (unsigned long long)st.lost_records);
+		/* For make bench: how often backpressure parked a thread. */
+		if (getenv("UTRACE_STRACE_STATS") &&
+		    ioctl(fd, UTRACE_STRACE_IOC_STATS, &st) == 0)
+			fprintf(stderr, "utrace-strace: %llu records, %llu stops for a full buffer, %llu lost\n",
+				(unsigned long long)st.records, (unsigned long long)st.stops,
+				(unsigned long long)st.lost_records);
 	}
 	close(fd);
 	terminate();
