@@ -435,7 +435,7 @@ struct Proto {
 struct Session {
     #[pin]
     proto: Mutex<Proto>,
-    /// Readers (`read()`, `poll()`) wait here for output or events.
+    /// `poll()` waits here for output or events (a blocked `read()` uses `reader_wq`).
     #[pin]
     readable: PollCondVar,
     /// Woken (`utrace::wake_up`) by every callback that answers STOP, once the thread's stop
@@ -444,8 +444,8 @@ struct Session {
     parked: WaitQueue,
     /// A blocked `read()` sleeps here until [`Session::out_seq`] moves ([`Session::kick_reader`]).
     /// Not `readable` (a condition variable): a callback's wake-up, which takes no mutex,
-    /// could come between the reader's look and its sleep and be lost (measured: a `stepi`
-    /// reply then waited for the 50 ms time-out, one step in three).
+    /// could come between the reader's look and its sleep and be lost, and the reply then
+    /// waited for the 50 ms time-out.
     #[pin]
     reader_wq: WaitQueue,
     /// Bumped by every event queued and every reply queued.
