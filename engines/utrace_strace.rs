@@ -283,6 +283,10 @@ impl Drop for Live {
     }
 }
 
+/// The session's queue, locked.
+type QueueGuard<'a> =
+    kernel::sync::lock::Guard<'a, Queue, kernel::sync::lock::spinlock::SpinLockIrqBackend>;
+
 /// The queue of a session, under its spinlock.
 struct Queue {
     /// `RING` records; `len` of them from `head` on are queued.
@@ -1105,16 +1109,13 @@ impl Session {
                         let resumed = self.resume_parked(RING);
                         g = self.q.lock();
                         if resumed > 0 {
+                            if nonblock {
+                                return Err(EAGAIN);
+                            }
                             // Their records before the next resume (a jiffy at most):
                             // looping at once would resume every parked thread in turn
                             // before any of them ran.
-                            g.woken = false;
-                            g.waiting += 1;
-                            let res = self.readable.wait_interruptible_timeout(
-                                &mut g,
-                                kernel::time::msecs_to_jiffies(1),
-                            );
-                            g.waiting -= 1;
+                            let res = self.sleep_empty(&mut g, 1);
                             if let CondVarTimeoutResult::Signal { .. } = res {
                                 return Err(ERESTARTSYS);
                             }
@@ -1132,14 +1133,7 @@ impl Session {
                         }
                         return Err(EAGAIN);
                     }
-                    g.woken = false;
-                    g.waiting += 1;
-                    let res = self.readable.wait_interruptible_timeout(
-                        &mut g,
-                        kernel::time::msecs_to_jiffies(SWEEP_MS),
-                    );
-                    g.waiting -= 1;
-                    match res {
+                    match self.sleep_empty(&mut g, SWEEP_MS) {
                         CondVarTimeoutResult::Signal { .. } => return Err(ERESTARTSYS),
                         CondVarTimeoutResult::Timeout => {
                             drop(g);
@@ -1158,6 +1152,17 @@ impl Session {
             }
             // Another reader took them: wait again.
         }
+    }
+
+    /// Sleeps as a reader of an empty queue (the next record wakes it), `ms` at most.
+    fn sleep_empty(&self, g: &mut QueueGuard<'_>, ms: u32) -> CondVarTimeoutResult {
+        g.woken = false;
+        g.waiting += 1;
+        let res = self
+            .readable
+            .wait_interruptible_timeout(g, kernel::time::msecs_to_jiffies(ms));
+        g.waiting -= 1;
+        res
     }
 
     /// `release`: detach everything; the engines then release the session.
