@@ -58,7 +58,7 @@
  *   sigevents S MASK        slot S's report_signal adds MASK (hex) to its events with
  *                           utrace_set_events() (atomic context) and logs the result
  *                           ("setev" line)
- *   clone_flip S B MASK     slot S's next report_clone detaches slot B, waits 300 ms (the
+ *   clone_flip S B MASK     slot S's next report_clone detaches slot B, waits 2 s (the
  *                           probes B needed are unregistered meanwhile), then adds MASK (hex)
  *                           to S's events and logs the result ("setev" line): a probe
  *                           registered again from inside the clone tracepoint
@@ -386,10 +386,10 @@ static u32 t_clone(u32 action, struct utrace_engine *engine, unsigned long clone
 		/*
 		 * Inside the task_newtask tracepoint (its SRCU read section): the probes only
 		 * slot @flip needed go 1 -> 0 (unregistered by utrace's workqueue during the
-		 * sleep), then back to 1 from here.
+		 * sleep: it lets an unneeded probe linger 1 s), then back to 1 from here.
 		 */
 		utrace_control(slots[flip].task, slots[flip].engine, UTRACE_DETACH);
-		msleep(300);
+		msleep(2000);
 		add_events_logged(engine, READ_ONCE(slot_of(engine)->flip_events));
 	}
 	if (to >= 0) {

@@ -68,6 +68,7 @@ extern "C" {
     pub(crate) fn utrace_glue_schedule_release();
     pub(crate) fn utrace_glue_flush_release();
     pub(crate) fn utrace_glue_schedule_sync();
+    pub(crate) fn utrace_glue_schedule_unsync();
     pub(crate) fn utrace_glue_cancel_sync();
 
     pub(crate) fn utrace_glue_task_work_cancel_all(

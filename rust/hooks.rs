@@ -34,7 +34,11 @@
 //! kernel before that (the exit of the syscall in progress) may be missed; none after.
 //! The faultable syscall tracepoints run their probes under RCU Tasks Trace, which no
 //! registration waits for: their callbacks register synchronously. Unregistration is always
-//! deferred to the workqueue: a probe with nothing to report costs one table lookup
+//! deferred to the workqueue, and lingers: a probe is unregistered once nothing has needed
+//! it for a second (the glue's `UTRACE_PROBE_LINGER`), so that a need given back and taken
+//! again at once (a debugger's every single step takes the step probes) does not pay a
+//! registration each time: tens of milliseconds of text patching and grace periods under
+//! TCG, a 4-10x slower step. A probe with nothing to report costs one table lookup
 //! meanwhile.
 
 use crate::atomic::{Acquire, Atomic, Full, Relaxed, Release};
@@ -44,6 +48,7 @@ use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::new_mutex;
 use kernel::prelude::*;
+use kernel::sync::barrier::smp_mb;
 use kernel::sync::{Arc, Mutex};
 
 use crate::abi;
@@ -310,7 +315,7 @@ impl Hooks {
     /// context. The cost with nobody traced: one probe call that returns after one load (the
     /// filter) per thread exit and per task freed.
     pub(crate) fn start(&self) -> Result {
-        self.sync();
+        self.sync(false);
         let reg = self.registered.lock();
         for (i, h) in HOOKS.iter().enumerate() {
             if h.always && !reg[i] {
@@ -329,8 +334,9 @@ impl Hooks {
         HOOKS.len()
     }
 
-    /// Registers the probes that are needed and unregisters those that are not.
-    fn sync(&self) {
+    /// Registers the probes that are needed and, if `unregister`, unregisters those that
+    /// are not (the lingering work, a second after the last drop, and unload).
+    fn sync(&self, unregister: bool) {
         let mut reg = self.registered.lock();
         let down = self.shutting_down.load(Acquire);
         for (i, tp) in self.tps.iter().enumerate().take(NHOOKS) {
@@ -338,11 +344,26 @@ impl Hooks {
                 continue;
             };
             let want = !down && (HOOKS[i].always || NEED[i].load(Acquire) != 0);
-            if want == reg[i] {
+            if want == reg[i] || (!want && !unregister) {
                 continue;
             }
             if !want {
+                if !down {
+                    crate::testing::delay(crate::testing::Window::ProbeUnregister);
+                }
+                // A need may come back between the load above and here, from a caller that
+                // does not take `registered`: `add_needs` counts its need (fully ordered),
+                // then reads `REGISTERED`; we clear `REGISTERED`, then read the count again.
+                // One of us sees the other (both sides fully ordered): either `add_needs`
+                // sees the probe unregistered and registers it again, or we keep it.
+                // Reading the count only before clearing lost such a need: `add_needs` saw
+                // the probe registered, and it was unregistered under a live need.
                 REGISTERED[i].store(false, Release);
+                smp_mb(Full);
+                if !down && NEED[i].load(Relaxed) != 0 {
+                    REGISTERED[i].store(true, Release);
+                    continue;
+                }
             }
             // SAFETY: `tp` is a vmlinux tracepoint; `probe` has exactly the prototype of the
             // tracepoint's probes (see `probes.rs`) and stays valid until the module is gone
@@ -380,7 +401,7 @@ impl Hooks {
         self.shutting_down.store(true, Release);
         // SAFETY: cancelling our own work item is always valid.
         unsafe { glue::utrace_glue_cancel_sync() };
-        self.sync();
+        self.sync(true);
         // SAFETY: waits for the tracepoint grace periods; we are in process context.
         unsafe { glue::utrace_glue_tracepoint_sync() };
         ACTIVE.store(core::ptr::null_mut(), Release);
@@ -403,20 +424,21 @@ impl Hooks {
     }
 }
 
-fn sync_active() {
+fn sync_active(unregister: bool) {
     let p = ACTIVE.load(Acquire);
     if !p.is_null() {
         // SAFETY: `ACTIVE` is set while the module's `Hooks` is alive; it is cleared at
         // unload before the work item is cancelled and the `Hooks` dropped.
-        unsafe { (*p).sync() };
+        unsafe { (*p).sync(unregister) };
     }
 }
 
-/// The deferred (un)registration work, called by the glue's work item.
+/// The deferred (un)registration work, called by the glue's work items: registering at
+/// once, unregistering a second after the last need was dropped (see the glue).
 #[no_mangle]
-pub(crate) extern "C" fn utrace_rust_sync_probes() {
+pub(crate) extern "C" fn utrace_rust_sync_probes(unregister: bool) {
     crate::testing::delay(crate::testing::Window::ProbeSync);
-    sync_active();
+    sync_active(unregister);
 }
 
 /// The probes of the events `bits` (with [`ATTACHED`] for an attached engine, or a pseudo
@@ -441,7 +463,7 @@ pub(crate) fn add_needs(bits: usize, here: fn() -> bool) -> bool {
         }
     }
     if missing && here() {
-        sync_active();
+        sync_active(false);
         missing = HOOKS
             .iter()
             .enumerate()
@@ -455,7 +477,9 @@ pub(crate) fn add_needs(bits: usize, here: fn() -> bool) -> bool {
 }
 
 /// The probes of the events `bits` are needed once less (the mirror of [`add_needs`]); a
-/// probe no longer needed is unregistered by the workqueue, never here.
+/// probe no longer needed is unregistered by the workqueue a second later if it is still
+/// not needed then, never here. A debugger's step takes the step probes and gives them back
+/// at once: the next step finds them still registered.
 pub(crate) fn drop_needs(bits: usize) {
     let mut deferred = false;
     for (i, h) in HOOKS.iter().enumerate() {
@@ -464,13 +488,13 @@ pub(crate) fn drop_needs(bits: usize) {
         }
     }
     if deferred {
-        // SAFETY: queueing our own static work item is valid in any context.
-        unsafe { glue::utrace_glue_schedule_sync() };
+        // SAFETY: (re)arming our own static delayed work item is valid in any context.
+        unsafe { glue::utrace_glue_schedule_unsync() };
     }
 }
 
 /// Registers the probes that are needed now, from a context that may (the thread's own
 /// task_work, `work::queue_sync_probes`).
 pub(crate) fn sync_now() {
-    sync_active();
+    sync_active(false);
 }

@@ -31,6 +31,9 @@ pub(crate) enum Window {
     /// `sched_prepare_exec`, after the privileged-exec decision: a thread of the exec'ing
     /// one's group attaching meanwhile (before `de_thread()` kills it).
     PrepareExec = 4,
+    /// The lingering probe unregistration (`Hooks::sync`), between finding a probe no
+    /// longer needed and unregistering it: a need coming back meanwhile.
+    ProbeUnregister = 5,
 }
 
 static MASK: Atomic<u32> = Atomic::new(0);

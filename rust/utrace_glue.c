@@ -263,21 +263,49 @@ void *utrace_glue_table_pop(void)
 	return utrace;
 }
 
-static void utrace_sync_work_fn(struct work_struct *work)
+/*
+ * Deferred probe (un)registration. A probe that became needed is registered at once (by the
+ * caller if it may sleep, else by utrace_register_work); one no longer needed stays
+ * registered until nobody has needed it for UTRACE_PROBE_LINGER. Registering a tracepoint
+ * probe patches kernel text and waits for grace periods (milliseconds, tens under TCG); a
+ * debugger's single step needs the step probes for a moment and gives them back, so
+ * unregistering at once made every step after a continue pay a registration. A probe that
+ * lingers costs its filter's one load per event, for a second.
+ */
+#define UTRACE_PROBE_LINGER	HZ
+
+static void utrace_register_work_fn(struct work_struct *work)
 {
-	utrace_rust_sync_probes();
+	utrace_rust_sync_probes(false);
 }
 
-static DECLARE_WORK(utrace_sync_work, utrace_sync_work_fn);
+static void utrace_unregister_work_fn(struct work_struct *work)
+{
+	utrace_rust_sync_probes(true);
+}
+
+static DECLARE_WORK(utrace_register_work, utrace_register_work_fn);
+static DECLARE_DELAYED_WORK(utrace_unregister_work, utrace_unregister_work_fn);
 
 void utrace_glue_schedule_sync(void)
 {
-	schedule_work(&utrace_sync_work);
+	schedule_work(&utrace_register_work);
 }
 
+/* Any context (mod_delayed_work() is IRQ-safe); each drop pushes the deadline back. */
+void utrace_glue_schedule_unsync(void)
+{
+	mod_delayed_work(system_dfl_wq, &utrace_unregister_work, UTRACE_PROBE_LINGER);
+}
+
+/*
+ * Unload: cancel both and keep them off. A need dropped later (none is known to be: see
+ * utrace_main.rs) must not arm a timer that fires after the module's text is gone.
+ */
 void utrace_glue_cancel_sync(void)
 {
-	cancel_work_sync(&utrace_sync_work);
+	disable_work_sync(&utrace_register_work);
+	disable_delayed_work_sync(&utrace_unregister_work);
 }
 
 /*

@@ -48,10 +48,15 @@ void utrace_glue_schedule_release(void);
 void utrace_glue_flush_release(void);
 void utrace_rust_release_deferred(void);
 
-/* Deferred probe (un)registration: a work item that calls utrace_rust_sync_probes(). */
+/*
+ * Deferred probe (un)registration: work items that call utrace_rust_sync_probes(), at once
+ * to register (schedule_sync), a second after the last drop to unregister (schedule_unsync).
+ */
 void utrace_glue_schedule_sync(void);
+void utrace_glue_schedule_unsync(void);
+/* Unload: cancels both work items and disables them (queueing them later does nothing). */
 void utrace_glue_cancel_sync(void);
-void utrace_rust_sync_probes(void);
+void utrace_rust_sync_probes(bool unregister);
 
 /*
  * Called by the glue, defined in Rust: drop the table's reference after a grace period;

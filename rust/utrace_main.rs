@@ -237,9 +237,10 @@ fn teardown(hooks: &hooks::Hooks) {
     //    still on a task_work callback's epilogue here (what it was made for: trampolines).
     // SAFETY: process context, may sleep.
     unsafe { glue::utrace_glue_synchronize_rcu_tasks() };
-    //    The probe-sync work item is ours too. `hooks.shutdown()` cancelled it, but a need
-    //    given back since (a step session ended by the task_work drained above, or
-    //    `step::forget` in step 2) queues it again: cancel it now that nothing can.
+    //    The probe-sync work items are ours too. `hooks.shutdown()` cancelled and disabled
+    //    them (a need given back since, by a step session ended by the task_work drained
+    //    above or `step::forget` in step 2, queues nothing); cancelling again is harmless and
+    //    keeps this independent of that.
     // SAFETY: cancelling our own static work item; process context.
     unsafe { glue::utrace_glue_cancel_sync() };
     //    Releases deferred to process context (reap, detach in atomic context) run module

@@ -14,6 +14,7 @@
  *  - a probe unregistered and needed again from inside report_clone (the tracepoint's SRCU
  *    read section): no hang, and the events take effect before the thread returns to user
  *    mode;
+ *  - a probe needed again while the workqueue is unregistering it: it stays registered;
  *  - a register write against SIGKILL: a write that succeeded is what the dying thread has;
  *  - out-of-range actions are refused, not truncated;
  *  - a thread attaching to its sibling while that sibling's privileged exec is between its
@@ -77,6 +78,16 @@ FIXTURE(late_probe_work) {
 FIXTURE_SETUP(late_probe_work) { load(_metadata, "test_delay_mask=8 test_delay_us=500000"); }
 FIXTURE_TEARDOWN(late_probe_work) { unload(_metadata); }
 FIXTURE_TEARDOWN(attach_window) { unload(_metadata); }
+
+/*
+ * The lingering unregistration waits 5 s between finding a probe unneeded and
+ * unregistering it.
+ */
+FIXTURE(unregister_window) {
+	int dummy;
+};
+FIXTURE_SETUP(unregister_window) { load(_metadata, "test_delay_mask=32 test_delay_us=5000000"); }
+FIXTURE_TEARDOWN(unregister_window) { unload(_metadata); }
 
 /* sched_prepare_exec waits 1 s after deciding about a privileged exec. */
 FIXTURE(prepare_exec_window) {
@@ -332,6 +343,80 @@ TEST_F_TIMEOUT(plain, probe_needed_again_inside_report_clone, 120)
 		kill_wait(other.pid);
 		close(other.back);
 	}
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The line of @tp in utrace's debugfs hooks file, into @buf ("" if none). */
+static const char *hook_line(const char *tp, char *buf, size_t size)
+{
+	char *p, *nl;
+
+	buf[0] = 0;
+	if (ut_read_file(UTRACE_DEBUGFS "/hooks", buf, size) <= 0)
+		return buf;
+	for (p = buf; p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (!strncmp(p, tp, strlen(tp)) && p[strlen(tp)] == ' ') {
+			if (nl)
+				*nl = 0;
+			return p;
+		}
+	}
+	buf[0] = 0;
+	return buf;
+}
+
+/*
+ * The only engine that needed sys_exit detaches; a second later the workqueue finds the
+ * probe unneeded and (window: 5 s) unregisters it. Meanwhile another engine sets
+ * SYSCALL_EXIT: utrace_set_events() finds the probe still registered and does not register
+ * it. Reading the count only before the window, the workqueue then unregistered it under
+ * the new need: the engine's syscall exits were never reported. Now it sees the need.
+ */
+TEST_F_TIMEOUT(unregister_window, probe_needed_again_while_unregistering, 120)
+{
+	struct ut_tracee t = { 0 }, other = { 0 };
+	char want[64], hooks[4096];
+	const char *line;
+	long w, t0;
+
+	ASSERT_EQ(0, ut_tracee_start(&other, scenario_getppid_forever));
+	ASSERT_EQ(0, ut_cmd("attach 1 %d", other.pid));
+	ASSERT_EQ(0, ut_cmd("events 1 %lx", UTRACE_EVENT(SYSCALL_EXIT)));
+	ut_tracee_go(&other);
+	line = hook_line("sys_exit", hooks, sizeof(hooks));
+	ASSERT_NE(NULL, strstr(line, "registered=yes")) TH_LOG("'%s'", line);
+	w = windows_entered();
+	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_DETACH));
+	ASSERT_EQ(0, ut_cmd("put 1"));
+	ASSERT_TRUE(window_entered_since(w));
+	t0 = now_ms();
+	/* Inside the window: the count is 0, the probe still registered. */
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_forever));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(SYSCALL_EXIT)));
+	/* Not a timing check: a need that came after the window would not test the race. */
+	if (now_ms() - t0 > 4000)
+		SKIP(goto out, "the attach took longer than the window");
+	sleep(6);	/* the window is over */
+	line = hook_line("sys_exit", hooks, sizeof(hooks));
+	EXPECT_NE(NULL, strstr(line, "registered=yes")) TH_LOG("'%s'", line);
+	ut_tracee_go(&t);
+	snprintf(want, sizeof(want), "syscall_exit 0 %d in=0x5 nr=%d ", t.pid, SYS_getppid);
+	EXPECT_TRUE(ut_log_wait_for(want, logbuf, sizeof(logbuf), 10)) TH_LOG("%s", logbuf);
+out:
+	ASSERT_EQ(0, ut_cmd("put 0"));
+	kill_wait(t.pid);
+	close(t.back);
+	kill_wait(other.pid);
+	close(other.back);
 }
 
 /*

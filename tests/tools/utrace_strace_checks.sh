@@ -48,6 +48,7 @@ $T -f -b 3 -- $W 8 500 exit | grep -v "entry flags\|exit flags"
 $T -f -b 3 -- $W 8 500 group | grep -v "entry flags\|exit flags" | tail -12
 $T -f -b 3 -- $W 8 50 exec | grep -v "entry flags\|exit flags" | tail -14
 echo "=== getppid loop, untraced and traced (ratios only: a debug kernel under TCG)"
+sleep 2	# utrace's syscall probes linger a second after the last session's engines
 /utrace/tests/syscall_bench
 $T -q -b 4096 -- /utrace/tests/syscall_bench
 echo "=== close while parked"
