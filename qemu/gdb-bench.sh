@@ -9,6 +9,9 @@
 # Each figure is the best of two runs, in operations per second, timed inside gdb around
 # the loop only (not gdb's start or the attach). The utrace side reads "n/a" while
 # utrace_gdb.ko or gdb is missing.
+# A third column, gdbserver (ptrace underneath, the same remote protocol over a pipe), when
+# the guest has it: what gdb's remote protocol itself costs against native, so that the
+# utrace-gdb figure can be read as protocol cost plus tracing path.
 G=/utrace/tests/gdw
 D=/tmp/gdb_bench
 N=1000
@@ -44,6 +47,9 @@ gdb_rate() {
 	GDB
 	if [ "$1" = native ]; then
 		gdb -batch -nx -p $p -x $D/s.gdb 2>$D/err
+	elif [ "$1" = gdbserver ]; then
+		gdb -batch -nx -ex "target remote | exec gdbserver --once - --attach $p" \
+			-x $D/s.gdb 2>$D/err
 	else
 		gdb -batch -nx -ex "target extended-remote /dev/utrace-gdb" -ex "attach $p" \
 			-x $D/s.gdb 2>$D/err
@@ -69,6 +75,11 @@ if ! command -v gdb >/dev/null; then
 fi
 n_step=$(gdb_best native stepi)
 n_brk=$(gdb_best native break)
+s_step=n/a s_brk=n/a
+if command -v gdbserver >/dev/null; then
+	s_step=$(gdb_best gdbserver stepi)
+	s_brk=$(gdb_best gdbserver break)
+fi
 u_step=n/a u_brk=n/a
 if insmod /utrace/utrace.ko 2>/dev/null; then
 	if insmod /utrace/utrace_gdb.ko 2>/dev/null; then
@@ -84,6 +95,9 @@ ratio() {
 	case "$1$2" in *n/a*) echo n/a ;; *) awk "BEGIN { printf \"%.2f\", $1 / $2 }" ;; esac
 }
 echo
-printf '%-52s %8s %10s %6s\n' "gdb from a script, per second (best of 2 x $N)" "native" "utrace-gdb" "ratio"
-printf '%-52s %8s %10s %6s\n' "utrace-gdb stepi" "$n_step" "$u_step" "$(ratio "$u_step" "$n_step")"
-printf '%-52s %8s %10s %6s\n' "utrace-gdb breakpoint round trips (continue)" "$n_brk" "$u_brk" "$(ratio "$u_brk" "$n_brk")"
+printf '%-46s %7s %10s %6s %9s %6s\n' "gdb from a script, per second (best of 2 x $N)" \
+	"native" "utrace-gdb" "ratio" "gdbserver" "ratio"
+printf '%-46s %7s %10s %6s %9s %6s\n' "utrace-gdb stepi" "$n_step" "$u_step" \
+	"$(ratio "$u_step" "$n_step")" "$s_step" "$(ratio "$s_step" "$n_step")"
+printf '%-46s %7s %10s %6s %9s %6s\n' "utrace-gdb breakpoint round trips (continue)" "$n_brk" \
+	"$u_brk" "$(ratio "$u_brk" "$n_brk")" "$s_brk" "$(ratio "$s_brk" "$n_brk")"
