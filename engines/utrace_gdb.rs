@@ -37,7 +37,8 @@
 //! every thread; x86 has no read-only one, so `Z3` watches reads and writes), `vCont?`
 //! (`c;C;s;S;t`), `vCont` with per-thread actions, legacy `c`/`C`/`s`/`S`, `0x03`, `D`, `k`,
 //! `vKill`, `QNonStop:1` with `%Stop` notifications and `vStopped`. Stop replies are
-//! `T<sig>thread:pPID.TID;` plus `swbreak:;` or `watch:ADDR;` (signals in gdb's numbering);
+//! `T<sig>thread:pPID.TID;` plus `swbreak:;` or `watch:ADDR;` (signals in gdb's numbering)
+//! and, but in a `T00`, the expedited `rbp`, `rsp`, `rip`;
 //! `W`/`X` with `process:PID` when the process is gone. Anything else gets the empty reply;
 //! a malformed request `E01`, a packet longer than `PacketSize` `E01`, a bad checksum a `-`
 //! (dropped without a word in no-ack mode).
@@ -676,6 +677,9 @@ const TARGET_XML: &[u8] = b"<?xml version=\"1.0\"?>\n\
 const NREGS: usize = 43;
 
 /// The value of register `n` (`None`: unavailable), and its size.
+/// The registers a stop reply expedites (gdb's numbers: `rbp`, `rsp`, `rip`).
+const EXPEDITED: [usize; 3] = [6, 7, 16];
+
 fn reg_get(r: &utrace::UserRegs, n: usize) -> (usize, Option<u64>) {
     let v = match n {
         0 => r.ax,
@@ -1308,7 +1312,34 @@ impl Session {
             }
             _ => {}
         }
+        // Not in a `T00` (`Why::Stopped`): that is also the reply to `vAttach` and `?`, which
+        // gdb may parse before it has read the target description; in non-stop mode it then
+        // takes the 8-byte registers for i386's 4-byte ones ("Remote register badly
+        // formatted", seen in gdb_remote's nonstop_interrupt).
+        if why != Why::Stopped {
+            self.put_expedited(&mut r, tid);
+        }
         r
+    }
+
+    /// The registers a stop reply carries, as gdbserver's do: `rbp`, `rsp` and `rip` (the
+    /// values after [`Self::settle`]), so that gdb can say where the thread stopped without
+    /// a `g` round trip. Only if the thread can be read now (it is stopped); else gdb asks.
+    fn put_expedited(&self, r: &mut KVec<u8>, tid: i32) {
+        let Some(e) = self.entry(tid) else {
+            return;
+        };
+        let Ok(regs) = e.handle.user_regs() else {
+            return;
+        };
+        for n in EXPEDITED {
+            if let (size, Some(v)) = reg_get(&regs, n) {
+                put_hex_bytes(r, &[n as u8]);
+                put(r, b":");
+                put_hex_bytes(r, &v.to_le_bytes()[..size]);
+                put(r, b";");
+            }
+        }
     }
 
     /// Non-stop: queues a stop reply; the first goes out as a `%Stop` notification.
