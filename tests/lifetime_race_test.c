@@ -386,15 +386,17 @@ TEST_F_TIMEOUT(unregister_window, probe_needed_again_while_unregistering, 120)
 	char want[64], hooks[4096];
 	const char *line;
 	long w, t0;
+	int r;
 
 	ASSERT_EQ(0, ut_tracee_start(&other, scenario_getppid_forever));
 	ASSERT_EQ(0, ut_cmd("attach 1 %d", other.pid));
 	ASSERT_EQ(0, ut_cmd("events 1 %lx", UTRACE_EVENT(SYSCALL_EXIT)));
-	ut_tracee_go(&other);
+	/* @other stays blocked before its scenario: no callback of slot 1 is running. */
 	line = hook_line("sys_exit", hooks, sizeof(hooks));
 	ASSERT_NE(NULL, strstr(line, "registered=yes")) TH_LOG("'%s'", line);
 	w = windows_entered();
-	ASSERT_EQ(0, ut_cmd("control 1 %d", UTRACE_DETACH));
+	r = ut_cmd("control 1 %d", UTRACE_DETACH);
+	ASSERT_TRUE(r == 0 || r == -EINPROGRESS) TH_LOG("detach: %d", r);
 	ASSERT_EQ(0, ut_cmd("put 1"));
 	ASSERT_TRUE(window_entered_since(w));
 	t0 = now_ms();
@@ -415,6 +417,7 @@ out:
 	ASSERT_EQ(0, ut_cmd("put 0"));
 	kill_wait(t.pid);
 	close(t.back);
+	close(other.go);
 	kill_wait(other.pid);
 	close(other.back);
 }
