@@ -676,10 +676,10 @@ const TARGET_XML: &[u8] = b"<?xml version=\"1.0\"?>\n\
 /// Registers in `g` order: `(size in bytes, where in UserRegs)`; `None`: unavailable.
 const NREGS: usize = 43;
 
-/// The value of register `n` (`None`: unavailable), and its size.
 /// The registers a stop reply expedites (gdb's numbers: `rbp`, `rsp`, `rip`).
 const EXPEDITED: [usize; 3] = [6, 7, 16];
 
+/// The value of register `n` (`None`: unavailable), and its size.
 fn reg_get(r: &utrace::UserRegs, n: usize) -> (usize, Option<u64>) {
     let v = match n {
         0 => r.ax,
