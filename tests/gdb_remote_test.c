@@ -513,13 +513,18 @@ static int compare_sessions(const struct scenario *sc, struct session *a, struct
 		if (b->ntids)
 			apply_known_err(&a->err, &b->err, b->tids[0]);
 	}
-	if (gc_compare(&a->out, &b->out, na, nb, verbose ? ktap_print : NULL)) {
+	/*
+	 * The session first, the first difference last: a log cut to its tail (CI's) still
+	 * shows which line differed.
+	 */
+	if (gc_compare(&a->out, &b->out, na, nb, NULL)) {
 		d++;
 		if (verbose) {
 			ktap_print("%s: gdb's output differs (normalized; raw in %s.gdb, %s.gdb)",
 				   sc->name, a->prefix, b->prefix);
-			for (int i = 0; i < b->out.n && i < 120; i++)
+			for (int i = 0; i < b->out.n && i < 200; i++)
 				ktap_print("%s| %s", nb, b->out.l[i]);
+			gc_compare(&a->out, &b->out, na, nb, ktap_print);
 		}
 	}
 	if (gc_compare(&a->err, &b->err, na, nb, verbose ? ktap_print : NULL)) {
