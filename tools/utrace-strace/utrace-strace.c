@@ -262,16 +262,85 @@ tprintf(struct tcb *tcp, const char *fmt, ...)
 		tcp->curcol += n;
 }
 
+/*
+ * What a line per system call prints goes without vfprintf(): names, separators, numbers
+ * and padding. Parsing printf formats was a quarter of all samples of a system-wide profile
+ * of a traced getppid() loop (Documentation/notes-issue14.md). One thread writes every
+ * stream, so the _unlocked stdio calls skip the stream lock.
+ */
+static void tputn(struct tcb *tcp, const char *s, size_t n)
+{
+	fwrite_unlocked(s, 1, n, tcp->outf);
+	tcp->curcol += n;
+}
+
 static void tprints(struct tcb *tcp, const char *s)
 {
-	fputs(s, tcp->outf);
-	tcp->curcol += strlen(s);
+	tputn(tcp, s, strlen(s));
+}
+
+static void tpad(struct tcb *tcp, int n)
+{
+	static const char blanks[] = "                                        ";
+
+	while (n > 0) {
+		int k = n < (int)sizeof(blanks) - 1 ? n : (int)sizeof(blanks) - 1;
+
+		tputn(tcp, blanks, k);
+		n -= k;
+	}
+}
+
+/* @v's digits in @base (lower-case), written backwards from @end; returns the first. */
+static char *digits(char *end, uint64_t v, unsigned int base)
+{
+	do {
+		*--end = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	return end;
+}
+
+/* "%" PRIu64, right-aligned in @width ("%5u"), or left-aligned if @width < 0 ("%-5u"). */
+static void tprint_u(struct tcb *tcp, uint64_t v, int width)
+{
+	char buf[24], *end = buf + sizeof(buf), *p = digits(end, v, 10);
+	int n = end - p;
+
+	if (width > n)
+		tpad(tcp, width - n);
+	tputn(tcp, p, n);
+	if (-width > n)
+		tpad(tcp, -width - n);
+}
+
+/* "%" PRId64 */
+static void tprint_d(struct tcb *tcp, int64_t v)
+{
+	if (v < 0) {
+		tputn(tcp, "-", 1);
+		tprint_u(tcp, -(uint64_t)v, 0);
+	} else {
+		tprint_u(tcp, v, 0);
+	}
+}
+
+/* "%#" PRIx64: 0x and lower-case hex digits, plain 0 for zero */
+static void tprint_x(struct tcb *tcp, uint64_t v)
+{
+	char buf[24], *end = buf + sizeof(buf), *p = digits(end, v, 16);
+
+	if (v) {
+		*--p = 'x';
+		*--p = '0';
+	}
+	tputn(tcp, p, end - p);
 }
 
 static void tabto(struct tcb *tcp)
 {
 	if (tcp->curcol < ACOLUMN)
-		tprintf(tcp, "%*s", ACOLUMN - tcp->curcol, "");
+		tpad(tcp, ACOLUMN - tcp->curcol);
 }
 
 static void line_ended(struct tcb *tcp)
@@ -294,10 +363,14 @@ static void printleader(struct tcb *tcp)
 	}
 	printing_tcp = tcp;
 	tcp->curcol = 0;
-	if (print_pid_pfx)
-		tprintf(tcp, "%-5u ", tcp->tid);
-	else if (nprocs > 1 && !outfname)
-		tprintf(tcp, "[pid %5u] ", tcp->tid);
+	if (print_pid_pfx) {
+		tprint_u(tcp, (unsigned int)tcp->tid, -5);	/* "%-5u " */
+		tputn(tcp, " ", 1);
+	} else if (nprocs > 1 && !outfname) {
+		tputn(tcp, "[pid ", 5);				/* "[pid %5u] " */
+		tprint_u(tcp, (unsigned int)tcp->tid, 5);
+		tputn(tcp, "] ", 2);
+	}
 }
 
 /* --- names ----------------------------------------------------------------------------- */
@@ -483,23 +556,23 @@ static void print_arg(struct tcb *tcp, char cls, uint64_t v)
 {
 	switch (cls) {
 	case 'd':
-		tprintf(tcp, "%d", (int)v);
+		tprint_d(tcp, (int)v);
 		break;
 	case 'D':
-		tprintf(tcp, "%" PRId64, (int64_t)v);
+		tprint_d(tcp, (int64_t)v);
 		break;
 	case 'u':
-		tprintf(tcp, "%u", (unsigned int)v);
+		tprint_u(tcp, (unsigned int)v, 0);
 		break;
 	case 'U':
-		tprintf(tcp, "%" PRIu64, v);
+		tprint_u(tcp, v, 0);
 		break;
 	case 'o':
 		tprintf(tcp, "%#03o", (unsigned int)v);
 		break;
 	case 'p':
 		if (v)
-			tprintf(tcp, "%#" PRIx64, v);
+			tprint_x(tcp, v);
 		else
 			tprints(tcp, "NULL");
 		break;
@@ -507,10 +580,10 @@ static void print_arg(struct tcb *tcp, char cls, uint64_t v)
 		if ((int)v == -100)
 			tprints(tcp, "AT_FDCWD");
 		else
-			tprintf(tcp, "%d", (int)v);
+			tprint_d(tcp, (int)v);
 		break;
 	default:
-		tprintf(tcp, "%#" PRIx64, v);
+		tprint_x(tcp, v);
 	}
 }
 
@@ -555,18 +628,21 @@ static void print_retval(struct tcb *tcp, int64_t ret)
 	if (ret < 0 && ret >= -MAX_ERRNO)
 		err = -ret;
 	if (raw_args) {
-		if (err)
+		if (err) {
 			print_err_ret(tcp, err);
-		else
-			tprintf(tcp, "= %#" PRIx64, (uint64_t)ret);
+		} else {
+			tputn(tcp, "= ", 2);
+			tprint_x(tcp, ret);
+		}
 		return;
 	}
 	switch (err) {
 	case 0:
+		tputn(tcp, "= ", 2);
 		if (rval_hex(tcp->nr))
-			tprintf(tcp, "= %#" PRIx64, (uint64_t)ret);
+			tprint_x(tcp, ret);
 		else
-			tprintf(tcp, "= %" PRId64, ret);
+			tprint_d(tcp, ret);
 		break;
 	case 512:
 		tprints(tcp, "= ? ERESTARTSYS (To be restarted if SA_RESTART is set)");
@@ -604,7 +680,8 @@ static void syscall_entry(struct tcb *tcp, const struct utrace_strace_record *r)
 	if (tcp->filtered || cflag)
 		return;
 	printleader(tcp);
-	tprintf(tcp, "%s(", sc_name(tcp->nr));
+	tprints(tcp, sc_name(tcp->nr));
+	tputn(tcp, "(", 1);
 	print_args(tcp);
 }
 
@@ -653,10 +730,10 @@ static void syscall_exit(struct tcb *tcp, const struct utrace_strace_record *r)
 	}
 	print_syscall_resume(tcp);
 	printing_tcp = tcp;
-	tprints(tcp, ") ");
+	tputn(tcp, ") ", 2);
 	tabto(tcp);
 	print_retval(tcp, r->ret);
-	tprints(tcp, "\n");
+	tputn(tcp, "\n", 1);
 	line_ended(tcp);
 }
 
