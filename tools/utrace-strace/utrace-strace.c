@@ -50,8 +50,13 @@ struct sysent {
 #define NERRNOS		ARRAY_SIZE(errnoent)
 #define ACOLUMN		40
 #define MAX_ERRNO	4095
+/* x86_64 system call numbers (syscallent.h is x86_64's table) */
 #define NR_EXECVE	59
 #define NR_EXECVEAT	322
+#define NR_MMAP		9
+#define NR_BRK		12
+#define NR_MREMAP	25
+#define NR_SHMAT	30
 #define REC_BATCH	512
 
 static const char *progname = "utrace-strace";
@@ -545,10 +550,7 @@ static bool traced(long nr)
 /* The calls strace prints in hex when it decodes (RVAL_HEX), the rest in decimal. */
 static bool rval_hex(long nr)
 {
-	const char *n = sc_name(nr);
-
-	return !strcmp(n, "mmap") || !strcmp(n, "brk") || !strcmp(n, "mremap") ||
-	       !strcmp(n, "shmat");
+	return nr == NR_MMAP || nr == NR_BRK || nr == NR_MREMAP || nr == NR_SHMAT;
 }
 
 /* One argument by its class (from its type in the kernel's prototype), without memory. */
