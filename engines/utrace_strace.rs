@@ -59,6 +59,14 @@
 //! of a record is then a lock and a copy). End of file: nothing queued, nothing attached, and
 //! something was attached (or `DETACH_ALL` was asked).
 //!
+//! # Tracee memory
+//!
+//! With `UTRACE_STRACE_F_DATA` (the command's decoded output) a syscall callback also reads
+//! what some arguments point to (`utrace_strace_data.rs`: paths, the first bytes of a
+//! buffer, a stat result, an argv) with `SyscallRegs::read_user`, before it takes the queue
+//! lock, and queues it as DATA records just before the syscall's own record. The thread
+//! reads its own memory, at a point where it may fault: no access check beyond the attach.
+//!
 //! # Lifetimes
 //!
 //! An engine value ([`Tracer`]) holds the session (`Arc`); the session's list holds each
@@ -90,6 +98,9 @@ use kernel::{new_condvar, new_mutex, new_spinlock_irq};
 #[path = "../include/rust/utrace.rs"]
 mod utrace;
 
+#[path = "utrace_strace_data.rs"]
+mod data;
+
 use utrace::{
     Access, Action, Attached, Attacher, Engine, Events, MiscDeviceMode, ResumeAction, SignalKind,
     SignalReport, SyscallRegs,
@@ -107,10 +118,11 @@ module! {
 /// record layout (`SIZEOF_X` is `sizeof(struct x)`, `OFFSETOF_X__F` is
 /// `offsetof(struct x, f)`). `scripts/check-abi` compares each with the header.
 mod abi {
-    pub(crate) const UTRACE_STRACE_VERSION: u32 = 1;
+    pub(crate) const UTRACE_STRACE_VERSION: u32 = 2;
     pub(crate) const UTRACE_STRACE_F_FOLLOW: u32 = 0x1;
     pub(crate) const UTRACE_STRACE_F_UNTIL_EXEC: u32 = 0x2;
-    pub(crate) const UTRACE_STRACE_F_ALL: u32 = 0x3;
+    pub(crate) const UTRACE_STRACE_F_DATA: u32 = 0x4;
+    pub(crate) const UTRACE_STRACE_F_ALL: u32 = 0x7;
     pub(crate) const UTRACE_STRACE_IOC_MAGIC: u32 = 0xb7;
     pub(crate) const UTRACE_STRACE_IOC_VERSION: u32 = 0xb700;
     pub(crate) const UTRACE_STRACE_IOC_ATTACH: u32 = 0x4008b701;
@@ -123,8 +135,13 @@ mod abi {
     pub(crate) const UTRACE_STRACE_REC_ATTACHED: u32 = 5;
     pub(crate) const UTRACE_STRACE_REC_DETACHED: u32 = 6;
     pub(crate) const UTRACE_STRACE_REC_EXEC: u32 = 7;
+    pub(crate) const UTRACE_STRACE_REC_DATA: u32 = 8;
     pub(crate) const UTRACE_STRACE_RF_GROUP_DEAD: u32 = 0x1;
     pub(crate) const UTRACE_STRACE_RF_RESTARTED: u32 = 0x2;
+    pub(crate) const UTRACE_STRACE_RF_DATA_MORE: u32 = 0x4;
+    pub(crate) const UTRACE_STRACE_RF_DATA_STR: u32 = 0x8;
+    pub(crate) const UTRACE_STRACE_RF_DATA_TRUNC: u32 = 0x10;
+    pub(crate) const UTRACE_STRACE_RF_DATA_COUNT: u32 = 0x20;
     pub(crate) const SIZEOF_UTRACE_STRACE_RECORD: usize = 96;
     pub(crate) const SIZEOF_UTRACE_STRACE_ATTACH: usize = 8;
     pub(crate) const SIZEOF_UTRACE_STRACE_STATS: usize = 32;
@@ -512,6 +529,27 @@ impl Tracer {
         self.hidden.load(Ordering::Relaxed)
     }
 
+    /// Queues the DATA records of the objects `objs` of the current syscall (`ret`: its
+    /// result at exit), before the syscall's own record (`utrace_strace_data.rs`). Never a
+    /// stop: an overflow parks the thread at this syscall's exit, as for its entry record.
+    fn emit_data(&self, regs: &SyscallRegs<'_>, objs: &[data::Obj], ret: i64) {
+        if self.flags & UTRACE_STRACE_F_DATA == 0 || objs.is_empty() {
+            return;
+        }
+        data::capture(regs, objs, ret, &mut |p| {
+            let mut rec = self.record(UTRACE_STRACE_REC_DATA);
+            rec.nr = p.nr;
+            rec.flags = p.flags;
+            rec.ret = p.ret;
+            for (w, c) in rec.args.iter_mut().zip(p.bytes.chunks(8)) {
+                let mut b = [0u8; 8];
+                b[..c.len()].copy_from_slice(c);
+                *w = u64::from_ne_bytes(b);
+            }
+            self.session.emit(rec, true, None);
+        });
+    }
+
     /// Queues `rec` from a sleepable callback that may park: STOP if it overflowed.
     fn emit_parking(&self, rec: Record) -> Action {
         if self.session.emit(rec, true, Some(&self.parked)) {
@@ -550,6 +588,7 @@ impl Engine for Tracer {
         }
         self.in_syscall.store(true, Ordering::Relaxed);
         self.cur_nr.store(nr, Ordering::Relaxed);
+        self.emit_data(regs, data::at_entry(nr), 0);
         // Never a stop here (see the file doc): an overflowing entry parks at the exit.
         self.session.emit(rec, true, None);
         pass
@@ -574,6 +613,7 @@ impl Engine for Tracer {
         rec.ret = regs.ret();
         self.last_nr.store(rec.nr, Ordering::Relaxed);
         self.last_ret.store(rec.ret, Ordering::Relaxed);
+        self.emit_data(regs, data::at_exit(rec.nr), rec.ret);
         self.emit_parking(rec)
     }
 

@@ -513,6 +513,114 @@ ORACLE_TEST(signal_default_fatal)
 ORACLE_TEST(restarted_syscalls)
 ORACLE_TEST(sigkill)
 
+/*
+ * The decoded output (strace's default: no -e raw=all), compared line by line, exactly:
+ * paths, buffers, flags, modes, stat results, argv, as strace prints them, for the calls
+ * of DECODED_SET (what utrace-strace decodes; the others print raw, in hex, where strace
+ * decodes structures). Two differences stay, masked on both sides: the first execve's envp
+ * address, which points into the tracer's own memory (root_execve_args above), becomes
+ * "ENVP"; clone's return value, the pid of a child of another run, becomes "PID".
+ */
+#define DECODED_SET "trace=read,write,open,openat,close,stat,fstat,lstat,newfstatat,"	\
+	"pread64,pwrite64,access,readlink,mkdir,unlinkat,rename,unlink,mmap,mprotect,"	\
+	"munmap,execve,clone"
+
+/* The lines of @path (at most @max, in @buf); the first execve's envp and clone's pid masked. */
+static int read_lines(const char *path, char *buf, size_t size, char **lines, int max)
+{
+	int n = 0, len = ut_read_file(path, buf, size - 1);
+	char *save, *line, *env, *p;
+
+	if (len < 0)
+		return -1;
+	buf[len] = 0;
+	for (line = strtok_r(buf, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save))
+		lines[n++] = line;
+	if (n && !strncmp(lines[0], "execve(", 7) && (env = strstr(lines[0], " /* "))) {
+		p = env;
+		while (p > lines[0] && p[-1] != ' ')
+			p--;
+		if (!strncmp(p, "0x", 2)) {
+			memcpy(p, "ENVP", 4);
+			memmove(p + 4, env, strlen(env) + 1);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		p = strrchr(lines[i], '=');
+		if (!strncmp(lines[i], "clone(", 6) && p && p[1] == ' ' && p[2] >= '1' &&
+		    p[2] <= '9')
+			strcpy(p + 2, "PID");
+	}
+	return n;
+}
+
+static int decoded_compare(struct __test_metadata *_metadata, const char *name,
+			   const char *const *argv, const char *const *must)
+{
+	static const char *const opts[] = { "-qq", "-e", DECODED_SET, NULL };
+	static char ba[65536], bb[65536];
+	static char *la[1024], *lb[1024];
+	struct workload wl = { .name = name };
+	struct run st = { 0 }, ut = { 0 };
+	char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	int na, nb, differ = 0;
+
+	for (int i = 0; argv[i]; i++)
+		wl.argv[i] = argv[i];
+	if (fresh_dir(dir, sizeof(dir), name) ||
+	    trace_workload(&wl, &st, STRACE, dir, "st", opts) ||
+	    trace_workload(&wl, &ut, second, dir, "ut", opts))
+		return -1;
+	snprintf(a, sizeof(a), "%s/st", dir);
+	snprintf(b, sizeof(b), "%s/ut", dir);
+	na = read_lines(a, ba, sizeof(ba), la, ARRAY_SIZE(la));
+	nb = read_lines(b, bb, sizeof(bb), lb, ARRAY_SIZE(lb));
+	if (na < 0 || nb < 0)
+		return -1;
+	for (int i = 0; i < na || i < nb; i++) {
+		if (i < na && i < nb && !strcmp(la[i], lb[i]))
+			continue;
+		so_ktap_print(NULL, "%s: line %d differs", name, i + 1);
+		so_ktap_print(NULL, "  strace:        %s", i < na ? la[i] : "(none)");
+		so_ktap_print(NULL, "  utrace-strace: %s", i < nb ? lb[i] : "(none)");
+		differ++;
+		if (differ == 5)
+			break;
+	}
+	so_ktap_print(NULL, "%s: %d lines of strace's trace, %d of utrace-strace's", name, na, nb);
+	/* strace decoded what the test is about (it cannot pass on two empty traces) */
+	for (int i = 0; must[i]; i++) {
+		int found = 0;
+
+		for (int k = 0; k < na && !found; k++)
+			found = !!strstr(la[k], must[i]);
+		EXPECT_TRUE(found) TH_LOG("no \"%s\" in strace's trace", must[i]);
+	}
+	EXPECT_TRUE(same_file(WORK "/st.stdout", WORK "/ut.stdout"));
+	EXPECT_EQ(st.status, ut.status) print_file("utrace-strace stderr", WORK "/ut.stdout.err");
+	return differ;
+}
+
+TEST_F_TIMEOUT(oracle, decoded_output, 900)
+{
+	static const char *const argv[] = { WL(decode), NULL };
+	static const char *const must[] = {
+		"openat(AT_FDCWD, \"sow_decode.tmp\", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0640)",
+		"\"...", "read(3, \"\", 256)", "st_mode=S_IFCHR", "PROT_READ|PROT_WRITE",
+		"\"an argument longer than thirty-t\"...", "flags=CLONE_CHILD_CLEARTID|", NULL
+	};
+
+	EXPECT_EQ(0, decoded_compare(_metadata, "decoded_output", argv, must));
+}
+
+TEST_F_TIMEOUT(oracle, decoded_busybox_ls, 900)
+{
+	static const char *const argv[] = { BUSYBOX, "ls", "-la", "/dev", "/utrace/tests", NULL };
+	static const char *const must[] = { "st_rdev=makedev(", "\"/dev\"", NULL };
+
+	EXPECT_EQ(0, decoded_compare(_metadata, "decoded_busybox_ls", argv, must));
+}
+
 /* -c: "calls errors name" of each row of the summary table in @path, sorted; or -1 */
 static int read_summary(const char *path, char *out, size_t size)
 {

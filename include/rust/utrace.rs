@@ -459,6 +459,33 @@ impl SyscallRegs<'_> {
     pub fn set_ret(&mut self, v: i64) {
         self.0.ax = v as usize;
     }
+
+    /// Reads `buf.len()` bytes of the thread's memory at the user address `addr`: all of
+    /// them, or `EFAULT` (some may have been copied). A `SyscallRegs` exists only inside
+    /// `report_syscall_entry`/`report_syscall_exit`, which run on the traced thread itself
+    /// from faultable tracepoints (may fault and sleep), so this is current's
+    /// `copy_from_user()`: no access check beyond the attach (the thread reads its own memory).
+    pub fn read_user(&self, addr: u64, buf: &mut [u8]) -> Result {
+        let addr = usize::try_from(addr).map_err(|_| EFAULT)?;
+        kernel::uaccess::UserSlice::new(kernel::uaccess::UserPtr::from_addr(addr), buf.len())
+            .reader()
+            .read_slice(buf)
+    }
+
+    /// Reads the NUL-terminated string at the user address `addr` into `buf`, as
+    /// [`read_user`](Self::read_user) does. Returns its length `n` (without the NUL) when it
+    /// ends within `buf` (`buf[n]` is then 0), or `buf.len()` when no NUL came first (the
+    /// string is that long or longer). `EFAULT` if unreadable.
+    pub fn read_user_str(&self, addr: u64, buf: &mut [u8]) -> Result<usize> {
+        let count = c_long::try_from(buf.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `buf` is valid for `buf.len()` bytes of writes; `strncpy_from_user()`
+        // writes at most `count` bytes there, and checks `addr` as a user address itself.
+        // On current (see `read_user`), in a context that may fault.
+        let n = unsafe {
+            bindings::strncpy_from_user(buf.as_mut_ptr().cast(), addr as *const _, count)
+        };
+        usize::try_from(n).map_err(|_| EFAULT)
+    }
 }
 
 /// A tracing engine's callbacks. Every method has a default that answers

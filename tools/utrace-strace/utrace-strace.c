@@ -6,8 +6,10 @@
  * attached, without stopping them, as fixed-size binary records
  * (include/uapi/linux/utrace_strace.h); this command attaches (a command it starts, or
  * -p PIDs), reads the records and prints them the way strace 6.1 prints the same events:
- * "-e raw=all -X raw" exactly, other modes with what the records carry (no tracee memory:
- * strings and structures are printed as addresses). It mirrors strace's own output logic
+ * "-e raw=all -X raw" exactly; without raw=all, the arguments of the common calls decoded as
+ * strace's default does, from the tracee memory the engine records for them (DATA records:
+ * paths, buffers, stat results, argv; decoded_classes()), the others' structures printed as
+ * addresses. It mirrors strace's own output logic
  * (printleader, <unfinished ...>, <... resumed>, the -f/-o prefixes, -c's table) so that the
  * two can be compared line by line.
  */
@@ -45,6 +47,7 @@ struct sysent {
 };
 
 #include "syscallent.h"
+#include "xlat.h"
 
 #define NSYSCALLS	ARRAY_SIZE(sysent)
 #define NERRNOS		ARRAY_SIZE(errnoent)
@@ -89,6 +92,9 @@ struct tcb {
 	int exit_status;
 	long nr;
 	uint64_t args[6];
+	int exit_arg;		/* decoded: the first argument printed at the exit, or -1 */
+	struct dpiece *dp;	/* the DATA records before the next entry or exit record */
+	int ndp, dpcap;
 	uint64_t entry_ns;
 	int curcol;
 	FILE *outf;
@@ -226,6 +232,7 @@ static struct tcb *alloctcb(int tid, int tgid)
 	tcp->hide_log = false;
 	tcp->check_exec = false;
 	tcp->exit_pending = false;
+	tcp->ndp = 0;
 	tcp->curcol = 0;
 	tcp->outf = NULL;
 	tcb_open_file(tcp);
@@ -249,6 +256,7 @@ static void droptcb(struct tcb *tcp)
 		fclose(tcp->outf);
 	nprocs--;
 	*pp = tcp->next;
+	free(tcp->dp);
 	free(tcp);
 }
 
@@ -553,54 +561,380 @@ static bool rval_hex(long nr)
 	return nr == NR_MMAP || nr == NR_BRK || nr == NR_MREMAP || nr == NR_SHMAT;
 }
 
-/* One argument by its class (from its type in the kernel's prototype), without memory. */
-static void print_arg(struct tcb *tcp, char cls, uint64_t v)
+/* --- tracee memory: the DATA records, for the decoded output --------------------------- */
+
+/* One DATA record, kept for the entry or exit record of its thread that follows it. */
+struct dpiece {
+	int nr;			/* argument index | (element + 1) << 8 */
+	uint32_t flags;		/* UTRACE_STRACE_RF_DATA_* */
+	int64_t ret;		/* bytes in @bytes, a count, or -EFAULT */
+	unsigned char bytes[48];
+};
+
+#define DATA_PIECES_MAX	256	/* a syscall's records, at most: paths 86 each, an argv 33 */
+#define DATA_ELEM(i, k)	((i) | ((k) + 1) << 8)
+
+static void keep_data(struct tcb *tcp, const struct utrace_strace_record *r)
 {
+	struct dpiece *p;
+
+	if (tcp->ndp == tcp->dpcap) {
+		int cap = tcp->dpcap ? tcp->dpcap * 2 : 8;
+
+		if (cap > DATA_PIECES_MAX)
+			return;		/* not from this engine: the argument prints raw */
+		p = realloc(tcp->dp, cap * sizeof(*p));
+		if (!p)
+			die("out of memory");
+		tcp->dp = p;
+		tcp->dpcap = cap;
+	}
+	p = &tcp->dp[tcp->ndp++];
+	p->nr = (int)r->nr;
+	p->flags = r->flags;
+	p->ret = r->ret;
+	memcpy(p->bytes, r->args, sizeof(p->bytes));
+}
+
+/*
+ * The bytes the DATA records gave of object @nr, joined into @buf (at most @size); @flags
+ * gets their flags. False if there is none, or it was unreadable (printed as an address).
+ */
+static bool get_data(struct tcb *tcp, int nr, unsigned char *buf, size_t size, size_t *len,
+		     uint32_t *flags)
+{
+	bool found = false;
+
+	*len = 0;
+	*flags = 0;
+	for (int i = 0; i < tcp->ndp; i++) {
+		const struct dpiece *p = &tcp->dp[i];
+		size_t n;
+
+		if (p->nr != nr || (p->flags & UTRACE_STRACE_RF_DATA_COUNT))
+			continue;
+		if (p->ret < 0 || p->ret > (int64_t)sizeof(p->bytes))
+			return false;
+		n = p->ret;
+		if (n > size - *len)
+			n = size - *len;
+		memcpy(buf + *len, p->bytes, n);
+		*len += n;
+		*flags |= p->flags;
+		found = true;
+	}
+	return found;
+}
+
+/* The length the COUNT record gave of the array argument @i (-1: none, or unreadable). */
+static long get_count(struct tcb *tcp, int i, bool *trunc)
+{
+	for (int k = 0; k < tcp->ndp; k++) {
+		const struct dpiece *p = &tcp->dp[k];
+
+		if (p->nr == i && (p->flags & UTRACE_STRACE_RF_DATA_COUNT)) {
+			*trunc = p->flags & UTRACE_STRACE_RF_DATA_TRUNC;
+			return p->ret < 0 ? -1 : (long)p->ret;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The classes strace's decoders give some calls' arguments, beyond gen-syscall-table's
+ * letters (x86_64 numbers): s a path, b a buffer the call reads (its length the next
+ * argument), B a buffer it fills (its length the return value), T a struct stat it fills,
+ * O open flags, M open's mode (only with O_CREAT or O_TMPFILE), P mmap's prot, F mmap's
+ * flags, A access's mode, Z fstatat's flags, R unlinkat's flags, X "%#llx", V an argv,
+ * E an envp (address and count), C clone's arguments (all of them, its parent_tid, tls and
+ * child_tidptr at the exit). B and T are printed at the exit, with every argument after
+ * them, as strace does.
+ */
+static const char *decoded_classes(long nr)
+{
+	switch (nr) {
+	case 0:		return "dBU";		/* read */
+	case 1:		return "dbU";		/* write */
+	case 2:		return "sOM";		/* open */
+	case 4:		return "sT";		/* stat */
+	case 5:		return "dT";		/* fstat */
+	case 6:		return "sT";		/* lstat */
+	case 9:		return "pUPFdX";	/* mmap */
+	case 10:	return "pUP";		/* mprotect */
+	case 17:	return "dBUD";		/* pread64 */
+	case 18:	return "dbUD";		/* pwrite64 */
+	case 21:	return "sA";		/* access */
+	case 56:	return "CCCCC";		/* clone */
+	case 59:	return "sVE";		/* execve */
+	case 76:	return "sD";		/* truncate */
+	case 80:	return "s";		/* chdir */
+	case 82:	return "ss";		/* rename */
+	case 83:	return "so";		/* mkdir */
+	case 84:	return "s";		/* rmdir */
+	case 85:	return "so";		/* creat */
+	case 86:	return "ss";		/* link */
+	case 87:	return "s";		/* unlink */
+	case 88:	return "ss";		/* symlink */
+	case 89:	return "sBU";		/* readlink */
+	case 90:	return "so";		/* chmod */
+	case 161:	return "s";		/* chroot */
+	case 257:	return "asOM";		/* openat */
+	case 258:	return "aso";		/* mkdirat */
+	case 262:	return "asTZ";		/* newfstatat */
+	case 263:	return "asR";		/* unlinkat */
+	case 267:	return "asBU";		/* readlinkat */
+	case 269:	return "asA";		/* faccessat */
+	}
+	return NULL;
+}
+
+static bool exit_class(char cls)
+{
+	return cls == 'B' || cls == 'T';
+}
+
+static void tputs_fmt(struct tcb *tcp, int (*fmt)(char *, size_t, uint64_t), uint64_t v)
+{
+	char buf[512];
+
+	tputn(tcp, buf, fmt(buf, sizeof(buf), v));
+}
+
+/* A path, a buffer or a string array element (object @nr) quoted, or false (no data). */
+static bool print_quoted(struct tcb *tcp, int nr, int style, uint64_t total)
+{
+	unsigned char data[FMT_MAX_PATHLEN + 1 + 48];
+	char out[4 * sizeof(data) + 16];
+	size_t len;
+	uint32_t flags;
+
+	if (!get_data(tcp, nr, data, sizeof(data), &len, &flags))
+		return false;
+	if (style == QUOTE_PATH)
+		total = (flags & UTRACE_STRACE_RF_DATA_TRUNC) ? len + 1 : len;
+	else if (flags & UTRACE_STRACE_RF_DATA_STR)
+		total = len;	/* an argv element: its whole length is known */
+	else if (!total)
+		total = len + !!(flags & UTRACE_STRACE_RF_DATA_TRUNC);
+	tputn(tcp, out, fmt_quoted(out, sizeof(out), data, len, total, style));
+	return true;
+}
+
+/* execve's argv: ["a", "b"], its first -s elements (then ...), each cut at -s bytes. */
+static bool print_argv(struct tcb *tcp, int i)
+{
+	static char elem[FMT_MAX_STRLEN][FMT_MAX_STRLEN + 2];
+	const char *strs[FMT_MAX_STRLEN];
+	char out[FMT_MAX_STRLEN * (4 * (FMT_MAX_STRLEN + 1) + 8) + 64];
+	bool trunc = false;
+	long n = get_count(tcp, i, &trunc);
+
+	if (n < 0)
+		return false;
+	for (long k = 0; k < n && k < FMT_MAX_STRLEN; k++) {
+		size_t len;
+		uint32_t flags;
+
+		strs[k] = NULL;		/* unreadable: printed as NULL */
+		if (get_data(tcp, DATA_ELEM(i, k), (unsigned char *)elem[k],
+			     FMT_MAX_STRLEN + 1, &len, &flags)) {
+			elem[k][len] = 0;
+			strs[k] = elem[k];
+		}
+	}
+	tputn(tcp, out, fmt_strv(out, sizeof(out), strs, NULL, n, 0));
+	return true;
+}
+
+/* execve's envp: its address and its length, "0x7ffd... / * 12 vars * /" */
+static bool print_envp(struct tcb *tcp, int i, uint64_t v)
+{
+	bool trunc = false;
+	long n = get_count(tcp, i, &trunc);
+	char buf[80];
+
+	if (n < 0)
+		return false;
+	tputn(tcp, buf, fmt_envp(buf, sizeof(buf), v, n, trunc));
+	return true;
+}
+
+static bool print_stat(struct tcb *tcp, int i)
+{
+	unsigned char st[144];
+	char out[256];
+	size_t len;
+	uint32_t flags;
+
+	if (!get_data(tcp, i, st, sizeof(st), &len, &flags) || len != sizeof(st))
+		return false;
+	tputn(tcp, out, fmt_stat(out, sizeof(out), st));
+	return true;
+}
+
+/*
+ * One argument by its class (from its type in the kernel's prototype, or strace's decoder:
+ * decoded_classes()); @ret is the return value at the exit.
+ */
+static void print_arg(struct tcb *tcp, char cls, int i, int64_t ret)
+{
+	uint64_t v = tcp->args[i];
+
 	switch (cls) {
 	case 'd':
 		tprint_d(tcp, (int)v);
-		break;
+		return;
 	case 'D':
 		tprint_d(tcp, (int64_t)v);
-		break;
+		return;
 	case 'u':
 		tprint_u(tcp, (unsigned int)v, 0);
-		break;
+		return;
 	case 'U':
 		tprint_u(tcp, v, 0);
-		break;
+		return;
 	case 'o':
-		tprintf(tcp, "%#03o", (unsigned int)v);
-		break;
-	case 'p':
-		if (v)
-			tprint_x(tcp, v);
-		else
-			tprints(tcp, "NULL");
-		break;
+	case 'M': {
+		char buf[32];
+
+		tputn(tcp, buf, fmt_mode(buf, sizeof(buf), (unsigned int)v));
+		return;
+	}
 	case 'a':
 		if ((int)v == -100)
 			tprints(tcp, "AT_FDCWD");
 		else
 			tprint_d(tcp, (int)v);
+		return;
+	case 'O':
+		tputs_fmt(tcp, fmt_open_flags, v);
+		return;
+	case 'P':
+		tputs_fmt(tcp, fmt_mmap_prot, v);
+		return;
+	case 'F':
+		tputs_fmt(tcp, fmt_mmap_flags, v);
+		return;
+	case 'A':
+		tputs_fmt(tcp, fmt_access_mode, v);
+		return;
+	case 'Z':
+		tputs_fmt(tcp, fmt_at_flags, v);
+		return;
+	case 'R':
+		tputs_fmt(tcp, fmt_unlinkat_flags, v);
+		return;
+	case 's':
+		if (v && print_quoted(tcp, i, QUOTE_PATH, 0))
+			return;
+		break;
+	case 'b':
+	case 'B': {
+		/* strace's printstrn(): "" for an empty buffer, else its first -s bytes */
+		uint64_t len = cls == 'b' ? tcp->args[i + 1] : (uint64_t)ret;
+
+		if (!v || (cls == 'B' && ret < 0))
+			break;
+		if (!len) {
+			tputn(tcp, "\"\"", 2);
+			return;
+		}
+		if (print_quoted(tcp, i, QUOTE_BUF, len))
+			return;
+		break;
+	}
+	case 'T':
+		if (v && ret == 0 && print_stat(tcp, i))
+			return;
+		break;
+	case 'V':
+		if (v && print_argv(tcp, i))
+			return;
+		break;
+	case 'E':
+		if (v && print_envp(tcp, i, v))
+			return;
+		break;
+	case 'p':
 		break;
 	default:
 		tprint_x(tcp, v);
+		return;
 	}
+	/* A pointer: NULL, or its address when its memory was not recorded. */
+	if (v)
+		tprint_x(tcp, v);
+	else
+		tprints(tcp, "NULL");
 }
 
+/* The classes of the current call's arguments, NULL for raw (hex) ones. */
+static const char *arg_classes(struct tcb *tcp, int n)
+{
+	const char *cls;
+
+	if (raw_args || tcp->nr < 0 || tcp->nr >= NSYSCALLS)
+		return NULL;
+	cls = decoded_classes(tcp->nr);
+	if (cls && (int)strlen(cls) == n)
+		return cls;
+	cls = sysent[tcp->nr].cls;
+	return cls && (int)strlen(cls) == n ? cls : NULL;
+}
+
+/* The arguments strace prints at the entry: up to the first one filled by the call. */
 static void print_args(struct tcb *tcp)
 {
 	int n = sc_nargs(tcp->nr);
-	const char *cls = "";
+	const char *cls = arg_classes(tcp, n);
 
-	if (!raw_args && tcp->nr >= 0 && tcp->nr < NSYSCALLS && sysent[tcp->nr].cls &&
-	    (int)strlen(sysent[tcp->nr].cls) == n)
-		cls = sysent[tcp->nr].cls;
+	tcp->exit_arg = -1;
+	if (cls && cls[0] == 'C') {
+		char buf[512];
+
+		tputn(tcp, buf, fmt_clone_args(buf, sizeof(buf), tcp->args));
+		if (fmt_clone_has_exit(tcp->args))
+			tcp->exit_arg = 0;	/* its ", child_tidptr=..." part */
+		return;
+	}
 	for (int i = 0; i < n; i++) {
+		if (cls && cls[i] == 'M' && !fmt_open_has_mode(tcp->args[i - 1]))
+			return;
 		if (i)
-			tprints(tcp, ", ");
-		print_arg(tcp, *cls ? cls[i] : 'x', tcp->args[i]);
+			tputn(tcp, ", ", 2);
+		if (cls && exit_class(cls[i])) {
+			tcp->exit_arg = i;
+			return;
+		}
+		print_arg(tcp, cls ? cls[i] : 'x', i, 0);
+	}
+}
+
+/* The arguments strace prints at the exit (read's buffer and what follows it). */
+static void print_exit_args(struct tcb *tcp, int64_t ret)
+{
+	int n = sc_nargs(tcp->nr);
+	const char *cls = arg_classes(tcp, n);
+
+	if (tcp->exit_arg < 0 || !cls)
+		return;
+	if (cls[0] == 'C') {
+		char buf[512];
+		unsigned char ptid[4] = { 0 };
+		size_t len;
+		uint32_t flags;
+		int v;
+		bool have = ret >= 0 && get_data(tcp, 2, ptid, sizeof(ptid), &len, &flags) &&
+			    len == sizeof(ptid);
+
+		memcpy(&v, ptid, sizeof(v));
+		tputn(tcp, buf, fmt_clone_exit(buf, sizeof(buf), tcp->args, have ? &v : NULL));
+		return;
+	}
+	for (int i = tcp->exit_arg; i < n; i++) {
+		if (i > tcp->exit_arg)
+			tputn(tcp, ", ", 2);
+		print_arg(tcp, cls[i], i, ret);
 	}
 }
 
@@ -674,6 +1008,7 @@ static void syscall_entry(struct tcb *tcp, const struct utrace_strace_record *r)
 	tcp->nr = r->nr;
 	memcpy(tcp->args, r->args, sizeof(tcp->args));
 	tcp->entry_ns = r->time_ns;
+	tcp->exit_arg = -1;
 	if (tcp->hide_log && (r->nr == NR_EXECVE || r->nr == NR_EXECVEAT)) {
 		tcp->hide_log = false;
 		tcp->check_exec = true;
@@ -713,6 +1048,7 @@ static void syscall_exit(struct tcb *tcp, const struct utrace_strace_record *r)
 		tcp->nr = r->nr;
 		tcp->entry_ns = r->time_ns;
 		tcp->filtered = tcp->hide_log || !traced(r->nr);
+		tcp->exit_arg = -1;
 		if (!tcp->filtered && !cflag) {
 			printleader(tcp);
 			tprintf(tcp, "<... %s resumed>", sc_name(tcp->nr));
@@ -732,6 +1068,7 @@ static void syscall_exit(struct tcb *tcp, const struct utrace_strace_record *r)
 	}
 	print_syscall_resume(tcp);
 	printing_tcp = tcp;
+	print_exit_args(tcp, r->ret);
 	tputn(tcp, ") ", 2);
 	tabto(tcp);
 	print_retval(tcp, r->ret);
@@ -1175,9 +1512,11 @@ static void handle_record(const struct utrace_strace_record *r)
 	switch (r->type) {
 	case UTRACE_STRACE_REC_SYSCALL_ENTRY:
 		syscall_entry(tcp, r);
+		tcp->ndp = 0;	/* its DATA records were for it */
 		break;
 	case UTRACE_STRACE_REC_SYSCALL_EXIT:
 		syscall_exit(tcp, r);
+		tcp->ndp = 0;
 		break;
 	case UTRACE_STRACE_REC_SIGNAL:
 		print_signal(tcp, r);
@@ -1187,6 +1526,10 @@ static void handle_record(const struct utrace_strace_record *r)
 		break;
 	case UTRACE_STRACE_REC_DETACHED:
 		thread_detached(tcp);
+		break;
+	case UTRACE_STRACE_REC_DATA:
+		if (!raw_args && !cflag)
+			keep_data(tcp, r);
 		break;
 	default:
 		break;		/* a later version's record type */
@@ -1336,6 +1679,13 @@ static void qualify(const char *arg)
 
 /* --- attaching ------------------------------------------------------------------------- */
 
+/* -f, and the tracee memory the decoded output prints (not for -e raw=all or -c). */
+static unsigned int attach_flags(void)
+{
+	return (followfork ? UTRACE_STRACE_F_FOLLOW : 0) |
+	       (raw_args || cflag ? 0 : UTRACE_STRACE_F_DATA);
+}
+
 static int attach_tid(int fd, int tid, unsigned int flags)
 {
 	struct utrace_strace_attach a = { .tid = tid, .flags = flags };
@@ -1371,7 +1721,7 @@ static void attach_pid(int fd, int pid)
 	int err, tgid = pid;
 	bool found;
 
-	err = attach_tid(fd, pid, followfork ? UTRACE_STRACE_F_FOLLOW : 0);
+	err = attach_tid(fd, pid, attach_flags());
 	if (err && err != -EEXIST)
 		attach_error(pid, -err);
 	if (!err) {
@@ -1391,7 +1741,7 @@ static void attach_pid(int fd, int pid)
 
 			if (tid <= 0 || tid == pid)
 				continue;
-			err = attach_tid(fd, tid, followfork ? UTRACE_STRACE_F_FOLLOW : 0);
+			err = attach_tid(fd, tid, attach_flags());
 			if (err == -EEXIST || err == -ESRCH)
 				continue;
 			if (err)
@@ -1466,8 +1816,7 @@ static void start_command(int fd, char **argv)
 	}
 	close(pipefd[0]);
 	strace_child = pid;
-	err = attach_tid(fd, pid, UTRACE_STRACE_F_UNTIL_EXEC |
-			 (followfork ? UTRACE_STRACE_F_FOLLOW : 0));
+	err = attach_tid(fd, pid, UTRACE_STRACE_F_UNTIL_EXEC | attach_flags());
 	if (err) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

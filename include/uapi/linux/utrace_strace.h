@@ -22,7 +22,7 @@
 #include <linux/types.h>
 
 #define UTRACE_STRACE_DEVICE	"/dev/utrace-strace"
-#define UTRACE_STRACE_VERSION	1
+#define UTRACE_STRACE_VERSION	2	/* 2: UTRACE_STRACE_F_DATA, UTRACE_STRACE_REC_DATA */
 
 /* UTRACE_STRACE_IOC_ATTACH argument. */
 struct utrace_strace_attach {
@@ -37,7 +37,14 @@ struct utrace_strace_attach {
  * CMD: what it does between the attach and its exec is the command's, not CMD's).
  */
 #define UTRACE_STRACE_F_UNTIL_EXEC 0x2
-#define UTRACE_STRACE_F_ALL	(UTRACE_STRACE_F_FOLLOW | UTRACE_STRACE_F_UNTIL_EXEC)
+/*
+ * Record what some arguments point to (UTRACE_STRACE_REC_DATA), for a decoded output: paths,
+ * the first bytes of read and written buffers, stat results, execve's argv and env count.
+ * Inherited by followed clones, as FOLLOW is.
+ */
+#define UTRACE_STRACE_F_DATA	0x4
+#define UTRACE_STRACE_F_ALL	\
+	(UTRACE_STRACE_F_FOLLOW | UTRACE_STRACE_F_UNTIL_EXEC | UTRACE_STRACE_F_DATA)
 
 /* UTRACE_STRACE_IOC_STATS result. */
 struct utrace_strace_stats {
@@ -94,10 +101,26 @@ struct utrace_strace_stats {
  * takes over the leader's tid, as strace reports).
  */
 #define UTRACE_STRACE_REC_EXEC		7
+/*
+ * Tracee memory an argument points to (UTRACE_STRACE_F_DATA only), read by the thread itself
+ * at syscall entry (paths, written buffers, execve's argv) or exit (read buffers, stat
+ * results). A syscall's DATA records come just before its SYSCALL_ENTRY or SYSCALL_EXIT
+ * record among the thread's records (other threads' records may come between).
+ * nr: the argument index (0-5), plus (i + 1) << 8 for element i of a string array (argv).
+ * ret: the number of bytes of this record in args[] (0-48), or -EFAULT (unreadable).
+ * An object longer than 48 bytes takes several records of the same nr, in order, all but
+ * the last with UTRACE_STRACE_RF_DATA_MORE. No record: a NULL pointer, or nothing captured.
+ */
+#define UTRACE_STRACE_REC_DATA		8
 
 /* Record flags. */
 #define UTRACE_STRACE_RF_GROUP_DEAD	0x1 /* EXIT: last thread of its thread group */
 #define UTRACE_STRACE_RF_RESTARTED	0x2 /* SYSCALL_ENTRY: a restart of an interrupted call */
+#define UTRACE_STRACE_RF_DATA_MORE	0x4 /* DATA: the object goes on in the next record */
+#define UTRACE_STRACE_RF_DATA_STR	0x8 /* DATA: a NUL-terminated string (NUL not included) */
+#define UTRACE_STRACE_RF_DATA_TRUNC	0x10 /* DATA: the object is longer than captured */
+/* DATA, nr = the array's argument index: ret is the array's length (elements before NULL). */
+#define UTRACE_STRACE_RF_DATA_COUNT	0x20
 
 /*
  * One record: fixed layout, 96 bytes, 8-byte aligned; @size says how long it is, so that a
