@@ -5,9 +5,11 @@
 //! DATA records (`include/uapi/linux/utrace_strace.h`), for the command to decode as strace
 //! does. x86_64 system call numbers.
 //!
-//! The thread reads its own memory in its syscall callbacks (`SyscallRegs::read_user`:
-//! faultable tracepoints, no lock held), before the record of the entry or exit is queued;
-//! the caller queues the DATA records first. What is read is bounded, so that one syscall
+//! The thread's memory is read in its own syscall callbacks (`SyscallRegs::read_user`:
+//! faultable tracepoints, no lock held; ptrace's per-access rule, so a thread that made
+//! itself undumpable since the attach shows no more of its memory, as to strace), before
+//! the record of the entry or exit is queued; the caller queues the DATA records first.
+//! Anything unreadable is one record with `-EFAULT`: the command prints the address. What is read is bounded, so that one syscall
 //! adds a few records, never a ring's worth: a path up to [`PATH_CAP`] bytes, a buffer's
 //! first [`BUF_CAP`] bytes (strace's `-s 32`), an argv's first [`STRV_MAX`] elements of
 //! [`BUF_CAP`] + 1 bytes each (one more than printed, to know that `...` follows) and its
@@ -142,9 +144,14 @@ fn string(regs: &SyscallRegs<'_>, addr: u64, nr: i64, cap: usize, emit: &mut dyn
     let mut off = 0;
     loop {
         let want = CHUNK.min(cap - off);
-        let n = match regs.read_user_str(addr.wrapping_add(off as u64), &mut buf[..want]) {
-            Ok(n) => n,
-            Err(_) => {
+        let got = regs
+            .read_user(addr.wrapping_add(off as u64), &mut buf[..want])
+            .unwrap_or(0);
+        let (n, flags) = match buf[..got].iter().position(|&b| b == 0) {
+            Some(n) => (n, UTRACE_STRACE_RF_DATA_STR),
+            // No NUL before an unreadable byte: the string is unreadable, as for
+            // strncpy_from_user().
+            None if got < want => {
                 emit(Piece {
                     nr,
                     flags: 0,
@@ -153,15 +160,10 @@ fn string(regs: &SyscallRegs<'_>, addr: u64, nr: i64, cap: usize, emit: &mut dyn
                 });
                 return;
             }
+            None if off + want == cap => (want, UTRACE_STRACE_RF_DATA_TRUNC),
+            None => (want, UTRACE_STRACE_RF_DATA_MORE),
         };
         off += n;
-        let flags = if n < want {
-            UTRACE_STRACE_RF_DATA_STR
-        } else if off == cap {
-            UTRACE_STRACE_RF_DATA_TRUNC
-        } else {
-            UTRACE_STRACE_RF_DATA_MORE
-        };
         emit(Piece {
             nr,
             flags,
@@ -187,9 +189,10 @@ fn buffer(regs: &SyscallRegs<'_>, i: usize, len: u64, emit: &mut dyn FnMut(Piece
     } else {
         0
     };
-    let (ret, bytes) = match regs.read_user(addr, &mut buf[..n]) {
-        Ok(()) => (n as i64, &buf[..n]),
-        Err(_) => (EFAULT, &buf[..0]),
+    let (ret, bytes) = if read_all(regs, addr, &mut buf[..n]) {
+        (n as i64, &buf[..n])
+    } else {
+        (EFAULT, &buf[..0])
     };
     emit(Piece {
         nr: i as i64,
@@ -197,6 +200,11 @@ fn buffer(regs: &SyscallRegs<'_>, i: usize, len: u64, emit: &mut dyn FnMut(Piece
         ret,
         bytes,
     });
+}
+
+/// Whether all of `buf` could be read at `addr`.
+fn read_all(regs: &SyscallRegs<'_>, addr: u64, buf: &mut [u8]) -> bool {
+    regs.read_user(addr, buf) == Ok(buf.len())
 }
 
 /// The `size`-byte object argument `i`, in pieces of [`CHUNK`] bytes.
@@ -253,7 +261,7 @@ fn strv(regs: &SyscallRegs<'_>, i: usize, elements: bool, emit: &mut dyn FnMut(P
             );
         }
         let mut word = [0u8; 8];
-        if regs.read_user(base.wrapping_add(k * 8), &mut word).is_err() {
+        if !read_all(regs, base.wrapping_add(k * 8), &mut word) {
             break (EFAULT, UTRACE_STRACE_RF_DATA_COUNT);
         }
         let p = u64::from_ne_bytes(word);

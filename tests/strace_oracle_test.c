@@ -52,6 +52,8 @@ static char bindir[PATH_MAX];		/* where this test and the workloads are */
 static char second[PATH_MAX];		/* utrace-strace, or strace on the host */
 static int host_mode;			/* UTRACE_ORACLE_SECOND set: no module */
 
+static uid_t trace_uid;			/* trace_workload()'s tracers run as this user */
+
 static char *const tracer_env[] = {
 	"PATH=/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/", "LC_ALL=C", NULL
 };
@@ -377,7 +379,7 @@ static int trace_workload(const struct workload *wl, struct run *run, const char
 	workload_argv(wl, argv + n, wbuf);
 	run->tracer = tracer;
 	snprintf(run->out, sizeof(run->out), "%s/%s.stdout", WORK, prefix);
-	run->pid = start(argv, run->out, -1, 0);
+	run->pid = start(argv, run->out, -1, trace_uid);
 	if (run->pid < 0)
 		return -1;
 	if (wl->drive) {
@@ -567,7 +569,8 @@ static int decoded_compare(struct __test_metadata *_metadata, const char *name,
 
 	for (int i = 0; argv[i]; i++)
 		wl.argv[i] = argv[i];
-	if (fresh_dir(dir, sizeof(dir), name) ||
+	/* a non-root tracer writes its trace itself */
+	if (fresh_dir(dir, sizeof(dir), name) || chmod(dir, 0777) ||
 	    trace_workload(&wl, &st, STRACE, dir, "st", opts) ||
 	    trace_workload(&wl, &ut, second, dir, "ut", opts))
 		return -1;
@@ -611,6 +614,24 @@ TEST_F_TIMEOUT(oracle, decoded_output, 900)
 	};
 
 	EXPECT_EQ(0, decoded_compare(_metadata, "decoded_output", argv, must));
+}
+
+/*
+ * ptrace's per-access rule: traced by a non-root user, a thread that made itself undumpable
+ * since the attach shows its calls, not its memory: paths and buffers print as addresses
+ * once it called prctl(PR_SET_DUMPABLE, 0), for strace and for utrace-strace alike.
+ */
+TEST_F_TIMEOUT(oracle, decoded_undumpable, 900)
+{
+	static const char *const argv[] = { WL(undumpable), NULL };
+	static const char *const must[] = { "openat(AT_FDCWD, \"/dev/null\", O_WRONLY) = 3",
+					    "write(3, \"dumpable\\n\", 9)", "openat(AT_FDCWD, 0x", NULL };
+	int differ;
+
+	trace_uid = 1000;
+	differ = decoded_compare(_metadata, "decoded_undumpable", argv, must);
+	trace_uid = 0;
+	EXPECT_EQ(0, differ);
 }
 
 TEST_F_TIMEOUT(oracle, decoded_busybox_ls, 900)

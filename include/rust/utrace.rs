@@ -428,18 +428,22 @@ fn fill_siginfo(info: &mut bindings::kernel_siginfo, signo: i32, code: i32, valu
     f._sifields._rt._sigval.sival_int = value;
 }
 
-/// The registers of a thread at syscall entry or exit (x86_64 names).
-pub struct SyscallRegs<'a>(&'a mut bindings::pt_regs);
+/// The registers of a thread at syscall entry or exit (x86_64 names), in a callback of
+/// the engine `engine` (for [`SyscallRegs::read_user`]).
+pub struct SyscallRegs<'a> {
+    regs: &'a mut bindings::pt_regs,
+    engine: E,
+}
 
 impl SyscallRegs<'_> {
     /// The system call number (`orig_ax`).
     pub fn nr(&self) -> i64 {
-        self.0.orig_ax as i64
+        self.regs.orig_ax as i64
     }
 
     /// Argument `i` (0 to 5), as the x86_64 syscall ABI passes it.
     pub fn arg(&self, i: usize) -> u64 {
-        let r = &self.0;
+        let r = &self.regs;
         (match i {
             0 => r.di,
             1 => r.si,
@@ -452,39 +456,41 @@ impl SyscallRegs<'_> {
 
     /// The return value (`ax`), meaningful at syscall exit.
     pub fn ret(&self) -> i64 {
-        self.0.ax as i64
+        self.regs.ax as i64
     }
 
     /// Changes the return value (syscall exit), or the value an aborted syscall returns.
     pub fn set_ret(&mut self, v: i64) {
-        self.0.ax = v as usize;
+        self.regs.ax = v as usize;
     }
 
-    /// Reads `buf.len()` bytes of the thread's memory at the user address `addr`: all of
-    /// them, or `EFAULT` (some may have been copied). A `SyscallRegs` exists only inside
-    /// `report_syscall_entry`/`report_syscall_exit`, which run on the traced thread itself
-    /// from faultable tracepoints (may fault and sleep), so this is current's
-    /// `copy_from_user()`: no access check beyond the attach (the thread reads its own memory).
-    pub fn read_user(&self, addr: u64, buf: &mut [u8]) -> Result {
-        let addr = usize::try_from(addr).map_err(|_| EFAULT)?;
-        kernel::uaccess::UserSlice::new(kernel::uaccess::UserPtr::from_addr(addr), buf.len())
-            .reader()
-            .read_slice(buf)
-    }
-
-    /// Reads the NUL-terminated string at the user address `addr` into `buf`, as
-    /// [`read_user`](Self::read_user) does. Returns its length `n` (without the NUL) when it
-    /// ends within `buf` (`buf[n]` is then 0), or `buf.len()` when no NUL came first (the
-    /// string is that long or longer). `EFAULT` if unreadable.
-    pub fn read_user_str(&self, addr: u64, buf: &mut [u8]) -> Result<usize> {
-        let count = c_long::try_from(buf.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `buf` is valid for `buf.len()` bytes of writes; `strncpy_from_user()`
-        // writes at most `count` bytes there, and checks `addr` as a user address itself.
-        // On current (see `read_user`), in a context that may fault.
+    /// Reads the thread's memory at user address `addr` into `buf`, as
+    /// [`Attached::read_memory`] does (`utrace_access_vm()` on current, from this engine's
+    /// callback: `sys_enter`/`sys_exit` are faultable tracepoints, so it may fault and
+    /// sleep), with ptrace's per-access rule: `EPERM` once the thread is not owner-dumpable
+    /// (`prctl(PR_SET_DUMPABLE, 0)`, a `setuid()`) unless the task that attached the engine
+    /// had `CAP_SYS_PTRACE` over it. Returns the bytes read: fewer than `buf.len()` where an
+    /// unmapped page begins; `EIO` if none could be.
+    pub fn read_user(&self, addr: u64, buf: &mut [u8]) -> Result<usize> {
+        let len = c_int::try_from(buf.len()).map_err(|_| EINVAL)?;
+        if len == 0 {
+            return Ok(0);
+        }
+        let task = kernel::current!().as_ptr();
+        // SAFETY: `task` is current; `engine` is the engine whose callback this is (utrace
+        // holds it during the callback); `buf` is valid for `len` bytes of writes.
         let n = unsafe {
-            bindings::strncpy_from_user(buf.as_mut_ptr().cast(), addr as *const _, count)
+            utrace_access_vm(
+                task,
+                self.engine,
+                addr as c_ulong,
+                buf.as_mut_ptr().cast(),
+                len,
+                false,
+            )
         };
-        usize::try_from(n).map_err(|_| EFAULT)
+        to_result(n)?;
+        Ok(n as usize)
     }
 }
 
@@ -811,7 +817,7 @@ impl<T: Engine> Vtable<T> {
         // SAFETY: called by utrace for an engine `attach` made; `regs` are the thread's user
         // registers, ours to read and change during the callback.
         let (this, regs) = unsafe { (Self::this(engine), &mut *regs) };
-        this.report_syscall_entry(Action(action), &mut SyscallRegs(regs))
+        this.report_syscall_entry(Action(action), &mut SyscallRegs { regs, engine })
             .0
     }
 
@@ -823,7 +829,7 @@ impl<T: Engine> Vtable<T> {
     unsafe extern "C" fn syscall_exit(action: u32, engine: E, regs: *mut bindings::pt_regs) -> u32 {
         // SAFETY: as for `syscall_entry`.
         let (this, regs) = unsafe { (Self::this(engine), &mut *regs) };
-        this.report_syscall_exit(Action(action), &mut SyscallRegs(regs))
+        this.report_syscall_exit(Action(action), &mut SyscallRegs { regs, engine })
             .0
     }
 
