@@ -44,6 +44,12 @@ pub(crate) enum Obj {
     Stat(usize),
     /// An `int` the call may store (clone's parent_tid): read at exit, on success.
     OutInt(usize),
+    /// clone3's `struct clone_args`, its size the second argument: read at entry.
+    Clone3Args,
+    /// At exit, on success: the struct again (its flags say what strace prints then), and
+    /// the `int`s clone3 stored through its `parent_tid` (as element 0 of argument 0) and
+    /// `pidfd` (element 1) pointers.
+    Clone3Out,
     /// A NULL-terminated array of strings (execve's argv): its first elements and its
     /// length, read at entry.
     Strv(usize),
@@ -73,6 +79,8 @@ pub(crate) fn at_entry(nr: i64) -> &'static [Obj] {
         264 | 265 | 316 => &[Path(1), Path(3)],
         // symlinkat
         266 => &[Path(0), Path(2)],
+        // clone3
+        435 => &[Clone3Args],
         // execve, execveat
         59 => &[Path(0), Strv(1), Count(2)],
         322 => &[Path(1), Strv(2), Count(3)],
@@ -93,6 +101,7 @@ pub(crate) fn at_exit(nr: i64) -> &'static [Obj] {
         262 => &[Stat(2)],
         // clone (parent_tid, set with CLONE_PARENT_SETTID or CLONE_PIDFD)
         56 => &[OutInt(2)],
+        435 => &[Clone3Out],
         _ => &[],
     }
 }
@@ -128,6 +137,8 @@ pub(crate) fn capture(
             OutBuf(i) if ret > 0 => buffer(regs, i, ret as u64, emit),
             Stat(i) if ret == 0 => object(regs, i, STAT_SIZE, emit),
             OutInt(i) if ret > 0 => object(regs, i, 4, emit),
+            Clone3Args => object(regs, 0, clone3_size(regs), emit),
+            Clone3Out if ret > 0 => clone3_out(regs, emit),
             Strv(i) => strv(regs, i, true, emit),
             Count(i) => strv(regs, i, false, emit),
             _ => {}
@@ -240,6 +251,50 @@ fn object(regs: &SyscallRegs<'_>, i: usize, size: usize, emit: &mut dyn FnMut(Pi
             flags,
             ret: n as i64,
             bytes: &buf[..n],
+        });
+    }
+}
+
+/// `sizeof(struct clone_args)` of 7.3 (`CLONE_ARGS_SIZE_VER2`).
+const CLONE_ARGS_SIZE: usize = 88;
+const CLONE_PIDFD: u64 = 0x1000;
+const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
+
+/// The bytes of clone3's `struct clone_args` to read: its size argument, up to what 7.3 has.
+fn clone3_size(regs: &SyscallRegs<'_>) -> usize {
+    usize::try_from(regs.arg(1)).map_or(CLONE_ARGS_SIZE, |n| n.min(CLONE_ARGS_SIZE))
+}
+
+/// [`Obj::Clone3Out`].
+fn clone3_out(regs: &SyscallRegs<'_>, emit: &mut dyn FnMut(Piece<'_>)) {
+    object(regs, 0, clone3_size(regs), emit);
+    let mut args = [0u8; 32];
+    if clone3_size(regs) < args.len() || !read_all(regs, regs.arg(0), &mut args) {
+        return;
+    }
+    let word = |off: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&args[off..off + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let flags = word(0);
+    // (element 0: parent_tid at offset 24; element 1: pidfd at offset 8)
+    for (k, bit, off) in [(1i64, CLONE_PARENT_SETTID, 24), (2, CLONE_PIDFD, 8)] {
+        let addr = word(off);
+        if flags & bit == 0 || addr == 0 {
+            continue;
+        }
+        let mut v = [0u8; 4];
+        let (ret, bytes) = if read_all(regs, addr, &mut v) {
+            (4, &v[..])
+        } else {
+            (EFAULT, &v[..0])
+        };
+        emit(Piece {
+            nr: k << 8,
+            flags: 0,
+            ret,
+            bytes,
         });
     }
 }

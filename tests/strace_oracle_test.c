@@ -521,11 +521,12 @@ ORACLE_TEST(sigkill)
  * of DECODED_SET (what utrace-strace decodes; the others print raw, in hex, where strace
  * decodes structures). Two differences stay, masked on both sides: the first execve's envp
  * address, which points into the tracer's own memory (root_execve_args above), becomes
- * "ENVP"; clone's return value, the pid of a child of another run, becomes "PID".
+ * "ENVP"; clone's and clone3's return value and clone3's parent_tid, the id of a child of
+ * another run, become "PID".
  */
 #define DECODED_SET "trace=read,write,open,openat,close,stat,fstat,lstat,newfstatat,"	\
 	"pread64,pwrite64,access,readlink,mkdir,unlinkat,rename,unlink,mmap,mprotect,"	\
-	"munmap,execve,clone"
+	"munmap,execve,clone,clone3"
 
 /* The lines of @path (at most @max, in @buf); the first execve's envp and clone's pid masked. */
 static int read_lines(const char *path, char *buf, size_t size, char **lines, int max)
@@ -548,9 +549,15 @@ static int read_lines(const char *path, char *buf, size_t size, char **lines, in
 		}
 	}
 	for (int i = 0; i < n; i++) {
+		if (strncmp(lines[i], "clone", 5))
+			continue;
+		p = strstr(lines[i], "parent_tid=[");
+		if (p && (env = strchr(p, ']'))) {
+			memcpy(p + 12, "PID", 3);
+			memmove(p + 15, env, strlen(env) + 1);
+		}
 		p = strrchr(lines[i], '=');
-		if (!strncmp(lines[i], "clone(", 6) && p && p[1] == ' ' && p[2] >= '1' &&
-		    p[2] <= '9')
+		if (p && p[1] == ' ' && p[2] >= '1' && p[2] <= '9')
 			strcpy(p + 2, "PID");
 	}
 	return n;
@@ -610,7 +617,8 @@ TEST_F_TIMEOUT(oracle, decoded_output, 900)
 	static const char *const must[] = {
 		"openat(AT_FDCWD, \"sow_decode.tmp\", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0640)",
 		"\"...", "read(3, \"\", 256)", "st_mode=S_IFCHR", "PROT_READ|PROT_WRITE",
-		"\"an argument longer than thirty-t\"...", "flags=CLONE_CHILD_CLEARTID|", NULL
+		"\"an argument longer than thirty-t\"...", "flags=CLONE_CHILD_CLEARTID|",
+		"clone3({flags=CLONE_VM|", NULL
 	};
 
 	EXPECT_EQ(0, decoded_compare(_metadata, "decoded_output", argv, must));

@@ -3,10 +3,12 @@
  * strace_oracle's tracee for the decoded output (oracle.decoded_output): the system calls
  * whose arguments strace decodes by default: paths, written and read buffers (bytes that
  * need escapes, one cut at strace's 32, an empty one), open and mmap flags, modes, stat
- * results (a file, a directory, a character device), access modes, fork's clone, a failing
+ * results (a file, a directory, a character device), access modes, fork's clone, a thread's
+ * clone3, a failing
  * execve's argv, an unreadable path. Each call's result is not checked: both tracers see the same ones.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -18,6 +20,11 @@
 extern char **environ;
 
 /* Bytes strace escapes: NUL, controls, DEL, 0xff, quotes, backslash, octal before a digit. */
+static void *thread(void *arg)
+{
+	return arg;
+}
+
 static const char bytes[] = "\0\1\2abc\n\x7f\xff\t\"\\z\0017\r\v\f end";
 
 int main(void)
@@ -28,6 +35,7 @@ int main(void)
 	char buf[256];
 	struct stat st;
 	sigset_t set;
+	pthread_t t;
 	pid_t pid;
 	void *p;
 	int fd;
@@ -72,6 +80,9 @@ int main(void)
 	if (pid == 0)
 		_exit(0);
 	waitpid(pid, NULL, 0);
+	/* a thread: glibc's clone3, its struct at the entry, parent_tid at the exit */
+	if (pthread_create(&t, NULL, thread, NULL) || pthread_join(t, NULL))
+		return 1;
 	/* an unreadable path: strace prints its address */
 	syscall(SYS_openat, AT_FDCWD, (char *)8, O_RDONLY);
 	execve(argv[0], argv, environ);

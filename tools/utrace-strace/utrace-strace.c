@@ -647,8 +647,9 @@ static long get_count(struct tcb *tcp, int i, bool *trunc)
  * O open flags, M open's mode (only with O_CREAT or O_TMPFILE), P mmap's prot, F mmap's
  * flags, A access's mode, Z fstatat's flags, R unlinkat's flags, X "%#llx", V an argv,
  * E an envp (address and count), C clone's arguments (all of them, its parent_tid, tls and
- * child_tidptr at the exit). B and T are printed at the exit, with every argument after
- * them, as strace does.
+ * child_tidptr at the exit), K clone3's (its struct; what the call stored through it, at
+ * the exit). B and T are printed at the exit, with every argument after them, as strace
+ * does.
  */
 static const char *decoded_classes(long nr)
 {
@@ -665,6 +666,7 @@ static const char *decoded_classes(long nr)
 	case 18:	return "dbUD";		/* pwrite64 */
 	case 21:	return "sA";		/* access */
 	case 56:	return "CCCCC";		/* clone */
+	case 435:	return "KK";		/* clone3 */
 	case 59:	return "sVE";		/* execve */
 	case 76:	return "sD";		/* truncate */
 	case 80:	return "s";		/* chdir */
@@ -868,6 +870,49 @@ static void print_arg(struct tcb *tcp, char cls, int i, int64_t ret)
 		tprints(tcp, "NULL");
 }
 
+/* An int the call stored (object @nr), or NULL. */
+static const int *get_int(struct tcb *tcp, int nr, int *v)
+{
+	unsigned char b[sizeof(*v)];
+	size_t len;
+	uint32_t flags;
+
+	if (!get_data(tcp, nr, b, sizeof(b), &len, &flags) || len != sizeof(b))
+		return NULL;
+	memcpy(v, b, sizeof(*v));
+	return v;
+}
+
+/*
+ * clone3(args, size) as strace prints it: the struct at the entry, and when the call
+ * stores something through it (pidfd, parent_tid), " => {...}" and the size at the exit.
+ */
+static void print_clone3(struct tcb *tcp, bool exiting, int64_t ret)
+{
+	unsigned char args[88];
+	char out[1024];
+	size_t len = 0;
+	uint32_t flags;
+	int ptid, pidfd;
+
+	if (!get_data(tcp, 0, args, sizeof(args), &len, &flags))
+		len = 0;	/* printed as an address */
+	if (!exiting) {
+		tputn(tcp, out, fmt_clone3_entry(out, sizeof(out), args, len, tcp->args[0],
+						 tcp->args[1], NULL, 0));
+		if (fmt_clone3_has_exit(args, len, tcp->args[0], tcp->args[1])) {
+			tcp->exit_arg = 0;
+			return;
+		}
+	} else if (ret >= 0) {
+		tputn(tcp, out, fmt_clone3_exit(out, sizeof(out), args, len, tcp->args[0],
+						tcp->args[1], get_int(tcp, DATA_ELEM(0, 0), &ptid),
+						get_int(tcp, DATA_ELEM(0, 1), &pidfd)));
+	}
+	tputn(tcp, ", ", 2);
+	tprint_u(tcp, tcp->args[1], 0);
+}
+
 /* The classes of the current call's arguments, NULL for raw (hex) ones. */
 static const char *arg_classes(struct tcb *tcp, int n)
 {
@@ -897,6 +942,10 @@ static void print_args(struct tcb *tcp)
 			tcp->exit_arg = 0;	/* its ", child_tidptr=..." part */
 		return;
 	}
+	if (cls && cls[0] == 'K') {
+		print_clone3(tcp, false, 0);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		if (cls && cls[i] == 'M' && !fmt_open_has_mode(tcp->args[i - 1]))
 			return;
@@ -918,6 +967,10 @@ static void print_exit_args(struct tcb *tcp, int64_t ret)
 
 	if (tcp->exit_arg < 0 || !cls)
 		return;
+	if (cls[0] == 'K') {
+		print_clone3(tcp, true, ret);
+		return;
+	}
 	if (cls[0] == 'C') {
 		char buf[512];
 		unsigned char ptid[4] = { 0 };

@@ -11,8 +11,9 @@
  * Every expected string was copied from a real run: a static program issuing the syscalls
  * with these arguments through syscall(2) (mostly on /nonexistent paths so nothing happens),
  * traced with "strace -e trace=write,openat,open,chmod,mmap,mprotect,access,newfstatat,stat,
- * fstat,unlinkat,clone,execve" (strace 6.1, x86_64). The few cases marked "(source)" cannot
- * be produced by a kernel and follow strace's source instead.
+ * fstat,unlinkat,clone,clone3,execve" (strace 6.1, x86_64; clone3's <unfinished ...> lines
+ * with -f, its children exiting at once on their own stacks). The few cases marked "(source)"
+ * cannot be produced by a kernel and follow strace's source instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,64 @@ static void t_clone(uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid
 		n += fmt_clone_exit(out + n, sizeof(out) - n, args, ptid_val);
 	else if (fmt_clone_exit(out + n, sizeof(out) - n, args, ptid_val) != 0)
 		n = -1;
+	check(want, n, want);
+}
+
+/* the kernel's struct clone_args */
+struct clone_args_t {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+static unsigned char cbuf[FMT_PAGE_SIZE + 8];
+
+/*
+ * clone3's arguments as printed once the call returned: entry part, then (if strace deferred
+ * it) the exit part when the call succeeded (ok), and ", SIZE". a is copied to cbuf, whose
+ * first len bytes are readable; set_tid: the set_tid_len ints read from a->set_tid.
+ * The exit part sees the same bytes.
+ */
+static void t_clone3_ex(const struct clone_args_t *a, size_t len, uint64_t addr, uint64_t usize,
+			const int *set_tid, size_t set_tid_len, bool ok, const int *ptid,
+			const int *pidfd, const char *want)
+{
+	int n;
+
+	if (a)
+		memcpy(cbuf, a, sizeof(*a));
+	n = fmt_clone3_entry(out, sizeof(out), cbuf, len, addr, usize, set_tid, set_tid_len);
+	if (fmt_clone3_has_exit(cbuf, len, addr, usize) && ok)
+		n += fmt_clone3_exit(out + n, sizeof(out) - n, cbuf, len, addr, usize, ptid,
+				     pidfd);
+	n += snprintf(out + n, sizeof(out) - n, ", %llu", (unsigned long long)usize);
+	check(want, n, want);
+}
+
+/* readable, at address 0x4b8000 */
+static void t_clone3(const struct clone_args_t *a, uint64_t usize, bool ok, const int *ptid,
+		     const int *pidfd, const char *want)
+{
+	size_t len = fmt_clone3_total_size(usize);
+
+	if (len < FMT_CLONE3_ARGS_SIZE)
+		len = FMT_CLONE3_ARGS_SIZE;
+	t_clone3_ex(a, len, 0x4b8000, usize, NULL, 0, ok, ptid, pidfd, want);
+}
+
+/* what "strace -f" printed before " <unfinished ...>": "clone3(" ENTRY [", SIZE"] */
+static void t_clone3_unfinished(const struct clone_args_t *a, uint64_t usize, const char *want)
+{
+	size_t len = fmt_clone3_total_size(usize);
+	int n;
+
+	if (len < FMT_CLONE3_ARGS_SIZE)
+		len = FMT_CLONE3_ARGS_SIZE;
+	memset(cbuf, 0, sizeof(cbuf));
+	memcpy(cbuf, a, sizeof(*a));
+	n = snprintf(out, sizeof(out), "clone3(");
+	n += fmt_clone3_entry(out + n, sizeof(out) - n, cbuf, len, 0x4b8000, usize, NULL, 0);
+	if (!fmt_clone3_has_exit(cbuf, len, 0x4b8000, usize))
+		n += snprintf(out + n, sizeof(out) - n, ", %llu", (unsigned long long)usize);
 	check(want, n, want);
 }
 
@@ -377,6 +436,202 @@ static void test_clone(void)
 		"child_stack=NULL, flags=CLONE_SIGHAND|0x400000");
 }
 
+#define CLONE3_THREAD	(0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x200000)
+
+static void test_clone3(void)
+{
+	const struct clone_args_t thr = {
+		.flags = CLONE3_THREAD | 0x80000 | 0x100000, .child_tid = 0x7f6b8a3ff990,
+		.parent_tid = 0x7f6b8a3ff990, .stack = 0x7f6b89bff000, .stack_size = 0x7fff80,
+		.tls = 0x7f6b8a3ff6c0,
+	};
+	const struct clone_args_t thr2 = {
+		.flags = CLONE3_THREAD, .child_tid = 0x4b83e0, .stack = 0x4a83e0,
+		.stack_size = 0x10000,
+	};
+	const struct clone_args_t pidfd_ptid = {
+		.flags = 0x1000 | 0x100000 | 0x1000000, .pidfd = 0x4a60d0, .child_tid = 0x4b83e0,
+		.parent_tid = 0x4b83e4, .exit_signal = 17,
+		/* beyond size 64: ignored */
+		.set_tid = 0x1234, .set_tid_size = 1, .cgroup = 3,
+	};
+	const struct clone_args_t cg = { .exit_signal = 0x7fffffff, .stack = 0x1000,
+					 .stack_size = 0x2000, .cgroup = 7 };
+	const struct clone_args_t chld = { .exit_signal = 17 };
+	int tid = 27532, tid2 = 1117, fd = 3, tids[] = { 1, 2, 3 }, zeros[32] = { 0 };
+	char want[1024];
+
+	/* glibc's pthread_create */
+	t_clone3(&thr, 88, true, &tid, NULL,
+		 "{flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|"
+		 "CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f6b8a3ff990, "
+		 "parent_tid=0x7f6b8a3ff990, exit_signal=0, stack=0x7f6b89bff000, "
+		 "stack_size=0x7fff80, tls=0x7f6b8a3ff6c0} => {parent_tid=[27532]}, 88");
+	t_clone3_unfinished(&thr, 88,
+		 "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|"
+		 "CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, "
+		 "child_tid=0x7f6b8a3ff990, parent_tid=0x7f6b8a3ff990, exit_signal=0, "
+		 "stack=0x7f6b89bff000, stack_size=0x7fff80, tls=0x7f6b8a3ff6c0}");
+	/* no CLONE_PARENT_SETTID: ", 88" printed at entry */
+	t_clone3(&thr2, 88, true, NULL, NULL,
+		 "{flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|"
+		 "CLONE_CHILD_CLEARTID, child_tid=0x4b83e0, exit_signal=0, stack=0x4a83e0, "
+		 "stack_size=0x10000}, 88");
+	t_clone3_unfinished(&thr2, 88,
+		 "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|"
+		 "CLONE_SYSVSEM|CLONE_CHILD_CLEARTID, child_tid=0x4b83e0, exit_signal=0, "
+		 "stack=0x4a83e0, stack_size=0x10000}, 88");
+	/* size 96 (zero tail): deferred to exit, which adds nothing */
+	t_clone3_unfinished(&(struct clone_args_t){ .flags = CLONE3_THREAD, .child_tid = 0x4b83e0,
+						    .stack = 0x4a83e0, .stack_size = 0x1000 }, 96,
+		 "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|"
+		 "CLONE_SYSVSEM|CLONE_CHILD_CLEARTID, child_tid=0x4b83e0, exit_signal=0, "
+		 "stack=0x4a83e0, stack_size=0x1000}");
+	t_clone3(&chld, 88, true, NULL, NULL,
+		 "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0}, 88");
+	t_clone3(&(struct clone_args_t){ .flags = 0x1000, .pidfd = 0x4a60d0, .exit_signal = 17 },
+		 88, true, NULL, &fd,
+		 "{flags=CLONE_PIDFD, pidfd=0x4a60d0, exit_signal=SIGCHLD, stack=NULL, "
+		 "stack_size=0} => {pidfd=[3]}, 88");
+	t_clone3(&pidfd_ptid, 64, true, &tid2, &fd,
+		 "{flags=CLONE_PIDFD|CLONE_PARENT_SETTID|CLONE_CHILD_SETTID, pidfd=0x4a60d0, "
+		 "child_tid=0x4b83e0, parent_tid=0x4b83e4, exit_signal=SIGCHLD, stack=NULL, "
+		 "stack_size=0} => {pidfd=[3], parent_tid=[1117]}, 64");
+	/* parent_tid not writable/NULL: the call succeeds, strace prints the pointer */
+	t_clone3(&(struct clone_args_t){ .flags = 0x100000, .parent_tid = 8, .exit_signal = 17 },
+		 88, true, NULL, NULL,
+		 "{flags=CLONE_PARENT_SETTID, parent_tid=0x8, exit_signal=SIGCHLD, stack=NULL, "
+		 "stack_size=0} => {parent_tid=0x8}, 88");
+	t_clone3(&(struct clone_args_t){ .flags = 0x100000, .exit_signal = 17 }, 88, true, &tid,
+		 NULL, "{flags=CLONE_PARENT_SETTID, parent_tid=NULL, exit_signal=SIGCHLD, "
+		 "stack=NULL, stack_size=0} => {parent_tid=NULL}, 88");
+	/* failed: no exit part */
+	t_clone3(&(struct clone_args_t){ .flags = 0x1000, .exit_signal = 17 }, 88, false, NULL,
+		 NULL, "{flags=CLONE_PIDFD, pidfd=NULL, exit_signal=SIGCHLD, stack=NULL, "
+		 "stack_size=0}, 88");
+
+	/* not decoded: size < 64, NULL, unreadable, short read (80 of 88 bytes) */
+	t_clone3_ex(&chld, 88, 0x7ffe38619910, 8, NULL, 0, false, NULL, NULL,
+		    "0x7ffe38619910, 8");
+	t_clone3_ex(&chld, 88, 0x7ffe38619910, 63, NULL, 0, false, NULL, NULL,
+		    "0x7ffe38619910, 63");
+	t_clone3_ex(NULL, 0, 0x8, 88, NULL, 0, false, NULL, NULL, "0x8, 88");
+	t_clone3_ex(NULL, 0, 0, 88, NULL, 0, false, NULL, NULL, "NULL, 88");
+	t_clone3_ex(&chld, 80, 0x7fc324f2dfb0, 88, NULL, 0, false, NULL, NULL,
+		    "0x7fc324f2dfb0, 88");
+
+	/* odd values */
+	t_clone3(&(struct clone_args_t){ .flags = 0x80 | 0x11 | 0x100000000ULL | 0x400000,
+					 .exit_signal = 100, .stack = 0x1000,
+					 .stack_size = 0x2000 }, 88, false, NULL, NULL,
+		 "{flags=CLONE_NEWTIME|CLONE_CLEAR_SIGHAND|0x400011, exit_signal=100, "
+		 "stack=0x1000, stack_size=0x2000}, 88");
+	t_clone3(&(struct clone_args_t){ .flags = 0x200000000ULL | 0x80000,
+					 .exit_signal = 1ULL << 40, .stack = 0x1000,
+					 .stack_size = 0x2000 }, 88, false, NULL, NULL,
+		 "{flags=CLONE_SETTLS|CLONE_INTO_CGROUP, exit_signal=1099511627776, "
+		 "stack=0x1000, stack_size=0x2000, tls=NULL, cgroup=0}, 88");
+	t_clone3(&cg, 88, false, NULL, NULL,
+		 "{flags=0, exit_signal=2147483647, stack=0x1000, stack_size=0x2000, cgroup=7}, "
+		 "88");
+	t_clone3(&cg, 80, false, NULL, NULL,
+		 "{flags=0, exit_signal=2147483647, stack=0x1000, stack_size=0x2000}, 80");
+	t_clone3(&cg, 84, false, NULL, NULL,
+		 "{flags=0, exit_signal=2147483647, stack=0x1000, stack_size=0x2000, cgroup=7}, "
+		 "84");
+	t_clone3(&(struct clone_args_t){ .exit_signal = 0x7ffffffe, .stack = 0x1000,
+					 .stack_size = 0x2000, .cgroup = 7 }, 88, false, NULL,
+		 NULL, "{flags=0, exit_signal=2147483646, stack=0x1000, stack_size=0x2000, "
+		 "cgroup=7}, 88");
+	t_clone3(&(struct clone_args_t){ .exit_signal = 64, .stack = 0x1000,
+					 .stack_size = 0x2000, .cgroup = 7 }, 88, true, NULL,
+		 NULL, "{flags=0, exit_signal=SIGRT_32, stack=0x1000, stack_size=0x2000, "
+		 "cgroup=7}, 88");
+
+	/* set_tid */
+	t_clone3_ex(&(struct clone_args_t){ .exit_signal = 17, .set_tid = 0x7ffeb4cbf920,
+					    .set_tid_size = 3 }, 88, 0x4b8000, 88, tids, 3,
+		    false, NULL, NULL,
+		    "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, set_tid=[1, 2, 3], "
+		    "set_tid_size=3}, 88");
+	t_clone3_ex(&(struct clone_args_t){ .exit_signal = 17, .set_tid = 0x7ffeb4cbf920,
+					    .set_tid_size = 33 }, 88, 0x4b8000, 88, tids, 3,
+		    false, NULL, NULL,
+		    "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, "
+		    "set_tid=0x7ffeb4cbf920, set_tid_size=33}, 88");
+	t_clone3_ex(&(struct clone_args_t){ .exit_signal = 17, .set_tid = 0x7ffeb4cbf920 }, 88,
+		    0x4b8000, 88, tids, 0, false, NULL, NULL,
+		    "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, "
+		    "set_tid=0x7ffeb4cbf920, set_tid_size=0}, 88");
+	t_clone3_ex(&(struct clone_args_t){ .exit_signal = 17, .set_tid_size = 2 }, 88,
+		    0x4b8000, 88, NULL, 0, false, NULL, NULL,
+		    "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, set_tid=NULL, "
+		    "set_tid_size=2}, 88");
+	t_clone3_ex(&(struct clone_args_t){ .exit_signal = 17, .set_tid = 8,
+					    .set_tid_size = 2 }, 88, 0x4b8000, 88, NULL, 0,
+		    false, NULL, NULL,
+		    "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, set_tid=0x8, "
+		    "set_tid_size=2}, 88");
+	t_clone3_ex(&(struct clone_args_t){ .exit_signal = 17, .set_tid = 0x7fd9ea64bff8,
+					    .set_tid_size = 4 }, 88, 0x4b8000, 88, tids, 2,
+		    false, NULL, NULL,
+		    "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, "
+		    "set_tid=[1, 2, ... /* 0x7fd9ea64c000 */], set_tid_size=4}, 88");
+	snprintf(want, sizeof(want), "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, "
+		 "set_tid=[0%s], set_tid_size=32}, 88",
+		 ", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
+		 "0, 0, 0, 0, 0");
+	t_clone3_ex(&(struct clone_args_t){ .exit_signal = 17, .set_tid = 0x7fd9ea64b000,
+					    .set_tid_size = 32 }, 88, 0x4b8000, 88, zeros, 32,
+		    false, NULL, NULL, want);
+
+	/* size > 88: the tail */
+	memset(cbuf, 0, sizeof(cbuf));
+	t_clone3(&chld, 96, true, NULL, NULL,
+		 "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0}, 96");
+	t_clone3(&chld, 92, true, NULL, NULL,
+		 "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0}, 92");
+	t_clone3_ex(&chld, 92, 0x7f0b8aaecfa4, 100, NULL, 0, false, NULL, NULL,
+		    "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, ???}, 100");
+	cbuf[90] = 1;
+	cbuf[95] = 0xab;
+	t_clone3(&chld, 96, false, NULL, NULL,
+		 "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, /* bytes 88..95 */ "
+		 "\"\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\xab\"}, 96");
+	cbuf[130] = 'x';
+	t_clone3(&chld, 200, false, NULL, NULL,
+		 "{flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0, /* bytes 88..199 */ "
+		 "\"\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\xab\\x00\\x00\\x00\\x00\\x00\\x00\\x00"
+		 "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"
+		 "\\x00\\x00\"...}, 200");
+	memset(cbuf, 0, sizeof(cbuf));
+	cbuf[3896 + 90] = 1;
+	t_clone3(&(struct clone_args_t){ 0 }, 5000, false, NULL, NULL,
+		 "{flags=0, exit_signal=0, stack=NULL, stack_size=0, /* bytes 88..4095 */ "
+		 "\"\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"
+		 "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"
+		 "\\x00\\x00\"...}, 5000");
+
+	/* (source) the struct or the tail unreadable at exit; a non-zero tail at exit */
+	memset(cbuf, 0, sizeof(cbuf));
+	memcpy(cbuf, &thr, sizeof(thr));
+	check("(source) struct unreadable at exit",
+	      fmt_clone3_exit(out, sizeof(out), cbuf, 87, 0x4b8000, 88, &tid, NULL),
+	      " => 0x4b8000");
+	check("(source) tail unreadable at exit",
+	      fmt_clone3_exit(out, sizeof(out), cbuf, 88, 0x4b8000, 96, &tid, NULL),
+	      " => {parent_tid=[27532], ???}");
+	cbuf[88] = 0xff;
+	check("(source) non-zero tail at exit",
+	      fmt_clone3_exit(out, sizeof(out), cbuf, 89, 0x4b8000, 89, NULL, NULL),
+	      " => {parent_tid=0x7f6b8a3ff990, /* bytes 88..88 */ \"\\xff\"}");
+	check("(source) only a tail at exit",
+	      fmt_clone3_exit(out, sizeof(out), &chld, 88, 0x4b8000, 96, NULL, NULL),
+	      " => {???}");
+	check("(source) nothing at exit",
+	      fmt_clone3_exit(out, sizeof(out), &chld, 88, 0x4b8000, 88, NULL, NULL), "");
+}
+
 static void test_execve(void)
 {
 	static const char *const ls[] = { "ls", "-l" };
@@ -430,6 +685,7 @@ int main(void)
 	test_access_at();
 	test_stat();
 	test_clone();
+	test_clone3();
 	test_execve();
 	printf("# %d tests, %d failed\n", nr_test, nr_fail);
 	return nr_fail ? 1 : 0;

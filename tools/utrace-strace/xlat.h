@@ -139,20 +139,23 @@ struct fmt_flag {
 /*
  * printflags_ex() in abbrev style: names in table order, each taking its bits, leftover
  * bits as |0x...; nothing known: 0x... and dflt in a C comment; 0 prints the table's 0
- * entry if any, else "0" (only when there is a dflt).
+ * entry if any, else "0" (only when there is a dflt). printflags_ex() takes a list of
+ * tables: y (ny entries, may be NULL) is searched after x, as if appended to it.
  */
-static inline void fmt_put_flags(struct fmt_out *o, const struct fmt_flag *x, size_t nx,
-				 uint64_t flags, const char *dflt)
+static inline void fmt_put_flags2(struct fmt_out *o, const struct fmt_flag *x, size_t nx,
+				  const struct fmt_flag *y, size_t ny, uint64_t flags,
+				  const char *dflt)
 {
 	unsigned int n = 0;
 
-	for (size_t i = 0; (flags || !n) && i < nx; i++) {
-		uint64_t v = x[i].val;
+	for (size_t i = 0; (flags || !n) && i < nx + ny; i++) {
+		const struct fmt_flag *e = i < nx ? &x[i] : &y[i - nx];
+		uint64_t v = e->val;
 
 		if (flags == v || (v && (flags & v) == v)) {
 			if (n++)
 				fmt_putc(o, '|');
-			fmt_puts(o, x[i].name);
+			fmt_puts(o, e->name);
 			flags &= ~v;
 		}
 		if (!flags)
@@ -173,6 +176,12 @@ static inline void fmt_put_flags(struct fmt_out *o, const struct fmt_flag *x, si
 	} else if (dflt) {
 		fmt_putc(o, '0');
 	}
+}
+
+static inline void fmt_put_flags(struct fmt_out *o, const struct fmt_flag *x, size_t nx,
+				 uint64_t flags, const char *dflt)
+{
+	fmt_put_flags2(o, x, nx, NULL, 0, flags, dflt);
 }
 
 /* xlookup(): first entry with exactly this value */
@@ -504,6 +513,285 @@ static inline int fmt_clone_exit(char *buf, size_t size, const uint64_t args[5],
 		fmt_puts(&o, ", child_tidptr=");
 		fmt_put_addr(&o, args[3]);
 	}
+	return fmt_end(&o);
+}
+
+/* ------------------------------------------------------------------ clone3 */
+
+/* src/xlat/clone3_flags.in: searched after fmt_clone_flag_names */
+static const struct fmt_flag fmt_clone3_flag_names[] = {
+	{ 0x00000080, "CLONE_NEWTIME" },
+	{ 0x100000000ULL, "CLONE_CLEAR_SIGHAND" },
+	{ 0x200000000ULL, "CLONE_INTO_CGROUP" },
+};
+
+#define FMT_CLONE_INTO_CGROUP		0x200000000ULL
+
+/*
+ * The kernel's struct clone_args: eleven __aligned_u64. strace 6.1 knows 88 bytes (up to
+ * cgroup) and decodes nothing below 64 (CLONE_ARGS_SIZE_VER0, up to tls).
+ */
+enum {
+	FMT_CLONE3_FLAGS, FMT_CLONE3_PIDFD, FMT_CLONE3_CHILD_TID, FMT_CLONE3_PARENT_TID,
+	FMT_CLONE3_EXIT_SIGNAL, FMT_CLONE3_STACK, FMT_CLONE3_STACK_SIZE, FMT_CLONE3_TLS,
+	FMT_CLONE3_SET_TID, FMT_CLONE3_SET_TID_SIZE, FMT_CLONE3_CGROUP, FMT_CLONE3_NR
+};
+
+#define FMT_CLONE3_ARGS_SIZE		88
+#define FMT_CLONE3_MIN_SIZE		64
+#define FMT_CLONE3_MAX_SET_TID		32
+#define FMT_PAGE_SIZE			4096
+
+/* strace's fetch_size: MIN(size, sizeof(struct clone_args)) */
+static inline size_t fmt_clone3_fetch_size(uint64_t usize)
+{
+	return usize < FMT_CLONE3_ARGS_SIZE ? usize : FMT_CLONE3_ARGS_SIZE;
+}
+
+/* the bytes of the tail print_nonzero_bytes() looks at: [88, MIN(size, page size)) */
+static inline size_t fmt_clone3_total_size(uint64_t usize)
+{
+	return usize < FMT_PAGE_SIZE ? usize : FMT_PAGE_SIZE;
+}
+
+/* the fields strace sees: the first fetch_size bytes, the rest zero */
+static inline void fmt_clone3_load(uint64_t v[FMT_CLONE3_NR], const void *args, size_t len,
+				   uint64_t usize)
+{
+	size_t n = fmt_clone3_fetch_size(usize);
+
+	memset(v, 0, FMT_CLONE3_NR * sizeof(v[0]));
+	memcpy(v, args, len < n ? len : n);
+}
+
+/* print_quoted_string(QUOTE_FORCE_HEX): "\x00\xab" */
+static inline void fmt_put_hex_quoted(struct fmt_out *o, const unsigned char *s, size_t n)
+{
+	fmt_putc(o, '"');
+	for (size_t i = 0; i < n; i++) {
+		fmt_puts(o, "\\x");
+		fmt_putc(o, "0123456789abcdef"[s[i] >> 4]);
+		fmt_putc(o, "0123456789abcdef"[s[i] & 0xf]);
+	}
+	fmt_putc(o, '"');
+}
+
+/*
+ * print_nonzero_bytes() on the bytes past struct clone_args when size > 88: nothing if they
+ * are all zero, else prefix, a C comment "bytes 88..N-1", a space and the first 32 of them in
+ * hex ("\x00\xab"), then "..." if there are more; N = MIN(size, 4096). prefix and "???" if
+ * they could not be read. Returns whether it printed.
+ */
+static inline bool fmt_clone3_put_tail(struct fmt_out *o, const char *prefix, const void *args,
+				       size_t len, uint64_t usize)
+{
+	const unsigned char *p = args;
+	size_t total = fmt_clone3_total_size(usize);
+	size_t i;
+
+	if (total <= FMT_CLONE3_ARGS_SIZE)
+		return false;
+	if (len < total) {
+		fmt_puts(o, prefix);
+		fmt_puts(o, "???");
+		return true;
+	}
+	for (i = FMT_CLONE3_ARGS_SIZE; i < total && !p[i]; i++)
+		;
+	if (i == total)
+		return false;
+	fmt_puts(o, prefix);
+	fmt_puts(o, "/* bytes ");
+	fmt_digits(o, FMT_CLONE3_ARGS_SIZE, 10);
+	fmt_puts(o, "..");
+	fmt_digits(o, total - 1, 10);
+	fmt_puts(o, " */ ");
+	i = total - FMT_CLONE3_ARGS_SIZE;
+	fmt_put_hex_quoted(o, p + FMT_CLONE3_ARGS_SIZE, i < FMT_MAX_STRLEN ? i : FMT_MAX_STRLEN);
+	if (i > FMT_MAX_STRLEN)
+		fmt_puts(o, "...");
+	return true;
+}
+
+/*
+ * Whether strace decodes the struct at all: a non-NULL address, size >= 64 and the first
+ * MIN(size, 88) bytes readable (len: how many bytes from addr the caller could read).
+ */
+static inline bool fmt_clone3_decoded(size_t len, uint64_t addr, uint64_t usize)
+{
+	size_t n = fmt_clone3_fetch_size(usize);
+
+	return addr && n >= FMT_CLONE3_MIN_SIZE && len >= n;
+}
+
+/*
+ * clone3(uargs, size)'s first argument at syscall entry (SYS_FUNC(clone3) in src/clone.c).
+ * args/len: the bytes read from addr (the uargs argument); read MIN(size, 4096) of them, or
+ * 88 when size <= 88: a short read is a fault there. usize: the size argument.
+ * NULL, or the address, when addr is NULL, size < 64 or the first MIN(size, 88) bytes could not
+ * be read. Otherwise "{flags=..." with pidfd= (CLONE_PIDFD), child_tid= (CLONE_CHILD_SETTID or
+ * CLONE_CHILD_CLEARTID), parent_tid= (CLONE_PARENT_SETTID), exit_signal= (always: a signal
+ * below INT_MAX, else the number), stack=, stack_size= (always), tls= (CLONE_SETTLS),
+ * set_tid=, set_tid_size= (either non-zero), cgroup= (size > 80 and non-zero or
+ * CLONE_INTO_CGROUP), then the non-zero bytes past 88 if size > 88, and "}".
+ * set_tid/set_tid_len: the ints read from set_tid, set_tid_len < set_tid_size if the read
+ * faulted at that element (the array is printed only if both fields are non-zero and
+ * set_tid_size <= 32, else set_tid's address).
+ * The ", SIZE" that follows is printed at entry when !fmt_clone3_has_exit(), else at exit.
+ */
+static inline int fmt_clone3_entry(char *buf, size_t size, const void *args, size_t len,
+				   uint64_t addr, uint64_t usize, const int *set_tid,
+				   size_t set_tid_len)
+{
+	struct fmt_out o = fmt_begin(buf, size);
+	uint64_t v[FMT_CLONE3_NR];
+	uint64_t flags;
+
+	if (!fmt_clone3_decoded(len, addr, usize)) {
+		fmt_put_addr(&o, addr);
+		return fmt_end(&o);
+	}
+	fmt_clone3_load(v, args, len, usize);
+	flags = v[FMT_CLONE3_FLAGS];
+
+	fmt_puts(&o, "{flags=");
+	fmt_put_flags2(&o, fmt_clone_flag_names, FMT_COUNT(fmt_clone_flag_names),
+		       fmt_clone3_flag_names, FMT_COUNT(fmt_clone3_flag_names), flags,
+		       "CLONE_???");
+	if (flags & FMT_CLONE_PIDFD) {
+		fmt_puts(&o, ", pidfd=");
+		fmt_put_addr(&o, v[FMT_CLONE3_PIDFD]);
+	}
+	if (flags & (FMT_CLONE_CHILD_SETTID | FMT_CLONE_CHILD_CLEARTID)) {
+		fmt_puts(&o, ", child_tid=");
+		fmt_put_addr(&o, v[FMT_CLONE3_CHILD_TID]);
+	}
+	if (flags & FMT_CLONE_PARENT_SETTID) {
+		fmt_puts(&o, ", parent_tid=");
+		fmt_put_addr(&o, v[FMT_CLONE3_PARENT_TID]);
+	}
+	fmt_puts(&o, ", exit_signal=");
+	if (v[FMT_CLONE3_EXIT_SIGNAL] < INT32_MAX)
+		fmt_put_signal(&o, (int)v[FMT_CLONE3_EXIT_SIGNAL]);
+	else
+		fmt_digits(&o, v[FMT_CLONE3_EXIT_SIGNAL], 10);
+	fmt_puts(&o, ", stack=");
+	fmt_put_addr(&o, v[FMT_CLONE3_STACK]);
+	fmt_puts(&o, ", stack_size=");
+	fmt_hex(&o, v[FMT_CLONE3_STACK_SIZE]);
+	if (flags & FMT_CLONE_SETTLS) {
+		fmt_puts(&o, ", tls=");
+		fmt_put_addr(&o, v[FMT_CLONE3_TLS]);
+	}
+	if (v[FMT_CLONE3_SET_TID] || v[FMT_CLONE3_SET_TID_SIZE]) {
+		uint64_t n = v[FMT_CLONE3_SET_TID_SIZE];
+
+		fmt_puts(&o, ", set_tid=");
+		if (!v[FMT_CLONE3_SET_TID] || !n || n > FMT_CLONE3_MAX_SET_TID ||
+		    !set_tid_len) {
+			fmt_put_addr(&o, v[FMT_CLONE3_SET_TID]);
+		} else {
+			fmt_putc(&o, '[');
+			for (size_t i = 0; i < n; i++) {
+				if (i)
+					fmt_puts(&o, ", ");
+				if (i >= set_tid_len) {
+					fmt_puts(&o, "... /* ");
+					fmt_hex(&o, v[FMT_CLONE3_SET_TID] + 4 * i);
+					fmt_puts(&o, " */");
+					break;
+				}
+				fmt_dec(&o, set_tid[i]);
+			}
+			fmt_putc(&o, ']');
+		}
+		fmt_puts(&o, ", set_tid_size=");
+		fmt_digits(&o, n, 10);
+	}
+	if (fmt_clone3_fetch_size(usize) > 10 * 8 &&
+	    (v[FMT_CLONE3_CGROUP] || (flags & FMT_CLONE_INTO_CGROUP))) {
+		fmt_puts(&o, ", cgroup=");
+		fmt_digits(&o, v[FMT_CLONE3_CGROUP], 10);
+	}
+	fmt_clone3_put_tail(&o, ", ", args, len, usize);
+	fmt_putc(&o, '}');
+	return fmt_end(&o);
+}
+
+/*
+ * Whether strace left clone3 unfinished at entry (RVAL_TID without RVAL_DECODED): the struct
+ * was decoded and it has CLONE_PIDFD or CLONE_PARENT_SETTID, or size > 88. Arguments as for
+ * fmt_clone3_entry(). Then the entry printed "clone3(" ENTRY (ending in "}") and the exit
+ * prints fmt_clone3_exit() (" => {...}", " => ADDR" or nothing), ", SIZE" and ") = RET";
+ * with -f and another task in between: "clone3({...} <unfinished ...>", then
+ * "<... clone3 resumed> => {parent_tid=[N]}, 88) = N". Otherwise the entry printed
+ * "clone3(" ENTRY ", SIZE" (unfinished: "clone3({...}, 88 <unfinished ...>", then
+ * "<... clone3 resumed>) = N"). SIZE is the size argument in decimal.
+ */
+static inline bool fmt_clone3_has_exit(const void *args, size_t len, uint64_t addr,
+				       uint64_t usize)
+{
+	uint64_t v[FMT_CLONE3_NR];
+
+	if (!fmt_clone3_decoded(len, addr, usize))
+		return false;
+	fmt_clone3_load(v, args, len, usize);
+	return (v[FMT_CLONE3_FLAGS] & (FMT_CLONE_PIDFD | FMT_CLONE_PARENT_SETTID)) ||
+	       usize > FMT_CLONE3_ARGS_SIZE;
+}
+
+/*
+ * clone3's exit part, to call only when fmt_clone3_has_exit() was true at entry and the call
+ * succeeded (nothing at all is printed after an error). args/len: struct clone_args read
+ * again from addr after the call (as for fmt_clone3_entry(); its flags decide). " => ADDR" if
+ * that read faulted. Else " => {pidfd=[FD], parent_tid=[TID]}" for the flags set, then the
+ * non-zero bytes past 88 (" => {" or ", " before them), each value read from the pointer
+ * in the struct: pidfd/parent_tid point to it, NULL if it could not be read (strace then
+ * prints the pointer, NULL for 0). Empty when none of these applies (size > 88 with a zero
+ * tail and neither flag).
+ */
+static inline int fmt_clone3_exit(char *buf, size_t size, const void *args, size_t len,
+				  uint64_t addr, uint64_t usize, const int *parent_tid,
+				  const int *pidfd)
+{
+	struct fmt_out o = fmt_begin(buf, size);
+	const char *prefix = " => {";
+	uint64_t v[FMT_CLONE3_NR];
+
+	if (len < fmt_clone3_fetch_size(usize)) {
+		fmt_puts(&o, " => ");
+		fmt_put_addr(&o, addr);
+		return fmt_end(&o);
+	}
+	fmt_clone3_load(v, args, len, usize);
+	if (v[FMT_CLONE3_FLAGS] & FMT_CLONE_PIDFD) {
+		fmt_puts(&o, prefix);
+		prefix = ", ";
+		fmt_puts(&o, "pidfd=");
+		if (pidfd && v[FMT_CLONE3_PIDFD]) {
+			fmt_putc(&o, '[');
+			fmt_dec(&o, *pidfd);
+			fmt_putc(&o, ']');
+		} else {
+			fmt_put_addr(&o, v[FMT_CLONE3_PIDFD]);
+		}
+	}
+	if (v[FMT_CLONE3_FLAGS] & FMT_CLONE_PARENT_SETTID) {
+		fmt_puts(&o, prefix);
+		prefix = ", ";
+		fmt_puts(&o, "parent_tid=");
+		if (parent_tid && v[FMT_CLONE3_PARENT_TID]) {
+			fmt_putc(&o, '[');
+			fmt_dec(&o, *parent_tid);
+			fmt_putc(&o, ']');
+		} else {
+			fmt_put_addr(&o, v[FMT_CLONE3_PARENT_TID]);
+		}
+	}
+	if (usize > FMT_CLONE3_ARGS_SIZE && fmt_clone3_put_tail(&o, prefix, args, len, usize))
+		prefix = ", ";
+	if (prefix[0] == ',')
+		fmt_putc(&o, '}');
 	return fmt_end(&o);
 }
 
