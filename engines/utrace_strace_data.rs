@@ -42,8 +42,9 @@ pub(crate) enum Obj {
     OutBuf(usize),
     /// A `struct stat` the call fills: read at exit, on success.
     Stat(usize),
-    /// An `int` the call may store (clone's parent_tid): read at exit, on success.
-    OutInt(usize),
+    /// The `int` clone stores through its `parent_tid` argument (with `CLONE_PARENT_SETTID`
+    /// or `CLONE_PIDFD` only): read at exit, on success.
+    CloneTid,
     /// clone3's `struct clone_args`, its size the second argument: read at entry.
     Clone3Args,
     /// At exit, on success: the struct again (its flags say what strace prints then), and
@@ -100,7 +101,7 @@ pub(crate) fn at_exit(nr: i64) -> &'static [Obj] {
         // newfstatat
         262 => &[Stat(2)],
         // clone (parent_tid, set with CLONE_PARENT_SETTID or CLONE_PIDFD)
-        56 => &[OutInt(2)],
+        56 => &[CloneTid],
         435 => &[Clone3Out],
         _ => &[],
     }
@@ -136,7 +137,9 @@ pub(crate) fn capture(
             InBuf(i, len) => buffer(regs, i, regs.arg(len), emit),
             OutBuf(i) if ret > 0 => buffer(regs, i, ret as u64, emit),
             Stat(i) if ret == 0 => object(regs, i, STAT_SIZE, emit),
-            OutInt(i) if ret > 0 => object(regs, i, 4, emit),
+            CloneTid if ret > 0 && regs.arg(0) & (CLONE_PARENT_SETTID | CLONE_PIDFD) != 0 => {
+                object(regs, 2, 4, emit)
+            }
             Clone3Args => object(regs, 0, clone3_size(regs), emit),
             Clone3Out if ret > 0 => clone3_out(regs, emit),
             Strv(i) => strv(regs, i, true, emit),
@@ -228,10 +231,7 @@ fn object(regs: &SyscallRegs<'_>, i: usize, size: usize, emit: &mut dyn FnMut(Pi
     let mut off = 0;
     while off < size {
         let n = CHUNK.min(size - off);
-        if regs
-            .read_user(addr.wrapping_add(off as u64), &mut buf[..n])
-            .is_err()
-        {
+        if !read_all(regs, addr.wrapping_add(off as u64), &mut buf[..n]) {
             emit(Piece {
                 nr: i as i64,
                 flags: 0,

@@ -395,6 +395,52 @@ pub(crate) unsafe extern "C" fn utrace_regset_set(
     }
 }
 
+/// `utrace_copy_from_current()`: reads `len` bytes of current's memory at `addr` from a
+/// callback of `engine`, with the rules of [`utrace_access_vm`] on current (attached;
+/// ptrace's per-access rule) but without ever waiting for I/O, a userfaultfd or FUSE
+/// server, or the mmap lock (`utrace_glue_copy_from_current_nowait`): a syscall callback
+/// runs inside the syscall tracepoints' RCU Tasks Trace read section, which a wait without
+/// bound would hold for the whole system. Returns the bytes read or a negative errno.
+///
+/// # Safety
+///
+/// `engine` is an engine the caller holds a reference on; `buf` is writable for `len`
+/// bytes.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn utrace_copy_from_current(
+    engine: *mut utrace_engine,
+    addr: c_ulong,
+    buf: *mut c_void,
+    len: c_int,
+) -> c_int {
+    if is_err_or_null(buf) || len <= 0 {
+        pr_err_rl!(
+            "utrace_copy_from_current: buf {} / len {} is not a buffer\n",
+            crate::glue::PtrKind::of(buf),
+            len
+        );
+        return EINVAL.to_errno();
+    }
+    // The fault-in may allocate (page tables, an anonymous page).
+    if !crate::glue::can_sleep() {
+        pr_err_rl!("utrace_copy_from_current: called from a context that cannot sleep\n");
+        return EINVAL.to_errno();
+    }
+    let target = Task::current_raw();
+    // SAFETY: per the function's safety requirements; `target` is current.
+    unsafe {
+        with_access(target, engine, |e| {
+            let cred = e
+                .tracer_cred()
+                .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
+            if !glue::utrace_glue_memory_access_allowed(target, cred) {
+                return EPERM.to_errno();
+            }
+            glue::utrace_glue_copy_from_current_nowait(addr, buf, len)
+        })
+    }
+}
+
 /// The unit of a memory access between two checks of the rule (a page on x86_64).
 const ACCESS_CHUNK: c_ulong = 4096;
 

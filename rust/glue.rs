@@ -227,6 +227,11 @@ extern "C" {
         len: c_int,
         write: bool,
     ) -> c_int;
+    pub(crate) fn utrace_glue_copy_from_current_nowait(
+        addr: c_ulong,
+        buf: *mut c_void,
+        len: c_int,
+    ) -> c_int;
     pub(crate) fn utrace_glue_get_current_cred() -> *const bindings::cred;
     pub(crate) fn utrace_glue_note_secure_exec(detached: c_int);
 

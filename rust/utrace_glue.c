@@ -1155,6 +1155,35 @@ int utrace_glue_access_process_vm(struct task_struct *task, unsigned long addr, 
 }
 
 /*
+ * Reads @len bytes of current's memory at @addr into @buf without waiting
+ * (utrace_copy_from_current()): page by page, copy_from_user_nofault(); a page not mapped
+ * yet gets one fault-in that waits for nothing (FOLL_NOWAIT, under mmap_read_trylock(): what
+ * is in memory is mapped, I/O is started but not waited for, a userfaultfd or FUSE server
+ * is not waited for), then one more try. Returns the bytes read, or -EAGAIN if none.
+ */
+int utrace_glue_copy_from_current_nowait(unsigned long addr, void *buf, int len)
+{
+	struct mm_struct *mm = current->mm;
+	int done = 0;
+
+	while (done < len) {
+		unsigned long at = addr + done;
+		int chunk = min_t(int, len - done, PAGE_SIZE - offset_in_page(at));
+
+		if (copy_from_user_nofault(buf + done, (const void __user *)at, chunk)) {
+			if (!mm || !mmap_read_trylock(mm))
+				break;
+			get_user_pages_remote(mm, at, 1, FOLL_NOWAIT, NULL, NULL);
+			mmap_read_unlock(mm);
+			if (copy_from_user_nofault(buf + done, (const void __user *)at, chunk))
+				break;
+		}
+		done += chunk;
+	}
+	return done ? done : -EAGAIN;
+}
+
+/*
  * Stepping (rust/step.rs, rust/arch.rs).
  *
  * user_enable_single_step() is not exported: utrace sets TF in the thread's user pt_regs
@@ -1576,6 +1605,7 @@ UTRACE_EXPORT_RUST(utrace_finish_examine);
 UTRACE_EXPORT_RUST(utrace_regset_get);
 UTRACE_EXPORT_RUST(utrace_regset_set);
 UTRACE_EXPORT_RUST(utrace_access_vm);
+UTRACE_EXPORT_RUST(utrace_copy_from_current);
 UTRACE_EXPORT_RUST(utrace_set_breakpoint);
 UTRACE_EXPORT_RUST(utrace_clear_breakpoint);
 UTRACE_EXPORT_RUST(utrace_set_watchpoint);

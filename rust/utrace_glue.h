@@ -173,6 +173,7 @@ bool utrace_glue_exec_gains_privilege(const struct linux_binprm *bprm);
 bool utrace_glue_memory_access_allowed(struct task_struct *tsk, const struct cred *cred);
 int utrace_glue_access_process_vm(struct task_struct *tsk, unsigned long addr, void *buf,
 				  int len, bool write);
+int utrace_glue_copy_from_current_nowait(unsigned long addr, void *buf, int len);
 const struct cred *utrace_glue_get_current_cred(void);
 void utrace_glue_note_secure_exec(int detached);
 

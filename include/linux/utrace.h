@@ -685,6 +685,28 @@ int utrace_access_vm(struct task_struct *target, struct utrace_engine *engine,
 		     unsigned long addr, void *buf, int len, bool write);
 
 /**
+ * utrace_copy_from_current - read current's memory from a callback, without waiting
+ * @engine:	attached engine whose callback current is running
+ * @addr:	user address in current's address space
+ * @buf:	kernel buffer of @len bytes
+ * @len:	bytes to read (more than 0)
+ *
+ * For a syscall callback that records what an argument points to (a path, a buffer): the
+ * rules of utrace_access_vm() on current (attached; ptrace's per-access rule), but the read
+ * never waits for I/O, a userfaultfd or FUSE server, or the mmap lock. A syscall callback
+ * runs inside the syscall tracepoints' read section (RCU Tasks Trace): a fault that waits
+ * for a server the tracee itself controls would hold it, and every unregistration and
+ * BPF teardown of the system with it. Memory not in memory yet is mapped when it can be
+ * without waiting (FOLL_NOWAIT); what would need a wait is not read.
+ *
+ * Return: bytes read (fewer where memory is unmapped or would need a wait); -EAGAIN none
+ * without waiting; -EPERM the rule refuses; -EINVAL bad arguments or a caller that cannot
+ * sleep; -ESRCH @engine detached.
+ */
+int utrace_copy_from_current(struct utrace_engine *engine, unsigned long addr, void *buf,
+			     int len);
+
+/**
  * utrace_set_breakpoint - write an int3 into a stopped thread's text
  * @target:	thread stopped by @engine, or current (while @engine is attached)
  * @engine:	attached engine

@@ -464,30 +464,22 @@ impl SyscallRegs<'_> {
         self.regs.ax = v as usize;
     }
 
-    /// Reads the thread's memory at user address `addr` into `buf`, as
-    /// [`Attached::read_memory`] does (`utrace_access_vm()` on current, from this engine's
-    /// callback: `sys_enter`/`sys_exit` are faultable tracepoints, so it may fault and
-    /// sleep), with ptrace's per-access rule: `EPERM` once the thread is not owner-dumpable
-    /// (`prctl(PR_SET_DUMPABLE, 0)`, a `setuid()`) unless the task that attached the engine
-    /// had `CAP_SYS_PTRACE` over it. Returns the bytes read: fewer than `buf.len()` where an
-    /// unmapped page begins; `EIO` if none could be.
+    /// Reads the thread's memory at user address `addr` into `buf`
+    /// (`utrace_copy_from_current()`): the thread is current in this engine's syscall
+    /// callback; ptrace's per-access rule holds (`EPERM` once the thread is not
+    /// owner-dumpable, unless the task that attached the engine had `CAP_SYS_PTRACE` over
+    /// it); the read never waits (for I/O, a userfaultfd or FUSE server, the mmap lock), as
+    /// a probe must not. Returns the bytes read: fewer than `buf.len()` where memory is
+    /// unmapped or would need a wait; `EAGAIN` if none could be read at once.
     pub fn read_user(&self, addr: u64, buf: &mut [u8]) -> Result<usize> {
         let len = c_int::try_from(buf.len()).map_err(|_| EINVAL)?;
         if len == 0 {
             return Ok(0);
         }
-        let task = kernel::current!().as_ptr();
-        // SAFETY: `task` is current; `engine` is the engine whose callback this is (utrace
-        // holds it during the callback); `buf` is valid for `len` bytes of writes.
+        // SAFETY: `engine` is the engine whose callback this is (utrace holds it during the
+        // callback); `buf` is valid for `len` bytes of writes.
         let n = unsafe {
-            utrace_access_vm(
-                task,
-                self.engine,
-                addr as c_ulong,
-                buf.as_mut_ptr().cast(),
-                len,
-                false,
-            )
+            utrace_copy_from_current(self.engine, addr as c_ulong, buf.as_mut_ptr().cast(), len)
         };
         to_result(n)?;
         Ok(n as usize)
@@ -662,6 +654,7 @@ extern "C" {
         len: c_int,
         write: bool,
     ) -> c_int;
+    fn utrace_copy_from_current(engine: E, addr: c_ulong, buf: *mut c_void, len: c_int) -> c_int;
     fn utrace_set_breakpoint(
         target: *mut bindings::task_struct,
         engine: E,

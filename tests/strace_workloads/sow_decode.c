@@ -4,8 +4,8 @@
  * whose arguments strace decodes by default: paths, written and read buffers (bytes that
  * need escapes, one cut at strace's 32, an empty one), open and mmap flags, modes, stat
  * results (a file, a directory, a character device), access modes, fork's clone, a thread's
- * clone3, a failing
- * execve's argv, an unreadable path. Each call's result is not checked: both tracers see the same ones.
+ * clone3, a failing execve's argv, paths in pages not mapped yet, an unreadable path. The
+ * results are not checked: both tracers see the same ones.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -83,6 +83,25 @@ int main(void)
 	/* a thread: glibc's clone3, its struct at the entry, parent_tid at the exit */
 	if (pthread_create(&t, NULL, thread, NULL) || pthread_join(t, NULL))
 		return 1;
+	/*
+	 * Paths in pages not mapped yet (the tracer reads them before the kernel touches
+	 * them): a file's page, in the page cache, and an anonymous page (the zero page).
+	 */
+	fd = open("sow_decode.path", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, "sow_decode.path", 16) != 16)
+		return 1;
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	access(p, F_OK);
+	munmap(p, 4096);
+	close(fd);
+	unlink("sow_decode.path");
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	access(p, F_OK);
+	munmap(p, 4096);
 	/* an unreadable path: strace prints its address */
 	syscall(SYS_openat, AT_FDCWD, (char *)8, O_RDONLY);
 	execve(argv[0], argv, environ);

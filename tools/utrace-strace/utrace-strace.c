@@ -620,10 +620,20 @@ static bool get_data(struct tcb *tcp, int nr, unsigned char *buf, size_t size, s
 			n = size - *len;
 		memcpy(buf + *len, p->bytes, n);
 		*len += n;
-		*flags |= p->flags;
+		*flags = (*flags & ~UTRACE_STRACE_RF_DATA_MORE) | p->flags;
 		found = true;
 	}
-	return found;
+	/* a last piece that says more follows: some were lost (a record flood's losses) */
+	return found && !(*flags & UTRACE_STRACE_RF_DATA_MORE);
+}
+
+/* Whether the DATA records of argument @i are a string (a path). */
+static bool is_string(struct tcb *tcp, int i)
+{
+	for (int k = 0; k < tcp->ndp; k++)
+		if (tcp->dp[k].nr == i && (tcp->dp[k].flags & UTRACE_STRACE_RF_DATA_STR))
+			return true;
+	return false;
 }
 
 /* The length the COUNT record gave of the array argument @i (-1: none, or unreadable). */
@@ -858,6 +868,9 @@ static void print_arg(struct tcb *tcp, char cls, int i, int64_t ret)
 			return;
 		break;
 	case 'p':
+		/* a path the engine recorded for a call without a decoder of its own */
+		if (v && is_string(tcp, i) && print_quoted(tcp, i, QUOTE_PATH, 0))
+			return;
 		break;
 	default:
 		tprint_x(tcp, v);
@@ -1755,8 +1768,8 @@ static int open_device(void)
 		die("open %s: %s%s", UTRACE_STRACE_DEVICE, strerror(errno),
 		    errno == ENOENT ? " (is utrace_strace.ko loaded?)" : "");
 	v = ioctl(fd, UTRACE_STRACE_IOC_VERSION);
-	if (v != UTRACE_STRACE_VERSION)
-		die("%s: version %d, this command speaks %d", UTRACE_STRACE_DEVICE, v,
+	if (v < UTRACE_STRACE_VERSION)
+		die("%s: version %d, this command needs %d or later", UTRACE_STRACE_DEVICE, v,
 		    UTRACE_STRACE_VERSION);
 	return fd;
 }
