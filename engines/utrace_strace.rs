@@ -64,8 +64,9 @@
 //! With `UTRACE_STRACE_F_DATA` (the command's decoded output) a syscall callback also reads
 //! what some arguments point to (`utrace_strace_data.rs`: paths, the first bytes of a
 //! buffer, a stat result, an argv) with `SyscallRegs::read_user`, before it takes the queue
-//! lock, and queues it as DATA records just before the syscall's own record. The thread
-//! reads its own memory, at a point where it may fault: no access check beyond the attach.
+//! lock, and queues it as DATA records just before the syscall's own record. The read
+//! (`utrace_copy_from_current()`) has ptrace's per-access rule and never waits (for I/O, a
+//! userfaultfd or FUSE server): what would need a wait prints as an address.
 //!
 //! # Lifetimes
 //!
