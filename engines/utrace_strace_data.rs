@@ -5,16 +5,21 @@
 //! DATA records (`include/uapi/linux/utrace_strace.h`), for the command to decode as strace
 //! does. x86_64 system call numbers.
 //!
-//! The thread's memory is read in its own syscall callbacks (`SyscallRegs::read_user`:
-//! faultable tracepoints, no lock held; ptrace's per-access rule, so a thread that made
-//! itself undumpable since the attach shows no more of its memory, as to strace), before
-//! the record of the entry or exit is queued; the caller queues the DATA records first.
-//! Anything unreadable is one record with `-EFAULT`: the command prints the address. What is read is bounded, so that one syscall
-//! adds a few records, never a ring's worth: a path up to [`PATH_CAP`] bytes, a buffer's
-//! first [`BUF_CAP`] bytes (strace's `-s 32`), an argv's first [`STRV_MAX`] elements of
-//! [`BUF_CAP`] + 1 bytes each (one more than printed, to know that `...` follows) and its
-//! length counted up to [`COUNT_MAX`] pointers.
+//! The thread's memory is read in its own syscall callbacks (`SyscallRegs::read_user`: no
+//! lock held; ptrace's per-access rule, so a thread that made itself undumpable since the
+//! attach shows no more of its memory, as to strace; never a wait), before the record of the
+//! entry or exit is queued; the caller queues the DATA records first. Anything unreadable
+//! is one record with `-EFAULT`: the command prints the address.
+//!
+//! What is read is bounded, so that one syscall adds a few records, never a ring's worth: a
+//! path up to [`PATH_CAP`] bytes, a buffer's first [`BUF_CAP`] bytes (strace's `-s 32`), an
+//! argv's first [`STRV_MAX`] elements of [`BUF_CAP`] + 1 bytes each (one more than printed,
+//! to know that `...` follows) and its length counted up to [`COUNT_MAX`] pointers.
 
+use super::abi::{
+    UTRACE_STRACE_RF_DATA_COUNT, UTRACE_STRACE_RF_DATA_MORE, UTRACE_STRACE_RF_DATA_STR,
+    UTRACE_STRACE_RF_DATA_TRUNC,
+};
 use super::utrace::SyscallRegs;
 
 /// Bytes of a DATA record's payload (its `args`).
@@ -116,11 +121,7 @@ pub(crate) struct Piece<'a> {
     pub(crate) bytes: &'a [u8],
 }
 
-use super::abi::{
-    UTRACE_STRACE_RF_DATA_COUNT, UTRACE_STRACE_RF_DATA_MORE, UTRACE_STRACE_RF_DATA_STR,
-    UTRACE_STRACE_RF_DATA_TRUNC,
-};
-
+/// A DATA record's `ret` for memory that could not be read.
 const EFAULT: i64 = -(kernel::bindings::EFAULT as i64);
 
 /// Reads the objects `objs` of the current syscall (`ret`: its return value at exit) and

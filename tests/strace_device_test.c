@@ -419,7 +419,7 @@ TEST_F(dev, ioctl_bad_pointer_efault)
 TEST_F(dev, attach_unknown_flags_einval)
 {
 	static const __u32 bad[] = {
-		0x4, 0x8, 0x80000000U, UTRACE_STRACE_F_ALL | 0x4, ~0U, ~UTRACE_STRACE_F_ALL,
+		0x8, 0x10, 0x80000000U, UTRACE_STRACE_F_ALL | 0x8, ~0U, ~UTRACE_STRACE_F_ALL,
 	};
 	struct utrace_strace_stats st;
 	struct sd_tracee t;
@@ -433,12 +433,12 @@ TEST_F(dev, attach_unknown_flags_einval)
 		EXPECT_EQ(-EINVAL, r) TH_LOG("flags %#x", bad[i]);
 	}
 	/* checked before the tid: a bad tid with bad flags is EINVAL too */
-	EXPECT_EQ(-EINVAL, sd_attach(fd, 0, 0x4));
+	EXPECT_EQ(-EINVAL, sd_attach(fd, 0, 0x8));
 	ASSERT_EQ(0, sd_stats(fd, &st));
 	EXPECT_EQ(0U, st.attached);
 	EXPECT_TRUE(ut_wait_no_leak(10));
 	/* the defined flags are accepted */
-	EXPECT_EQ(0, sd_attach(fd, t.pid, UTRACE_STRACE_F_FOLLOW));
+	EXPECT_EQ(0, sd_attach(fd, t.pid, UTRACE_STRACE_F_FOLLOW | UTRACE_STRACE_F_DATA));
 	sd_tracee_go(&t);
 	EXPECT_EQ(EXITED(4), sd_tracee_wait(&t, 30));
 	sd_close(fd);
@@ -960,6 +960,75 @@ TEST_F(dev, huge_read_whole_records)
 	/* a length past the end of the address space is the VFS's EFAULT (access_ok) */
 	EXPECT_EQ(-EFAULT, sd_read(fd, r, SSIZE_MAX));
 	munmap(r, len);
+	sd_close(fd);
+}
+
+/*
+ * UTRACE_STRACE_F_DATA with bad pointers: a kernel address as a written buffer of 2^40
+ * bytes, a kernel address as a path, execve with a path, argv and envp at unmapped low
+ * addresses, a kernel stat buffer and read buffer of calls that fail. Each object the
+ * engine records is one DATA record with -EFAULT, just before its entry record (write 1,
+ * openat 1, execve 3); the failed calls' buffers are not read (newfstatat's good path is
+ * its only DATA record); no record is lost; the thread runs on to its exit.
+ */
+TEST_F(dev, data_bad_pointers_efault)
+{
+	static const long want_nr[] = { SYS_write, SYS_openat, SYS_execve, SYS_newfstatat };
+	static const int want_data[] = { 1, 1, 3, 1 };
+	const unsigned long kaddr = 0xffffffff81000000UL;
+	struct utrace_strace_record r[256];
+	struct utrace_strace_stats st;
+	int fd = sd_open(0), n = 0, k = 0, before, faults = 0, p[2];
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char c;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			_exit(99);
+		syscall(SYS_write, -1, kaddr, 1UL << 40);
+		syscall(SYS_openat, AT_FDCWD, 0xffffffffff600000UL, O_RDONLY);
+		syscall(SYS_execve, 1UL, 8UL, 16UL);
+		syscall(SYS_newfstatat, AT_FDCWD, "/", kaddr, 0);
+		syscall(SYS_read, -1, kaddr, ~0UL);
+		_exit(5);
+	}
+	close(p[0]);
+	ASSERT_EQ(0, sd_attach(fd, pid, UTRACE_STRACE_F_DATA));
+	ASSERT_EQ(1, write(p[1], "g", 1));
+	close(p[1]);
+	ASSERT_EQ(0, sd_read_all(fd, r, ARRAY_SIZE(r), &n, sizeof(r)));
+	ASSERT_EQ(pid, waitpid(pid, &k, 0));
+	EXPECT_EQ(EXITED(5), k);
+	k = 0;
+	for (int i = 0; i < n; i++) {
+		if (r[i].type != UTRACE_STRACE_REC_SYSCALL_ENTRY)
+			continue;
+		/* its DATA records came just before it */
+		before = 0;
+		while (before < i && r[i - 1 - before].type == UTRACE_STRACE_REC_DATA)
+			before++;
+		if (k >= 4 || r[i].nr != want_nr[k]) {
+			EXPECT_EQ(0, before) TH_LOG("record %d: syscall %lld", i, (long long)r[i].nr);
+			continue;
+		}
+		EXPECT_EQ(want_data[k], before) TH_LOG("syscall %ld", want_nr[k]);
+		for (int j = i - before; j < i && k < 3; j++)
+			faults += r[j].ret == -EFAULT;
+		if (k == 3 && before == 1)
+			EXPECT_TRUE(r[i - 1].ret == 1 && (r[i - 1].flags & UTRACE_STRACE_RF_DATA_STR) &&
+				    ((char *)r[i - 1].args)[0] == '/');
+		k++;
+	}
+	EXPECT_EQ(4, k);
+	EXPECT_EQ(5, faults);
+	ASSERT_EQ(0, sd_stats(fd, &st));
+	EXPECT_EQ(0ULL, st.lost_records);
 	sd_close(fd);
 }
 
