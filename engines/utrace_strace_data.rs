@@ -33,6 +33,8 @@ const BUF_CAP: usize = 32;
 const STRV_MAX: usize = 32;
 /// Pointers of an argv or envp counted at most.
 const COUNT_MAX: u64 = 4096;
+/// x86_64's page size.
+const PAGE_SIZE: usize = 4096;
 /// `sizeof(struct stat)` on x86_64.
 const STAT_SIZE: usize = 144;
 
@@ -158,10 +160,12 @@ fn string(regs: &SyscallRegs<'_>, addr: u64, nr: i64, cap: usize, emit: &mut dyn
     let mut buf = [0u8; CHUNK];
     let mut off = 0;
     loop {
-        let want = CHUNK.min(cap - off);
-        let got = regs
-            .read_user(addr.wrapping_add(off as u64), &mut buf[..want])
-            .unwrap_or(0);
+        // Not past the end of a page in one read: the string's NUL may be before it, and
+        // the next page may be one the syscall itself never touches.
+        let at = addr.wrapping_add(off as u64);
+        let in_page = PAGE_SIZE - (at % PAGE_SIZE as u64) as usize;
+        let want = CHUNK.min(cap - off).min(in_page);
+        let got = regs.read_user(at, &mut buf[..want]).unwrap_or(0);
         let (n, flags) = match buf[..got].iter().position(|&b| b == 0) {
             Some(n) => (n, UTRACE_STRACE_RF_DATA_STR),
             // No NUL before an unreadable byte: the string is unreadable, as for

@@ -397,8 +397,9 @@ pub(crate) unsafe extern "C" fn utrace_regset_set(
 
 /// `utrace_copy_from_current()`: reads `len` bytes of current's memory at `addr` from a
 /// callback of `engine`, with the rules of [`utrace_access_vm`] on current (attached;
-/// ptrace's per-access rule) but without ever waiting for I/O, a userfaultfd or FUSE
-/// server, or the mmap lock (`utrace_glue_copy_from_current_nowait`): a syscall callback
+/// ptrace's per-access rule) but without ever waiting for I/O, a userfaultfd, FUSE or
+/// network server, or the mmap lock (`utrace_glue_copy_from_current_nowait`: a page not
+/// mapped yet is faulted in only where a fault's waits are the kernel's own): a callback
 /// runs inside the syscall tracepoints' RCU Tasks Trace read section, which a wait without
 /// bound would hold for the whole system. Returns the bytes read or a negative errno.
 ///

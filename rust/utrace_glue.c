@@ -17,6 +17,7 @@
  * No module_init()/module_exit() here: the Rust crate's module! macro owns those.
  */
 #include <linux/stddef.h>
+#include <linux/hugetlb.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/kdebug.h>
 #include <linux/kernel.h>
@@ -31,6 +32,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
+#include <linux/shmem_fs.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
@@ -1155,15 +1157,45 @@ int utrace_glue_access_process_vm(struct task_struct *task, unsigned long addr, 
 }
 
 /*
- * Reads @len bytes of current's memory at @addr into @buf without waiting
- * (utrace_copy_from_current()): page by page, copy_from_user_nofault(); a page not mapped
- * yet gets one fault-in that waits for nothing (FOLL_NOWAIT, under mmap_read_trylock(): what
- * is in memory is mapped, I/O is started but not waited for, a userfaultfd or FUSE server
- * is not waited for), then one more try. Returns the bytes read, or -EAGAIN if none.
+ * Whether a fault on @vma can only wait for what the kernel itself controls: anonymous
+ * memory (an allocation; a swap-in, which FOLL_NOWAIT does not wait for), tmpfs and ramfs
+ * (in memory), a filesystem on a block device (disk I/O). Not FUSE (fuse, fuseblk) nor a
+ * network filesystem, whose server (maybe the tracee itself) can hold a fault for ever:
+ * filemap_fault() takes the mapping's invalidate lock and may read synchronously even with
+ * FAULT_FLAG_RETRY_NOWAIT. Nor device memory (VM_IO, VM_PFNMAP: GUP refuses it, as ptrace
+ * does), hugetlb or DAX.
+ */
+static bool utrace_fault_is_bounded(struct vm_area_struct *vma)
+{
+	struct file_system_type *type;
+
+	if ((vma->vm_flags & (VM_IO | VM_PFNMAP)) || is_vm_hugetlb_page(vma) || vma_is_dax(vma))
+		return false;
+	if (vma_is_anonymous(vma))
+		return true;
+	if (!vma->vm_file)
+		return false;
+	if (shmem_mapping(vma->vm_file->f_mapping))
+		return true;
+	type = file_inode(vma->vm_file)->i_sb->s_type;
+	if (!strcmp(type->name, "ramfs") || !strcmp(type->name, "rootfs"))
+		return true;
+	return (type->fs_flags & FS_REQUIRES_DEV) && strcmp(type->name, "fuseblk");
+}
+
+/*
+ * Reads @len bytes of current's memory at @addr into @buf without waiting on anything
+ * user space controls (utrace_copy_from_current()): page by page, copy_from_user_nofault();
+ * a page not mapped yet (or a NUMA hint) gets one fault-in, under mmap_read_trylock() and
+ * only where a fault's waits are bounded (utrace_fault_is_bounded()), that waits for no I/O
+ * (FOLL_NOWAIT: what is in memory is mapped, a read is started), then one more try. The
+ * faults count as the thread's own (its min_flt), as the kernel's own read of the same
+ * argument right after would. Returns the bytes read, or -EAGAIN if none.
  */
 int utrace_glue_copy_from_current_nowait(unsigned long addr, void *buf, int len)
 {
 	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
 	int done = 0;
 
 	while (done < len) {
@@ -1171,9 +1203,13 @@ int utrace_glue_copy_from_current_nowait(unsigned long addr, void *buf, int len)
 		int chunk = min_t(int, len - done, PAGE_SIZE - offset_in_page(at));
 
 		if (copy_from_user_nofault(buf + done, (const void __user *)at, chunk)) {
-			if (!mm || !mmap_read_trylock(mm))
+			if (!mm || !access_ok((const void __user *)at, chunk) ||
+			    !mmap_read_trylock(mm))
 				break;
-			get_user_pages_remote(mm, at, 1, FOLL_NOWAIT, NULL, NULL);
+			vma = vma_lookup(mm, at);
+			if (vma && utrace_fault_is_bounded(vma))
+				get_user_pages_remote(mm, at, 1, FOLL_NOWAIT | FOLL_HONOR_NUMA_FAULT,
+						      NULL, NULL);
 			mmap_read_unlock(mm);
 			if (copy_from_user_nofault(buf + done, (const void __user *)at, chunk))
 				break;

@@ -696,8 +696,10 @@ int utrace_access_vm(struct task_struct *target, struct utrace_engine *engine,
  * never waits for I/O, a userfaultfd or FUSE server, or the mmap lock. A syscall callback
  * runs inside the syscall tracepoints' read section (RCU Tasks Trace): a fault that waits
  * for a server the tracee itself controls would hold it, and every unregistration and
- * BPF teardown of the system with it. Memory not in memory yet is mapped when it can be
- * without waiting (FOLL_NOWAIT); what would need a wait is not read.
+ * BPF teardown of the system with it. A page not mapped yet is faulted in (FOLL_NOWAIT:
+ * no I/O waited for) only where a fault's waits are the kernel's own: anonymous memory,
+ * tmpfs, ramfs, a filesystem on a block device; not FUSE or a network filesystem, whose
+ * fault path can wait on a server even with FOLL_NOWAIT. What would need a wait is not read.
  *
  * Return: bytes read (fewer where memory is unmapped or would need a wait); -EAGAIN none
  * without waiting; -EPERM the rule refuses; -EINVAL bad arguments or a caller that cannot

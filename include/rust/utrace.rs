@@ -476,8 +476,11 @@ impl SyscallRegs<'_> {
         if len == 0 {
             return Ok(0);
         }
-        // SAFETY: `engine` is the engine whose callback this is (utrace holds it during the
-        // callback); `buf` is valid for `len` bytes of writes.
+        // SAFETY: a `SyscallRegs` is built only by the syscall trampolines, as a borrow that
+        // ends with the callback (private fields, not `Send`), so `engine` is the engine of
+        // the callback running on current, which utrace holds meanwhile (and
+        // `utrace_copy_from_current()` refuses an engine that is not current's); `buf` is
+        // valid for `len` bytes of writes.
         let n = unsafe {
             utrace_copy_from_current(self.engine, addr as c_ulong, buf.as_mut_ptr().cast(), len)
         };
