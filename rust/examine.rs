@@ -395,6 +395,40 @@ pub(crate) unsafe extern "C" fn utrace_regset_set(
     }
 }
 
+/// The arguments of a memory access by `func` (`utrace_access_vm()`,
+/// `utrace_copy_from_current()`): a buffer of `len` > 0 bytes, from a caller that can sleep.
+fn check_memory_args(func: &str, buf: *mut c_void, len: c_int) -> Result {
+    if is_err_or_null(buf) || len <= 0 {
+        pr_err_rl!(
+            "{}: buf {} / len {} is not a buffer\n",
+            func,
+            crate::glue::PtrKind::of(buf),
+            len
+        );
+        return Err(EINVAL);
+    }
+    if !crate::glue::can_sleep() {
+        pr_err_rl!("{}: called from a context that cannot sleep\n", func);
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// ptrace's per-access rule (`ptracer_access_allowed()`): may `e`'s tracer, with the
+/// credentials it attached with, read or write `target`'s memory now? Process context.
+///
+/// # Safety
+///
+/// `target` is valid.
+pub(crate) unsafe fn memory_access_allowed(target: *mut bindings::task_struct, e: &Engine) -> bool {
+    let cred = e
+        .tracer_cred()
+        .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
+    // SAFETY: `target` is valid (the caller's requirement); `cred` is null or `e`'s
+    // credentials, which it keeps while borrowed.
+    unsafe { glue::utrace_glue_memory_access_allowed(target, cred) }
+}
+
 /// `utrace_copy_from_current()`: reads `len` bytes of current's memory at `addr` from a
 /// callback of `engine`, with the rules of [`utrace_access_vm`] on current (attached;
 /// ptrace's per-access rule) but without ever waiting for I/O, a userfaultfd, FUSE or
@@ -414,27 +448,15 @@ pub(crate) unsafe extern "C" fn utrace_copy_from_current(
     buf: *mut c_void,
     len: c_int,
 ) -> c_int {
-    if is_err_or_null(buf) || len <= 0 {
-        pr_err_rl!(
-            "utrace_copy_from_current: buf {} / len {} is not a buffer\n",
-            crate::glue::PtrKind::of(buf),
-            len
-        );
-        return EINVAL.to_errno();
-    }
-    // The fault-in may allocate (page tables, an anonymous page).
-    if !crate::glue::can_sleep() {
-        pr_err_rl!("utrace_copy_from_current: called from a context that cannot sleep\n");
-        return EINVAL.to_errno();
+    // (The fault-in may allocate: page tables, an anonymous page.)
+    if let Err(err) = check_memory_args("utrace_copy_from_current", buf, len) {
+        return err.to_errno();
     }
     let target = Task::current_raw();
     // SAFETY: per the function's safety requirements; `target` is current.
     unsafe {
         with_access(target, engine, |e| {
-            let cred = e
-                .tracer_cred()
-                .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
-            if !glue::utrace_glue_memory_access_allowed(target, cred) {
+            if !memory_access_allowed(target, e) {
                 return EPERM.to_errno();
             }
             glue::utrace_glue_copy_from_current_nowait(addr, buf, len)
@@ -469,32 +491,20 @@ pub(crate) unsafe extern "C" fn utrace_access_vm(
     len: c_int,
     write: bool,
 ) -> c_int {
-    if is_err_or_null(buf) || len <= 0 {
-        pr_err_rl!(
-            "utrace_access_vm: buf {} / len {} is not a buffer\n",
-            crate::glue::PtrKind::of(buf),
-            len
-        );
-        return EINVAL.to_errno();
-    }
-    // GUP sleeps (faults, the mmap lock).
-    if !crate::glue::can_sleep() {
-        pr_err_rl!("utrace_access_vm: called from a context that cannot sleep\n");
-        return EINVAL.to_errno();
+    // (GUP sleeps: faults, the mmap lock.)
+    if let Err(err) = check_memory_args("utrace_access_vm", buf, len) {
+        return err.to_errno();
     }
     // SAFETY: per the function's safety requirements; `target` stays in its stop (or is
     // current) during the access, and `buf` is valid for `len` bytes.
     unsafe {
         with_access(target, engine, |e| {
-            let cred = e
-                .tracer_cred()
-                .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
             // A page at a time, the rule asked before each: another thread of the target's
             // process (not held) can make it undumpable during a long access; ptrace asks
             // for every word it peeks.
             let mut done: c_int = 0;
             while done < len {
-                if !glue::utrace_glue_memory_access_allowed(target, cred) {
+                if !memory_access_allowed(target, e) {
                     return if done > 0 { done } else { EPERM.to_errno() };
                 }
                 let at = addr.wrapping_add(done as c_ulong);

@@ -367,12 +367,8 @@ pub(crate) unsafe extern "C" fn utrace_set_watchpoint(
     // that made itself undumpable since the attach is closed to an engine whose tracer
     // credentials lack CAP_SYS_PTRACE over it. Asked at set time only (a watchpoint already
     // set stays, as its hits are reports, not accesses).
-    let cred = e
-        .tracer_cred()
-        .map_or(core::ptr::null(), kernel::cred::Credential::as_ptr);
-    // SAFETY: `target` is valid (per the function's safety requirements); `cred` is null or
-    // the engine's credentials, which it keeps while `e` is held; process context.
-    if !unsafe { glue::utrace_glue_memory_access_allowed(target, cred) } {
+    // SAFETY: `target` is valid (per the function's safety requirements); process context.
+    if !unsafe { crate::examine::memory_access_allowed(target, &e) } {
         return EPERM.to_errno();
     }
     // SAFETY: `target` is valid (per the function's safety requirements); process context.
