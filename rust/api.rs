@@ -348,11 +348,16 @@ fn control(e: &Engine, action: u32) -> Result {
         }
         abi::SINGLESTEP | abi::BLOCKSTEP => {
             // Armed when the thread next leaves for user mode: at once if this releases it
-            // from its stop (`step::resume` after the park), else by the step task_work.
+            // from its stop (`step::resume` after the park), else by an arm item (never
+            // the thread's own step work: `work::queue_arm_remote`).
             e.set_step(action);
             stop::release(ut, e);
             if !stop::is_stopped(ut) {
-                work::queue_arm(ut);
+                if is_current {
+                    work::queue_arm(ut);
+                } else {
+                    work::queue_arm_remote(ut);
+                }
             }
             Ok(())
         }

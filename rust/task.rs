@@ -181,6 +181,7 @@ pub(crate) struct UtraceTask {
     /// Single- and block-stepping (`step.rs`).
     pub(crate) step: crate::stepstate::StepState,
     /// The step task_work (`step.rs`): embedded, so the trap path cannot fail to allocate.
+    /// Queued only by the thread itself (`work::queue_arm_remote` says why).
     pub(crate) step_work: EmbeddedWork<UtraceTask>,
     /// The thread is inside one of utrace's probes on a non-faultable tracepoint, whose
     /// callbacks run in the tracepoint's SRCU read section (`hooks.rs`: no probe may be

@@ -34,6 +34,9 @@ pub(crate) enum Window {
     /// The lingering probe unregistration (`Hooks::sync`), between finding a probe no
     /// longer needed and unregistering it: a need coming back meanwhile.
     ProbeUnregister = 5,
+    /// `utrace_control(SINGLESTEP)` of a thread that is not parked: before the arm item is
+    /// handed to task_work, while the thread (just let go) may step and trap meanwhile.
+    StepArm = 6,
 }
 
 static MASK: Atomic<u32> = Atomic::new(0);

@@ -298,8 +298,34 @@ pub(crate) fn finish(ut: &Arc<UtraceTask>, action: u32, site: Site) {
 }
 
 /// A pass made at a probe asked for a step: arm it on the way out (the step task_work).
+/// Current only: see [`queue_arm_remote`].
 pub(crate) fn queue_arm(ut: &Arc<UtraceTask>) {
     let _ = queue_step(ut);
+}
+
+/// `utrace_control(SINGLESTEP)` from another thread, of a thread that is not parked: arm the
+/// request at its next safe point (`TWA_RESUME`). An allocated item, never the thread's
+/// `step_work`: that one is queued by the thread itself when its step ends (the trap,
+/// interrupts off) and must be on its task_work list before it returns to user mode. Were
+/// it claimed here first, the trap's queueing would find it claimed and return, and if this
+/// caller was held up (preempted) before handing it to task_work, the thread would return
+/// to user mode without it and run on unstepped until its next kernel entry, where the
+/// step was reported (gdb saw a `stepi` run to the next syscall). Without memory the
+/// request waits for the thread's next safe point.
+pub(crate) fn queue_arm_remote(ut: &Arc<UtraceTask>) {
+    crate::testing::delay(crate::testing::Window::StepArm);
+    let _ = queue(
+        ut,
+        run_arm,
+        OnUnload::Drop,
+        bindings::task_work_notify_mode_TWA_RESUME,
+    );
+}
+
+/// The remote arm item: as the step task_work (arms a request if the thread is IDLE; a
+/// step that ended meanwhile is reported by whichever runs first).
+fn run_arm(ut: &Arc<UtraceTask>, (): ()) {
+    run_step(ut.clone());
 }
 
 /// The step of current ended (trap, syscall exit, handler entry): report it at the next
@@ -310,8 +336,9 @@ pub(crate) fn step_ended(ut: &Arc<UtraceTask>) {
     }
 }
 
-/// Queues the step task_work (`TWA_RESUME`). Returns false if the thread is past
-/// `exit_task_work()`. No allocation: callable with interrupts off.
+/// Queues the step task_work (`TWA_RESUME`), from current only ([`queue_arm_remote`]).
+/// Returns false if the thread is past `exit_task_work()`. No allocation: callable with
+/// interrupts off.
 fn queue_step(ut: &Arc<UtraceTask>) -> bool {
     ut.step_work
         .queue(

@@ -101,6 +101,15 @@ asm(".text\n"
     "	syscall\n"
     "fk_after: ret\n"
 
+    ".globl loop_seq, loop_top, loop_jnz, loop_end\n"
+    "loop_seq:\n"			/* void loop_seq(long n), n > 0 */
+    "	mov $110, %eax\n"
+    "	syscall\n"
+    "	mov %rdi, %rcx\n"
+    "loop_top: dec %rcx\n"
+    "loop_jnz: jnz loop_top\n"
+    "loop_end: ret\n"
+
     ".globl step_done_marker\n"
     "step_done_marker: ret\n"
 
@@ -136,12 +145,14 @@ void tf_body(void);
 long read_seq(int fd, void *buf, long n);
 void blk_seq(void);
 void step_done_marker(void);
+void loop_seq(long n);
 long fork_seq(void);
 int rseq_inc(struct rseq *rs, long *counts);
 extern const char seq_i1[], seq_i2[], seq_i3[], seq_i4[], seq_i5[], seq_i6[], seq_end[];
 extern const char tf_end[], rd_sys[], fk_after[];
 extern const char blk_a[], blk_j1[], blk_1[], blk_b[], blk_j2[], blk_2[];
 extern const char rseq_cs_start[], rseq_cs_post[];
+extern const char loop_top[], loop_jnz[], loop_end[];
 
 /* Shared with the tracee. */
 struct shared {
@@ -830,6 +841,93 @@ TEST_F_TIMEOUT(step, rseq_stepping_terminates, 900)
 	EXPECT_LT(STEPPED_INCS, steps);
 	EXPECT_EQ(0, inrange);
 	TH_LOG("%ld step reports, %ld inside a critical section", steps, inrange);
+	EXPECT_EQ(0, wait_stepping(0));
+	ASSERT_EQ(0, ut_cmd("put 0"));
+}
+
+#define LOOP_N		20000
+
+static int scenario_loop(struct ut_tracee *t)
+{
+	catch_traps();
+	loop_seq(LOOP_N);
+	ut_report(t, ntraps);
+	ut_report(t, tf_now());
+	return 0;
+}
+
+/*
+ * utrace_control(SINGLESTEP) from another thread on a thread that is stepping (not parked),
+ * with the caller held up for 300 ms inside it (test window 64, `StepArm`: before it hands
+ * its arm item to task_work) while the thread keeps stepping. Every step must still be
+ * reported at the next instruction. The bug this catches (seen as a flaky gdb `stepi` that
+ * ran to the next syscall): the caller claimed the thread's own step work there; the
+ * thread's next trap found it claimed and returned to user mode without it, and ran
+ * unstepped until its next kernel entry.
+ */
+FIXTURE(step_arm_window) {
+	int dummy;
+};
+
+FIXTURE_SETUP(step_arm_window)
+{
+	ASSERT_EQ(0, ut_load_module("utrace", "test_delay_mask=64 test_delay_us=300000"));
+	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
+	ASSERT_EQ(0, ut_cmd("clear"));
+}
+
+FIXTURE_TEARDOWN(step_arm_window)
+{
+	ut_fixture_unload(_metadata, modules);
+}
+
+/* utrace's count of widened windows entered (debugfs state "test_windows"), or -1. */
+static long windows_entered(void)
+{
+	char buf[1024];
+	const char *v = state_field("\ntest_windows", buf, sizeof(buf));
+
+	return v ? atol(v) : -1;
+}
+
+TEST_F_TIMEOUT(step_arm_window, remote_step_request_loses_no_step, 600)
+{
+	unsigned long ips[4096];
+	struct ut_tracee t = { 0 };
+	long traps, tfbit, steps, inrange, w0;
+	int n, bad = -1;
+
+	w0 = windows_entered();
+	ASSERT_LE(0, w0);
+	setup_stepper(_metadata, &t, scenario_loop, UTRACE_SINGLESTEP, loop_end, UTRACE_RESUME);
+	ASSERT_EQ(0, ut_cmd("steprange 0 %lx %lx", (unsigned long)loop_top,
+			    (unsigned long)loop_end + 1));
+	ASSERT_EQ(0, wait_steps(20));
+	/* Stepping, not parked: the request goes through the arm item, delayed 300 ms. */
+	ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_SINGLESTEP));
+	ASSERT_EQ(0, read_steps(0, &steps, &inrange));
+	TH_LOG("%ld step reports when the request returned", steps);
+	EXPECT_GT(2 * LOOP_N + 1, steps);
+	EXPECT_EQ(w0 + 1, windows_entered());
+	ASSERT_EQ(0, read_back(&t, &traps));
+	ASSERT_EQ(0, read_back(&t, &tfbit));
+	EXPECT_EQ(0, ut_tracee_wait(&t));
+	EXPECT_EQ(0, traps);
+	EXPECT_EQ(0, tfbit);
+	/* loop_top once after the mov, then dec and jnz LOOP_N times each: none skipped. */
+	ASSERT_EQ(0, read_steps(0, &steps, &inrange));
+	EXPECT_EQ(2 * LOOP_N + 1, inrange);
+	EXPECT_EQ(2 * LOOP_N + 1, steps);
+	/* The engine's log keeps the first few thousand. */
+	n = step_ips(ips, NULL, 4096);
+	ASSERT_LT(1000, n);
+	for (int i = 0; i < n && bad < 0; i++) {
+		unsigned long want = i % 2 ? (unsigned long)loop_jnz : (unsigned long)loop_top;
+
+		if (ips[i] != want)
+			bad = i;
+	}
+	EXPECT_EQ(-1, bad) TH_LOG("step %d at %lx", bad, bad < 0 ? 0 : ips[bad]);
 	EXPECT_EQ(0, wait_stepping(0));
 	ASSERT_EQ(0, ut_cmd("put 0"));
 }
