@@ -247,7 +247,11 @@ fn set_events(e: &Engine, events: usize) -> Result {
     // before the thread takes them (`signal.rs`): it runs at the thread's next
     // task_work_run(), and does nothing if nothing is deliverable then.
     if events & !old & abi::EVENT_SIGNAL_ALL != 0 {
-        work::queue_signal(ut);
+        if core::ptr::eq(e.task(), Task::current_raw()) {
+            work::queue_signal(ut);
+        } else {
+            work::queue_signal_remote(ut);
+        }
     }
     if pending {
         // A probe could not be registered here: the thread registers it before it next

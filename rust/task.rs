@@ -183,6 +183,9 @@ pub(crate) struct UtraceTask {
     /// The step task_work (`step.rs`): embedded, so the trap path cannot fail to allocate.
     /// Queued only by the thread itself (`work::queue_arm_remote` says why).
     pub(crate) step_work: EmbeddedWork<UtraceTask>,
+    /// The arm item of a step `utrace_control()` asked from another thread
+    /// (`work::queue_arm_remote`): queued only by other threads.
+    pub(crate) remote_arm_work: EmbeddedWork<UtraceTask>,
     /// The thread is inside one of utrace's probes on a non-faultable tracepoint, whose
     /// callbacks run in the tracepoint's SRCU read section (`hooks.rs`: no probe may be
     /// registered there). Only the thread itself reads or writes it.
@@ -203,6 +206,9 @@ pub(crate) struct UtraceTask {
     /// embedded (the probe runs with interrupts off, maybe in hardirq), and the signals the
     /// engines approved (only the thread itself touches them).
     pub(crate) signal_work: EmbeddedWork<UtraceTask>,
+    /// The interception item `utrace_set_events()` queues from another thread
+    /// (`work::queue_signal_remote`).
+    pub(crate) remote_signal_work: EmbeddedWork<UtraceTask>,
     pub(crate) approved: crate::sigstate::Approved,
     /// The signal numbers queued for the thread since its item's last peek (`sigstate.rs`).
     pub(crate) fresh: crate::sigstate::Fresh,
@@ -325,12 +331,14 @@ impl UtraceTask {
                 wake_deferred: Atomic::new(false),
                 step: crate::stepstate::StepState::new(),
                 step_work: EmbeddedWork::new(),
+                remote_arm_work: EmbeddedWork::new(),
                 in_tracepoint: Atomic::new(0),
                 reaper: Atomic::new(ptr::null_mut()),
                 entry: crate::entrystate::EntryStop::new(),
                 entry_work: EmbeddedWork::new(),
                 entry_mask: crate::maskstate::EntryMask::new(task),
                 signal_work: EmbeddedWork::new(),
+                remote_signal_work: EmbeddedWork::new(),
                 approved: crate::sigstate::Approved::new(),
                 fresh: crate::sigstate::Fresh::new(),
                 jctl: crate::jctl::JctlState::new(),

@@ -229,6 +229,13 @@ impl<T: WorkOwner> EmbeddedWork<T> {
         if self.queued.xchg(true, Full) {
             return Ok(false);
         }
+        // Claimed but not yet on the list: the owner's own queueing meanwhile returns
+        // `Ok(false)` and relies on this one. Another thread may claim only where it cannot
+        // be held up (a spinlock with interrupts off); the test window makes a regression
+        // visible (`work::queue_arm_remote`).
+        if !core::ptr::eq(task.as_ptr(), Task::current_raw()) && crate::glue::can_sleep() {
+            crate::testing::delay(crate::testing::Window::RemoteQueue);
+        }
         let (drop_fn, on_drop): (Option<unsafe fn(*const Header)>, _) = match on_unload {
             OnUnload::MustRun => (None, None),
             OnUnload::Drop => (Some(Self::drop_queued as unsafe fn(*const Header)), None),

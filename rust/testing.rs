@@ -34,9 +34,11 @@ pub(crate) enum Window {
     /// The lingering probe unregistration (`Hooks::sync`), between finding a probe no
     /// longer needed and unregistering it: a need coming back meanwhile.
     ProbeUnregister = 5,
-    /// `utrace_control(SINGLESTEP)` of a thread that is not parked: before the arm item is
-    /// handed to task_work, while the thread (just let go) may step and trap meanwhile.
-    StepArm = 6,
+    /// A task_work item queued for another thread from a context that can sleep: before it
+    /// is handed to task_work (an embedded one after it is claimed), while the thread runs
+    /// on (`utrace_control(SINGLESTEP)` of a stepping thread, `utrace_set_events()` turning
+    /// on a signal event).
+    RemoteQueue = 6,
 }
 
 static MASK: Atomic<u32> = Atomic::new(0);

@@ -167,6 +167,22 @@ pub(crate) fn queue_signal(ut: &Arc<UtraceTask>) {
     );
 }
 
+/// `utrace_set_events()` from another thread turning a signal event on: the interception
+/// item for the signals already queued, in an item only other threads queue
+/// (`UtraceTask::remote_signal_work`), not the thread's `signal_work` (as
+/// [`queue_arm_remote`]: claimed by a caller that can be preempted, the `signal_generate`
+/// probe's queueing for a signal sent meanwhile would return without it, and the thread
+/// would take that signal unintercepted).
+pub(crate) fn queue_signal_remote(ut: &Arc<UtraceTask>) {
+    let _ = ut.remote_signal_work.queue(
+        ut,
+        ut.task(),
+        run_signal,
+        OnUnload::Drop,
+        bindings::task_work_notify_mode_TWA_NONE,
+    );
+}
+
 /// The signal interception item: reports each signal `get_signal()` would take, until one is
 /// approved or none is left (`signal::intercept`); a pass that answered `UTRACE_STOP`
 /// parks here, holding its signal, and the resume applies the decision. Then, for
@@ -304,28 +320,22 @@ pub(crate) fn queue_arm(ut: &Arc<UtraceTask>) {
 }
 
 /// `utrace_control(SINGLESTEP)` from another thread, of a thread that is not parked: arm the
-/// request at its next safe point (`TWA_RESUME`). An allocated item, never the thread's
-/// `step_work`: that one is queued by the thread itself when its step ends (the trap,
-/// interrupts off) and must be on its task_work list before it returns to user mode. Were
-/// it claimed here first, the trap's queueing would find it claimed and return, and if this
-/// caller was held up (preempted) before handing it to task_work, the thread would return
-/// to user mode without it and run on unstepped until its next kernel entry, where the
-/// step was reported (gdb saw a `stepi` run to the next syscall). Without memory the
-/// request waits for the thread's next safe point.
+/// request at its next safe point (`TWA_RESUME`), in an item only other threads queue
+/// (`UtraceTask::remote_arm_work`), never the thread's `step_work`: that one is queued by
+/// the thread itself when its step ends (the trap, interrupts off) and must be on its
+/// task_work list before it returns to user mode. Were it claimed here first, the trap's
+/// queueing would find it claimed and return, and if this caller was held up (preempted)
+/// before handing it to task_work, the thread would return to user mode without it and
+/// run on unstepped until its next kernel entry, where the step was reported (gdb saw a
+/// `stepi` run to the next syscall). One item serves every request made before it runs.
 pub(crate) fn queue_arm_remote(ut: &Arc<UtraceTask>) {
-    crate::testing::delay(crate::testing::Window::StepArm);
-    let _ = queue(
+    let _ = ut.remote_arm_work.queue(
         ut,
-        run_arm,
+        ut.task(),
+        run_step,
         OnUnload::Drop,
         bindings::task_work_notify_mode_TWA_RESUME,
     );
-}
-
-/// The remote arm item: as the step task_work (arms a request if the thread is IDLE; a
-/// step that ended meanwhile is reported by whichever runs first).
-fn run_arm(ut: &Arc<UtraceTask>, (): ()) {
-    run_step(ut.clone());
 }
 
 /// The step of current ended (trap, syscall exit, handler entry): report it at the next

@@ -721,4 +721,90 @@ TEST_F(sig, detach_while_held_delivers)
 	EXPECT_EQ(1, sh->value[V_INT]);
 }
 
+/*
+ * utrace_set_events() from the test turning SIGNAL on for a running tracee, held up 500 ms
+ * inside it (test window 64, `RemoteQueue`: before its interception item is handed to
+ * task_work; an embedded work claimed by another thread is held up the same way), while
+ * another thread of the test sends the tracee SIGUSR1 and has it take it. The engine
+ * (answering IGN) must intercept it: the handler never runs. The race this catches: the
+ * call claimed the thread's own interception item, the sender's signal_generate probe
+ * found it claimed and queued nothing, and the thread took the signal unintercepted.
+ */
+FIXTURE(remote_queue_window) {
+	int dummy;
+};
+
+FIXTURE_SETUP(remote_queue_window)
+{
+	sh = ut_shared_map();
+	ASSERT_NE(NULL, sh);
+	ASSERT_EQ(0, ut_load_module("utrace", "test_delay_mask=64 test_delay_us=500000"));
+	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
+	ASSERT_EQ(0, ut_cmd("clear"));
+}
+
+FIXTURE_TEARDOWN(remote_queue_window)
+{
+	ut_fixture_unload(_metadata, modules);
+	munmap(sh, sizeof(*sh));
+}
+
+/* utrace's count of widened windows entered (debugfs state "test_windows"), or -1. */
+static long windows_entered(void)
+{
+	char buf[1024];
+	char *p;
+
+	if (ut_read_file(UTRACE_DEBUGFS "/state", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "\ntest_windows ");
+	return p ? atol(p + strlen("\ntest_windows ")) : -1;
+}
+
+struct window_sender {
+	pid_t pid;
+	long before;	/* windows entered before the call */
+	int sent;
+};
+
+/* Once the call is inside the window: SIGUSR1 to the tracee, which then takes it. */
+static void *send_in_window(void *arg)
+{
+	struct window_sender *w = arg;
+
+	for (int i = 0; i < 20000 && windows_entered() <= w->before; i++)
+		usleep(500);
+	if (windows_entered() <= w->before)
+		return NULL;
+	if (!send_and_release(w->pid, SIGUSR1))
+		w->sent = 1;
+	return NULL;
+}
+
+TEST_F(remote_queue_window, signal_sent_while_events_set_is_intercepted)
+{
+	struct window_sender w = { 0 };
+	struct ut_tracee t = { 0 };
+	pthread_t th;
+	int st;
+
+	ASSERT_EQ(0, ut_cmd("sigon 0 %d", SIGUSR1));
+	ASSERT_EQ(0, ut_cmd("ret 0 signal %x", UTRACE_RESUME | UTRACE_SIGNAL_IGN));
+	start(_metadata, &t, UTRACE_EVENT(QUIESCE));
+	w.pid = t.pid;
+	w.before = windows_entered();
+	ASSERT_LE(0, w.before);
+	ASSERT_EQ(0, pthread_create(&th, NULL, send_in_window, &w));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(QUIESCE) | UTRACE_EVENT(SIGNAL)));
+	pthread_join(th, NULL);
+	ASSERT_TRUE(w.sent);
+	ASSERT_TRUE(released());
+	ASSERT_TRUE(reported(0, t.pid, SIGUSR1));
+	st = finish(&t);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(0, sh->value[V_USR1]);
+	EXPECT_EQ(0, sh->value[V_EINTR]);
+}
+
 TEST_HARNESS_MAIN
