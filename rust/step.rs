@@ -314,10 +314,13 @@ pub(crate) unsafe fn new_task(child: *mut bindings::task_struct) {
     }
 }
 
-/// The step task_work (`work::run_step`), in the thread: returns true when the step ended
-/// and its report is due now (the state is IDLE again); the caller makes it, acts on it,
-/// then calls [`after_report`]. Otherwise the work was for arming (a pass at a probe asked
-/// for a step), or the thread is leaving, or the step goes on silently inside an rseq
+/// The step task_work (`work::run_step`: the thread's own step work, or the arm item
+/// another thread's `utrace_control()` queued; both may run in one `task_work_run()`, in
+/// either order), in the thread: returns true when the step ended and its report is due now
+/// (the state is IDLE again, under the lock: only the first of them gets it); the caller
+/// makes it, acts on it, then calls [`after_report`]. Otherwise the work was for arming (a
+/// pass at a probe or another thread asked for a step; none left: nothing), or the step is
+/// already armed, or the thread is leaving, or the step goes on silently inside an rseq
 /// critical section.
 pub(crate) fn on_work(ut: &Arc<UtraceTask>) -> bool {
     match ut.step.state.load(Acquire) {
@@ -331,7 +334,7 @@ pub(crate) fn on_work(ut: &Arc<UtraceTask>) -> bool {
             }
             false
         }
-        // A pass at a probe asked for a step: arm it now.
+        // A pass at a probe or another thread asked for a step: arm it now.
         Phase::Idle => {
             resume(ut);
             false

@@ -225,7 +225,8 @@ pub(crate) struct UtraceTask {
     group: usize,
 }
 
-// SAFETY: `step_work`, `entry_work`, `signal_work`, `jctl_work` and `trap_work` are plain
+// SAFETY: `step_work`, `remote_arm_work`, `entry_work`, `signal_work`, `remote_signal_work`,
+// `jctl_work` and `trap_work` are plain
 // fields of a `UtraceTask`, which lives in an `Arc` from its creation (`UtraceTask::new`) and
 // is never mutably borrowed: no code can move or overwrite them.
 unsafe impl crate::taskwork::WorkOwner for UtraceTask {}

@@ -230,9 +230,10 @@ impl<T: WorkOwner> EmbeddedWork<T> {
             return Ok(false);
         }
         // Claimed but not yet on the list: the owner's own queueing meanwhile returns
-        // `Ok(false)` and relies on this one. Another thread may claim only where it cannot
-        // be held up (a spinlock with interrupts off); the test window makes a regression
-        // visible (`work::queue_arm_remote`).
+        // `Ok(false)` and relies on this one. Another thread may claim a work its owner
+        // also queues only where it cannot be held up (a spinlock with interrupts off);
+        // the items only other threads queue may be claimed anywhere
+        // (`work::queue_arm_remote`). The test window makes a regression visible.
         if !core::ptr::eq(task.as_ptr(), Task::current_raw()) && crate::glue::can_sleep() {
             crate::testing::delay(crate::testing::Window::RemoteQueue);
         }
@@ -283,7 +284,10 @@ impl<T: WorkOwner> EmbeddedWork<T> {
         // was handed to task_work (which orders the write before the callback, or before
         // unload's walk of the queue), and not written again until `queued` is cleared below.
         let owner = unsafe { Arc::from_raw(*self.owner.get()) };
-        self.queued.store(false, Release);
+        // Fully ordered: a queuer that still finds it claimed must have made its request
+        // (an event bit, a step) visible before the callback, which runs after this, reads
+        // it; with a release store the callback's reads could pass the clear.
+        self.queued.xchg(false, Full);
         owner
     }
 

@@ -15,13 +15,15 @@
 //!   and run by `exit_task_work()` before `exit_notify()`: the exit stop if `report_exit`
 //!   answered `UTRACE_STOP`, then the death report. The thread runs no more user code and
 //!   its mm is gone (`exit_mm()` ran); its registers are still there.
-//! - The step report ([`step_ended`], [`queue_arm`]): arming a step asked at a probe, or
-//!   reporting a step that ended (`step.rs`).
+//! - The step report ([`step_ended`], [`queue_arm`], [`queue_arm_remote`]): arming a step
+//!   asked at a probe or by another thread, or reporting a step that ended (`step.rs`).
 //!
 //! Each is an allocated item (`taskwork::queue_item`, which counts it for unload) that runs
 //! one of the small functions below, except the step report's: the step trap (interrupts
 //! off) must not allocate, so it uses the `taskwork::EmbeddedWork` of the per-task state
-//! (`UtraceTask::step_work`), as the syscall-entry stop does (`entrystop.rs`).
+//! (`UtraceTask::step_work`), as the syscall-entry stop does (`entrystop.rs`); and the
+//! items other threads queue for the thread, also embedded (`remote_arm_work`,
+//! `remote_signal_work`): never one the thread queues itself ([`queue_arm_remote`]).
 //!
 //! Unload may drop every item queued here instead of running it, once no engine is left
 //! ([`queue_report`]'s report clears `report_queued` when dropped, the step report ends
