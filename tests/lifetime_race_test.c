@@ -117,23 +117,11 @@ static void kill_wait(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/* How many times utrace entered a widened window (debugfs state), or -1. */
-static long windows_entered(void)
-{
-	char buf[512];
-	const char *p;
-
-	if (ut_read_file(UTRACE_DEBUGFS "/state", buf, sizeof(buf)) <= 0)
-		return -1;
-	p = strstr(buf, "test_windows ");
-	return p ? atol(p + strlen("test_windows ")) : -1;
-}
-
 /* Waits until a window is entered after @before was read (deadline 20 s). */
 static int window_entered_since(long before)
 {
 	for (int i = 0; i < 20000; i++) {
-		if (windows_entered() > before)
+		if (ut_windows_entered() > before)
 			return 1;
 		usleep(1000);
 	}
@@ -165,7 +153,7 @@ TEST_F_TIMEOUT(lookup_window, lookup_never_revives_a_released_engine, 300)
 		ASSERT_TRUE(ut_log_wait_for("syscall_entry 0", logbuf, sizeof(logbuf), 10));
 		/* Only the attached reference is left. */
 		ASSERT_EQ(0, ut_cmd("put 0"));
-		w = windows_entered();
+		w = ut_windows_entered();
 		helper = fork();
 		ASSERT_LE(0, helper);
 		if (helper == 0)	/* a lookup that matches any engine: -EBADSLT if found */
@@ -214,7 +202,7 @@ TEST_F_TIMEOUT(attach_window, first_attach_vs_reap, 300)
 		ASSERT_TRUE(ut_wait_no_leak(10));
 		ASSERT_EQ(0, ut_tracee_start(&t, scenario_exit));
 		ASSERT_EQ(0, pipe(hp));
-		w = windows_entered();
+		w = ut_windows_entered();
 		helper = fork();
 		ASSERT_LE(0, helper);
 		if (helper == 0) {	/* autoreaped too: it reports through the pipe */
@@ -394,7 +382,7 @@ TEST_F_TIMEOUT(unregister_window, probe_needed_again_while_unregistering, 120)
 	/* @other stays blocked before its scenario: no callback of slot 1 is running. */
 	line = hook_line("sys_exit", hooks, sizeof(hooks));
 	ASSERT_NE(NULL, strstr(line, "registered=yes")) TH_LOG("'%s'", line);
-	w = windows_entered();
+	w = ut_windows_entered();
 	r = ut_cmd("control 1 %d", UTRACE_DETACH);
 	ASSERT_TRUE(r == 0 || r == -EINPROGRESS) TH_LOG("detach: %d", r);
 	ASSERT_EQ(0, ut_cmd("put 1"));
@@ -455,7 +443,7 @@ TEST_F_TIMEOUT(regset_window, regset_write_vs_sigkill, 300)
 		r = ut_cmd("wait_stop 0 %ld", c.wake_delivered + 1);
 		ut_log(logbuf, sizeof(logbuf));
 		ASSERT_EQ(0, r) TH_LOG("%s", logbuf);
-		w = windows_entered();
+		w = ut_windows_entered();
 		killer = fork();
 		ASSERT_LE(0, killer);
 		if (killer == 0) {
@@ -558,7 +546,7 @@ TEST_F_TIMEOUT(prepare_exec_window, own_group_attach_during_privileged_exec, 120
 		if (write(tidpipe[1], &tid, sizeof(tid)) != sizeof(tid) ||
 		    read(gopipe[0], &c, 1) != 1)
 			_exit(91);
-		before = windows_entered();
+		before = ut_windows_entered();
 		if (write(exec_go[1], "g", 1) != 1 || !window_entered_since(before))
 			_exit(92);
 		if (ut_cmd("attach 0 %d %d", exec_tid,

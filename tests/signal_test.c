@@ -749,18 +749,6 @@ FIXTURE_TEARDOWN(remote_queue_window)
 	munmap(sh, sizeof(*sh));
 }
 
-/* utrace's count of widened windows entered (debugfs state "test_windows"), or -1. */
-static long windows_entered(void)
-{
-	char buf[1024];
-	char *p;
-
-	if (ut_read_file(UTRACE_DEBUGFS "/state", buf, sizeof(buf)) <= 0)
-		return -1;
-	p = strstr(buf, "\ntest_windows ");
-	return p ? atol(p + strlen("\ntest_windows ")) : -1;
-}
-
 struct window_sender {
 	pid_t pid;
 	long before;	/* windows entered before the call */
@@ -772,9 +760,9 @@ static void *send_in_window(void *arg)
 {
 	struct window_sender *w = arg;
 
-	for (int i = 0; i < 20000 && windows_entered() <= w->before; i++)
+	for (int i = 0; i < 20000 && ut_windows_entered() <= w->before; i++)
 		usleep(500);
-	if (windows_entered() <= w->before)
+	if (ut_windows_entered() <= w->before)
 		return NULL;
 	if (!send_and_release(w->pid, SIGUSR1))
 		w->sent = 1;
@@ -792,7 +780,7 @@ TEST_F(remote_queue_window, signal_sent_while_events_set_is_intercepted)
 	ASSERT_EQ(0, ut_cmd("ret 0 signal %x", UTRACE_RESUME | UTRACE_SIGNAL_IGN));
 	start(_metadata, &t, UTRACE_EVENT(QUIESCE));
 	w.pid = t.pid;
-	w.before = windows_entered();
+	w.before = ut_windows_entered();
 	ASSERT_LE(0, w.before);
 	ASSERT_EQ(0, pthread_create(&th, NULL, send_in_window, &w));
 	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(QUIESCE) | UTRACE_EVENT(SIGNAL)));

@@ -887,15 +887,6 @@ FIXTURE_TEARDOWN(remote_queue_window)
 	munmap(sh, sizeof(*sh));
 }
 
-/* utrace's count of widened windows entered (debugfs state "test_windows"), or -1. */
-static long windows_entered(void)
-{
-	char buf[1024];
-	const char *v = state_field("\ntest_windows", buf, sizeof(buf));
-
-	return v ? atol(v) : -1;
-}
-
 TEST_F_TIMEOUT(remote_queue_window, remote_step_request_loses_no_step, 600)
 {
 	const unsigned long cycle[] = {
@@ -911,7 +902,7 @@ TEST_F_TIMEOUT(remote_queue_window, remote_step_request_loses_no_step, 600)
 	ASSERT_EQ(0, ut_cmd("steprange 0 %lx %lx", (unsigned long)loop_top,
 			    (unsigned long)loop_end + 1));
 	ASSERT_EQ(0, wait_steps(20));
-	w0 = windows_entered();
+	w0 = ut_windows_entered();
 	ASSERT_LE(0, w0);
 	/*
 	 * Stepping, not parked: each request goes through an arm item, held up 500 ms once
@@ -921,7 +912,7 @@ TEST_F_TIMEOUT(remote_queue_window, remote_step_request_loses_no_step, 600)
 	 */
 	for (int i = 0; i < 5; i++)
 		ASSERT_EQ(0, ut_cmd("control 0 %d", UTRACE_SINGLESTEP));
-	EXPECT_LT(w0, windows_entered());
+	EXPECT_LT(w0, ut_windows_entered());
 	ASSERT_EQ(0, read_steps(0, &before, &inrange));
 	sh->stop = 1;
 	ASSERT_EQ(0, read_back(&t, &iterations));

@@ -135,6 +135,21 @@ static inline ssize_t ut_read_file(const char *path, char *buf, size_t size)
 }
 
 /*
+ * How many times utrace entered a test-widened race window (debugfs state "test_windows",
+ * present while the module's test_delay_mask is set, rust/testing.rs), or -1.
+ */
+static inline long ut_windows_entered(void)
+{
+	char buf[2048];
+	const char *p;
+
+	if (ut_read_file(UTRACE_DEBUGFS "/state", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "test_windows ");
+	return p ? atol(p + strlen("test_windows ")) : -1;
+}
+
+/*
  * Kernel log watching: ut_kmsg_open() returns an fd positioned at the end of /dev/kmsg;
  * ut_kmsg_find() then looks for @needle in the messages logged since, and copies the first
  * matching message text into @line (if not NULL).
