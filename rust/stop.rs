@@ -100,6 +100,17 @@ fn wake_if_let_go(ut: &UtraceTask, g: Guard<'_, Inner, SpinLockIrqBackend>) {
 /// Parks the current thread while any attached engine wants it stopped and no fatal signal
 /// is pending. Called only from utrace's task_work (a safe point: no locks, may sleep).
 pub(crate) fn park(ut: &UtraceTask) {
+    // The common case, a pass that asked for no stop: nothing to sleep for, so no task
+    // state and no lock (an interception's cost, `Documentation/design.md`, "Signals").
+    // Not parked now (this thread is running the pass), so no register access is in
+    // progress (`examine.rs` begins one only on a parked thread). A request made after
+    // this check queues a stop of its own (`utrace_control(STOP)`: `request`, then a
+    // quiesce report that runs after this pass); a callback of this thread's pass set its
+    // engine's `wants_stop` before this, in program order.
+    if !ut.any_engine_wants_stop() {
+        flush_deferred(ut);
+        return;
+    }
     loop {
         // The task state first: a wake-up after this point is not lost (see the file doc).
         // SAFETY: current, process context, no locks held.
