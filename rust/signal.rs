@@ -75,23 +75,12 @@ pub(crate) fn valid_signo(sig: c_int) -> bool {
     (1..=NSIG).contains(&sig)
 }
 
-/// What one round of the item decided ([`intercept`]).
-pub(crate) struct Round {
-    /// The pass's resume action.
-    pub(crate) action: u32,
-    /// The signal was approved where it is queued (DELIVER unchanged): it is still the one
-    /// `get_signal()` takes next, so another round would only peek at it again. A signal
-    /// sent meanwhile queued the item again (its `signal_generate`), and the ones queued
-    /// behind it get the item at its delivery (the `signal_deliver` probe).
-    pub(crate) approved_in_place: bool,
-}
-
 /// The item's one round: peeks at the next signal, reports it and acts on the answer.
 /// `None`: nothing to report (nothing deliverable, a signal already approved, nobody wants
 /// this disposition, or a fatal signal, group exit or group stop comes first). Otherwise the
 /// pass's resume action; for `UTRACE_STOP` the signal is held, and the caller parks, then
 /// calls [`after_stop`].
-pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<Round> {
+pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<u32> {
     if ut.is_gone() {
         return None;
     }
@@ -121,16 +110,10 @@ pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<Round> {
             let info = if info == orig { taken } else { info };
             hold(ut, taken, action, info, event, false);
         }
-        return Some(Round {
-            action: abi::STOP,
-            approved_in_place: false,
-        });
+        return Some(abi::STOP);
     }
-    let approved_in_place = apply(ut, Some(sig), &orig, action, &info, event, false);
-    Some(Round {
-        action: out.action,
-        approved_in_place,
-    })
+    apply(ut, Some(sig), &orig, action, &info, event, false);
+    Some(out.action)
 }
 
 /// Where a trap of [`trap`] comes from.
@@ -151,8 +134,7 @@ pub(crate) enum TrapFrom {
 /// a watch hit, its engine only), in attach order, in task context; the answer is acted on
 /// as for an intercepted signal, except that DELIVER of the unchanged trap forces it.
 /// Nobody wanting it: the kernel's `int3` SIGTRAP is forced, a watchpoint hit dropped. A
-/// pending SIGKILL drops it (SIGKILL wins). Returns the pass's resume action (`None`: no
-/// report), as [`intercept`] does.
+/// pending SIGKILL drops it (SIGKILL wins). Returns what [`intercept`] returns.
 pub(crate) fn trap(ut: &Arc<UtraceTask>, orig: SigInfo, from: TrapFrom) -> Option<u32> {
     if glue::fatal_pending() {
         return None;
@@ -222,8 +204,7 @@ pub(crate) fn after_stop(ut: &Arc<UtraceTask>) {
 
 /// Acts on a decision about the signal `orig`: still queued as `queued`, or already taken
 /// out (held), or a trap never queued (`forced`: delivered unchanged, it is forced).
-/// `info` is the siginfo the engines left (its `si_signo` the signal to deliver). Returns
-/// whether the queued signal was approved where it is (DELIVER unchanged).
+/// `info` is the siginfo the engines left (its `si_signo` the signal to deliver).
 fn apply(
     ut: &UtraceTask,
     queued: Option<c_int>,
@@ -232,7 +213,7 @@ fn apply(
     info: &SigInfo,
     event: usize,
     forced: bool,
-) -> bool {
+) {
     let sig = orig.signo();
     // Whether the signal is still there to act on: a peeked one may have been taken by
     // another thread of the group (a shared signal) while the engines decided; then that
@@ -263,7 +244,6 @@ fn apply(
                 force_approved(ut, orig);
             } else if queued.is_some() && new == orig {
                 ut.approved.add(sig);
-                return true;
             } else if take() {
                 send_approved(ut, new);
             }
@@ -285,7 +265,6 @@ fn apply(
             }
         }
     }
-    false
 }
 
 /// Sends `info` to current and approves it: not reported again. Its `signal_generate`

@@ -205,14 +205,11 @@ fn run_signal(ut: Arc<UtraceTask>) {
     }
     if ut.events() & abi::EVENT_SIGNAL_ALL != 0 {
         for _ in 0..signal::MAX_ROUNDS {
-            let Some(round) = signal::intercept(&ut) else {
+            let Some(action) = signal::intercept(&ut) else {
                 break;
             };
-            finish(&ut, round.action, Site::SafePoint);
+            finish(&ut, action, Site::SafePoint);
             signal::after_stop(&ut);
-            if round.approved_in_place {
-                break;
-            }
         }
     }
     // Then job control, seeing what the engines left queued: a stop signal they ignored
