@@ -100,6 +100,7 @@ pub(crate) fn intercept(ut: &Arc<UtraceTask>) -> Option<u32> {
     let out = report::report(ut, event, Order::Attach, false, |e, a| {
         e.report_signal(a, regs.as_ptr(), info.as_mut_ptr(), ka.as_ptr())
     });
+    crate::testing::delay(crate::testing::Window::SignalDecision);
     let action = out.bits & abi::SIGNAL_MASK;
     if out.action == abi::STOP {
         // Held while stopped: out of the queues, so that no other thread takes a shared

@@ -39,6 +39,10 @@ pub(crate) enum Window {
     /// on (`utrace_control(SINGLESTEP)` of a stepping thread, `utrace_set_events()` turning
     /// on a signal event).
     RemoteQueue = 6,
+    /// The signal interception item, between the engines' report and acting on their
+    /// answer (`signal::intercept`): the signal taken by another thread of the group
+    /// meanwhile.
+    SignalDecision = 7,
 }
 
 static MASK: Atomic<u32> = Atomic::new(0);

@@ -104,7 +104,7 @@ module! {
         },
         test_delay_mask: u32 {
             default: 0,
-            description: "Test only: race windows to widen (bits of testing::Window: 1 attach lookup, 2 attach, 4 regset access, 8 deferred probe registration, 16 prepare_exec, 32 probe unregistration, 64 remote task_work claim)",
+            description: "Test only: race windows to widen (bits of testing::Window: 1 attach lookup, 2 attach, 4 regset access, 8 deferred probe registration, 16 prepare_exec, 32 probe unregistration, 64 remote task_work claim, 128 signal decision)",
         },
         test_delay_us: u32 {
             default: 0,

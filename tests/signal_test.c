@@ -15,7 +15,8 @@
  * two-thread process (delivered once, reported once per thread that peeked it at most); a
  * seccomp RET_KILL_PROCESS kills under an engine that ignores every signal (SA_IMMUTABLE
  * signals are never intercepted); a detach while a signal is held applies the pass's
- * decision.
+ * decision; a group-wide signal taken by another thread while the engine decides does not
+ * let the signal behind it go unreported.
  *
  * Determinism: the tracee blocks the test signals; the test sends them (the sender's
  * signal_generate probe queues the interception item before kill() returns), then asks the
@@ -793,6 +794,115 @@ TEST_F(remote_queue_window, signal_sent_while_events_set_is_intercepted)
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	EXPECT_EQ(0, sh->value[V_USR1]);
 	EXPECT_EQ(0, sh->value[V_EINTR]);
+}
+
+/*
+ * The engines decide about a group-wide SIGUSR1 in the traced thread's item, held up 500 ms
+ * (test window 128, `SignalDecision`: between the report and acting on the answer), while
+ * an untraced thread of the group takes that SIGUSR1. The engine delivers SIGUSR1 and
+ * ignores SIGUSR2, which is pending behind it. The traced thread's item must peek again
+ * after its approval: the approved signal is gone (no signal_generate told the thread), and
+ * SIGUSR2 must be reported and dropped before get_signal() takes it. The regression this
+ * catches: ending the item's loop at an approval (design.md, "Signals", step 4) let the
+ * thread take SIGUSR2 unintercepted and run its handler.
+ */
+FIXTURE(decision_window) {
+	int dummy;
+};
+
+FIXTURE_SETUP(decision_window)
+{
+	sh = ut_shared_map();
+	ASSERT_NE(NULL, sh);
+	ASSERT_EQ(0, ut_load_module("utrace", "test_delay_mask=128 test_delay_us=500000"));
+	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
+	ASSERT_EQ(0, ut_cmd("clear"));
+}
+
+FIXTURE_TEARDOWN(decision_window)
+{
+	ut_fixture_unload(_metadata, modules);
+	munmap(sh, sizeof(*sh));
+}
+
+/* The untraced thread's request: 1 asks it to take SIGUSR1, it answers 2 once it has. */
+#define V_TAKE1	V_INT
+
+/* Untraced: blocks the test signals until asked, then takes SIGUSR1 only. */
+static void *usr1_taker(void *arg)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	sigset_t open;
+
+	while (sh->value[V_TAKE1] != 1 && !sh->value[V_GO])
+		usleep(1000);
+	if (sh->value[V_GO])
+		return NULL;
+	sigfillset(&open);
+	sigdelset(&open, SIGUSR1);
+	ppoll(NULL, 0, &ts, &open);
+	sh->value[V_TAKE1] = 2;
+	return NULL;
+}
+
+/* The main thread serves "take" requests; the second one takes SIGUSR1 when asked. */
+static int scenario_taker(struct ut_tracee *t)
+{
+	pthread_t th;
+
+	set_handlers();
+	if (pthread_create(&th, NULL, usr1_taker, NULL))
+		return 1;
+	sh->progress = 1;
+	serve(-1, 1);
+	pthread_join(th, NULL);
+	return 0;
+}
+
+TEST_F(decision_window, signal_behind_one_taken_elsewhere_is_intercepted)
+{
+	struct ut_tracee t = { 0 };
+	long before;
+	int st;
+
+	memset((void *)sh, 0, sizeof(*sh));
+	ASSERT_EQ(0, ut_cmd("sigon 0 %d", SIGUSR2));
+	ASSERT_EQ(0, ut_cmd("ret 0 signal %x", UTRACE_RESUME | UTRACE_SIGNAL_IGN));
+	ASSERT_EQ(0, ut_tracee_start(&t, scenario_taker));
+	ASSERT_EQ(0, ut_cmd("attach 0 %d", t.pid));
+	ASSERT_EQ(0, ut_cmd("events 0 %lx", UTRACE_EVENT(SIGNAL)));
+	ut_tracee_go(&t);
+	ASSERT_TRUE(ut_reaches(&sh->progress, 1));
+	/*
+	 * A first SIGUSR1, taken by the main thread: it runs the interception item that
+	 * utrace_set_events() queued above, which would otherwise run after the one below in
+	 * the same task_work_run() and peek again on its own, hiding the regression.
+	 */
+	ASSERT_EQ(0, send_and_release(t.pid, SIGUSR1));
+	ASSERT_TRUE(released());
+	ASSERT_TRUE(ut_reaches(&sh->value[V_USR1], 1));
+	before = ut_windows_entered();
+	ASSERT_LE(0, before);
+	/* Both group-wide, both blocked by both threads: the item is queued on the main one. */
+	ASSERT_EQ(0, kill(t.pid, SIGUSR1));
+	ASSERT_EQ(0, send_and_release(t.pid, SIGUSR2));
+	/* The main thread's item reports SIGUSR1 and waits; meanwhile the other thread takes it. */
+	for (int i = 0; i < 2000 && ut_windows_entered() <= before; i++)
+		usleep(1000);
+	ASSERT_LT(before, ut_windows_entered());
+	sh->value[V_TAKE1] = 1;
+	ASSERT_TRUE(ut_reaches(&sh->value[V_TAKE1], 2));
+	ASSERT_TRUE(ut_reaches(&sh->value[V_USR1], 2));
+	ASSERT_TRUE(released());
+	ASSERT_TRUE(reported(0, t.pid, SIGUSR2));
+	st = finish(&t);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(2, sh->value[V_USR1]);
+	EXPECT_EQ(0, sh->value[V_USR2]) TH_LOG("log:\n%s", logbuf);
+	/* SIGUSR2 reported before it was taken (DELIVER passed in), never after the fact. */
+	EXPECT_EQ(1, intercepted(0, t.pid, SIGUSR2)) TH_LOG("log:\n%s", logbuf);
+	EXPECT_EQ(0, ut_count_containing(logbuf, 0, "in=0x205")) TH_LOG("log:\n%s", logbuf);
 }
 
 TEST_HARNESS_MAIN
