@@ -31,53 +31,34 @@
 
 static char logbuf[1 << 16];
 
-/* Loads utrace with @params, then the test engine; the log starts empty. */
-static void load(struct __test_metadata *_metadata, const char *params)
-{
-	ASSERT_EQ(0, ut_load_module("utrace", params));
-	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
-	ASSERT_EQ(0, ut_cmd("clear"));
-}
-
-/* Unloads both; before utrace goes, no per-task state and no engine may be left. */
-static void unload(struct __test_metadata *_metadata)
-{
-	static char state[512];
-
-	EXPECT_EQ(0, ut_unload_module("utrace_test_engine"));
-	EXPECT_TRUE(ut_wait_no_leak(10)) {
-		ut_read_file(UTRACE_DEBUGFS "/state", state, sizeof(state));
-		TH_LOG("leak:\n%s", state);
-	}
-	EXPECT_EQ(0, ut_unload_module("utrace"));
-}
+static const char *const modules[] = { "utrace", "utrace_test_engine", NULL };
 
 FIXTURE(plain) {
 	int dummy;
 };
-FIXTURE_SETUP(plain) { load(_metadata, ""); }
-FIXTURE_TEARDOWN(plain) { unload(_metadata); }
+FIXTURE_SETUP(plain) { ut_fixture_load_windowed(_metadata, ""); }
+FIXTURE_TEARDOWN(plain) { ut_fixture_unload(_metadata, modules); }
 
 /* The attach lookup waits 100 ms between finding the engine and taking its reference. */
 FIXTURE(lookup_window) {
 	int dummy;
 };
-FIXTURE_SETUP(lookup_window) { load(_metadata, "test_delay_mask=1 test_delay_us=100000"); }
-FIXTURE_TEARDOWN(lookup_window) { unload(_metadata); }
+FIXTURE_SETUP(lookup_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=1 test_delay_us=100000"); }
+FIXTURE_TEARDOWN(lookup_window) { ut_fixture_unload(_metadata, modules); }
 
 /* utrace_attach_task() waits 2 s between entering the task's state and adding the engine. */
 FIXTURE(attach_window) {
 	int dummy;
 };
-FIXTURE_SETUP(attach_window) { load(_metadata, "test_delay_mask=2 test_delay_us=2000000"); }
+FIXTURE_SETUP(attach_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=2 test_delay_us=2000000"); }
 
 /* utrace's workqueue registers probes 500 ms late. */
 FIXTURE(late_probe_work) {
 	int dummy;
 };
-FIXTURE_SETUP(late_probe_work) { load(_metadata, "test_delay_mask=8 test_delay_us=500000"); }
-FIXTURE_TEARDOWN(late_probe_work) { unload(_metadata); }
-FIXTURE_TEARDOWN(attach_window) { unload(_metadata); }
+FIXTURE_SETUP(late_probe_work) { ut_fixture_load_windowed(_metadata, "test_delay_mask=8 test_delay_us=500000"); }
+FIXTURE_TEARDOWN(late_probe_work) { ut_fixture_unload(_metadata, modules); }
+FIXTURE_TEARDOWN(attach_window) { ut_fixture_unload(_metadata, modules); }
 
 /*
  * The lingering unregistration waits 5 s between finding a probe unneeded and
@@ -86,22 +67,22 @@ FIXTURE_TEARDOWN(attach_window) { unload(_metadata); }
 FIXTURE(unregister_window) {
 	int dummy;
 };
-FIXTURE_SETUP(unregister_window) { load(_metadata, "test_delay_mask=32 test_delay_us=5000000"); }
-FIXTURE_TEARDOWN(unregister_window) { unload(_metadata); }
+FIXTURE_SETUP(unregister_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=32 test_delay_us=5000000"); }
+FIXTURE_TEARDOWN(unregister_window) { ut_fixture_unload(_metadata, modules); }
 
 /* sched_prepare_exec waits 1 s after deciding about a privileged exec. */
 FIXTURE(prepare_exec_window) {
 	int dummy;
 };
-FIXTURE_SETUP(prepare_exec_window) { load(_metadata, "test_delay_mask=16 test_delay_us=1000000"); }
-FIXTURE_TEARDOWN(prepare_exec_window) { unload(_metadata); }
+FIXTURE_SETUP(prepare_exec_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=16 test_delay_us=1000000"); }
+FIXTURE_TEARDOWN(prepare_exec_window) { ut_fixture_unload(_metadata, modules); }
 
 /* A register access waits 100 ms between its checks and the access (a write: setreg). */
 FIXTURE(regset_window) {
 	int dummy;
 };
-FIXTURE_SETUP(regset_window) { load(_metadata, "test_delay_mask=4 test_delay_us=100000"); }
-FIXTURE_TEARDOWN(regset_window) { unload(_metadata); }
+FIXTURE_SETUP(regset_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=4 test_delay_us=100000"); }
+FIXTURE_TEARDOWN(regset_window) { ut_fixture_unload(_metadata, modules); }
 
 static int scenario_getppid_forever(struct ut_tracee *t)
 {

@@ -739,9 +739,7 @@ FIXTURE_SETUP(remote_queue_window)
 {
 	sh = ut_shared_map();
 	ASSERT_NE(NULL, sh);
-	ASSERT_EQ(0, ut_load_module("utrace", "test_delay_mask=64 test_delay_us=500000"));
-	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
-	ASSERT_EQ(0, ut_cmd("clear"));
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=64 test_delay_us=500000");
 }
 
 FIXTURE_TEARDOWN(remote_queue_window)
@@ -814,9 +812,7 @@ FIXTURE_SETUP(decision_window)
 {
 	sh = ut_shared_map();
 	ASSERT_NE(NULL, sh);
-	ASSERT_EQ(0, ut_load_module("utrace", "test_delay_mask=128 test_delay_us=500000"));
-	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
-	ASSERT_EQ(0, ut_cmd("clear"));
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=128 test_delay_us=500000");
 }
 
 FIXTURE_TEARDOWN(decision_window)

@@ -876,9 +876,7 @@ FIXTURE_SETUP(remote_queue_window)
 {
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
-	ASSERT_EQ(0, ut_load_module("utrace", "test_delay_mask=64 test_delay_us=500000"));
-	ASSERT_EQ(0, ut_load_module("utrace_test_engine", ""));
-	ASSERT_EQ(0, ut_cmd("clear"));
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=64 test_delay_us=500000");
 }
 
 FIXTURE_TEARDOWN(remote_queue_window)

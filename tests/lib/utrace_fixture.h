@@ -28,6 +28,17 @@ static inline void ut_fixture_load(struct __test_metadata *_metadata, const char
 	}
 }
 
+/*
+ * Loads utrace with the test-only @params (widened race windows, rust/testing.rs), then the
+ * C test engine, and clears the engine's log: the fixtures of the race-window tests.
+ */
+static inline void ut_fixture_load_windowed(struct __test_metadata *_metadata, const char *params)
+{
+	ASSERT_EQ(0, ut_load_module("utrace", params)) TH_LOG("insmod utrace %s", params);
+	ASSERT_EQ(0, ut_load_module("utrace_test_engine", "")) TH_LOG("insmod utrace_test_engine");
+	ASSERT_EQ(0, ut_cmd("clear"));
+}
+
 /* Unloads @mods in reverse order; before "utrace" goes, nothing of it may be left. */
 static inline void ut_fixture_unload(struct __test_metadata *_metadata, const char *const *mods)
 {
