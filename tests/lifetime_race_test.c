@@ -43,20 +43,29 @@ FIXTURE_TEARDOWN(plain) { ut_fixture_unload(_metadata, modules); }
 FIXTURE(lookup_window) {
 	int dummy;
 };
-FIXTURE_SETUP(lookup_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=1 test_delay_us=100000"); }
+FIXTURE_SETUP(lookup_window)
+{
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=1 test_delay_us=100000");
+}
 FIXTURE_TEARDOWN(lookup_window) { ut_fixture_unload(_metadata, modules); }
 
 /* utrace_attach_task() waits 2 s between entering the task's state and adding the engine. */
 FIXTURE(attach_window) {
 	int dummy;
 };
-FIXTURE_SETUP(attach_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=2 test_delay_us=2000000"); }
+FIXTURE_SETUP(attach_window)
+{
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=2 test_delay_us=2000000");
+}
 
 /* utrace's workqueue registers probes 500 ms late. */
 FIXTURE(late_probe_work) {
 	int dummy;
 };
-FIXTURE_SETUP(late_probe_work) { ut_fixture_load_windowed(_metadata, "test_delay_mask=8 test_delay_us=500000"); }
+FIXTURE_SETUP(late_probe_work)
+{
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=8 test_delay_us=500000");
+}
 FIXTURE_TEARDOWN(late_probe_work) { ut_fixture_unload(_metadata, modules); }
 FIXTURE_TEARDOWN(attach_window) { ut_fixture_unload(_metadata, modules); }
 
@@ -67,21 +76,30 @@ FIXTURE_TEARDOWN(attach_window) { ut_fixture_unload(_metadata, modules); }
 FIXTURE(unregister_window) {
 	int dummy;
 };
-FIXTURE_SETUP(unregister_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=32 test_delay_us=5000000"); }
+FIXTURE_SETUP(unregister_window)
+{
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=32 test_delay_us=5000000");
+}
 FIXTURE_TEARDOWN(unregister_window) { ut_fixture_unload(_metadata, modules); }
 
 /* sched_prepare_exec waits 1 s after deciding about a privileged exec. */
 FIXTURE(prepare_exec_window) {
 	int dummy;
 };
-FIXTURE_SETUP(prepare_exec_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=16 test_delay_us=1000000"); }
+FIXTURE_SETUP(prepare_exec_window)
+{
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=16 test_delay_us=1000000");
+}
 FIXTURE_TEARDOWN(prepare_exec_window) { ut_fixture_unload(_metadata, modules); }
 
 /* A register access waits 100 ms between its checks and the access (a write: setreg). */
 FIXTURE(regset_window) {
 	int dummy;
 };
-FIXTURE_SETUP(regset_window) { ut_fixture_load_windowed(_metadata, "test_delay_mask=4 test_delay_us=100000"); }
+FIXTURE_SETUP(regset_window)
+{
+	ut_fixture_load_windowed(_metadata, "test_delay_mask=4 test_delay_us=100000");
+}
 FIXTURE_TEARDOWN(regset_window) { ut_fixture_unload(_metadata, modules); }
 
 static int scenario_getppid_forever(struct ut_tracee *t)
@@ -96,17 +114,6 @@ static void kill_wait(pid_t pid)
 {
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-}
-
-/* Waits until a window is entered after @before was read (deadline 20 s). */
-static int window_entered_since(long before)
-{
-	for (int i = 0; i < 20000; i++) {
-		if (ut_windows_entered() > before)
-			return 1;
-		usleep(1000);
-	}
-	return 0;
 }
 
 /*
@@ -140,7 +147,7 @@ TEST_F_TIMEOUT(lookup_window, lookup_never_revives_a_released_engine, 300)
 		if (helper == 0)	/* a lookup that matches any engine: -EBADSLT if found */
 			_exit(-ut_cmd("lookup 0 %d 0", t.pid));
 		/* The lookup found the engine and waits: now the detach drops the last ref. */
-		ASSERT_TRUE(window_entered_since(w));
+		ASSERT_TRUE(ut_window_entered_since(w, 20000));
 		ASSERT_EQ(0, ut_cmd("open 0"));
 		ASSERT_EQ(helper, waitpid(helper, &st, 0));
 		r = -WEXITSTATUS(st);
@@ -191,7 +198,7 @@ TEST_F_TIMEOUT(attach_window, first_attach_vs_reap, 300)
 			_exit(write(hp[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
 		}
 		close(hp[1]);
-		ASSERT_TRUE(window_entered_since(w));
+		ASSERT_TRUE(ut_window_entered_since(w, 20000));
 		ut_tracee_go(&t);	/* exits, and is reaped, while the attach waits */
 		ASSERT_EQ((ssize_t)sizeof(r), read(hp[0], &r, sizeof(r)));
 		close(hp[0]);
@@ -367,7 +374,7 @@ TEST_F_TIMEOUT(unregister_window, probe_needed_again_while_unregistering, 120)
 	r = ut_cmd("control 1 %d", UTRACE_DETACH);
 	ASSERT_TRUE(r == 0 || r == -EINPROGRESS) TH_LOG("detach: %d", r);
 	ASSERT_EQ(0, ut_cmd("put 1"));
-	ASSERT_TRUE(window_entered_since(w));
+	ASSERT_TRUE(ut_window_entered_since(w, 20000));
 	t0 = now_ms();
 	/* Inside the window: the count is 0, the probe still registered. */
 	ASSERT_EQ(0, ut_tracee_start(&t, scenario_getppid_forever));
@@ -429,7 +436,7 @@ TEST_F_TIMEOUT(regset_window, regset_write_vs_sigkill, 300)
 		ASSERT_LE(0, killer);
 		if (killer == 0) {
 			/* Odd rounds: while the write waits in its window; even: any time. */
-			if (i % 2 && !window_entered_since(w))
+			if (i % 2 && !ut_window_entered_since(w, 20000))
 				_exit(1);
 			usleep(i % 4 / 2 * 20000);
 			kill(t.pid, SIGKILL);
@@ -528,7 +535,7 @@ TEST_F_TIMEOUT(prepare_exec_window, own_group_attach_during_privileged_exec, 120
 		    read(gopipe[0], &c, 1) != 1)
 			_exit(91);
 		before = ut_windows_entered();
-		if (write(exec_go[1], "g", 1) != 1 || !window_entered_since(before))
+		if (write(exec_go[1], "g", 1) != 1 || !ut_window_entered_since(before, 20000))
 			_exit(92);
 		if (ut_cmd("attach 0 %d %d", exec_tid,
 			   UTRACE_ATTACH_CREATE | UTRACE_ACCESS_OWN_GROUP) == 0)

@@ -759,9 +759,7 @@ static void *send_in_window(void *arg)
 {
 	struct window_sender *w = arg;
 
-	for (int i = 0; i < 20000 && ut_windows_entered() <= w->before; i++)
-		usleep(500);
-	if (ut_windows_entered() <= w->before)
+	if (!ut_window_entered_since(w->before, 10000))
 		return NULL;
 	if (!send_and_release(w->pid, SIGUSR1))
 		w->sent = 1;
@@ -883,9 +881,7 @@ TEST_F(decision_window, signal_behind_one_taken_elsewhere_is_intercepted)
 	ASSERT_EQ(0, kill(t.pid, SIGUSR1));
 	ASSERT_EQ(0, send_and_release(t.pid, SIGUSR2));
 	/* The main thread's item reports SIGUSR1 and waits; meanwhile the other thread takes it. */
-	for (int i = 0; i < 2000 && ut_windows_entered() <= before; i++)
-		usleep(1000);
-	ASSERT_LT(before, ut_windows_entered());
+	ASSERT_TRUE(ut_window_entered_since(before, 2000));
 	sh->value[V_TAKE1] = 1;
 	ASSERT_TRUE(ut_reaches(&sh->value[V_TAKE1], 2));
 	ASSERT_TRUE(ut_reaches(&sh->value[V_USR1], 2));

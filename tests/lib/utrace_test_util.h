@@ -149,6 +149,17 @@ static inline long ut_windows_entered(void)
 	return p ? atol(p + strlen("test_windows ")) : -1;
 }
 
+/* Waits until a window is entered after @before was read (deadline @ms). Returns 0 or 1. */
+static inline int ut_window_entered_since(long before, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		if (ut_windows_entered() > before)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 /*
  * Kernel log watching: ut_kmsg_open() returns an fd positioned at the end of /dev/kmsg;
  * ut_kmsg_find() then looks for @needle in the messages logged since, and copies the first
